@@ -1,0 +1,61 @@
+package platform
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ccakit/cca/token"
+)
+
+// jsonClaims is the evcli JSON form of the platform claims
+// (token-formats.md §4). Byte strings are standard base64 with padding,
+// which is what encoding/json writes for []byte.
+type jsonClaims struct {
+	Profile             string        `json:"cca-platform-profile"`
+	Challenge           []byte        `json:"cca-platform-challenge"`
+	ImplementationID    []byte        `json:"cca-platform-implementation-id"`
+	InstanceID          []byte        `json:"cca-platform-instance-id"`
+	Config              []byte        `json:"cca-platform-config"`
+	Lifecycle           *uint64       `json:"cca-platform-lifecycle"`
+	SwComponents        []SwComponent `json:"cca-platform-sw-components"`
+	VerificationService string        `json:"cca-platform-service-indicator,omitempty"`
+	HashAlgID           string        `json:"cca-platform-hash-algo-id"`
+}
+
+// MarshalJSON writes the evcli form. Extra claims have no JSON form and are
+// left out.
+func (c *Claims) MarshalJSON() ([]byte, error) {
+	lc := uint64(c.Lifecycle)
+	return json.Marshal(jsonClaims{
+		Profile: c.Profile, Challenge: c.Challenge, ImplementationID: c.ImplementationID,
+		InstanceID: c.InstanceID, Config: nonNil(c.Config), Lifecycle: &lc,
+		SwComponents: c.SwComponents, VerificationService: c.VerificationService, HashAlgID: c.HashAlgID,
+	})
+}
+
+// UnmarshalJSON reads the evcli form. Unknown members are rejected, so a
+// misspelt claim name is an error rather than a silently missing claim.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	var j jsonClaims
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("%w: platform claims JSON: %v", token.ErrSyntax, err)
+	}
+	*c = Claims{
+		Profile: j.Profile, Challenge: j.Challenge, ImplementationID: j.ImplementationID,
+		InstanceID: j.InstanceID, Config: j.Config, SwComponents: j.SwComponents,
+		VerificationService: j.VerificationService, HashAlgID: j.HashAlgID,
+		present: map[int64]bool{
+			token.KeyPlatformConfig:      j.Config != nil,
+			token.KeyLifecycle:           j.Lifecycle != nil,
+			token.KeySwComponents:        j.SwComponents != nil,
+			token.KeyVerificationService: j.VerificationService != "",
+		},
+	}
+	if j.Lifecycle != nil {
+		c.Lifecycle = Lifecycle(*j.Lifecycle)
+	}
+	return nil
+}
