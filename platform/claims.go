@@ -235,7 +235,16 @@ func (sc *SwComponent) validate(i int) error {
 	return nil
 }
 
-func (c *Claims) isPresent(key int64) bool { return c.present == nil || c.present[key] }
+// isPresent tells whether a claim was carried. For claims built in Go
+// (not decoded) there is no record: mandatory claims count as present (Encode
+// writes them all) and the optional verification service as present when
+// non-empty.
+func (c *Claims) isPresent(key int64) bool {
+	if c.present != nil {
+		return c.present[key]
+	}
+	return key != token.KeyVerificationService || c.VerificationService != ""
+}
 
 // ianaHashNames are the IANA Named Information hash names a platform may
 // name in claim 2402.
