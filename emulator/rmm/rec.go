@@ -1,0 +1,22 @@
+package rmm
+
+// recState: a REC is READY or RUNNING (cca-rmm-1.0.md §6.1).
+type recState uint8
+
+const (
+	recReady recState = iota
+	recRunning
+)
+
+// recDesc is what the RMM keeps of a REC, in its REC granule.
+type recDesc struct {
+	addr     uint64
+	owner    uint64 // RD address
+	index    uint64 // from MPIDR (cca-rmm-1.0.md §2 RmiRecParams)
+	mpidr    uint64
+	state    recState
+	runnable bool
+	pc       uint64
+	gprs     [31]uint64
+	aux      []uint64
+}

@@ -1,0 +1,213 @@
+package rmm
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ccakit/cca/emulator/gpt"
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+// Platform is the machine below the RMM: physical memory as the Realm
+// security state (R-EL2) sees it, every access through the Granule
+// Protection Check, and the SMC conduit to EL3.
+type Platform interface {
+	// Read and Write access physical memory from the Realm security state,
+	// targeting pas (Realm for the RMM's own and realms' granules, NS for
+	// the host's buffers). A granule protection fault is an error matching
+	// gpt.ErrGPF.
+	Read(pas gpt.PAS, pa uint64, p []byte) error
+	Write(pas gpt.PAS, pa uint64, p []byte) error
+	// EL3 issues an SMC from the RMM to EL3 (cca-rmm-1.0.md §7) and returns
+	// X0..X4.
+	EL3(fid uint64, args ...uint64) [5]uint64
+}
+
+// Program is realm software: Go code that runs when a REC whose PC equals
+// its entry point is entered.
+type Program func(cpu RealmCPU)
+
+// RealmCPU is a REC as the realm software running on it sees it.
+type RealmCPU interface {
+	// SMC issues an RSI or PSCI call and returns X0..X8 after it.
+	SMC(fid uint64, args ...uint64) [9]uint64
+	// Read and Write access the realm's IPA space through its stage-2
+	// tables and the GPC.
+	Read(ipa uint64, p []byte) error
+	Write(ipa uint64, p []byte) error
+	// Reg returns x0..x30 as the REC was first entered.
+	Reg(n int) uint64
+}
+
+// Config configures the RMM at boot.
+type Config struct {
+	// DRAM lists the NS DRAM banks the host may delegate granules from (the
+	// boot manifest's, cca-rmm-1.0.md §7 "Boot").
+	DRAM []gpt.Range
+	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
+	SharedBuffer uint64
+	// Wrapper and Generation select the attestation token format: tag 399
+	// or 907, legacy or 1.0 claims. The zero values give RMM 1.0-REL0.
+	Wrapper    token.Wrapper
+	Generation token.Generation
+	// Programs finds the realm software for a REC's entry point.
+	Programs func(pc uint64) (Program, bool)
+}
+
+// Errors of the RMM's own (not ABI status codes, which go to registers).
+var (
+	// ErrBoot: the RMM could not complete its boot (attestation key or
+	// platform token from EL3).
+	ErrBoot = errors.New("rmm: boot failed")
+	// ErrPlatform: the platform failed an access the RMM relies on.
+	ErrPlatform = errors.New("rmm: platform access failed")
+)
+
+// realm states (cca-rmm-1.0.md §6.1).
+type realmState uint8
+
+const (
+	realmNew realmState = iota
+	realmActive
+	realmSystemOff
+)
+
+func (s realmState) String() string { return [...]string{"NEW", "ACTIVE", "SYSTEM_OFF"}[s] }
+
+// realmDesc is what the RMM keeps of a realm, in its RD granule.
+type realmDesc struct {
+	rd         uint64
+	state      realmState
+	flags      uint64
+	s2sz       uint
+	sveVL      uint64
+	numBPS     uint64
+	numWPS     uint64
+	pmuCtrs    uint64
+	hash       realm.HashAlgorithm
+	rpv        [64]byte
+	vmid       uint16
+	rttBase    uint64
+	startLevel int
+	numStart   int
+
+	rim  realm.Measurement
+	rems [4]realm.Measurement
+
+	// recIndex is the index the next REC must have (rec_count); numRecs
+	// counts the RECs that exist.
+	recIndex uint64
+	numRecs  int
+}
+
+// parWidth is the width of the Protected Address Range: [0, 2^(s2sz-1))
+// (cca-rmm-1.0.md §2).
+func (rl *realmDesc) parTop() uint64 { return 1 << (rl.s2sz - 1) }
+
+// RMM is the emulated Realm Management Monitor.
+type RMM struct {
+	plat Platform
+	cfg  Config
+
+	// mu serialises the RMM's state changes: every RMI command, and every
+	// RSI call's use of realm state. A realm running on a REC does not hold
+	// it (REC_ENTER drops it while the realm runs).
+	mu       sync.Mutex
+	granules *granuleTable
+	realms   map[uint64]*realmDesc // by RD address
+	recs     map[uint64]*recDesc   // by REC address
+	vmids    map[uint16]bool
+
+	// Attestation material fetched from EL3 at boot and cached for the
+	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).
+	rak           *ecdsa.PrivateKey
+	rakClaim      []byte
+	platformToken []byte
+}
+
+// New boots the RMM on plat: it takes its RAK from EL3, encodes the public
+// key for the configured generation, and fetches and caches the platform
+// token bound to it.
+func New(plat Platform, cfg Config) (*RMM, error) {
+	if cfg.Wrapper == 0 {
+		cfg.Wrapper = token.Wrapper399
+	}
+	if cfg.Generation == token.GenUnknown {
+		cfg.Generation = token.Gen1
+	}
+	r := &RMM{
+		plat:     plat,
+		cfg:      cfg,
+		granules: newGranuleTable(cfg.DRAM),
+		realms:   map[uint64]*realmDesc{},
+		recs:     map[uint64]*recDesc{},
+		vmids:    map[uint16]bool{},
+	}
+	if err := r.bootAttestation(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+type handler func(r *RMM, a *[6]uint64) [5]uint64
+
+// rmiHandlers is the RMI dispatch table (cca-rmm-1.0.md §1.2). Slots
+// without a handler answer SMC_UNKNOWN.
+var rmiHandlers = map[uint64]handler{}
+
+func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
+
+// HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
+// the host sees them. The SVE hint bit is cleared before dispatch (§1.1).
+func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
+	h, ok := rmiHandlers[fid&^SVEHint]
+	if !ok {
+		return [5]uint64{SMCUnknown}
+	}
+	if fid&^SVEHint == RMIRecEnter {
+		return h(r, &args) // manages the lock itself: the realm runs unlocked
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return h(r, &args)
+}
+
+// status returns X0 for a status with index 0.
+func status(s uint8) [5]uint64 { return [5]uint64{Pack(s, 0)} }
+
+// statusIdx returns X0 for a status with an index.
+func statusIdx(s uint8, idx int) [5]uint64 { return [5]uint64{Pack(s, uint8(idx))} }
+
+// success returns SUCCESS with outputs X1...
+func success(out ...uint64) [5]uint64 {
+	var x [5]uint64
+	copy(x[1:], out)
+	return x
+}
+
+// Memory helpers. The RMM's own granules (RD, REC, RTT, DATA) are Realm
+// PAS; host buffers (params, src, run) are read in the NS PAS, so a host
+// pointer to a granule that is not NS takes a GPF, which the callers turn
+// into RMI_ERROR_INPUT (the *_pas conditions, cca-rmm-1.0.md §6.2).
+func (r *RMM) realmRead(pa uint64, p []byte) error  { return r.plat.Read(gpt.PASRealm, pa, p) }
+func (r *RMM) realmWrite(pa uint64, p []byte) error { return r.plat.Write(gpt.PASRealm, pa, p) }
+func (r *RMM) nsRead(pa uint64, p []byte) error     { return r.plat.Read(gpt.PASNonSecure, pa, p) }
+func (r *RMM) nsWrite(pa uint64, p []byte) error    { return r.plat.Write(gpt.PASNonSecure, pa, p) }
+
+var zeroGranule [GranuleSize]byte
+
+// zero clears a Realm PAS granule (DELEGATED granules are always zero,
+// cca-rmm-1.0.md §6.1).
+func (r *RMM) zero(pa uint64) error { return r.realmWrite(pa, zeroGranule[:]) }
+
+// mustPlatform turns a failure of the RMM's own memory into a panic: it
+// means the emulator's invariants (the RMM owns the granules it writes) are
+// broken, which no input may cause.
+func mustPlatform(err error) {
+	if err != nil {
+		panic(fmt.Errorf("%w: %v", ErrPlatform, err))
+	}
+}

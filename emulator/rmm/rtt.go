@@ -1,0 +1,216 @@
+package rmm
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Stage-2 translation tables (RTTs) live in RTT granules in the Realm PAS,
+// 512 eight-byte entries each, and every walk reads them from there through
+// the GPC. The hardware-visible part of an entry follows VMSAv8-64 stage 2
+// with a 4 KB granule; the host-invisible state the RMM keeps beside it
+// (HIPAS, RIPAS) sits in software-defined bits, as TF-RMM's s2tt library
+// does. The exact positions of those bits are this emulator's own (TF-RMM's
+// are an implementation detail no ABI exposes).
+//
+//	[1:0]   descriptor type: 00 invalid, 01 block (levels 1-2),
+//	        11 table (levels 0-2) or page (level 3)
+//	[5:2]   MemAttr   } stage-2 lower attributes; for ASSIGNED_NS the
+//	[7:6]   S2AP      } host's values from RTT_MAP_UNPROTECTED
+//	[10]    AF
+//	[47:12] output address (next-level RTT for a table entry)
+//	[55]    NS: output address is in the NS PAS (unprotected mappings)
+//	[57:56] RIPAS (EMPTY 0, RAM 1, DESTROYED 2)
+//	[60:58] HIPAS (see hipas)
+type rtte uint64
+
+// HIPAS values of the emulator's encoding (cca-rmm-1.0.md §6.1).
+type hipas uint8
+
+const (
+	hipasUnassigned hipas = iota
+	hipasAssigned
+	hipasUnassignedNS
+	hipasAssignedNS
+	hipasTable
+)
+
+func (h hipas) String() string {
+	return [...]string{"UNASSIGNED", "ASSIGNED", "UNASSIGNED_NS", "ASSIGNED_NS", "TABLE"}[h]
+}
+
+const (
+	rtteTypeMask  = 0x3
+	rtteTypeBlock = 0x1
+	rtteTypePage  = 0x3  // also "table" below level 3
+	rtteAttrMask  = 0xFC // MemAttr[5:2] | S2AP[7:6]
+	rtteAF        = 1 << 10
+	rtteAddrMask  = 0x0000_FFFF_FFFF_F000 // [47:12]
+	rtteNS        = 1 << 55
+	rtteRIPASPos  = 56
+	rtteHIPASPos  = 58
+
+	// rtteRealmAttrs: normal write-back memory, read/write, inner
+	// shareable, access flag set, for protected mappings the RMM makes.
+	rtteRealmAttrs = 0xF<<2 | 0x3<<6 | 0x3<<8 | rtteAF
+
+	entriesPerRTT = 512
+	rtteSize      = 8
+)
+
+func (e rtte) hipas() hipas    { return hipas(e >> rtteHIPASPos & 0x7) }
+func (e rtte) ripas() uint8    { return uint8(e >> rtteRIPASPos & 0x3) }
+func (e rtte) addr() uint64    { return uint64(e) & rtteAddrMask }
+func (e rtte) valid() bool     { return e&rtteTypeMask != 0 }
+func (e rtte) hostAttrs() rtte { return e & rtteAttrMask }
+
+func mkRTTE(h hipas, ripas uint8, addr uint64) rtte {
+	return rtte(uint64(h)<<rtteHIPASPos | uint64(ripas)<<rtteRIPASPos | addr&rtteAddrMask)
+}
+
+// Entry constructors for each state of §6.1. Only ASSIGNED RAM, ASSIGNED_NS
+// and TABLE are valid (translating) descriptors; the other assigned states
+// keep their PA in an invalid descriptor.
+func unassignedRTTE(ripas uint8) rtte { return mkRTTE(hipasUnassigned, ripas, 0) }
+func unassignedNSRTTE() rtte          { return mkRTTE(hipasUnassignedNS, 0, 0) }
+func tableRTTE(pa uint64) rtte        { return mkRTTE(hipasTable, 0, pa) | rtteTypePage }
+
+func assignedRTTE(pa uint64, ripas uint8, level int) rtte {
+	e := mkRTTE(hipasAssigned, ripas, pa)
+	if ripas == RIPASRAM {
+		e |= rtteRealmAttrs | leafType(level)
+	}
+	return e
+}
+
+// assignedNSRTTE is an unprotected mapping: the host's descriptor fields
+// (output address and attributes) made valid, with NS set.
+func assignedNSRTTE(hostDesc uint64, level int) rtte {
+	return mkRTTE(hipasAssignedNS, 0, hostDesc) | rtte(hostDesc)&rtteAttrMask | rtteAF | rtteNS | leafType(level)
+}
+
+func leafType(level int) rtte {
+	if level == 3 {
+		return rtteTypePage
+	}
+	return rtteTypeBlock
+}
+
+// Geometry of a 4 KB translation granule: level L maps 2^levelShift(L)
+// bytes per entry (L0 512 GB, L1 1 GB, L2 2 MB, L3 4 KB).
+func levelShift(level int) uint  { return uint(12 + 9*(3-level)) }
+func levelSize(level int) uint64 { return 1 << levelShift(level) }
+
+// Levels at which the emulated RMM allows leaf (block or page) entries:
+// S2TT_MIN_BLOCK_LEVEL = 1 for a 4 KB granule (cca-rmm-1.0.md §6.2
+// RTT_MAP_UNPROTECTED), up to level 3.
+const (
+	minBlockLevel = 1
+	maxLevel      = 3
+)
+
+// walkResult is where a walk of a realm's RTTs stopped.
+type walkResult struct {
+	level int    // level of the entry
+	rtt   uint64 // PA of the RTT granule holding it
+	index int    // index of the entry in that granule
+	entry rtte
+}
+
+// entryPA is the physical address of the entry.
+func (w walkResult) entryPA() uint64 { return w.rtt + uint64(w.index)*rtteSize }
+
+// rootIndex locates ipa's entry in the (possibly concatenated) starting-level
+// tables.
+func (rl *realmDesc) rootIndex(ipa uint64) (rtt uint64, index int) {
+	i := ipa >> levelShift(rl.startLevel) // < entries at start level, ipa < 2^s2sz
+	return rl.rttBase + (i/entriesPerRTT)*GranuleSize, int(i % entriesPerRTT)
+}
+
+// walk descends the realm's RTTs towards ipa, through table entries, until
+// it reaches target level or an entry that is not a table.
+func (r *RMM) walk(rl *realmDesc, ipa uint64, target int) (walkResult, error) {
+	w := walkResult{level: rl.startLevel}
+	w.rtt, w.index = rl.rootIndex(ipa)
+	for {
+		e, err := r.readRTTE(w.rtt, w.index)
+		if err != nil {
+			return w, err
+		}
+		w.entry = e
+		if w.level >= target || e.hipas() != hipasTable {
+			return w, nil
+		}
+		w.level++
+		w.rtt = e.addr()
+		w.index = int(ipa >> levelShift(w.level) % entriesPerRTT)
+	}
+}
+
+func (r *RMM) readRTTE(rtt uint64, index int) (rtte, error) {
+	var b [rtteSize]byte
+	if err := r.realmRead(rtt+uint64(index)*rtteSize, b[:]); err != nil {
+		return 0, fmt.Errorf("rmm: reading RTT entry at %#x: %w", rtt+uint64(index)*rtteSize, err)
+	}
+	return rtte(binary.LittleEndian.Uint64(b[:])), nil
+}
+
+func (r *RMM) writeRTTE(rtt uint64, index int, e rtte) error {
+	var b [rtteSize]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(e))
+	return r.realmWrite(rtt+uint64(index)*rtteSize, b[:])
+}
+
+// readRTT reads a whole RTT granule.
+func (r *RMM) readRTT(rtt uint64) ([entriesPerRTT]rtte, error) {
+	var out [entriesPerRTT]rtte
+	var b [GranuleSize]byte
+	if err := r.realmRead(rtt, b[:]); err != nil {
+		return out, err
+	}
+	for i := range out {
+		out[i] = rtte(binary.LittleEndian.Uint64(b[i*rtteSize:]))
+	}
+	return out, nil
+}
+
+// writeRTT writes a whole RTT granule.
+func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
+	var b [GranuleSize]byte
+	for i, e := range entries {
+		binary.LittleEndian.PutUint64(b[i*rtteSize:], uint64(e))
+	}
+	return r.realmWrite(rtt, b[:])
+}
+
+// rttLive reports whether an RTT holds an entry that keeps it alive: an
+// assigned entry (protected or not) or a table (RTT_DESTROY rtt_live,
+// cca-rmm-1.0.md §6.2).
+func rttLive(entries *[entriesPerRTT]rtte) bool {
+	for _, e := range entries {
+		switch e.hipas() {
+		case hipasAssigned, hipasAssignedNS, hipasTable:
+			return true
+		}
+	}
+	return false
+}
+
+// startGeometry checks rtt_level_start and rtt_num_start against s2sz
+// (REALM_CREATE rtt_num_level, cca-rmm-1.0.md §6.2): the starting level
+// must resolve the IPA bits above it with between 1 and 16 concatenated
+// tables, and rtt_num_start must be exactly that number.
+func startGeometry(s2sz uint, level int64, num uint64) bool {
+	if level < 0 || level > maxLevel {
+		return false
+	}
+	shift := levelShift(int(level))
+	if s2sz <= shift || s2sz > shift+9+4 { // at most 16 concatenated tables
+		return false
+	}
+	need := uint64(1) << (s2sz - shift) / entriesPerRTT
+	if need == 0 {
+		need = 1
+	}
+	return num == need
+}
