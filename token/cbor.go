@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -83,7 +84,74 @@ func decode(data []byte, v any, what string, typeClass error) error {
 	if len(data) > MaxTokenSize {
 		return fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxTokenSize)
 	}
-	return classify(strictDec.Unmarshal(data, v), what, typeClass)
+	// The decoder fills a []byte from a byte string but also from an array
+	// of small integers, and from null. Only a byte string is one.
+	_, isBytes := v.(*[]byte)
+	if isBytes && len(data) > 0 && data[0]>>5 != 2 {
+		return fmt.Errorf("%w: %s: expected a byte string, found %s", typeClass, what, majorName(data[0]>>5))
+	}
+	if err := classify(strictDec.Unmarshal(data, v), what, typeClass); err != nil {
+		return err
+	}
+	switch v.(type) {
+	case *[][]byte:
+		if i, major, ok := bstrElements(data); !ok {
+			return fmt.Errorf("%w: %s: element %d: expected a byte string, found %s", typeClass, what, i, majorName(major))
+		}
+	}
+	return nil
+}
+
+// bstrElements checks that every element of the well-formed, definite-length
+// array data is a byte string. If one is not, it returns its index and major
+// type.
+func bstrElements(data []byte) (int, byte, bool) {
+	_, n, off := readHead(data)
+	for i := uint64(0); i < n; i++ {
+		major, length, hl := readHead(data[off:])
+		if major != 2 {
+			return int(i), major, false
+		}
+		off += hl + int(length)
+	}
+	return 0, 0, true
+}
+
+// readHead reads the head of a well-formed data item (RFC 8949 §3): its
+// major type, argument, and the head's length. Only for items the strict
+// decoder has already accepted.
+func readHead(data []byte) (major byte, arg uint64, n int) {
+	major, ai := data[0]>>5, data[0]&0x1f
+	switch {
+	case ai < 24:
+		return major, uint64(ai), 1
+	case ai == 24:
+		return major, uint64(data[1]), 2
+	case ai == 25:
+		return major, uint64(binary.BigEndian.Uint16(data[1:])), 3
+	case ai == 26:
+		return major, uint64(binary.BigEndian.Uint32(data[1:])), 5
+	}
+	return major, binary.BigEndian.Uint64(data[1:]), 9
+}
+
+// bstr is a []byte that only a CBOR byte string (or null, read as nil)
+// decodes into, for the framing structures.
+type bstr []byte
+
+func (b *bstr) UnmarshalCBOR(data []byte) error {
+	if len(data) == 1 && (data[0] == 0xf6 || data[0] == 0xf7) {
+		*b = nil
+		return nil
+	}
+	if len(data) == 0 || data[0]>>5 != 2 {
+		name := "empty input"
+		if len(data) > 0 {
+			name = majorName(data[0] >> 5)
+		}
+		return &cbor.UnmarshalTypeError{CBORType: name, GoType: "byte string"}
+	}
+	return strictDec.Unmarshal(data, (*[]byte)(b))
 }
 
 // Marshal encodes v with the package's deterministic-length, order-preserving
@@ -98,9 +166,9 @@ func classify(err error, what string, typeClass error) error {
 	}
 	var typeErr *cbor.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return fmt.Errorf("%w: %s: %v", typeClass, what, err)
+		return fmt.Errorf("%w: %s: %w", typeClass, what, err)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
+	return fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
 }
 
 // unwrapTag decodes a tagged data item, requires its tag number to be want,
@@ -128,27 +196,4 @@ func unwrapTag(data []byte, want uint64, what string) ([]byte, error) {
 func majorName(major byte) string {
 	return [...]string{"unsigned integer", "negative integer", "byte string", "text string",
 		"array", "map", "tag", "simple value or float"}[major&7]
-}
-
-// Diagnose renders CBOR in extended diagnostic notation (RFC 8949 §8), for
-// inspection output. Nested byte strings that are themselves CBOR are shown
-// embedded (<<...>>).
-func Diagnose(data []byte) (string, error) {
-	dm, err := cbor.DiagOptions{
-		ByteStringEncoding:      cbor.ByteStringBase16Encoding,
-		ByteStringHexWhitespace: false,
-		ByteStringEmbeddedCBOR:  true,
-		CBORSequence:            false,
-		MaxNestedLevels:         MaxNesting * 2,
-		MaxArrayElements:        MaxArrayLen,
-		MaxMapPairs:             MaxMapPairs,
-	}.DiagMode()
-	if err != nil {
-		return "", err
-	}
-	s, err := dm.Diagnose(data)
-	if err != nil {
-		return "", classify(err, "diagnostic notation", ErrMalformed)
-	}
-	return s, nil
 }

@@ -63,8 +63,8 @@ type sign1Array struct {
 	_           struct{} `cbor:",toarray"`
 	Protected   cbor.RawMessage
 	Unprotected cbor.RawMessage
-	Payload     []byte
-	Signature   []byte
+	Payload     bstr
+	Signature   bstr
 }
 
 // DecodeSign1 strictly decodes a tagged COSE_Sign1. what names the token in
@@ -73,6 +73,10 @@ func DecodeSign1(data []byte, what string) (*Sign1, error) {
 	content, err := unwrapTag(data, TagSign1, what)
 	if err != nil {
 		return nil, err
+	}
+	if data[0] != 0xc0|TagSign1 {
+		// As for the collection tag: honest encoders write the one-byte head.
+		return nil, fmt.Errorf("%w: %s: tag %d encoded in a non-shortest form", ErrMalformed, what, TagSign1)
 	}
 	var arr sign1Array
 	if err := decodeFraming(content, &arr, what+": COSE_Sign1"); err != nil {
@@ -107,6 +111,9 @@ func DecodeSign1(data []byte, what string) (*Sign1, error) {
 	}
 	return s, nil
 }
+
+// Signature returns the signature bytes as carried.
+func (s *Sign1) Signature() []byte { return s.msg.Signature }
 
 // Verify checks the signature with pub. The header algorithm must be the
 // one pinned to pub (AlgorithmForKey) and must be in allowed (nil means

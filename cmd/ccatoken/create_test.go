@@ -1,0 +1,162 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCreateFormats creates evidence of each format from the shipped claims
+// and checks that it verifies and is what was asked for.
+func TestCreateFormats(t *testing.T) {
+	cmwClaims := filepath.Join(vectorDir, "claims", "cmw.json")
+	for _, c := range []struct {
+		name   string
+		claims string
+		args   []string
+		kind   string // in inspect's first line
+		format string
+		nonce  string
+	}{
+		{"rel0 inferred", rel0Claims, nil, "RMM 1.0-REL0", "rel0", rel0Nonce},
+		{"rel0 explicit", rel0Claims, []string{"--format", "rel0"}, "RMM 1.0-REL0", "rel0", rel0Nonce},
+		{"cmw", rel0Claims, []string{"--format", "cmw"}, "CMW collection (tag 907)", "cmw", rel0Nonce},
+		{"cmw sha-512", cmwClaims, []string{"--format", "907"}, "CMW collection (tag 907)", "cmw", vectors[3].nonce},
+		{"legacy inferred", legacyClaims, nil, "legacy (RMM 1.0-EAC5)", "legacy", vectors[2].nonce},
+		{"legacy explicit (eac5)", legacyClaims, []string{"--format", "eac5"}, "legacy (RMM 1.0-EAC5)", "legacy", vectors[2].nonce},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "token.cbor")
+			args := append([]string{"create", "--claims", c.claims, "--iak", cpakPriv, "--rak", rakPriv, "-o", out}, c.args...)
+			r := ccatoken(t, nil, args...)
+			r.check(t, exitOK)
+			if !strings.HasPrefix(r.stdout, "wrote "+c.format+" evidence (") || !strings.Contains(r.stdout, out) {
+				t.Errorf("stdout %q", r.stdout)
+			}
+			r = ccatoken(t, nil, "inspect", out)
+			r.check(t, exitOK)
+			if !strings.HasPrefix(r.stdout, "evidence:  "+c.kind) {
+				t.Errorf("inspect: %s", strings.SplitN(r.stdout, "\n", 2)[0])
+			}
+			ccatoken(t, nil, "verify", out, "--cpak", cpakPub, "--nonce", c.nonce).check(t, exitOK)
+		})
+	}
+}
+
+// TestCreateKeyForms signs with every key form create accepts.
+func TestCreateKeyForms(t *testing.T) {
+	rak := loadSigner(t, rakPriv).(*ecdsa.PrivateKey)
+	scalar, err := rak.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := map[string]string{
+		"PKCS#8 PEM":  cpakPriv,
+		"SEC1 PEM":    rakPriv,
+		"private JWK": rakJWKPriv,
+		"raw scalar":  writeTemp(t, "rak.bin", scalar),
+		"hex scalar":  writeTemp(t, "rak.hex", []byte(hex.EncodeToString(scalar)+"\n")),
+	}
+	for name, key := range forms {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "token.cbor")
+			ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", key, "--rak", key, "-o", out).check(t, exitOK)
+			pub := loadSigner(t, key)
+			pubPEM := writeTemp(t, "cpak.pub.pem", mustPEM(t, pub.Public()))
+			ccatoken(t, nil, "verify", out, "--cpak", pubPEM, "--nonce", rel0Nonce).check(t, exitOK)
+		})
+	}
+}
+
+func mustPEM(t *testing.T, pub any) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// TestCreateOutputs: raw CBOR on stdout, --hex, claims from stdin.
+func TestCreateOutputs(t *testing.T) {
+	r := ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv)
+	r.check(t, exitOK)
+	if r.stdout == "" || r.stdout[0] != 0xd9 {
+		t.Fatalf("stdout is not raw CBOR evidence")
+	}
+	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakJWK).check(t, exitOK)
+
+	r = ccatoken(t, readFileT(t, rel0Claims), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex")
+	r.check(t, exitOK)
+	if !strings.HasPrefix(r.stdout, "d9018f") || !strings.HasSuffix(r.stdout, "\n") {
+		t.Fatalf("--hex output %.20q", r.stdout)
+	}
+	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitOK)
+
+	out := filepath.Join(t.TempDir(), "token.hex")
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "--hex", "-o", out).check(t, exitOK)
+	ccatoken(t, nil, "inspect", out).check(t, exitOK)
+
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "-o", t.TempDir()+"/no/such/dir/x").
+		check(t, exitUsage, "-o", "no such file")
+}
+
+// TestCreateFromInspectJSON: the format and extra claims of inspect's JSON
+// are used; --format overrides the format member; bad extra claims are
+// input errors.
+func TestCreateFromInspectJSON(t *testing.T) {
+	r := ccatoken(t, nil, "inspect", "-O", "json", vectors[3].path())
+	r.check(t, exitOK)
+	doc := r.stdout
+	create := func(stdin string, args ...string) result {
+		out := filepath.Join(t.TempDir(), "token.cbor")
+		r := ccatoken(t, []byte(stdin), append([]string{"create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "-o", out}, args...)...)
+		if r.code == 0 {
+			r.stdout = ccatoken(t, nil, "inspect", out).stdout
+		}
+		return r
+	}
+	r = create(doc)
+	r.check(t, exitOK)
+	if !strings.Contains(r.stdout, "tag 907") {
+		t.Errorf("the format member was not used")
+	}
+	r = create(doc, "--format", "rel0")
+	r.check(t, exitOK)
+	if !strings.Contains(r.stdout, "tag 399") {
+		t.Errorf("--format did not override the format member")
+	}
+	create(strings.Replace(doc, `"format": "cmw"`, `"format": "legacy"`, 1)).check(t, exitUsage, `"format"`, "conflicts")
+	create(strings.Replace(doc, `"format": "cmw"`, `"format": "cbor"`, 1)).check(t, exitUsage, `"format"`, "unknown token format")
+
+	extra := func(member, entries string) string {
+		return strings.Replace(doc, `"validation": "ok"`, `"validation": "ok", "`+member+`": [`+entries+`]`, 1)
+	}
+	create(extra("cca-platform-extra-claims", `{"key": 2394, "cbor": "26"}`)).check(t, exitOK)
+	create(extra("cca-platform-extra-claims", `{"key": 2396, "cbor": "40"}`)).check(t, exitUsage, "2396", "cca-platform-implementation-id")
+	create(extra("cca-realm-extra-claims", `{"key": 44243, "cbor": "0101"}`)).check(t, exitUsage, "44243", "one well-formed CBOR item")
+	create(extra("cca-realm-extra-claims", `{"key": 44243, "cbor": "zz"}`)).check(t, exitUsage, "cbor")
+	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": ""}`)).check(t, exitUsage, "no cbor value")
+	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": "01"}, {"key": 7, "cbor": "02"}`)).check(t, exitUsage, "twice")
+}
+
+// TestCreateRAKNotECDSA: the RAK must be an ECDSA key.
+func TestCreateRAKNotECDSA(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
+		check(t, exitUsage, "RAK must be an ECDSA key", "Ed25519")
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"crypto"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ccakit/cca/token"
+)
+
+// maxInputSize bounds what is read from a TOKEN, a key or a claims file. A
+// token may be at most token.MaxTokenSize bytes; its hex form, with line
+// breaks, is a little over twice that.
+const maxInputSize = 4*token.MaxTokenSize + 4096
+
+// readFile reads a file argument, "-" meaning stdin. Failing to read is a
+// usage error (exit 2); what names the argument in the message.
+func readFile(path, what string, stdin io.Reader) ([]byte, error) {
+	var (
+		r   io.Reader
+		src = path
+	)
+	if path == "-" {
+		r, src = stdin, "standard input"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usagef("%s: %v", what, pathErr(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInputSize+1))
+	if err != nil {
+		return nil, usagef("%s: reading %s: %v", what, src, pathErr(err))
+	}
+	if len(data) > maxInputSize {
+		return nil, usagef("%s: %s is larger than %d bytes", what, src, maxInputSize)
+	}
+	return data, nil
+}
+
+// pathErr drops the "open" verb from *os.PathError messages so that they
+// read "testvectors/x.cbor: no such file or directory".
+func pathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Input forms of a TOKEN, as reported by inspect.
+const (
+	formRaw       = "raw CBOR"
+	formHex       = "hex"
+	formBase64    = "base64"
+	formBase64URL = "base64url"
+)
+
+// decodeTokenInput turns the content of a TOKEN into CBOR bytes, telling
+// which form it was in. Raw CBOR evidence starts with the head of tag 399 or
+// 907 (0xd9); anything that is not text is taken as raw CBOR too, so that the
+// decoder can say what is wrong with it. Text is tried as hex (0x prefix
+// allowed), then as
+// base64 of a CBOR tag. Input that fits none of them is malformed evidence
+// (exit 1).
+func decodeTokenInput(data []byte) ([]byte, string, error) {
+	if len(data) == 0 {
+		return nil, "", evidenceError(fmt.Errorf("%w: empty input", token.ErrMalformed))
+	}
+	if data[0] == 0xd9 || !isText(data) {
+		return data, formRaw, nil
+	}
+	text := strings.Join(strings.Fields(string(data)), "")
+	if text == "" {
+		return nil, "", evidenceError(fmt.Errorf("%w: input is only white space", token.ErrMalformed))
+	}
+	if h := strings.TrimPrefix(strings.TrimPrefix(text, "0x"), "0X"); h != text && isHex(h) {
+		text = h
+	}
+	if isHex(text) {
+		if len(text)%2 != 0 {
+			return nil, "", evidenceError(fmt.Errorf("%w: hex input has an odd number of digits (%d)", token.ErrMalformed, len(text)))
+		}
+		b, err := hex.DecodeString(text)
+		if err != nil { // cannot happen after isHex; kept for safety
+			return nil, "", evidenceError(fmt.Errorf("%w: hex input: %v", token.ErrMalformed, err))
+		}
+		return b, formHex, nil
+	}
+	hint := ""
+	switch {
+	case text[0] == '{' || text[0] == '[':
+		hint = "; it looks like JSON (claims JSON goes to 'ccatoken create --claims')"
+	case strings.HasPrefix(text, "-----BEGIN"):
+		hint = "; it looks like PEM"
+	default:
+		// Base64 is only taken when it decodes to a CBOR tag, as evidence
+		// does: the base64 alphabets are wide enough to let a lot of
+		// plain text through.
+		if b, form, ok := decodeBase64(text); ok && b[0]>>5 == 6 {
+			return b, form, nil
+		}
+	}
+	return nil, "", evidenceError(fmt.Errorf("%w: input is neither raw CBOR (which starts with 0xd9, the tag 399 or 907), hex nor base64 of CBOR%s", token.ErrMalformed, hint))
+}
+
+// isText reports whether data is printable ASCII and white space only.
+func isText(data []byte) bool {
+	for _, c := range data {
+		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeBase64 accepts the standard and the URL alphabet, padded or not.
+func decodeBase64(s string) ([]byte, string, bool) {
+	form, enc := formBase64, base64.RawStdEncoding
+	if strings.ContainsAny(s, "-_") {
+		form, enc = formBase64URL, base64.RawURLEncoding
+	}
+	unpadded := strings.TrimRight(s, "=")
+	if pad := len(s) - len(unpadded); pad > 2 || (pad > 0 && len(s)%4 != 0) {
+		return nil, "", false
+	}
+	b, err := enc.DecodeString(unpadded)
+	if err != nil || len(b) == 0 {
+		return nil, "", false
+	}
+	return b, form, true
+}
+
+// readToken reads and decodes a TOKEN argument.
+func readToken(path string, stdin io.Reader) ([]byte, string, error) {
+	data, err := readFile(path, "token", stdin)
+	if err != nil {
+		return nil, "", err
+	}
+	return decodeTokenInput(data)
+}
+
+// readPrivateKey reads a signing key for flag from path: PEM (SEC1 or
+// PKCS#8), a private JWK or a raw 48-byte P-384 scalar.
+func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
+	data, err := readFile(path, "--"+flag, stdin)
+	if err != nil {
+		return nil, err
+	}
+	k, err := token.ParsePrivateKey(data)
+	if err != nil {
+		return nil, usagef("--%s %s: %v", flag, path, err)
+	}
+	return k, nil
+}
+
+// readPublicKey reads a verification key for flag from path: PEM (SPKI, or
+// a private key whose public half is used) or JWK.
+func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error) {
+	data, err := readFile(path, "--"+flag, stdin)
+	if err != nil {
+		return nil, err
+	}
+	k, err := token.ParsePublicKey(data)
+	if err != nil {
+		return nil, usagef("--%s %s: %v", flag, path, err)
+	}
+	return k, nil
+}
+
+// parseNonce reads the --nonce flag: hex, 32 to 64 bytes.
+func parseNonce(s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, usagef("--nonce: not hex: %v", err)
+	}
+	if len(b) < token.MinNonceSize || len(b) > token.ChallengeSize {
+		return nil, usagef("--nonce: %d bytes; a nonce is %d to %d bytes (%d to %d hex digits)",
+			len(b), token.MinNonceSize, token.ChallengeSize, 2*token.MinNonceSize, 2*token.ChallengeSize)
+	}
+	return b, nil
+}
+
+// isTerminal reports whether w is an interactive terminal (a character
+// device other than /dev/null), where raw CBOR must not be written.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
+}

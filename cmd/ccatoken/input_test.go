@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ccakit/cca/token"
+)
+
+// wrapHex is hex with a line break every n digits and a final one.
+func wrapHex(b []byte, n int, sep string) string {
+	h := hex.EncodeToString(b)
+	var lines []string
+	for len(h) > n {
+		lines = append(lines, h[:n])
+		h = h[n:]
+	}
+	return strings.Join(append(lines, h), sep) + "\n"
+}
+
+func TestDecodeTokenInput(t *testing.T) {
+	raw := readFileT(t, rel0Vector)
+	cmw := readFileT(t, vectors[3].path())
+	for _, c := range []struct {
+		name string
+		in   []byte
+		form string
+		want []byte
+	}{
+		{"raw", raw, formRaw, raw},
+		{"raw 907", cmw, formRaw, cmw},
+		{"hex", []byte(hex.EncodeToString(raw)), formHex, raw},
+		{"hex with 0x", []byte("0x" + hex.EncodeToString(raw)), formHex, raw},
+		{"hex upper case", []byte(strings.ToUpper(hex.EncodeToString(raw))), formHex, raw},
+		{"hex with newlines", []byte(wrapHex(raw, 64, "\n")), formHex, raw},
+		{"hex with CRLF and spaces", []byte("  " + wrapHex(raw, 32, " \r\n\t")), formHex, raw},
+		{"base64 std padded", []byte(base64.StdEncoding.EncodeToString(cmw)), formBase64, cmw},
+		{"base64 std unpadded", []byte(base64.RawStdEncoding.EncodeToString(raw[:len(raw)-1])), formBase64, raw[:len(raw)-1]},
+		{"base64 url padded", []byte(base64.URLEncoding.EncodeToString(raw)), formBase64URL, raw},
+		{"base64 url unpadded", []byte(base64.RawURLEncoding.EncodeToString(raw[:len(raw)-2])), formBase64URL, raw[:len(raw)-2]},
+		{"base64 with newline", []byte(base64.StdEncoding.EncodeToString(raw) + "\n"), formBase64, raw},
+		{"binary that is not evidence", []byte{0x00, 0x01}, formRaw, []byte{0x00, 0x01}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, form, err := decodeTokenInput(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if form != c.form || !bytes.Equal(got, c.want) {
+				t.Fatalf("form %q, %d bytes; want %q, %d bytes", form, len(got), c.form, len(c.want))
+			}
+		})
+	}
+	for _, c := range []struct{ name, in, cause string }{
+		{"empty", "", "empty input"},
+		{"white space", " \n\t\n", "white space"},
+		{"odd hex", "d9018", "odd number"},
+		{"words", "not a token", "neither raw CBOR"},
+		{"bad padding", "2QGP===", "neither raw CBOR"},
+		{"JSON", `{"cca-platform-token": {}}`, "looks like JSON"},
+		{"PEM", "-----BEGIN PUBLIC KEY-----\n", "looks like PEM"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := decodeTokenInput([]byte(c.in))
+			if err == nil || !strings.Contains(err.Error(), c.cause) || !errors.Is(err, token.ErrMalformed) || exitCode(err) != exitFailed {
+				t.Fatalf("error %v; want a malformed-evidence error mentioning %q", err, c.cause)
+			}
+		})
+	}
+}
+
+// TestInputForms runs every command on the forms a TOKEN may take, from
+// files and from standard input.
+func TestInputForms(t *testing.T) {
+	raw := readFileT(t, rel0Vector)
+	forms := map[string][]byte{
+		"raw":       raw,
+		"hex":       []byte(wrapHex(raw, 76, "\n")),
+		"base64":    []byte(base64.StdEncoding.EncodeToString(raw)),
+		"base64url": []byte(base64.RawURLEncoding.EncodeToString(raw)),
+		"base64-mime": []byte(func() string {
+			s := base64.StdEncoding.EncodeToString(raw)
+			var b strings.Builder
+			for len(s) > 76 {
+				b.WriteString(s[:76] + "\r\n")
+				s = s[76:]
+			}
+			return b.String() + s + "\r\n"
+		}()),
+	}
+	for name, data := range forms {
+		t.Run(name, func(t *testing.T) {
+			file := writeTemp(t, "token."+name, data)
+			for _, src := range []struct {
+				path  string
+				stdin []byte
+			}{{file, nil}, {"-", data}} {
+				ccatoken(t, src.stdin, "inspect", src.path).check(t, exitOK)
+				ccatoken(t, src.stdin, "verify", src.path, "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitOK)
+				r := ccatoken(t, src.stdin, "inspect", "-O", "json", src.path)
+				r.check(t, exitOK)
+				if !strings.Contains(r.stdout, `"format": "rel0"`) {
+					t.Errorf("inspect -O json %s: no rel0 format", src.path)
+				}
+			}
+		})
+	}
+}
+
+func TestParseNonce(t *testing.T) {
+	n32 := strings.Repeat("ab", 32)
+	for _, ok := range []string{n32, strings.Repeat("CD", 64), " 0x" + n32 + "\n"} {
+		if _, err := parseNonce(ok); err != nil {
+			t.Errorf("parseNonce(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "zz", n32[:62], strings.Repeat("00", 65), n32 + "0"} {
+		if _, err := parseNonce(bad); err == nil || exitCode(err) != exitUsage {
+			t.Errorf("parseNonce(%q) = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	var b bytes.Buffer
+	if isTerminal(&b) {
+		t.Error("a buffer is a terminal")
+	}
+	f := writeTemp(t, "out", nil)
+	fh, err := openForTest(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if isTerminal(fh) {
+		t.Error("a regular file is a terminal")
+	}
+	null, err := openForTest("/dev/null")
+	if err == nil {
+		defer null.Close()
+		if isTerminal(null) {
+			t.Error("/dev/null is a terminal")
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ccakit/cca/token"
+)
+
+// Exit statuses, as docs/cli.md and the design's CLI contract define them.
+const (
+	exitOK     = 0 // verified, decoded and valid, or written
+	exitFailed = 1 // the evidence failed: malformed, bad signature, bad binding, stale nonce, invalid claims
+	exitUsage  = 2 // usage or unreadable input: bad flags, missing file, unparsable key
+)
+
+// exitError carries the exit status a failure calls for, decided where the
+// context is known (the same token.ErrKey is the user's fault in create and
+// the evidence's in a realm signature).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks err as a usage or input problem (exit 2).
+func usageError(err error) error { return &exitError{exitUsage, err} }
+
+// usagef is usageError(fmt.Errorf(...)).
+func usagef(format string, args ...any) error {
+	return usageError(fmt.Errorf(format, args...))
+}
+
+// evidenceError marks err as a failure of the evidence (exit 1).
+func evidenceError(err error) error { return &exitError{exitFailed, err} }
+
+// evidenceClasses are the token error classes that mean the evidence (or the
+// claims it is made from) is at fault. token.ErrKey is not among them: a key
+// the user gave that cannot be used is a usage problem.
+var evidenceClasses = []error{
+	token.ErrMalformed, token.ErrMissingClaim, token.ErrSyntax, token.ErrProfile,
+	token.ErrAlgorithm, token.ErrSignature, token.ErrBinding, token.ErrFreshness,
+}
+
+// exitCode picks the exit status of an error: the one an exitError decided,
+// else 1 for the token classes that blame the evidence, else 2 (flag errors
+// from cobra, I/O errors, unusable keys).
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, token.ErrKey) {
+		return exitUsage
+	}
+	for _, class := range evidenceClasses {
+		if errors.Is(err, class) {
+			return exitFailed
+		}
+	}
+	return exitUsage
+}
+
+// oneLine flattens a message so that every failure is exactly one line on
+// stderr.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
+}
+
+// run is the whole program, testable without exec: it parses args, runs
+// the command and returns the exit status. Every failure is reported as one
+// "ccatoken: ..." line on stderr, a panic included.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "ccatoken: internal error (please report it): %s\n", oneLine(fmt.Sprint(r)))
+			code = exitUsage
+		}
+	}()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	msg := oneLine(err.Error())
+	var ee *exitError
+	if !errors.As(err, &ee) && cmd != nil {
+		// A cobra usage error (unknown flag, wrong argument count, missing
+		// required flag): point at the help.
+		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+	}
+	fmt.Fprintf(stderr, "ccatoken: %s\n", msg)
+	return exitCode(err)
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ccatoken",
+		Short: "Create, inspect and verify Arm CCA attestation tokens",
+		Long: `ccatoken creates, inspects and verifies Arm CCA attestation evidence: the
+collection of a platform token and a realm token, in each of its three
+generations (RMM 1.0-EAC5 "legacy", RMM 1.0-REL0, and the tag-907 CMW
+collection).
+
+A TOKEN argument is a file path, or - for standard input. Its content may be
+raw CBOR, hex (whitespace allowed) or base64 (standard or URL alphabet,
+padded or not); the form is detected.
+
+Exit status: 0 success (verified, valid, written); 1 the evidence failed
+(malformed, bad signature, bad binding, stale nonce, invalid claims); 2 usage
+or unreadable input (bad flags, missing file, unparsable key). Every failure
+is reported as one line on standard error.`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetVersionTemplate("ccatoken {{.Version}}\n")
+	root.AddCommand(newInspectCmd(), newCreateCmd(), newVerifyCmd())
+	return root
+}
+
+// version is the module version the binary was built from ("(devel)" for a
+// build inside the repository).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
