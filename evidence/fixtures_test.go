@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"sync"
 	"testing"
 
 	"github.com/ccakit/cca/platform"
@@ -51,4 +53,31 @@ func newKey(t testing.TB, c elliptic.Curve) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// fixedKey is a key of curve c with the private scalar b, b, ..., b: stable
+// keys for golden output and fast test set-up.
+func fixedKey(t testing.TB, c elliptic.Curve, b byte) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.ParseRawPrivateKey(c, rep(b, (c.Params().BitSize+7)/8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+var (
+	rsaOnce sync.Once
+	rsaKey  *rsa.PrivateKey
+	rsaErr  error
+)
+
+// testRSAKey is one 2048-bit RSA key shared by the tests (generation is slow).
+func testRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	rsaOnce.Do(func() { rsaKey, rsaErr = rsa.GenerateKey(rand.Reader, 2048) })
+	if rsaErr != nil {
+		t.Fatal(rsaErr)
+	}
+	return rsaKey
 }

@@ -284,29 +284,36 @@ func first(b []byte) byte {
 }
 
 // Encode encodes the claims set in the order of TF-A's sample platform token
-// (cca-rmm-1.0.md §4.3), Extra claims last by key. It does not validate.
+// (cca-rmm-1.0.md §4.3), Extra claims last by key. Claims built in code are
+// written whole; a decoded set writes the claims it carried plus any set
+// since, so that decoding and re-encoding keeps the claims as they were. It
+// does not validate.
 func (c *Claims) Encode() ([]byte, error) {
-	pairs := []token.ClaimPair{
-		{Key: token.KeyProfile, Value: c.Profile},
-		{Key: token.KeyChallenge, Value: c.Challenge},
-		{Key: token.KeyImplementationID, Value: c.ImplementationID},
-		{Key: token.KeyInstanceID, Value: c.InstanceID},
-		{Key: token.KeyPlatformConfig, Value: nonNil(c.Config)},
-		{Key: token.KeyLifecycle, Value: uint64(c.Lifecycle)},
-		{Key: token.KeyPlatformHashAlgID, Value: c.HashAlgID},
-	}
-	if c.VerificationService != "" {
-		pairs = append(pairs, token.ClaimPair{Key: token.KeyVerificationService, Value: c.VerificationService})
-	}
-	comps := make([]cbor.RawMessage, len(c.SwComponents))
-	for i, sc := range c.SwComponents {
-		b, err := sc.encode()
-		if err != nil {
-			return nil, err
+	pairs := make([]token.ClaimPair, 0, 9+len(c.Extra))
+	add := func(key int64, set bool, v any) {
+		if set || c.isPresent(key) {
+			pairs = append(pairs, token.ClaimPair{Key: key, Value: v})
 		}
-		comps[i] = b
 	}
-	pairs = append(pairs, token.ClaimPair{Key: token.KeySwComponents, Value: comps})
+	add(token.KeyProfile, c.Profile != "", c.Profile)
+	add(token.KeyChallenge, c.Challenge != nil, nonNil(c.Challenge))
+	add(token.KeyImplementationID, c.ImplementationID != nil, nonNil(c.ImplementationID))
+	add(token.KeyInstanceID, c.InstanceID != nil, nonNil(c.InstanceID))
+	add(token.KeyPlatformConfig, c.Config != nil, nonNil(c.Config))
+	add(token.KeyLifecycle, c.Lifecycle != 0, uint64(c.Lifecycle))
+	add(token.KeyPlatformHashAlgID, c.HashAlgID != "", c.HashAlgID)
+	add(token.KeyVerificationService, c.VerificationService != "", c.VerificationService)
+	if c.SwComponents != nil || c.isPresent(token.KeySwComponents) {
+		comps := make([]cbor.RawMessage, len(c.SwComponents))
+		for i, sc := range c.SwComponents {
+			b, err := sc.encode()
+			if err != nil {
+				return nil, err
+			}
+			comps[i] = b
+		}
+		pairs = append(pairs, token.ClaimPair{Key: token.KeySwComponents, Value: comps})
+	}
 	for _, k := range token.SortedKeys(c.Extra) {
 		pairs = append(pairs, token.ClaimPair{Key: k, Value: c.Extra[k]})
 	}

@@ -113,7 +113,7 @@ func (c *Claims) Validate(opts ValidateOptions) error {
 	}
 	measSize, err := MeasurementSize(c.HashAlgID)
 	if err != nil {
-		return invalid(token.KeyRealmHashAlgID, "%v", err)
+		return fmt.Errorf("%s: %w", token.ClaimName(token.SetRealm, token.KeyRealmHashAlgID), err)
 	}
 	if err := exactSize(token.KeyRealmInitialMeasurement, c.InitialMeasurement, measSize); err != nil {
 		return fmt.Errorf("%w (hash algorithm %s)", err, c.HashAlgID)
@@ -139,7 +139,7 @@ func (c *Claims) Validate(opts ValidateOptions) error {
 		return missing(token.KeyRealmPubKeyHashAlgID)
 	}
 	if _, err := token.HashByName(c.PubKeyHashAlgID); err != nil {
-		return invalid(token.KeyRealmPubKeyHashAlgID, "%v", err)
+		return fmt.Errorf("%s: %w", token.ClaimName(token.SetRealm, token.KeyRealmPubKeyHashAlgID), err)
 	}
 	if opts.RejectUnknownClaims {
 		for _, k := range token.SortedKeys(c.Extra) {
@@ -201,26 +201,35 @@ func EncodeRAK(pub *ecdsa.PublicKey, gen token.Generation) ([]byte, error) {
 
 // Encode encodes the claims set in TF-RMM's order (cca-rmm-1.0.md §4.2:
 // challenge, RPV, RAK, hash algo, RAK hash algo, profile, RIM, REMs), with
-// Extra claims last by key. A legacy set has no profile claim. It does not
-// validate.
+// Extra claims last by key. A claim that is not set (nil, or an empty
+// string) is left out, so that a decoded set re-encodes to the claims it
+// carried; a legacy set has no profile claim. It does not validate.
 func (c *Claims) Encode() ([]byte, error) {
-	pairs := []token.ClaimPair{
-		{Key: token.KeyChallenge, Value: nonNil(c.Challenge)},
-		{Key: token.KeyRealmPersonalizationValue, Value: nonNil(c.PersonalizationValue)},
-		{Key: token.KeyRealmPubKey, Value: nonNil(c.PubKey)},
-		{Key: token.KeyRealmHashAlgID, Value: c.HashAlgID},
-		{Key: token.KeyRealmPubKeyHashAlgID, Value: c.PubKeyHashAlgID},
+	pairs := make([]token.ClaimPair, 0, 8+len(c.Extra))
+	addBytes := func(key int64, b []byte) {
+		if b != nil {
+			pairs = append(pairs, token.ClaimPair{Key: key, Value: b})
+		}
 	}
-	if c.Profile != "" {
-		pairs = append(pairs, token.ClaimPair{Key: token.KeyProfile, Value: c.Profile})
+	addString := func(key int64, s string) {
+		if s != "" {
+			pairs = append(pairs, token.ClaimPair{Key: key, Value: s})
+		}
 	}
-	rems := make([][]byte, len(c.ExtensibleMeasurements))
-	for i, r := range c.ExtensibleMeasurements {
-		rems[i] = nonNil(r)
+	addBytes(token.KeyChallenge, c.Challenge)
+	addBytes(token.KeyRealmPersonalizationValue, c.PersonalizationValue)
+	addBytes(token.KeyRealmPubKey, c.PubKey)
+	addString(token.KeyRealmHashAlgID, c.HashAlgID)
+	addString(token.KeyRealmPubKeyHashAlgID, c.PubKeyHashAlgID)
+	addString(token.KeyProfile, c.Profile)
+	addBytes(token.KeyRealmInitialMeasurement, c.InitialMeasurement)
+	if c.ExtensibleMeasurements != nil {
+		rems := make([][]byte, len(c.ExtensibleMeasurements))
+		for i, r := range c.ExtensibleMeasurements {
+			rems[i] = nonNil(r)
+		}
+		pairs = append(pairs, token.ClaimPair{Key: token.KeyRealmExtensibleMeas, Value: rems})
 	}
-	pairs = append(pairs,
-		token.ClaimPair{Key: token.KeyRealmInitialMeasurement, Value: nonNil(c.InitialMeasurement)},
-		token.ClaimPair{Key: token.KeyRealmExtensibleMeas, Value: rems})
 	for _, k := range token.SortedKeys(c.Extra) {
 		pairs = append(pairs, token.ClaimPair{Key: k, Value: c.Extra[k]})
 	}

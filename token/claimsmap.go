@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -26,7 +27,11 @@ func DecodeClaimsMap(data []byte, set ClaimSet) (ClaimsMap, error) {
 		}
 		return m, fmt.Errorf("%w: %s claims: expected a map, found %s", ErrMalformed, set, majorName(data[0]>>5))
 	}
-	if err := decodeFraming(data, &m.Claims, set.String()+" claims (keys must be integers)"); err != nil {
+	if err := decodeFraming(data, &m.Claims, set.String()+" claims"); err != nil {
+		// Claim values are kept encoded, so a type error is a key's.
+		if _, isType := errors.AsType[*cbor.UnmarshalTypeError](err); isType {
+			return m, fmt.Errorf("%w (claim keys must be integers)", err)
+		}
 		return m, err
 	}
 	return m, nil

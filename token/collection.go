@@ -40,7 +40,7 @@ type Collection struct {
 type cmwEntry struct {
 	_             struct{} `cbor:",toarray"`
 	ContentFormat uint64
-	Token         []byte
+	Token         bstr
 }
 
 // DecodeCollection parses the top level of CCA evidence. It checks the
@@ -96,6 +96,9 @@ func DecodeCollection(data []byte) (*Collection, error) {
 		}
 		if ent.ContentFormat != ContentFormatEATCWT {
 			return nil, fmt.Errorf("%w: %s: content format %d, expected %d (EAT CWT)", ErrMalformed, what, ent.ContentFormat, ContentFormatEATCWT)
+		}
+		if ent.Token == nil {
+			return nil, fmt.Errorf("%w: %s: the token is not a byte string", ErrMalformed, what)
 		}
 		*e.dst = ent.Token
 	}

@@ -26,6 +26,12 @@ const RAKScalarSize = 48
 // PKCS#8 "PRIVATE KEY"), a private JWK, or a raw 48-byte P-384 scalar
 // (binary, or as 96 hex digits).
 func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	// A binary scalar is tested first: its bytes are random, so one in 256
+	// starts with '{' (and others with whitespace before one), and no PEM
+	// or JWK is as short as 48 bytes.
+	if len(data) == RAKScalarSize {
+		return P384FromScalar(data)
+	}
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
@@ -40,8 +46,6 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 			return nil, fmt.Errorf("%w: the JWK is a public key; a private key is needed to sign", ErrKey)
 		}
 		return s, nil
-	case len(data) == RAKScalarSize:
-		return P384FromScalar(data)
 	case len(trimmed) == 2*RAKScalarSize:
 		b, err := hex.DecodeString(string(trimmed))
 		if err == nil {
@@ -244,6 +248,12 @@ func EncodeCOSEKey(pub *ecdsa.PublicKey) ([]byte, error) {
 func DecodeCOSEKey(data []byte) (*ecdsa.PublicKey, error) {
 	if len(data) > coseKeyMaxSize {
 		return nil, fmt.Errorf("%w: COSE_Key of %d bytes is too large", ErrSyntax, len(data))
+	}
+	if len(data) > 0 && data[0]>>5 != 5 {
+		// A raw SEC1 point (first byte 0x04, an unsigned integer in CBOR)
+		// is the usual way to get here: the legacy encoding in a token
+		// whose profile calls for a COSE_Key.
+		return nil, fmt.Errorf("%w: COSE_Key is not a CBOR map (found %s; first byte 0x%02x)", ErrSyntax, majorName(data[0]>>5), data[0])
 	}
 	var m map[int64]cbor.RawMessage
 	if err := Unmarshal(data, &m, "COSE_Key"); err != nil {
