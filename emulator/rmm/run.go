@@ -1,0 +1,388 @@
+package rmm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+func init() { registerRMI(RMIRecEnter, (*RMM).rmiRecEnter) }
+
+// Realm software runs as a coroutine: one goroutine per REC, which runs
+// only between an RMI_REC_ENTER and the REC's next exit. RMI_REC_ENTER
+// hands it the entry (RmiRecEnter) and waits for the exit (RmiRecExit);
+// the realm side blocks in exitToHost until the host enters the REC again.
+// That is the REC's run loop of TF-RMM (runtime/core/exit.c, run.c) with
+// Go code in place of realm instructions.
+
+// ErrSEA is returned to realm software for an access that takes a
+// synchronous external abort: RIPAS EMPTY, an IPA outside the realm's IPA
+// space, or an abort the host chose to inject (RMI_REC_ENTER with
+// INJECT_SEA).
+var ErrSEA = errors.New("rmm: synchronous external abort")
+
+// recEntry is RmiRecEnter as the host wrote it.
+type recEntry struct {
+	flags    uint64
+	gprs     [31]uint64
+	gicv3HCR uint64
+	gicv3LRs [16]uint64
+}
+
+// recExit is RmiRecExit as the RMM writes it.
+type recExit struct {
+	reason              uint64
+	esr, far, hpfar     uint64
+	gprs                [31]uint64
+	ripasBase, ripasTop uint64
+	ripasValue          uint8
+	imm                 uint64
+	// emulatable: the exit is a data abort the host may emulate (EMUL_MMIO
+	// is allowed on the next entry).
+	emulatable bool
+}
+
+func parseEntry(b *[GranuleSize]byte) recEntry {
+	le := binary.LittleEndian
+	e := recEntry{flags: le.Uint64(b[RunEnterFlags:]), gicv3HCR: le.Uint64(b[RunEnterGICv3HCR:])}
+	for i := range e.gprs {
+		e.gprs[i] = le.Uint64(b[RunEnterGPRs+8*i:])
+	}
+	for i := range e.gicv3LRs {
+		e.gicv3LRs[i] = le.Uint64(b[RunEnterGICv3LRs+8*i:])
+	}
+	return e
+}
+
+func (x *recExit) encode() []byte {
+	b := make([]byte, GranuleSize-RunExit)
+	le := binary.LittleEndian
+	put := func(off int, v uint64) { le.PutUint64(b[off-RunExit:], v) }
+	put(RunExitReason, x.reason)
+	put(RunExitESR, x.esr)
+	put(RunExitFAR, x.far)
+	put(RunExitHPFAR, x.hpfar)
+	for i, g := range x.gprs {
+		put(RunExitGPRs+8*i, g)
+	}
+	put(RunExitRIPASBase, x.ripasBase)
+	put(RunExitRIPASTop, x.ripasTop)
+	b[RunExitRIPASValue-RunExit] = x.ripasValue
+	put(RunExitImm, x.imm)
+	return b
+}
+
+// Valid RmiRecEnter flags and ICH_HCR_EL2 bits a host may set: EN, UIE,
+// LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE (TF-RMM
+// runtime/rmi/run.c validates gicv3_hcr against such a mask; the exact
+// mask is TF-RMM's, the emulator keeps the documented enable bits).
+const (
+	entryFlagsValid = EntryFlagEmulMMIO | EntryFlagInjectSEA | EntryFlagTrapWFI | EntryFlagTrapWFE | EntryFlagRIPASResponse
+	gicv3HCRValid   = 0xFF
+)
+
+// RMI_REC_ENTER(rec, run_ptr). Conditions (cca-rmm-1.0.md §6.2): run_align,
+// run_bound, run_pas, rec_align, rec_bound, rec_gran_state → INPUT; REC
+// running → REC; realm NEW → REALM[0]; realm SYSTEM_OFF → REALM[1]; REC not
+// runnable → REC; PSCI pending → REC; EMUL_MMIO without an emulatable
+// abort → REC; invalid GIC state → REC. Then the realm runs until the REC
+// exits, and the exit is written to run_ptr.
+func (r *RMM) rmiRecEnter(a *[6]uint64) [5]uint64 {
+	recAddr, runPtr := a[0], a[1]
+	r.mu.Lock()
+	buf, ok := r.readNSGranule(runPtr)
+	if !ok {
+		r.mu.Unlock()
+		return status(RMIErrorInput)
+	}
+	rec := r.lookupREC(recAddr)
+	if rec == nil {
+		r.mu.Unlock()
+		return status(RMIErrorInput)
+	}
+	entry := parseEntry(buf)
+	if x, fail := r.recEnterState(rec, &entry); fail {
+		r.mu.Unlock()
+		return x
+	}
+	rec.state = recRunning
+	if rec.cpu == nil {
+		rec.cpu = r.newRealmCPU(rec)
+	}
+	cpu := rec.cpu
+	r.mu.Unlock()
+
+	exit := cpu.run(entry)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec.state = recReady
+	rec.emulatableAbort = exit.emulatable
+	// The host owns run_ptr; if it took the granule away meanwhile the
+	// exit is lost, as a store to a faulting NS page would be.
+	_ = r.nsWrite(runPtr+RunExit, exit.encode())
+	return status(RMISuccess)
+}
+
+func (r *RMM) recEnterState(rec *recDesc, e *recEntry) ([5]uint64, bool) {
+	rl := r.realms[rec.owner]
+	switch {
+	case rec.state == recRunning:
+		return status(RMIErrorRec), true
+	case rl.state == realmNew:
+		return statusIdx(RMIErrorRealm, 0), true
+	case rl.state == realmSystemOff:
+		return statusIdx(RMIErrorRealm, 1), true
+	case !rec.runnable, rec.psciPending:
+		return status(RMIErrorRec), true
+	case e.flags&EntryFlagEmulMMIO != 0 && !rec.emulatableAbort:
+		return status(RMIErrorRec), true
+	case e.flags&^entryFlagsValid != 0, e.gicv3HCR&^gicv3HCRValid != 0:
+		return status(RMIErrorRec), true
+	}
+	return [5]uint64{}, false
+}
+
+// realmCPU is the realm side of a REC: the RealmCPU its program sees.
+type realmCPU struct {
+	r    *RMM
+	rec  *recDesc
+	rl   *realmDesc
+	prog Program
+
+	resume   chan recEntry // host → realm
+	exits    chan recExit  // realm → host
+	started  bool
+	stopOnce sync.Once
+	// entry is the entry that last resumed the realm; only the realm
+	// goroutine touches it while the REC runs.
+	entry recEntry
+}
+
+func (r *RMM) newRealmCPU(rec *recDesc) *realmCPU {
+	c := &realmCPU{r: r, rec: rec, rl: r.realms[rec.owner],
+		resume: make(chan recEntry), exits: make(chan recExit)}
+	if r.cfg.Programs != nil {
+		c.prog, _ = r.cfg.Programs(rec.pc)
+	}
+	return c
+}
+
+// run resumes the realm with e and returns its next exit. Called by
+// REC_ENTER without r.mu.
+func (c *realmCPU) run(e recEntry) recExit {
+	if !c.started {
+		c.started = true
+		go c.main()
+	}
+	c.resume <- e
+	return <-c.exits
+}
+
+// kill stops a parked realm goroutine (REC_DESTROY). Called with r.mu held
+// while the REC is not running, so the goroutine is parked in exitToHost,
+// not yet started, or finished.
+func (c *realmCPU) kill() { c.stopOnce.Do(func() { close(c.resume) }) }
+
+// main is the realm goroutine.
+func (c *realmCPU) main() {
+	e, ok := <-c.resume
+	if !ok {
+		return
+	}
+	c.entry = e
+	if c.prog == nil {
+		// No software at this entry point: the REC takes an exception the
+		// RMM cannot hand to the realm; report it as an SError exit and stop
+		// the REC.
+		c.finish(recExit{reason: ExitSError})
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// A panic in realm software is a crash of the realm's vCPU.
+			c.finish(recExit{reason: ExitSError})
+			_ = p
+		}
+	}()
+	c.prog(c)
+	// Realm software that returns has switched its vCPU off: the PSCI
+	// CPU_OFF exit, after which the REC is no longer runnable.
+	x := recExit{reason: ExitPSCI}
+	x.gprs[0] = PSCICPUOff
+	c.finish(x)
+}
+
+// finish makes the REC not runnable and hands the host its last exit.
+func (c *realmCPU) finish(x recExit) {
+	c.r.mu.Lock()
+	c.rec.runnable = false
+	c.r.mu.Unlock()
+	c.exits <- x
+}
+
+// exitToHost hands x to the host's RMI_REC_ENTER and blocks until the host
+// enters the REC again; it returns that entry. The caller must not hold
+// r.mu. A REC destroyed meanwhile ends the goroutine.
+func (c *realmCPU) exitToHost(x recExit) recEntry {
+	c.exits <- x
+	e, ok := <-c.resume
+	if !ok {
+		runtime.Goexit()
+	}
+	c.entry = e
+	return e
+}
+
+// Reg returns x0..x30 as the REC was created (RmiRecParams.gprs).
+func (c *realmCPU) Reg(n int) uint64 {
+	if n < 0 || n >= len(c.rec.gprs) {
+		return 0
+	}
+	return c.rec.gprs[n]
+}
+
+// Data abort syndrome for exits to the host (Arm ARM ESR_EL2, EC 0x24 data
+// abort from a lower EL). The RMM exposes to the host only what it needs to
+// handle the abort: EC, IL and WnR and the fault status for a protected
+// IPA, plus ISV, SAS, SRT and SF for an emulatable unprotected access.
+const (
+	esrECDataAbortLower = 0x24 << 26
+	esrIL               = 1 << 25
+	esrISV              = 1 << 24
+	esrSASShift         = 22
+	esrSF               = 1 << 15
+	esrWnR              = 1 << 6
+	dfscTranslation     = 0x04 // | level
+	mmioSRT             = 0    // the emulated access uses x0
+)
+
+func hpfar(ipa uint64) uint64 { return ipa >> 12 << 4 }
+
+// Read and Write access the realm's IPA space granule by granule.
+func (c *realmCPU) Read(ipa uint64, p []byte) error  { return c.access(ipa, p, false) }
+func (c *realmCPU) Write(ipa uint64, p []byte) error { return c.access(ipa, p, true) }
+
+func (c *realmCPU) access(ipa uint64, p []byte, write bool) error {
+	for len(p) > 0 {
+		n := min(uint64(len(p)), GranuleSize-ipa%GranuleSize)
+		if err := c.accessGranule(ipa, p[:n], write); err != nil {
+			return err
+		}
+		ipa, p = ipa+n, p[n:]
+	}
+	return nil
+}
+
+// accessGranule performs an access within one granule, exiting to the host
+// as long as the host can resolve the fault.
+func (c *realmCPU) accessGranule(ipa uint64, p []byte, write bool) error {
+	for {
+		c.r.mu.Lock()
+		pa, pas, f := c.r.translate(c.rl, ipa)
+		if f == nil {
+			var err error
+			if write {
+				err = c.r.plat.Write(pas, pa, p)
+			} else {
+				err = c.r.plat.Read(pas, pa, p)
+			}
+			c.r.mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("realm access at IPA %#x: %w", ipa, err)
+			}
+			return nil
+		}
+		par := c.rl.parTop()
+		c.r.mu.Unlock()
+
+		x := recExit{reason: ExitSync, hpfar: hpfar(ipa)}
+		wnr := uint64(0)
+		if write {
+			wnr = esrWnR
+		}
+		switch {
+		case f.outside:
+			return fmt.Errorf("%w: IPA %#x is outside the realm's %d-bit IPA space", ErrSEA, ipa, c.rl.s2sz)
+		case ipa < par && f.ripas == RIPASEmpty:
+			// RIPAS EMPTY: the RMM injects an abort into the realm without
+			// involving the host (ACS mm_hipas_*_ripas_empty).
+			return fmt.Errorf("%w: IPA %#x has RIPAS EMPTY", ErrSEA, ipa)
+		case ipa < par:
+			// Protected RAM or DESTROYED without a mapping: the host must
+			// act (map the page, or give up); the address within the page
+			// stays hidden.
+			x.esr = esrECDataAbortLower | esrIL | wnr | dfscTranslation | uint64(f.level)
+		default:
+			// Unprotected and unmapped: emulatable MMIO when it is one
+			// naturally aligned access of 1, 2, 4 or 8 bytes.
+			x.esr = esrECDataAbortLower | esrIL | wnr | dfscTranslation | uint64(f.level)
+			if sas, ok := accessSize(ipa, len(p)); ok {
+				x.esr |= esrISV | sas<<esrSASShift | mmioSRT<<16
+				if len(p) == 8 {
+					x.esr |= esrSF
+				}
+				x.far = ipa & (GranuleSize - 1)
+				x.emulatable = true
+				if write {
+					var v [8]byte
+					copy(v[:], p)
+					x.gprs[mmioSRT] = binary.LittleEndian.Uint64(v[:])
+				}
+			}
+		}
+		e := c.exitToHost(x)
+		if e.flags&EntryFlagInjectSEA != 0 {
+			return fmt.Errorf("%w: injected by the host at IPA %#x", ErrSEA, ipa)
+		}
+		if x.emulatable && e.flags&EntryFlagEmulMMIO != 0 {
+			if !write {
+				var v [8]byte
+				binary.LittleEndian.PutUint64(v[:], e.gprs[mmioSRT])
+				copy(p, v[:])
+			}
+			return nil
+		}
+		// Otherwise the access is retried, as the faulting instruction is.
+	}
+}
+
+func accessSize(ipa uint64, n int) (uint64, bool) {
+	for sas, size := range []int{1, 2, 4, 8} {
+		if n == size && ipa%uint64(size) == 0 {
+			return uint64(sas), true
+		}
+	}
+	return 0, false
+}
+
+// SMC issues an RSI or PSCI call from the realm. X0 is fid, X1.. args.
+func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
+	var x [11]uint64 // X1..X10 (MEASUREMENT_EXTEND uses up to X10)
+	copy(x[:], args)
+	fid &^= SVEHint
+	if h, ok := rsiHandlers[fid]; ok {
+		return h(c, &x)
+	}
+	if h, ok := psciHandlers[fid]; ok {
+		return h(c, &x)
+	}
+	if fid == SMCCCVersion {
+		return [9]uint64{0x10002} // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
+	}
+	// An unknown SMC returns SMC_UNKNOWN and the realm continues.
+	return [9]uint64{SMCUnknown}
+}
+
+// rsiHandler handles one RSI (or PSCI) call; x holds X1..X10.
+type rsiHandler func(c *realmCPU, x *[11]uint64) [9]uint64
+
+var (
+	rsiHandlers  = map[uint64]rsiHandler{}
+	psciHandlers = map[uint64]rsiHandler{}
+)
+
+func registerRSI(fid uint64, h rsiHandler)  { rsiHandlers[fid] = h }
+func registerPSCI(fid uint64, h rsiHandler) { psciHandlers[fid] = h }
