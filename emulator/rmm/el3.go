@@ -4,21 +4,15 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 )
 
 // The RMM–EL3 interface (cca-rmm-1.0.md §7; TF-RMM lib/rmm_el3_ifc, TF-A
 // include/services/rmmd_svc.h).
+// The FIDs and status codes are the monitor's (emulator/monitor/abi.go).
 const (
-	el3GTSIDelegate       = fidBase | 0x1B0
-	el3GTSIUndelegate     = fidBase | 0x1B1
-	el3GetRealmAttestKey  = fidBase | 0x1B2
-	el3GetPlatToken       = fidBase | 0x1B3
-	el3OK                 = 0
-	el3Again              = 0xFFFFFFFFFFFFFFFA // E_RMM_AGAIN (-6)
-	el3AttestKeyCurveP384 = 0
-
 	// platTokenMax is ATTEST_PLAT_TOKEN_SIZE, the platform token buffer of
 	// TF-RMM (cca-rmm-1.0.md §3.1).
 	platTokenMax = 0x1000
@@ -33,8 +27,8 @@ const (
 // into a cache kept for the power cycle.
 func (r *RMM) bootAttestation() error {
 	buf := r.cfg.SharedBuffer
-	x := r.plat.EL3(el3GetRealmAttestKey, buf, GranuleSize, el3AttestKeyCurveP384)
-	if x[0] != el3OK {
+	x := r.plat.EL3(monitor.SMCRMMGetRealmAttestKey, buf, GranuleSize, monitor.AttestKeyCurveP384)
+	if x[0] != monitor.ERMMOK {
 		return fmt.Errorf("%w: RMM_GET_REALM_ATTEST_KEY returned %d", ErrBoot, int64(x[0]))
 	}
 	if x[1] != token.RAKScalarSize {
@@ -61,14 +55,14 @@ func (r *RMM) bootAttestation() error {
 	}
 	hashSize := uint64(len(hash))
 	for tries := 0; ; {
-		x := r.plat.EL3(el3GetPlatToken, buf, GranuleSize, hashSize)
-		if x[0] == el3Again {
+		x := r.plat.EL3(monitor.SMCRMMGetPlatToken, buf, GranuleSize, hashSize)
+		if x[0] == monitor.ERMMAgain {
 			if tries++; tries > el3Retries {
 				return fmt.Errorf("%w: RMM_GET_PLAT_TOKEN kept answering E_RMM_AGAIN", ErrBoot)
 			}
 			continue
 		}
-		if x[0] != el3OK {
+		if x[0] != monitor.ERMMOK {
 			return fmt.Errorf("%w: RMM_GET_PLAT_TOKEN returned %d", ErrBoot, int64(x[0]))
 		}
 		hunk, remaining := x[1], x[2]

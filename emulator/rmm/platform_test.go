@@ -6,100 +6,66 @@ import (
 	"testing"
 
 	"github.com/ccakit/cca/emulator/gpt"
+	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/emulator/rot"
 )
 
-// A small machine for the RMM's own unit tests, in the spirit of TF-RMM's
-// fake_host: real GPT tables and GPC from emulator/gpt, the real root of
-// trust, and a minimal EL3 that answers the RMM–EL3 calls the RMM makes.
-// The full machine (emulator/monitor, emulator) is tested through its
-// register-level ABI elsewhere.
+// The RMM's own unit tests run it on the real EL3 monitor (GPT, GPC,
+// GTSI, the RMM–EL3 attestation interface) and root of trust, with the
+// test acting as the host hypervisor directly on the RMM's RMI entry point.
+// The assembled machine is tested through its register-level ABI in the
+// emulator package.
 const (
-	tGPTBase  = 0x0400_0000
-	tGPTSize  = 1 << 20
-	tRMMBase  = 0x0600_0000 // Realm PAS: the EL3–RMM shared page
-	tRMMSize  = 1 << 20
-	tDRAMBase = 0x8000_0000
-	tDRAMSize = 64 << 20
+	tDRAMBase = monitor.DefaultDRAM0Base
+	tDRAMSize = 64 << 20 // what the tests hand out; the bank is larger
+	tRMMBase  = monitor.DefaultRealmBase
 )
 
+// testPlatform is the RMM's view of the monitor: the Realm security state.
 type testPlatform struct {
-	mem   *gpt.Memory
-	gpt   *gpt.Table
-	rot   *rot.RoT
-	token []byte
-	off   int
+	mon *monitor.Monitor
+	rot *rot.RoT
 }
 
 func (p *testPlatform) Read(pas gpt.PAS, pa uint64, b []byte) error {
-	return p.gpt.Read(gpt.StateRealm, pas, pa, b)
+	return p.mon.Access(gpt.StateRealm, pas, pa, b, false)
 }
 
 func (p *testPlatform) Write(pas gpt.PAS, pa uint64, b []byte) error {
-	return p.gpt.Write(gpt.StateRealm, pas, pa, b)
+	return p.mon.Access(gpt.StateRealm, pas, pa, b, true)
 }
 
 func (p *testPlatform) EL3(fid uint64, args ...uint64) [5]uint64 {
-	const badPAS = 0xFFFFFFFFFFFFFFFD
-	switch fid {
-	case el3GTSIDelegate:
-		if p.gpt.Delegate(args[0], GranuleSize, gpt.StateRealm) != nil {
-			return [5]uint64{badPAS}
-		}
-	case el3GTSIUndelegate:
-		if p.gpt.Undelegate(args[0], GranuleSize, gpt.StateRealm) != nil {
-			return [5]uint64{badPAS}
-		}
-	case el3GetRealmAttestKey:
-		k, _ := p.rot.RealmAttestKey(args[2])
-		_ = p.gpt.Write(gpt.StateRoot, gpt.PASRealm, args[0], k)
-		return [5]uint64{el3OK, uint64(len(k))}
-	case el3GetPlatToken:
-		if args[2] != 0 {
-			h := make([]byte, args[2])
-			_ = p.gpt.Read(gpt.StateRoot, gpt.PASRealm, args[0], h)
-			p.token, _ = p.rot.PlatformToken(h)
-			p.off = 0
-		}
-		n := min(512, len(p.token)-p.off) // several hunks
-		_ = p.gpt.Write(gpt.StateRoot, gpt.PASRealm, args[0], p.token[p.off:p.off+n])
-		p.off += n
-		return [5]uint64{el3OK, uint64(n), uint64(len(p.token) - p.off)}
-	default:
-		return [5]uint64{SMCUnknown}
-	}
-	return [5]uint64{el3OK}
+	return p.mon.SMC(gpt.StateRealm, fid, args...)
 }
 
 func newTestRMM(t testing.TB) (*RMM, *testPlatform) {
 	t.Helper()
-	mem, err := gpt.NewMemory(gpt.Range{Base: tGPTBase, Size: tGPTSize}, gpt.Range{Base: tRMMBase, Size: tRMMSize},
-		gpt.Range{Base: tDRAMBase, Size: tDRAMSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := gpt.NewTable(mem, gpt.Config{PPS: gpt.PPS1TB, PGS: gpt.PGS4KB, L0GPTSZ: gpt.L0GPTSZ1GB,
-		Base: tGPTBase, Size: tGPTSize, MaxBlock: gpt.Block2MB})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []struct {
-		base, size uint64
-		gpi        gpt.GPI
-	}{{tGPTBase, tGPTSize, gpt.GPIRoot}, {tRMMBase, tRMMSize, gpt.GPIRealm}, {tDRAMBase, tDRAMSize, gpt.GPINS}} {
-		if err := table.MapGranules(m.base, m.size, m.gpi); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return newTestRMMConfig(t, Config{})
+}
+
+// newTestRMMConfig boots an RMM with cfg; DRAM and the shared buffer are
+// filled in from the monitor's default layout.
+func newTestRMMConfig(t testing.TB, cfg Config) (*RMM, *testPlatform) {
+	t.Helper()
 	rt, err := rot.New(rot.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPlatform{mem: mem, gpt: table, rot: rt}
-	r, err := New(p, Config{DRAM: []gpt.Range{{Base: tDRAMBase, Size: tDRAMSize}}, SharedBuffer: tRMMBase})
+	mon, err := monitor.New(monitor.Config{RootOfTrust: rt})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &testPlatform{mon: mon, rot: rt}
+	for _, d := range mon.Layout().HostDRAM() {
+		cfg.DRAM = append(cfg.DRAM, gpt.Range{Base: d.Base, Size: d.Size})
+	}
+	cfg.SharedBuffer = mon.SharedPage()
+	r, err := New(p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon.RegisterRMM(r)
 	return r, p
 }
 
@@ -116,10 +82,9 @@ func newHost(t testing.TB) *host {
 	return &host{t: t, r: r, p: p, next: tDRAMBase}
 }
 
+// smc is the host's SMC, through EL3 like a real host's.
 func (h *host) smc(fid uint64, args ...uint64) [5]uint64 {
-	var a [6]uint64
-	copy(a[:], args)
-	return h.r.HandleRMI(fid, a)
+	return h.p.mon.SMC(gpt.StateNonSecure, fid, args...)
 }
 
 // alloc returns a fresh NS granule.
@@ -143,11 +108,11 @@ func (h *host) delegated() uint64 {
 }
 
 func (h *host) write(pa uint64, b []byte) error {
-	return h.p.gpt.Write(gpt.StateNonSecure, gpt.PASNonSecure, pa, b)
+	return h.p.mon.Access(gpt.StateNonSecure, gpt.PASNonSecure, pa, b, true)
 }
 
 func (h *host) read(pa uint64, b []byte) error {
-	return h.p.gpt.Read(gpt.StateNonSecure, gpt.PASNonSecure, pa, b)
+	return h.p.mon.Access(gpt.StateNonSecure, gpt.PASNonSecure, pa, b, false)
 }
 
 // params writes a granule of little-endian fields {offset: value} and

@@ -1,6 +1,7 @@
 package rmm
 
 import (
+	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/realm"
 )
 
@@ -63,7 +64,7 @@ func (r *RMM) rmiGranuleDelegate(a *[6]uint64) [5]uint64 {
 	if g == nil || g.state != granuleNS {
 		return status(RMIErrorInput)
 	}
-	if x := r.plat.EL3(el3GTSIDelegate, addr); x[0] != el3OK {
+	if x := r.plat.EL3(monitor.SMCRMMGTSIDelegate, addr); x[0] != monitor.ERMMOK {
 		return status(RMIErrorInput)
 	}
 	// The RMM zeroes at delegate (cca-rmm-1.0.md §8.5).
@@ -86,7 +87,7 @@ func (r *RMM) rmiGranuleUndelegate(a *[6]uint64) [5]uint64 {
 		return status(RMIErrorInput)
 	}
 	mustPlatform(r.zero(addr))
-	if x := r.plat.EL3(el3GTSIUndelegate, addr); x[0] != el3OK {
+	if x := r.plat.EL3(monitor.SMCRMMGTSIUndelegate, addr); x[0] != monitor.ERMMOK {
 		panic("rmm: EL3 refused to undelegate a delegated granule")
 	}
 	g.state = granuleNS
