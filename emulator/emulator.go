@@ -188,3 +188,7 @@ func (m *Machine) Monitor() *monitor.Monitor { return m.mon }
 
 // Counters returns the world-switch and exit counters.
 func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
+
+// Close stops the realm software parked on the machine's RECs. The machine
+// must not be used afterwards.
+func (m *Machine) Close() { m.rmm.Close() }

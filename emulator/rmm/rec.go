@@ -46,8 +46,10 @@ type recDesc struct {
 	ripasDestroyed bool // RSI_CHANGE_DESTROYED was given
 
 	// psciPending: the REC exited for a PSCI call that needs
-	// RMI_PSCI_COMPLETE before it may run again (§6.2 REC_ENTER).
+	// RMI_PSCI_COMPLETE before it may run again (§6.2 REC_ENTER); psci is
+	// that call and, once completed, its result (psci.go).
 	psciPending bool
+	psci        psciRequest
 	// emulatableAbort: the last exit was a data abort the host may emulate
 	// (EMUL_MMIO on the next entry is allowed only then).
 	emulatableAbort bool
@@ -191,4 +193,17 @@ func (r *RMM) rmiRecDestroy(a *[6]uint64) [5]uint64 {
 	r.realms[rec.owner].numRecs--
 	delete(r.recs, rec.addr)
 	return status(RMISuccess)
+}
+
+// Close stops the realm software of every REC that is not running (their
+// goroutines are parked between exits). Call it when the machine is no
+// longer used; a REC being entered at that moment is left alone.
+func (r *RMM) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.recs {
+		if rec.cpu != nil && rec.state != recRunning {
+			rec.cpu.kill()
+		}
+	}
 }
