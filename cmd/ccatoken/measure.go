@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+type measureOptions struct {
+	realm, out, output, rakHashAlgo string
+}
+
+func newMeasureCmd() *cobra.Command {
+	var o measureOptions
+	cmd := &cobra.Command{
+		Use:   "measure --realm FILE [-o FILE] [--output text|json|plan]",
+		Short: "Predict a realm's initial measurement (RIM) from its description",
+		Long: `measure reads a realm description (docs/realm-description.md: the realm
+parameters, guest RAM, the images a VMM loads and the vCPUs), replays the RMI
+build sequence a VMM runs for it, in the conventional order, and prints the
+Realm Initial Measurement the RMM will compute:
+
+  REALM_CREATE; RTT_INIT_RIPAS over all RAM; DATA_CREATE of the measured
+  images in ascending IPA order, 4 KB at a time; REC_CREATE of every REC
+  (runnable ones measured); DATA_CREATE of the unmeasured images.
+
+Image files named in the description are read relative to its directory
+(the current directory when --realm is -).
+
+-o FILE writes the reference values, in the JSON shape of rust-ccatoken's
+reference-value store, which the verifier package reads:
+
+  {"realm": [{"initial-measurement": HEX, "personalization-value": HEX,
+              "hash-algo": "sha-256"|"sha-512"}]}
+
+rust-ccatoken also requires "rak-hash-algorithm", which a realm description
+does not determine (it is the RMM's): give --rak-hash-algo to include it.
+
+Output forms (--output):
+  text  the RIM with the algorithm, RPV and a count of the steps (default)
+  json  the reference values, as -o writes them
+  plan  every RMI step of the build, with the RIM after it
+
+Exit status: 0 success; 2 usage, an unreadable or invalid description, an
+image file that cannot be read.`,
+		Example: `  ccatoken measure --realm testvectors/realms/small.json
+  ccatoken measure --realm testvectors/realms/small.json -o refvalues.json
+  ccatoken measure --realm realm.json --output plan | less`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMeasure(cmd.InOrStdin(), cmd.OutOrStdout(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.realm, "realm", "", "realm description `FILE` (JSON), or - for standard input")
+	f.StringVarP(&o.out, "out", "o", "", "write the reference values (JSON) to `FILE`")
+	f.StringVarP(&o.output, "output", "O", "text", "output `FORM`: text, json or plan")
+	f.StringVar(&o.rakHashAlgo, "rak-hash-algo", "", "add \"rak-hash-algorithm\": `ALG` (sha-256, sha-384, sha-512) to the reference values")
+	_ = cmd.MarkFlagRequired("realm") // the flag just defined
+	return cmd
+}
+
+// realmReferenceValues is the reference-value store with one realm entry,
+// in rust-ccatoken's member names (hex byte strings).
+type realmReferenceValues struct {
+	Realm []realmReferenceValue `json:"realm"`
+}
+
+type realmReferenceValue struct {
+	InitialMeasurement   string `json:"initial-measurement"`
+	PersonalizationValue string `json:"personalization-value"`
+	HashAlgo             string `json:"hash-algo"`
+	RAKHashAlgorithm     string `json:"rak-hash-algorithm,omitempty"`
+}
+
+func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
+	switch o.output {
+	case "text", "json", "plan":
+	default:
+		return usagef("--output %q: want text, json or plan", o.output)
+	}
+	if o.rakHashAlgo != "" {
+		if _, err := token.HashByName(o.rakHashAlgo); err != nil {
+			return usagef("--rak-hash-algo %q: want sha-256, sha-384 or sha-512", o.rakHashAlgo)
+		}
+	}
+	data, err := readFile(o.realm, "--realm", stdin)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(o.realm)
+	if o.realm == "-" {
+		dir = "."
+	}
+	d, err := realm.ParseDescription(data)
+	if err != nil {
+		return usagef("--realm %s: %v", o.realm, err)
+	}
+	plan, err := d.Plan(realm.DirLoader(dir))
+	if err != nil {
+		return usagef("--realm %s: %v", o.realm, pathErr(err))
+	}
+	pred := plan.Predict()
+	refJSON, err := json.MarshalIndent(realmReferenceValues{Realm: []realmReferenceValue{{
+		InitialMeasurement:   hex.EncodeToString(pred.RIM),
+		PersonalizationValue: hex.EncodeToString(pred.RPV),
+		HashAlgo:             pred.HashAlgo.Name(),
+		RAKHashAlgorithm:     o.rakHashAlgo,
+	}}}, "", "  ")
+	if err != nil {
+		return usageError(err)
+	}
+	refJSON = append(refJSON, '\n')
+
+	var out bytes.Buffer
+	switch o.output {
+	case "json":
+		out.Write(refJSON)
+	case "plan":
+		writePlan(&out, plan)
+	default:
+		writeMeasureText(&out, o.realm, plan, pred)
+	}
+	if o.out != "" {
+		if err := os.WriteFile(o.out, refJSON, 0o644); err != nil {
+			return usagef("-o: %v", pathErr(err))
+		}
+		if o.output == "text" {
+			fmt.Fprintf(&out, "wrote reference values to %s\n", o.out)
+		}
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		return usagef("writing the output: %v", err)
+	}
+	return nil
+}
+
+func writeMeasureText(w io.Writer, path string, plan *realm.Plan, pred realm.Prediction) {
+	var ripas, measured, unmeasured, recs, runnable int
+	for _, s := range plan.Steps {
+		switch s := s.(type) {
+		case realm.InitRIPASStep:
+			ripas++
+		case realm.DataCreateStep:
+			if s.Measured() {
+				measured++
+			} else {
+				unmeasured++
+			}
+		case realm.RECCreateStep:
+			recs++
+			if s.Runnable() {
+				runnable++
+			}
+		}
+	}
+	create := plan.Steps[0].(realm.RealmCreateStep)
+	fmt.Fprintf(w, "realm:                 %s\n", path)
+	fmt.Fprintf(w, "ipa width (s2sz):      %d, RTT start level %d (%d table(s))\n", create.Params.S2SZ, create.RTTLevelStart, create.RTTNumStart)
+	fmt.Fprintf(w, "steps:                 REALM_CREATE, %d RTT_INIT_RIPAS entries, %d measured DATA_CREATE, %d REC_CREATE (%d runnable), %d unmeasured DATA_CREATE\n",
+		ripas, measured, recs, runnable, unmeasured)
+	fmt.Fprintf(w, "hash algorithm:        %s\n", pred.HashAlgo.Name())
+	fmt.Fprintf(w, "personalization value: %s\n", hex.EncodeToString(pred.RPV))
+	fmt.Fprintf(w, "initial measurement:   %s\n", hex.EncodeToString(pred.RIM))
+}
+
+// writePlan lists every step with the RIM after it, to compare with a
+// trace of the emulated RMM line by line.
+func writePlan(w io.Writer, plan *realm.Plan) {
+	n := 0
+	plan.Replay(func(s realm.Step, rim *realm.Measurement) {
+		fmt.Fprintf(w, "%d %s rim=%s\n", n, s, hex.EncodeToString(rim.Value(plan.HashAlgo)))
+		n++
+	})
+}

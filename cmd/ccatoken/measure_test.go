@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The example realms and the reference values they give (written by
+// 'measure --output json'; their RIMs were also computed independently by
+// realm/testdata/rim_kat.py).
+var measureExamples = []struct {
+	name, rim string
+}{
+	{"small", "2460ecf90c80e265b8819b3b2f7257ff1964329cd32401b9df55761ff9eb884e"},
+	{"qemu-virt", "59343ec54b53ed22bf117dd23dbecee2a7c48d05448b220026362d3727dfa1fb5adb25fbd24ef76f83afc5b07c101fcb1b77ec0a596dd34e3d32da2e6ec9e923"},
+}
+
+func examplePath(name, ext string) string {
+	return filepath.Join("..", "..", "testvectors", "realms", name+ext)
+}
+
+func TestMeasureExamples(t *testing.T) {
+	for _, ex := range measureExamples {
+		t.Run(ex.name, func(t *testing.T) {
+			desc := examplePath(ex.name, ".json")
+			r := ccatoken(t, nil, "measure", "--realm", desc)
+			r.check(t, exitOK)
+			if !strings.Contains(r.stdout, "initial measurement:   "+ex.rim+"\n") {
+				t.Errorf("text output lacks the RIM:\n%s", r.stdout)
+			}
+
+			r = ccatoken(t, nil, "measure", "--realm", desc, "--output", "json")
+			r.check(t, exitOK)
+			if want := string(readFileT(t, examplePath(ex.name, ".refvalues.json"))); r.stdout != want {
+				t.Errorf("json output:\n%s\nwant (testvectors/realms/%s.refvalues.json):\n%s", r.stdout, ex.name, want)
+			}
+			var rv struct {
+				Realm []map[string]string `json:"realm"`
+			}
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&rv); err != nil || len(rv.Realm) != 1 {
+				t.Fatalf("reference values: %v %+v", err, rv)
+			}
+			e := rv.Realm[0]
+			if e["initial-measurement"] != ex.rim || len(e["personalization-value"]) != 128 || len(e) != 3 {
+				t.Errorf("entry %v", e)
+			}
+			if want := map[int]string{64: "sha-256", 128: "sha-512"}[len(ex.rim)]; e["hash-algo"] != want {
+				t.Errorf("hash-algo %q, want %q", e["hash-algo"], want)
+			}
+
+			out := filepath.Join(t.TempDir(), "rv.json")
+			r2 := ccatoken(t, nil, "measure", "--realm", desc, "-o", out, "--rak-hash-algo", "sha-256")
+			r2.check(t, exitOK)
+			if !strings.HasSuffix(r2.stdout, "wrote reference values to "+out+"\n") {
+				t.Errorf("no 'wrote' line:\n%s", r2.stdout)
+			}
+			var w struct {
+				Realm []map[string]string `json:"realm"`
+			}
+			if err := json.Unmarshal(readFileT(t, out), &w); err != nil || len(w.Realm) != 1 {
+				t.Fatalf("-o wrote: %v %+v", err, w)
+			}
+			if w.Realm[0]["rak-hash-algorithm"] != "sha-256" || len(w.Realm[0]) != 4 {
+				t.Errorf("-o entry %v, want rak-hash-algorithm sha-256", w.Realm[0])
+			}
+			delete(w.Realm[0], "rak-hash-algorithm")
+			for k, v := range e {
+				if w.Realm[0][k] != v {
+					t.Errorf("-o %s = %q, want %q", k, w.Realm[0][k], v)
+				}
+			}
+
+			r = ccatoken(t, nil, "measure", "--realm", desc, "-O", "plan")
+			r.check(t, exitOK)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			if !strings.HasPrefix(lines[0], "0 REALM_CREATE ") || !strings.HasSuffix(lines[len(lines)-1], " rim="+ex.rim) {
+				t.Errorf("plan output: first %q last %q", lines[0], lines[len(lines)-1])
+			}
+		})
+	}
+}
+
+// TestMeasureStdin: "-" reads the description from standard input; image
+// files are then relative to the current directory.
+func TestMeasureStdin(t *testing.T) {
+	desc := `{"realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x200000"}],
+	  "images": [{"name": "entry", "ipa": "0x1000", "hex": "1f2003d5"}],
+	  "recs": [{"pc": "0x1000"}]}`
+	r := ccatoken(t, []byte(desc), "measure", "--realm", "-", "--output", "json")
+	r.check(t, exitOK)
+	if !strings.Contains(r.stdout, `"initial-measurement": "`) {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	r = ccatoken(t, []byte(strings.Replace(desc, `"hex": "1f2003d5"`, `"file": "no-such-image.bin"`, 1)), "measure", "--realm", "-")
+	r.check(t, exitUsage, "--realm -", "images[0].file", "no-such-image.bin")
+}
+
+func TestMeasureErrors(t *testing.T) {
+	small := examplePath("small", ".json")
+	bad := writeTemp(t, "bad.json", []byte(strings.Replace(string(readFileT(t, small)), `"s2sz": 40`, `"s2sz": 40, "ipa_bits": 40`, 1)))
+	outside := writeTemp(t, "outside.json", []byte(strings.Replace(string(readFileT(t, small)), `"0x8fe00000", "file"`, `"0x90000000", "file"`, 1)))
+	noImage := writeTemp(t, "noimage.json", readFileT(t, small)) // small.dtb is not beside it
+	for _, c := range []struct {
+		name  string
+		args  []string
+		cause []string
+	}{
+		{"no --realm", []string{"measure"}, []string{`required flag(s) "realm" not set`}},
+		{"argument", []string{"measure", "--realm", small, "extra"}, []string{"unknown command"}},
+		{"bad output", []string{"measure", "--realm", small, "--output", "yaml"}, []string{`--output "yaml": want text, json or plan`}},
+		{"bad rak hash", []string{"measure", "--realm", small, "--rak-hash-algo", "md5"}, []string{`--rak-hash-algo "md5"`}},
+		{"missing file", []string{"measure", "--realm", "nope.json"}, []string{"--realm: nope.json: no such file or directory"}},
+		{"unknown member", []string{"measure", "--realm", bad}, []string{"realm description", `unknown field "ipa_bits"`}},
+		{"image outside RAM", []string{"measure", "--realm", outside}, []string{`images[1]: "dtb"`, "is not inside guest RAM"}},
+		{"image file missing", []string{"measure", "--realm", noImage}, []string{"images[1].file", "small.dtb: no such file or directory"}},
+		{"unwritable -o", []string{"measure", "--realm", small, "-o", filepath.Join(t.TempDir(), "no", "dir", "rv.json")}, []string{"-o:", "no such file or directory"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := ccatoken(t, nil, c.args...)
+			r.check(t, exitUsage, c.cause...)
+			if r.stdout != "" {
+				t.Errorf("stdout on failure: %q", r.stdout)
+			}
+		})
+	}
+	if _, err := os.Stat("nope.json"); err == nil {
+		t.Fatal("nope.json exists")
+	}
+}
