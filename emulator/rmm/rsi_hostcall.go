@@ -13,11 +13,11 @@ func init() { registerRSI(RSIHostCall, rsiHostCall) }
 func rsiHostCall(c *realmCPU, x *[11]uint64) [9]uint64 {
 	ipa := x[0]
 	if ipa%HostCallSize != 0 || ipa >= c.rl.parTop() {
-		return [9]uint64{RSIErrorInput}
+		return rsiReturn(x, RSIErrorInput)
 	}
 	var buf [HostCallSize]byte
 	if err := c.Read(ipa, buf[:]); err != nil {
-		return [9]uint64{RSIErrorInput}
+		return rsiReturn(x, RSIErrorInput)
 	}
 	le := binary.LittleEndian
 	exit := recExit{reason: ExitHostCall, imm: uint64(le.Uint16(buf[HostCallImm:]))}
@@ -29,7 +29,7 @@ func rsiHostCall(c *realmCPU, x *[11]uint64) [9]uint64 {
 		le.PutUint64(buf[HostCallGPRs+8*i:], e.gprs[i])
 	}
 	if err := c.Write(ipa+HostCallGPRs, buf[HostCallGPRs:]); err != nil {
-		return [9]uint64{RSIErrorInput}
+		return rsiReturn(x, RSIErrorInput)
 	}
-	return [9]uint64{RSISuccess}
+	return rsiReturn(x, RSISuccess)
 }

@@ -117,9 +117,6 @@ type walkResult struct {
 	entry rtte
 }
 
-// entryPA is the physical address of the entry.
-func (w walkResult) entryPA() uint64 { return w.rtt + uint64(w.index)*rtteSize }
-
 // rootIndex locates ipa's entry in the (possibly concatenated) starting-level
 // tables.
 func (rl *realmDesc) rootIndex(ipa uint64) (rtt uint64, index int) {
@@ -183,13 +180,17 @@ func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
 	return r.realmWrite(rtt, b[:])
 }
 
-// rttLive reports whether an RTT holds an entry that keeps it alive: an
-// assigned entry (protected or not) or a table (RTT_DESTROY rtt_live,
-// cca-rmm-1.0.md §6.2).
+// rttLive reports whether an RTT holds an entry that keeps it alive: a
+// protected ASSIGNED entry (any RIPAS) or a table (RTT_DESTROY rtt_live,
+// REALM_DESTROY realm_live, cca-rmm-1.0.md §6.2). ASSIGNED_NS entries do
+// not: TF-RMM rel0 counts only those two in the RTT granule's refcount and
+// lets RTT_DESTROY remove an RTT with unprotected mappings (it invalidates
+// the whole range for that reason); the host's NS pages are not the RMM's
+// to keep track of.
 func rttLive(entries *[entriesPerRTT]rtte) bool {
 	for _, e := range entries {
 		switch e.hipas() {
-		case hipasAssigned, hipasAssignedNS, hipasTable:
+		case hipasAssigned, hipasTable:
 			return true
 		}
 	}

@@ -370,10 +370,10 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 		return h(c, &x)
 	}
 	if fid == SMCCCVersion {
-		return [9]uint64{0x10002} // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
+		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
 	}
 	// An unknown SMC returns SMC_UNKNOWN and the realm continues.
-	return [9]uint64{SMCUnknown}
+	return rsiReturn(&x, SMCUnknown)
 }
 
 // rsiHandler handles one RSI (or PSCI) call; x holds X1..X10.

@@ -1,0 +1,308 @@
+package vmm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ccakit/cca/emulator/rmm"
+	"github.com/ccakit/cca/realm"
+)
+
+// Realm is a realm the VMM built.
+type Realm struct {
+	v    *VMM
+	RD   uint64
+	RECs []*REC
+
+	s2sz       uint
+	startLevel int
+	roots      []uint64          // starting-level RTTs
+	rtts       []rttInfo         // RTTs created below the start level, in creation order
+	data       map[uint64]uint64 // IPA → DATA granule
+}
+
+type rttInfo struct {
+	pa, ipa uint64
+	level   int
+}
+
+// REC is one of a realm's RECs with the NS granule the VMM uses as its
+// RmiRecRun.
+type REC struct {
+	PA    uint64
+	Run   uint64
+	MPIDR uint64
+	Index int
+	aux   []uint64
+}
+
+// Build creates a realm through RMI exactly as plan says (the order of
+// realm.Plan: REALM_CREATE, INIT_RIPAS over the RAM ranges, measured
+// DATA_CREATEs, REC_CREATEs, unmeasured DATA_CREATEs), creating the RTTs
+// the usual way (retry after ERROR_RTT), then activates it. On error the
+// partly built realm is returned with the error so it can be destroyed.
+func (v *VMM) Build(plan *realm.Plan) (*Realm, error) {
+	r := &Realm{v: v, data: map[uint64]uint64{}}
+	var ranges [][2]uint64
+	for _, st := range plan.Steps {
+		var err error
+		switch s := st.(type) {
+		case realm.RealmCreateStep:
+			err = r.create(s, plan)
+		case realm.InitRIPASStep:
+			if n := len(ranges); n == 0 || ranges[n-1] != [2]uint64{s.RAMBase, s.RAMTop} {
+				ranges = append(ranges, [2]uint64{s.RAMBase, s.RAMTop})
+				err = r.initRIPAS(s.RAMBase, s.RAMTop)
+			}
+		case realm.DataCreateStep:
+			err = r.dataCreate(s.IPA, s.Flags, s.Content)
+		case realm.RECCreateStep:
+			err = r.recCreate(s)
+		default:
+			err = fmt.Errorf("vmm: unknown plan step %v", st)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%v: %w", st, err)
+		}
+	}
+	if r.RD == 0 {
+		return r, errors.New("vmm: the plan has no REALM_CREATE")
+	}
+	if _, err := v.smc("RMI_REALM_ACTIVATE", rmm.RMIRealmActivate, r.RD); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func (r *Realm) create(s realm.RealmCreateStep, plan *realm.Plan) error {
+	v := r.v
+	r.s2sz, r.startLevel = uint(s.Params.S2SZ), s.RTTLevelStart
+	first, err := v.allocContiguous(s.RTTNumStart)
+	if err != nil {
+		return err
+	}
+	for i := range s.RTTNumStart {
+		pa := first + uint64(i)*rmm.GranuleSize
+		if _, err := v.smc("RMI_GRANULE_DELEGATE", rmm.RMIGranuleDelegate, pa); err != nil {
+			return err
+		}
+		r.roots = append(r.roots, pa)
+	}
+	rd, err := v.delegate()
+	if err != nil {
+		return err
+	}
+	params, err := v.alloc()
+	if err != nil {
+		return err
+	}
+	defer v.release(params)
+	p := s.Params
+	err = v.writeGranule(params, map[uint64]uint64{
+		rmm.RealmParamsFlags: p.Flags, rmm.RealmParamsS2SZ: uint64(p.S2SZ), rmm.RealmParamsSVEVL: uint64(p.SVEVL),
+		rmm.RealmParamsNumBPS: uint64(p.NumBPS), rmm.RealmParamsNumWPS: uint64(p.NumWPS),
+		rmm.RealmParamsPMUNumCtrs: uint64(p.PMUNumCtrs), rmm.RealmParamsHashAlgo: uint64(p.HashAlgo),
+		rmm.RealmParamsVMID: uint64(s.VMID), rmm.RealmParamsRTTBase: first,
+		rmm.RealmParamsRTTLevelStart: uint64(s.RTTLevelStart), rmm.RealmParamsRTTNumStart: uint64(s.RTTNumStart),
+	}, map[uint64][]byte{rmm.RealmParamsRPV: plan.RPV[:]})
+	if err != nil {
+		return err
+	}
+	if _, err := v.smc("RMI_REALM_CREATE", rmm.RMIRealmCreate, rd, params); err != nil {
+		return err
+	}
+	r.RD = rd
+	return nil
+}
+
+// rttCreate creates the RTT at level covering ipa, and the missing ones
+// above it.
+func (r *Realm) rttCreate(ipa uint64, level int) error {
+	base := ipa &^ (realm.LevelSize(level-1) - 1)
+	for {
+		pa, err := r.v.delegate()
+		if err != nil {
+			return err
+		}
+		_, err = r.v.smc("RMI_RTT_CREATE", rmm.RMIRttCreate, r.RD, pa, base, uint64(level))
+		var re *RMIError
+		if errors.As(err, &re) && re.Status == rmm.RMIErrorRtt && int(re.Index) < level-1 {
+			// A table above is missing: create it first, then retry.
+			_ = r.v.undelegate(pa)
+			if err := r.rttCreate(ipa, int(re.Index)+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			_ = r.v.undelegate(pa)
+			return err
+		}
+		r.rtts = append(r.rtts, rttInfo{pa: pa, ipa: base, level: level})
+		return nil
+	}
+}
+
+// retryRTT runs call until it stops failing with RMI_ERROR_RTT, creating
+// the next-level table the RMM asked for each time: the loop KVM and
+// kvmtool use.
+func (r *Realm) retryRTT(ipa uint64, call func() error) error {
+	for {
+		err := call()
+		var re *RMIError
+		if !errors.As(err, &re) || re.Status != rmm.RMIErrorRtt || re.Index >= 3 {
+			return err
+		}
+		if err := r.rttCreate(ipa, int(re.Index)+1); err != nil {
+			return err
+		}
+	}
+}
+
+// initRIPAS sets [base, top) to RIPAS RAM with the largest entries the RTT
+// geometry allows (realm.RIPASEntries predicts the same decomposition).
+func (r *Realm) initRIPAS(base, top uint64) error {
+	for base < top {
+		err := r.retryRTT(base, func() error {
+			x, err := r.v.smc("RMI_RTT_INIT_RIPAS", rmm.RMIRttInitRipas, r.RD, base, top)
+			if err == nil {
+				base = x[1]
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataCreate copies a granule of content into a new DATA granule at ipa.
+func (r *Realm) dataCreate(ipa, flags uint64, content []byte) error {
+	src, err := r.v.alloc()
+	if err != nil {
+		return err
+	}
+	defer r.v.release(src)
+	if err := r.v.writeGranule(src, nil, map[uint64][]byte{0: content}); err != nil {
+		return err
+	}
+	data, err := r.v.delegate()
+	if err != nil {
+		return err
+	}
+	err = r.retryRTT(ipa, func() error {
+		_, err := r.v.smc("RMI_DATA_CREATE", rmm.RMIDataCreate, r.RD, data, ipa, src, flags)
+		return err
+	})
+	if err != nil {
+		_ = r.v.undelegate(data)
+		return err
+	}
+	r.data[ipa] = data
+	return nil
+}
+
+// mapUnknown backs a protected IPA with a fresh zero granule
+// (RMI_DATA_CREATE_UNKNOWN), as a hypervisor does on a stage-2 fault.
+func (r *Realm) mapUnknown(ipa uint64) error {
+	ipa &^= rmm.GranuleSize - 1
+	data, err := r.v.delegate()
+	if err != nil {
+		return err
+	}
+	err = r.retryRTT(ipa, func() error {
+		_, err := r.v.smc("RMI_DATA_CREATE_UNKNOWN", rmm.RMIDataCreateUnknown, r.RD, data, ipa)
+		return err
+	})
+	if err != nil {
+		_ = r.v.undelegate(data)
+		return err
+	}
+	r.data[ipa] = data
+	return nil
+}
+
+func (r *Realm) recCreate(s realm.RECCreateStep) error {
+	v := r.v
+	x, err := v.smc("RMI_REC_AUX_COUNT", rmm.RMIRecAuxCount, r.RD)
+	if err != nil {
+		return err
+	}
+	rec := &REC{MPIDR: s.MPIDR, Index: s.Index}
+	if rec.PA, err = v.delegate(); err != nil {
+		return err
+	}
+	words := map[uint64]uint64{rmm.RecParamsFlags: s.Params.Flags, rmm.RecParamsMPIDR: s.MPIDR,
+		rmm.RecParamsPC: s.Params.PC, rmm.RecParamsNumAux: x[1]}
+	for i, g := range s.Params.GPRs {
+		words[rmm.RecParamsGPRs+8*uint64(i)] = g
+	}
+	for i := range x[1] {
+		aux, err := v.delegate()
+		if err != nil {
+			return err
+		}
+		rec.aux = append(rec.aux, aux)
+		words[rmm.RecParamsAux+8*i] = aux
+	}
+	params, err := v.alloc()
+	if err != nil {
+		return err
+	}
+	defer v.release(params)
+	if err := v.writeGranule(params, words, nil); err != nil {
+		return err
+	}
+	if _, err := v.smc("RMI_REC_CREATE", rmm.RMIRecCreate, r.RD, rec.PA, params); err != nil {
+		return err
+	}
+	if rec.Run, err = v.alloc(); err != nil {
+		return err
+	}
+	r.RECs = append(r.RECs, rec)
+	return nil
+}
+
+// Destroy tears the realm down in the order the RMM requires (RECs, DATA,
+// RTTs from the deepest, the RD) and gives every granule back to the NS
+// world.
+func (r *Realm) Destroy() error {
+	v := r.v
+	var errs []error
+	for _, rec := range r.RECs {
+		if _, err := v.smc("RMI_REC_DESTROY", rmm.RMIRecDestroy, rec.PA); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, pa := range append([]uint64{rec.PA}, rec.aux...) {
+			errs = append(errs, v.undelegate(pa))
+		}
+		v.release(rec.Run)
+	}
+	for ipa, pa := range r.data {
+		if _, err := v.smc("RMI_DATA_DESTROY", rmm.RMIDataDestroy, r.RD, ipa); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, v.undelegate(pa))
+	}
+	for i := len(r.rtts) - 1; i >= 0; i-- {
+		t := r.rtts[i]
+		if _, err := v.smc("RMI_RTT_DESTROY", rmm.RMIRttDestroy, r.RD, t.ipa, uint64(t.level)); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, v.undelegate(t.pa))
+	}
+	if r.RD != 0 {
+		if _, err := v.smc("RMI_REALM_DESTROY", rmm.RMIRealmDestroy, r.RD); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		errs = append(errs, v.undelegate(r.RD))
+	}
+	for _, pa := range r.roots {
+		errs = append(errs, v.undelegate(pa))
+	}
+	return errors.Join(errs...)
+}
