@@ -133,7 +133,7 @@ is reported as one line on standard error.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetVersionTemplate("ccatoken {{.Version}}\n")
 	root.AddCommand(newInspectCmd(), newCreateCmd(), newVerifyCmd())
-	root.AddCommand(newMeasureCmd())
+	root.AddCommand(newMeasureCmd(), newEmulateCmd(), newDemoCmd())
 	return root
 }
 

@@ -306,3 +306,10 @@ func (r *Realm) Destroy() error {
 	}
 	return errors.Join(errs...)
 }
+
+// DataGranule returns the physical address of the DATA granule mapped at
+// ipa, if the VMM created one.
+func (r *Realm) DataGranule(ipa uint64) (uint64, bool) {
+	pa, ok := r.data[ipa&^(rmm.GranuleSize-1)]
+	return pa, ok
+}

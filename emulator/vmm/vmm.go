@@ -48,6 +48,10 @@ func (e *RMIError) Unwrap() error { return ErrRMI }
 type VMM struct {
 	m *emulator.Machine
 
+	// Trace, if set, sees every RMI command the VMM issues with its X0
+	// result. Set it before use.
+	Trace func(command string, x0 uint64)
+
 	mu        sync.Mutex
 	next, end uint64   // bump allocator over the NS bank
 	free      []uint64 // granules given back
@@ -102,6 +106,9 @@ func (v *VMM) release(pa uint64) {
 // smc issues an RMI command and turns a failure into an *RMIError.
 func (v *VMM) smc(name string, fid uint64, args ...uint64) ([5]uint64, error) {
 	x := v.m.HostSMC(fid, args...)
+	if v.Trace != nil {
+		v.Trace(name, x[0])
+	}
 	if st, idx := rmm.Unpack(x[0]); st != rmm.RMISuccess {
 		return x, &RMIError{Command: name, Status: st, Index: idx}
 	}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEmulateThenVerify(t *testing.T) {
+	for _, f := range []string{"rel0", "legacy", "cmw"} {
+		t.Run(f, func(t *testing.T) {
+			dir := t.TempDir()
+			tok, cpak := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
+			nonce := strings.Repeat("5a", 48)
+			ccatoken(t, nil, "emulate", "--format", f, "--challenge", nonce, "-o", tok, "--export-cpak", cpak).check(t, exitOK)
+			r := ccatoken(t, nil, "verify", tok, "--cpak", cpak, "--nonce", nonce)
+			r.check(t, exitOK)
+			if !strings.Contains(r.stdout, "result:              verified\n") {
+				t.Fatalf("verify output:\n%s", r.stdout)
+			}
+			// Another nonce is stale.
+			ccatoken(t, nil, "verify", tok, "--cpak", cpak, "--nonce", strings.Repeat("a5", 48)).check(t, exitFailed, "freshness")
+		})
+	}
+}
+
+func TestEmulateRealmDescriptionAndKeys(t *testing.T) {
+	dir := t.TempDir()
+	tok, cpak := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
+	ccatoken(t, nil, "emulate", "--realm", filepath.Join(vectorDir, "realms", "small.json"),
+		"--cpak", filepath.Join(vectorDir, "keys", "cpak-p256.pem"), "--rak", filepath.Join(vectorDir, "keys", "rak-p384.pem"),
+		"-o", tok, "--export-cpak", cpak).check(t, exitOK)
+	ccatoken(t, nil, "verify", tok, "--cpak", filepath.Join(vectorDir, "keys", "cpak-p256.pub.pem")).check(t, exitOK)
+	// The token's RIM is what measure predicts for the same description.
+	m := ccatoken(t, nil, "measure", "--realm", filepath.Join(vectorDir, "realms", "small.json"))
+	m.check(t, exitOK)
+	ins := ccatoken(t, nil, "inspect", tok)
+	ins.check(t, exitOK)
+	var rim string
+	for _, line := range strings.Split(ins.stdout, "\n") {
+		if strings.Contains(line, "initial measurement (RIM)") {
+			rim = strings.Fields(line)[len(strings.Fields(line))-1]
+		}
+	}
+	if rim == "" || !strings.Contains(m.stdout, rim) {
+		t.Fatalf("token RIM %q is not in measure's output:\n%s", rim, m.stdout)
+	}
+}
+
+func TestEmulateErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.cbor")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cause string
+	}{
+		{"format", []string{"--format", "cbor", "-o", out}, "format"},
+		{"challenge short", []string{"--challenge", "0011", "-o", out}, "nonce"},
+		{"challenge hex", []string{"--challenge", "zz", "-o", out}, ""},
+		{"rak not P-384", []string{"--rak", filepath.Join(vectorDir, "keys", "cpak-p256.pem"), "-o", out}, "P-384"},
+		{"cpak missing", []string{"--cpak", filepath.Join(dir, "nope.pem"), "-o", out}, "nope.pem"},
+		{"realm missing", []string{"--realm", filepath.Join(dir, "nope.json"), "-o", out}, "nope.json"},
+		{"args", []string{"extra"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			causes := []string{}
+			if tc.cause != "" {
+				causes = append(causes, tc.cause)
+			}
+			ccatoken(t, nil, append([]string{"emulate"}, tc.args...)...).check(t, exitUsage, causes...)
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	r := ccatoken(t, nil, "demo")
+	r.check(t, exitOK)
+	for _, want := range []string{"RMI_REALM_CREATE", "RSI_ATTESTATION_TOKEN_INIT", "matches the prediction",
+		"refused by the granule protection check", "Result: the token is genuine"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
