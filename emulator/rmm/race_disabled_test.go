@@ -1,0 +1,5 @@
+//go:build !race
+
+package rmm
+
+const raceEnabled = false
