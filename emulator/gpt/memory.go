@@ -1,0 +1,544 @@
+package gpt
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Granule geometry of the physical memory. The GPT may only use the same
+// granule size (PGS 4 KB).
+const (
+	GranuleShift = 12
+	GranuleSize  = 1 << GranuleShift
+
+	chunkShift      = 9 // granules per directory chunk: 2 MB of address space
+	chunkGranules   = 1 << chunkShift
+	chunkBytesShift = chunkShift + GranuleShift
+)
+
+// Range is a span of physical addresses.
+type Range struct {
+	Base, Size uint64
+}
+
+// End returns the first address after the range (it may wrap to 0 for a range
+// ending at 2^64).
+func (r Range) End() uint64 { return r.Base + r.Size }
+
+func (r Range) contains(pa, n uint64) bool {
+	return pa >= r.Base && pa-r.Base < r.Size && n <= r.Size-(pa-r.Base)
+}
+
+// granule is one 4 KB granule of backing store, guarded by mu.
+type granule struct {
+	mu   sync.RWMutex
+	dead bool // guarded by mu: the granule was zeroed and unlinked; look it up again
+	b    [GranuleSize]byte
+}
+
+type chunk [chunkGranules]atomic.Pointer[granule]
+
+// bank is one contiguous span of backed memory: a two-level directory of
+// granules allocated on first write.
+type bank struct {
+	Range
+	chunks []atomic.Pointer[chunk]
+}
+
+func (b *bank) slot(off uint64) *atomic.Pointer[granule] {
+	c := b.chunks[off>>chunkBytesShift].Load()
+	if c == nil {
+		return nil
+	}
+	return &c[off>>GranuleShift&(chunkGranules-1)]
+}
+
+func (b *bank) granule(off uint64) *granule {
+	c := b.chunks[off>>chunkBytesShift].Load()
+	if c == nil {
+		return nil
+	}
+	return c[off>>GranuleShift&(chunkGranules-1)].Load()
+}
+
+// tableArea is the GPT memory: a directly indexed array of 64-bit words, so
+// that the GPC reaches a descriptor with one indexed load. Every access to it
+// (descriptor fetches, descriptor stores, and byte accesses over the bus) is
+// made with 64-bit single-copy-atomic operations, little-endian, so the GPC
+// needs no lock. Writers hold mu.
+type tableArea struct {
+	Range
+	mu sync.Mutex
+	w  []uint64
+}
+
+func (ta *tableArea) read(off uint64, p []byte) {
+	for len(p) > 0 {
+		var buf [8]byte
+		binary.LittleEndian.PutUint64(buf[:], atomic.LoadUint64(&ta.w[off>>3]))
+		n := copy(p, buf[off&7:])
+		p, off = p[n:], off+uint64(n)
+	}
+}
+
+func (ta *tableArea) write(off uint64, p []byte) {
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	for len(p) > 0 {
+		var buf [8]byte
+		w := &ta.w[off>>3]
+		if off&7 != 0 || len(p) < 8 {
+			binary.LittleEndian.PutUint64(buf[:], atomic.LoadUint64(w))
+		}
+		n := copy(buf[off&7:], p)
+		atomic.StoreUint64(w, binary.LittleEndian.Uint64(buf[:]))
+		p, off = p[n:], off+uint64(n)
+	}
+}
+
+// Memory is the machine's physical memory: banks of 4 KB granules, allocated
+// lazily. Untouched granules read as zeros and cost nothing; a write of a
+// whole granule of zeros gives the granule back. The GPT memory, once a
+// Table is placed in it, is allocated in full and kept as 64-bit words.
+// Memory is safe for concurrent use.
+//
+// The methods of Memory are the raw bus below the GPC: nothing is checked.
+// Security-state accesses go through Table.Read and Table.Write.
+type Memory struct {
+	banks    []*bank // sorted, non-adjacent, immutable
+	tables   atomic.Pointer[tableArea]
+	resident atomic.Int64
+	barriers atomic.Uint64
+	// tableStores counts descriptor stores by the Table builders and
+	// transitions (tests use it to prove a failed request wrote nothing).
+	tableStores atomic.Uint64
+}
+
+// NewMemory returns memory backing the given ranges. Ranges must be granule
+// aligned, non-empty and must not overlap; adjacent ranges are merged.
+func NewMemory(ranges ...Range) (*Memory, error) {
+	rs := slices.Clone(ranges)
+	slices.SortFunc(rs, func(a, b Range) int { return cmp.Compare(a.Base, b.Base) })
+	m := &Memory{}
+	var last *bank
+	for _, r := range rs {
+		if r.Size == 0 || r.Base%GranuleSize != 0 || r.Size%GranuleSize != 0 {
+			return nil, fmt.Errorf("%w: memory range [%#x, +%#x) is empty or not 4 KB aligned", ErrConfig, r.Base, r.Size)
+		}
+		if r.Base > paMask52 || r.Size > paMask52+1-r.Base {
+			return nil, fmt.Errorf("%w: memory range [%#x, +%#x) exceeds the 52-bit physical address space", ErrConfig, r.Base, r.Size)
+		}
+		if last != nil && r.Base < last.End() {
+			return nil, fmt.Errorf("%w: memory ranges overlap at %#x", ErrConfig, r.Base)
+		}
+		if last != nil && r.Base == last.End() {
+			last.Size += r.Size
+			continue
+		}
+		last = &bank{Range: r}
+		m.banks = append(m.banks, last)
+	}
+	for _, b := range m.banks {
+		b.chunks = make([]atomic.Pointer[chunk], (b.Size+(1<<chunkBytesShift)-1)>>chunkBytesShift)
+	}
+	return m, nil
+}
+
+// Ranges returns the backed ranges (adjacent input ranges merged).
+func (m *Memory) Ranges() []Range {
+	rs := make([]Range, len(m.banks))
+	for i, b := range m.banks {
+		rs[i] = b.Range
+	}
+	return rs
+}
+
+// Contains reports whether [pa, pa+n) is entirely backed by one bank.
+func (m *Memory) Contains(pa, n uint64) bool { return m.bank(pa, n) != nil }
+
+// Resident returns the number of granules currently holding data.
+func (m *Memory) Resident() int { return int(m.resident.Load()) }
+
+// bank returns the bank holding all of [pa, pa+n), or nil.
+func (m *Memory) bank(pa, n uint64) *bank {
+	for _, b := range m.banks {
+		if b.contains(pa, n) {
+			return b
+		}
+	}
+	return nil
+}
+
+// alloc returns the granule at off, creating it if needed.
+func (m *Memory) alloc(b *bank, off uint64) *granule {
+	cp := &b.chunks[off>>chunkBytesShift]
+	c := cp.Load()
+	if c == nil {
+		c = new(chunk)
+		if !cp.CompareAndSwap(nil, c) {
+			c = cp.Load()
+		}
+	}
+	s := &c[off>>GranuleShift&(chunkGranules-1)]
+	for {
+		if g := s.Load(); g != nil {
+			return g
+		}
+		g := new(granule)
+		if s.CompareAndSwap(nil, g) {
+			m.resident.Add(1)
+			return g
+		}
+	}
+}
+
+// free zeroes g, which the caller holds locked for writing, by unlinking it
+// so that its storage is released.
+func (m *Memory) free(b *bank, off uint64, g *granule) {
+	g.dead = true
+	if s := b.slot(off); s != nil && s.CompareAndSwap(g, nil) {
+		m.resident.Add(-1)
+	}
+}
+
+// markTables turns r into GPT memory: its contents move into a word array
+// allocated in full, and every later access to r goes to that array.
+func (m *Memory) markTables(r Range) (*tableArea, error) {
+	b := m.bank(r.Base, r.Size)
+	if b == nil || r.Base%8 != 0 || r.Size%8 != 0 {
+		return nil, fmt.Errorf("%w: GPT memory [%#x, +%#x) is not 8-byte aligned memory within one bank", ErrConfig, r.Base, r.Size)
+	}
+	ta := &tableArea{Range: r, w: make([]uint64, r.Size/8)}
+	if !m.tables.CompareAndSwap(nil, ta) {
+		return nil, fmt.Errorf("%w: this memory already holds a GPT", ErrConfig)
+	}
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	for off := (r.Base - b.Base) &^ (GranuleSize - 1); off < r.Base-b.Base+r.Size; off += GranuleSize {
+		g := b.granule(off)
+		if g == nil {
+			continue
+		}
+		g.mu.Lock()
+		if !g.dead {
+			for i := 0; i < GranuleSize; i += 8 {
+				if pa := b.Base + off + uint64(i); r.contains(pa, 8) {
+					atomic.StoreUint64(&ta.w[(pa-r.Base)/8], binary.LittleEndian.Uint64(g.b[i:]))
+				}
+			}
+			if r.contains(b.Base+off, GranuleSize) {
+				m.free(b, off, g) // wholly moved into the word array
+			}
+		}
+		g.mu.Unlock()
+	}
+	m.resident.Add(int64((r.Size + GranuleSize - 1) / GranuleSize))
+	return ta, nil
+}
+
+// store64s writes n copies of v at word index i of the GPT memory.
+func (m *Memory) store64s(ta *tableArea, i uint64, n int, v uint64) {
+	m.tableStores.Add(1)
+	ta.mu.Lock()
+	for j := range uint64(n) {
+		atomic.StoreUint64(&ta.w[i+j], v)
+	}
+	ta.mu.Unlock()
+}
+
+// storeWords writes ws from word index i of the GPT memory on.
+func (m *Memory) storeWords(ta *tableArea, i uint64, ws []uint64) {
+	m.tableStores.Add(1)
+	ta.mu.Lock()
+	for j, v := range ws {
+		atomic.StoreUint64(&ta.w[i+uint64(j)], v)
+	}
+	ta.mu.Unlock()
+}
+
+// barrier waits until no access that was checked against the old GPT entry
+// of the granule at pa is still in flight: every access holds the granule's
+// lock from its check until its last byte is copied. This is the emulator's
+// "TLBI RPALOS; DSB".
+func (m *Memory) barrier(pa uint64) {
+	b := m.bank(pa, 1)
+	if b == nil {
+		return
+	}
+	if g := b.granule(pa - b.Base); g != nil {
+		g.mu.Lock()
+		m.barriers.Add(1)
+		g.mu.Unlock()
+	}
+}
+
+// Read copies len(p) bytes from physical address pa into p, with no
+// granule protection check. Untouched memory reads as zeros.
+func (m *Memory) Read(pa uint64, p []byte) error { return m.access(pa, p, false, nil, 0, 0) }
+
+// Write copies p to physical address pa, with no granule protection check.
+func (m *Memory) Write(pa uint64, p []byte) error { return m.access(pa, p, true, nil, 0, 0) }
+
+// ZeroGranule zeroes the granule containing pa and releases its storage,
+// with no granule protection check.
+func (m *Memory) ZeroGranule(pa uint64) error {
+	pa &^= GranuleSize - 1
+	b := m.bank(pa, GranuleSize)
+	if b == nil {
+		return fmt.Errorf("%w: %#x", ErrNoMemory, pa)
+	}
+	if ta := m.tables.Load(); ta != nil && overlaps(ta.Range, pa, GranuleSize) {
+		return m.Write(pa, zeroGranule[:])
+	}
+	off := pa - b.Base
+	for {
+		g := b.granule(off)
+		if g == nil {
+			return nil
+		}
+		g.mu.Lock()
+		if g.dead {
+			g.mu.Unlock()
+			continue
+		}
+		m.free(b, off, g)
+		g.mu.Unlock()
+		return nil
+	}
+}
+
+var zeroGranule [GranuleSize]byte
+
+// access performs a read or a write. When t is not nil, every granule the
+// access touches must pass t's granule protection check for (s, pas); the
+// check of a granule is made (again) while its lock is held so that a
+// concurrent transition cannot slip between the check and the copy. A
+// failing access copies nothing.
+func (m *Memory) access(pa uint64, p []byte, write bool, t *Table, s SecurityState, pas PAS) error {
+	n := uint64(len(p))
+	if n == 0 {
+		return nil
+	}
+	if pa+n-1 < pa {
+		return fmt.Errorf("%w: access at %#x of %d bytes wraps the address space", ErrNoMemory, pa, n)
+	}
+	if ta := m.tables.Load(); ta != nil && overlaps(ta.Range, pa, n) {
+		return m.accessTables(ta, pa, p, write, t, s, pas)
+	}
+	if pa>>GranuleShift == (pa+n-1)>>GranuleShift {
+		return m.accessOne(pa, p, write, t, s, pas)
+	}
+	if t != nil { // fail fast, before allocating anything
+		if err := t.checkSpan(s, pas, pa, n); err != nil {
+			return err
+		}
+	}
+	b := m.bank(pa, n)
+	if b == nil {
+		return fmt.Errorf("%w: [%#x, +%#x)", ErrNoMemory, pa, n)
+	}
+	return m.accessMany(b, pa, p, write, t, s, pas)
+}
+
+// overlaps reports whether [pa, pa+n) meets r (n > 0, no wrap).
+func overlaps(r Range, pa, n uint64) bool {
+	return pa < r.Base+r.Size && r.Base < pa+n
+}
+
+// accessTables handles an access that touches GPT memory: all granules are
+// checked first, then the pieces inside and outside GPT memory are copied in
+// turn.
+func (m *Memory) accessTables(ta *tableArea, pa uint64, p []byte, write bool, t *Table, s SecurityState, pas PAS) error {
+	n := uint64(len(p))
+	if t != nil {
+		if err := t.checkSpan(s, pas, pa, n); err != nil {
+			return err
+		}
+	}
+	if m.bank(pa, n) == nil {
+		return fmt.Errorf("%w: [%#x, +%#x)", ErrNoMemory, pa, n)
+	}
+	for len(p) > 0 {
+		var k uint64
+		switch {
+		case pa < ta.Base:
+			k = min(uint64(len(p)), ta.Base-pa)
+			if err := m.access(pa, p[:k], write, t, s, pas); err != nil {
+				return err
+			}
+		case pa-ta.Base < ta.Size:
+			k = min(uint64(len(p)), ta.Size-(pa-ta.Base))
+			if write {
+				ta.write(pa-ta.Base, p[:k])
+			} else {
+				ta.read(pa-ta.Base, p[:k])
+			}
+		default:
+			return m.access(pa, p, write, t, s, pas)
+		}
+		p, pa = p[k:], pa+k
+	}
+	return nil
+}
+
+func (m *Memory) accessOne(pa uint64, p []byte, write bool, t *Table, s SecurityState, pas PAS) error {
+	b := m.bank(pa, uint64(len(p)))
+	if b == nil {
+		if t != nil { // the GPC comes before the memory system
+			if err := t.gpc(s, pas, pa); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("%w: [%#x, +%#x)", ErrNoMemory, pa, len(p))
+	}
+	off := pa - b.Base
+	in := int(off & (GranuleSize - 1))
+	whole := len(p) == GranuleSize
+	for {
+		g := b.granule(off)
+		if g == nil {
+			if t != nil {
+				if err := t.gpc(s, pas, pa); err != nil {
+					return err
+				}
+			}
+			if !write {
+				clear(p)
+				return nil
+			}
+			if whole && bytes.Equal(p, zeroGranule[:]) {
+				return nil // zeros over untouched memory: nothing to do
+			}
+			g = m.alloc(b, off)
+		}
+		if write {
+			g.mu.Lock()
+		} else {
+			g.mu.RLock()
+		}
+		if g.dead {
+			unlock(g, write)
+			continue
+		}
+		if t != nil {
+			if err := t.gpc(s, pas, pa); err != nil {
+				unlock(g, write)
+				return err
+			}
+		}
+		switch {
+		case !write:
+			copy(p, g.b[in:])
+		case whole && bytes.Equal(p, zeroGranule[:]):
+			m.free(b, off, g)
+		default:
+			copy(g.b[in:], p)
+		}
+		unlock(g, write)
+		return nil
+	}
+}
+
+func unlock(g *granule, write bool) {
+	if write {
+		g.mu.Unlock()
+	} else {
+		g.mu.RUnlock()
+	}
+}
+
+func (m *Memory) accessMany(b *bank, pa uint64, p []byte, write bool, t *Table, s SecurityState, pas PAS) error {
+	first := (pa - b.Base) >> GranuleShift
+	last := (pa - b.Base + uint64(len(p)) - 1) >> GranuleShift
+	count := int(last - first + 1)
+	var stack [16]*granule
+	gs := stack[:0]
+	if count > len(stack) {
+		gs = make([]*granule, 0, count)
+	}
+retry:
+	gs = gs[:0]
+	rest := p
+	for i := range count {
+		off := (first + uint64(i)) << GranuleShift
+		seg := segment(pa, rest, b.Base+off)
+		rest = rest[len(seg):]
+		g := b.granule(off)
+		if g == nil && write && !bytes.Equal(seg, zeroGranule[:len(seg)]) {
+			g = m.alloc(b, off)
+		}
+		gs = append(gs, g)
+	}
+	for i, g := range gs {
+		if g == nil {
+			continue
+		}
+		if write {
+			g.mu.Lock()
+		} else {
+			g.mu.RLock()
+		}
+		if g.dead {
+			for _, h := range gs[:i+1] {
+				if h != nil {
+					unlock(h, write)
+				}
+			}
+			goto retry
+		}
+	}
+	release := func() {
+		for _, g := range gs {
+			if g != nil {
+				unlock(g, write)
+			}
+		}
+	}
+	if t != nil {
+		for i, g := range gs {
+			if g == nil {
+				continue // checked before; untouched granules carry no data
+			}
+			if err := t.gpc(s, pas, b.Base+(first+uint64(i))<<GranuleShift); err != nil {
+				release()
+				return err
+			}
+		}
+	}
+	rest = p
+	for i, g := range gs {
+		off := (first + uint64(i)) << GranuleShift
+		seg := segment(pa, rest, b.Base+off)
+		rest = rest[len(seg):]
+		in := 0
+		if i == 0 {
+			in = int(pa & (GranuleSize - 1))
+		}
+		switch {
+		case g == nil && !write:
+			clear(seg)
+		case g == nil: // zeros over untouched memory
+		case !write:
+			copy(seg, g.b[in:])
+		case len(seg) == GranuleSize && bytes.Equal(seg, zeroGranule[:]):
+			m.free(b, off, g)
+		default:
+			copy(g.b[in:], seg)
+		}
+	}
+	release()
+	return nil
+}
+
+// segment returns the part of rest (the remainder of an access that started
+// at pa) that falls in the granule at gpa.
+func segment(pa uint64, rest []byte, gpa uint64) []byte {
+	start := max(pa, gpa)
+	n := min(uint64(len(rest)), gpa+GranuleSize-start)
+	return rest[:n]
+}

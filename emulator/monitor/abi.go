@@ -1,0 +1,54 @@
+package monitor
+
+// SMC function identifiers and return codes the monitor knows.
+// FID = 0xC4000000 | fnum: SMCCC fast call, SMC64, OEN 4 (cca-rmm-1.0.md §1.1).
+const (
+	// SMCUnknown is SMC_UNKNOWN (-1), the answer to any FID the callee does
+	// not implement (cca-rmm-1.0.md §1.1).
+	SMCUnknown uint64 = 0xFFFF_FFFF_FFFF_FFFF
+
+	// smcSVEHint is the SMCCC 1.3 SVE hint, bit 16 of the FID; it is cleared
+	// before dispatch (cca-rmm-1.0.md §1.1, TF-RMM runtime/core/handler.c).
+	smcSVEHint = 1 << 16
+
+	// RMI range: NS → RMM, forwarded by EL3. TF-A reserves 0x150–0x18F
+	// (cca-rmm-1.0.md §1.1).
+	SMCRMIFirst = 0xC400_0150
+	SMCRMILast  = 0xC400_018F
+
+	// SMCRMIRecEnter is RMI_REC_ENTER (cca-rmm-1.0.md §1.2). Each one that
+	// succeeds ends with a realm exit to the host.
+	SMCRMIRecEnter = 0xC400_015C
+
+	// RMM → EL3 interface (cca-rmm-1.0.md §7; TF-A include/services/rmmd_svc.h).
+	SMCRMMGTSIDelegate      = 0xC400_01B0 // x1 = PA
+	SMCRMMGTSIUndelegate    = 0xC400_01B1 // x1 = PA
+	SMCRMMGetRealmAttestKey = 0xC400_01B2 // x1 = buf PA, x2 = buf size, x3 = curve → x1 = key length
+	SMCRMMGetPlatToken      = 0xC400_01B3 // x1 = buf PA, x2 = buf size, x3 = hash size → x1 = hunk, x2 = remaining
+	SMCRMMEL3Features       = 0xC400_01B4 // x1 = index → x1 = feature register
+	SMCRMMBootComplete      = 0xC400_01CF // x1 = boot status
+)
+
+// RMM–EL3 status codes, returned in x0 as 64-bit two's complement
+// (cca-rmm-1.0.md §1.4; TF-RMM lib/rmm_el3_ifc/include/rmm_el3_ifc.h).
+const (
+	ERMMOK      uint64 = 0                     // E_RMM_OK
+	ERMMUnk     uint64 = 0xFFFF_FFFF_FFFF_FFFF // E_RMM_UNK (-1)
+	ERMMBadAddr uint64 = 0xFFFF_FFFF_FFFF_FFFE // E_RMM_BAD_ADDR (-2)
+	ERMMBadPAS  uint64 = 0xFFFF_FFFF_FFFF_FFFD // E_RMM_BAD_PAS (-3)
+	ERMMNoMem   uint64 = 0xFFFF_FFFF_FFFF_FFFC // E_RMM_NOMEM (-4)
+	ERMMInval   uint64 = 0xFFFF_FFFF_FFFF_FFFB // E_RMM_INVAL (-5)
+	ERMMAgain   uint64 = 0xFFFF_FFFF_FFFF_FFFA // E_RMM_AGAIN (-6)
+)
+
+// AttestKeyCurveP384 is curve 0, ATTEST_KEY_CURVE_ECC_SECP384R1, the only
+// curve of RMM_GET_REALM_ATTEST_KEY (cca-rmm-1.0.md §4.5, §7).
+const AttestKeyCurveP384 = 0
+
+// Platform token challenge sizes RMM_GET_PLAT_TOKEN accepts on a first call
+// (SHA-256/384/512; TF-A services/std_svc/rmmd/rmmd_attest.c).
+var validHashSizes = map[uint64]bool{32: true, 48: true, 64: true}
+
+// rmiSuccess is the status byte of a successful RMI call: x0 = index<<8 |
+// status (cca-rmm-1.0.md §1.4).
+const rmiSuccess = 0
