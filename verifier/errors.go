@@ -1,0 +1,16 @@
+package verifier
+
+import "errors"
+
+// Errors returned by this package. Problems with the evidence itself are
+// never errors: they are reported in the Result (Trustworthy false, with the
+// failing checks and reasons). Errors are for a malformed store, a misused
+// API or an internal failure.
+var (
+	// ErrStore: a trust-anchor or reference-value store is malformed. The
+	// message names the entry (index) and the field.
+	ErrStore = errors.New("malformed store")
+	// ErrUsage: the API was called wrongly (nil trust anchors, a nonce of
+	// the wrong size, a bad option).
+	ErrUsage = errors.New("verifier misuse")
+)

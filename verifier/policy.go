@@ -1,0 +1,110 @@
+package verifier
+
+import (
+	"slices"
+	"strings"
+
+	cose "github.com/veraison/go-cose"
+)
+
+// Policy decides what the verifier accepts. The zero value is the safe
+// default: every check must pass, reference values must be provisioned for
+// the platform and the realm, a nonce must be given, the platform must be in
+// the secured lifecycle state and the two tokens must belong to one
+// generation. Fields that weaken a check end in Unsafe; the others tighten.
+type Policy struct {
+	// AllowMissingNonceUnsafe accepts Verify without a nonce: the realm's
+	// freshness is then not checked and a replayed token is accepted.
+	AllowMissingNonceUnsafe bool
+
+	// AllowNonCCAPlatformDebugUnsafe accepts the non-CCA-platform debug
+	// lifecycle state (0x4000-0x40ff): the CCA platform root of trust is
+	// intact, but debug is enabled outside it.
+	AllowNonCCAPlatformDebugUnsafe bool
+
+	// AllowDebugLifecycleUnsafe accepts both debug lifecycle states:
+	// non-CCA-platform debug and recoverable CCA-platform debug
+	// (0x5000-0x50ff), where the platform root of trust itself can be
+	// debugged. For development boards only.
+	AllowDebugLifecycleUnsafe bool
+
+	// AllowMixedProfilesUnsafe accepts a platform and a realm token of
+	// different generations, or legacy claims in a CMW collection.
+	AllowMixedProfilesUnsafe bool
+
+	// AllowUnknownPlatformUnsafe accepts a platform when no platform
+	// reference values are provisioned at all: its implementation id,
+	// configuration and firmware are then not checked, and only the
+	// signature by a trusted CPAK and the lifecycle vouch for it. A platform
+	// whose implementation id is absent from provisioned reference values
+	// is a mismatch and never accepted.
+	AllowUnknownPlatformUnsafe bool
+
+	// AllowUnknownRealmUnsafe accepts a realm when no realm reference values
+	// are provisioned at all: its RIM, RPV and REMs are then not checked.
+	// A RIM absent from provisioned reference values is a mismatch and never
+	// accepted.
+	AllowUnknownRealmUnsafe bool
+
+	// RequireREMs fails a realm whose reference value does not give the
+	// four REMs (by default REMs are checked only when provisioned).
+	RequireREMs bool
+
+	// RejectUnknownClaims fails tokens with claims their profile does not
+	// define.
+	RejectUnknownClaims bool
+
+	// Algorithms is the allow-list of COSE signature algorithms for both
+	// tokens; nil means token.DefaultAlgorithms (ES256, ES384, ES512). Each
+	// signature's algorithm is pinned to its key regardless.
+	Algorithms []cose.Algorithm
+}
+
+// weakenings lists the Unsafe fields that are set, by name.
+func (p *Policy) weakenings() []string {
+	var w []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{
+		{p.AllowMissingNonceUnsafe, "AllowMissingNonceUnsafe"},
+		{p.AllowNonCCAPlatformDebugUnsafe, "AllowNonCCAPlatformDebugUnsafe"},
+		{p.AllowDebugLifecycleUnsafe, "AllowDebugLifecycleUnsafe"},
+		{p.AllowMixedProfilesUnsafe, "AllowMixedProfilesUnsafe"},
+		{p.AllowUnknownPlatformUnsafe, "AllowUnknownPlatformUnsafe"},
+		{p.AllowUnknownRealmUnsafe, "AllowUnknownRealmUnsafe"},
+	} {
+		if f.on {
+			w = append(w, f.name)
+		}
+	}
+	return w
+}
+
+// ID names the policy for results and EAR's ear.appraisal-policy-id:
+// "ccakit-verifier/default", followed by "+Name" for each tightening or
+// weakening field that is set, so a consumer of the result sees what was
+// waived.
+func (p *Policy) ID() string {
+	parts := []string{"ccakit-verifier/default"}
+	parts = append(parts, p.weakenings()...)
+	if p.RequireREMs {
+		parts = append(parts, "RequireREMs")
+	}
+	if p.RejectUnknownClaims {
+		parts = append(parts, "RejectUnknownClaims")
+	}
+	if p.Algorithms != nil {
+		names := make([]string, len(p.Algorithms))
+		for i, a := range p.Algorithms {
+			names[i] = a.String()
+		}
+		parts = append(parts, "Algorithms="+strings.Join(names, ","))
+	}
+	return strings.Join(parts, "+")
+}
+
+func (p Policy) clone() Policy {
+	p.Algorithms = slices.Clone(p.Algorithms)
+	return p
+}

@@ -1,0 +1,310 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+// PlatformReference is one acceptable state of a platform implementation:
+// its configuration and the complete set of its firmware components. There
+// may be several for one implementation id (firmware versions in service).
+type PlatformReference struct {
+	ImplementationID []byte
+	Config           []byte
+	SwComponents     []SwComponentReference
+}
+
+// SwComponentReference is one expected software component. A component of
+// the token matches it when signer id and measurement value are equal and,
+// if Type is set, the measurement type too. Version is descriptive: the
+// measurement already identifies the image, so it is not compared.
+type SwComponentReference struct {
+	Type     string
+	Value    []byte
+	SignerID []byte
+	Version  string
+}
+
+// RealmReference is one acceptable state of a realm, selected by its RIM.
+type RealmReference struct {
+	InitialMeasurement []byte
+	// PersonalizationValue, when set, must equal the RPV; nil leaves the
+	// RPV not checked.
+	PersonalizationValue []byte
+	// ExtensibleMeasurements, when set, holds the four expected REMs; nil
+	// leaves them not checked (a runtime measurement log may explain them).
+	ExtensibleMeasurements [][]byte
+	// HashAlgorithm, when set, must be the realm's measurement hash
+	// algorithm (claim 44236).
+	HashAlgorithm string
+	// RAKHashAlgorithm is rust-ccatoken's "rak-hash-algorithm". It is
+	// accepted for compatibility and not compared: the binding leg already
+	// verifies the RAK hash.
+	RAKHashAlgorithm string
+}
+
+// ReferenceValues is an immutable set of platform and realm reference
+// values, safe for concurrent use.
+type ReferenceValues struct {
+	platform []PlatformReference
+	realm    []RealmReference
+	byImpl   map[string][]int // implementation id -> indexes into platform
+	byRIM    map[string][]int // RIM -> indexes into realm
+}
+
+// swDigestSizes are the sizes a software component's measurement value and
+// signer id may have (token-formats.md §3).
+var swDigestSizes = []int{32, 48, 64}
+
+// NewReferenceValues validates and copies reference values.
+func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) (*ReferenceValues, error) {
+	if len(platforms)+len(realms) == 0 {
+		return nil, fmt.Errorf("%w: reference values: no entries", ErrStore)
+	}
+	rv := &ReferenceValues{byImpl: map[string][]int{}, byRIM: map[string][]int{}}
+	for i, p := range platforms {
+		where := fmt.Sprintf("platform[%d]", i)
+		if len(p.ImplementationID) != platform.ImplementationIDSize {
+			return nil, storeErr(where, "implementation-id", "%d bytes, must be %d", len(p.ImplementationID), platform.ImplementationIDSize)
+		}
+		if p.Config == nil {
+			return nil, storeErr(where, "platform-configuration", "missing")
+		}
+		if len(p.SwComponents) == 0 {
+			return nil, storeErr(where, "sw-components", "missing or empty")
+		}
+		c := PlatformReference{ImplementationID: bytes.Clone(p.ImplementationID), Config: bytes.Clone(p.Config)}
+		for j, sc := range p.SwComponents {
+			w := fmt.Sprintf("%s.sw-components[%d]", where, j)
+			if !sizeOK(len(sc.Value), swDigestSizes) {
+				return nil, storeErr(w, "measurement-value", "%d bytes, must be %s", len(sc.Value), sizeList(swDigestSizes))
+			}
+			if !sizeOK(len(sc.SignerID), swDigestSizes) {
+				return nil, storeErr(w, "signer-id", "%d bytes, must be %s", len(sc.SignerID), sizeList(swDigestSizes))
+			}
+			c.SwComponents = append(c.SwComponents, SwComponentReference{
+				Type: sc.Type, Value: bytes.Clone(sc.Value), SignerID: bytes.Clone(sc.SignerID), Version: sc.Version,
+			})
+		}
+		rv.byImpl[string(c.ImplementationID)] = append(rv.byImpl[string(c.ImplementationID)], len(rv.platform))
+		rv.platform = append(rv.platform, c)
+	}
+	for i, r := range realms {
+		where := fmt.Sprintf("realm[%d]", i)
+		n := len(r.InitialMeasurement)
+		if n != 32 && n != 64 {
+			return nil, storeErr(where, "initial-measurement", "%d bytes, must be 32 (sha-256) or 64 (sha-512)", n)
+		}
+		if r.HashAlgorithm != "" {
+			size, err := realm.MeasurementSize(r.HashAlgorithm)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: \"hash-algo\": %w", ErrStore, where, err)
+			}
+			if size != n {
+				return nil, storeErr(where, "initial-measurement", "%d bytes, but hash-algo %s gives %d", n, r.HashAlgorithm, size)
+			}
+		}
+		if r.RAKHashAlgorithm != "" {
+			if _, err := token.HashByName(r.RAKHashAlgorithm); err != nil {
+				return nil, fmt.Errorf("%w: %s: \"rak-hash-algorithm\": %w", ErrStore, where, err)
+			}
+		}
+		if r.PersonalizationValue != nil && len(r.PersonalizationValue) != realm.PersonalizationValueSize {
+			return nil, storeErr(where, "personalization-value", "%d bytes, must be %d", len(r.PersonalizationValue), realm.PersonalizationValueSize)
+		}
+		c := RealmReference{
+			InitialMeasurement:   bytes.Clone(r.InitialMeasurement),
+			PersonalizationValue: bytes.Clone(r.PersonalizationValue),
+			HashAlgorithm:        r.HashAlgorithm,
+			RAKHashAlgorithm:     r.RAKHashAlgorithm,
+		}
+		if r.ExtensibleMeasurements != nil {
+			if len(r.ExtensibleMeasurements) != realm.NumREMs {
+				return nil, storeErr(where, "extensible-measurements", "%d values, must be %d", len(r.ExtensibleMeasurements), realm.NumREMs)
+			}
+			for j, rem := range r.ExtensibleMeasurements {
+				if len(rem) != n {
+					return nil, storeErr(where, "extensible-measurements", "value %d is %d bytes, must be %d like the initial measurement", j, len(rem), n)
+				}
+				c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, bytes.Clone(rem))
+			}
+		}
+		rv.byRIM[string(c.InitialMeasurement)] = append(rv.byRIM[string(c.InitialMeasurement)], len(rv.realm))
+		rv.realm = append(rv.realm, c)
+	}
+	return rv, nil
+}
+
+func sizeOK(n int, sizes []int) bool {
+	for _, s := range sizes {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseReferenceValues reads a reference-value store in rust-ccatoken's
+// JSON shape (see the package documentation):
+//
+//	{"platform": [{"implementation-id", "platform-configuration", "sw-components": [...]}],
+//	 "realm":    [{"initial-measurement", "personalization-value", "extensible-measurements", ...}]}
+func ParseReferenceValues(data []byte) (*ReferenceValues, error) {
+	top, err := parseObject(data, "reference values")
+	if err != nil {
+		return nil, err
+	}
+	var platforms []PlatformReference
+	var realms []RealmReference
+	if raw, ok := top.take("platform"); ok {
+		entries, err := parseArray(raw, "reference values", "platform")
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range entries {
+			p, err := parsePlatformReference(e, fmt.Sprintf("platform[%d]", i))
+			if err != nil {
+				return nil, err
+			}
+			platforms = append(platforms, p)
+		}
+	}
+	if raw, ok := top.take("realm"); ok {
+		entries, err := parseArray(raw, "reference values", "realm")
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range entries {
+			r, err := parseRealmReference(e, fmt.Sprintf("realm[%d]", i))
+			if err != nil {
+				return nil, err
+			}
+			realms = append(realms, r)
+		}
+	}
+	if err := top.done(); err != nil {
+		return nil, err
+	}
+	return NewReferenceValues(platforms, realms)
+}
+
+func parsePlatformReference(raw json.RawMessage, where string) (PlatformReference, error) {
+	var p PlatformReference
+	o, err := parseObject(raw, where)
+	if err != nil {
+		return p, err
+	}
+	if p.ImplementationID, err = o.hexField("implementation-id", true, platform.ImplementationIDSize); err != nil {
+		return p, err
+	}
+	if p.Config, err = o.hexField("platform-configuration", true); err != nil {
+		return p, err
+	}
+	comps, ok := o.take("sw-components")
+	if !ok {
+		return p, storeErr(where, "sw-components", "missing")
+	}
+	entries, err := parseArray(comps, where, "sw-components")
+	if err != nil {
+		return p, err
+	}
+	if len(entries) == 0 {
+		return p, storeErr(where, "sw-components", "empty array")
+	}
+	for j, e := range entries {
+		c, err := parseObject(e, fmt.Sprintf("%s.sw-components[%d]", where, j))
+		if err != nil {
+			return p, err
+		}
+		var sc SwComponentReference
+		// rust-ccatoken calls it "component-type"; the token's JSON form
+		// (evcli) "measurement-type". Either may be used, not both.
+		ct, err := c.stringField("component-type", false)
+		if err != nil {
+			return p, err
+		}
+		mt, err := c.stringField("measurement-type", false)
+		if err != nil {
+			return p, err
+		}
+		if ct != "" && mt != "" && ct != mt {
+			return p, storeErr(c.where, "measurement-type", "%q contradicts \"component-type\" %q", mt, ct)
+		}
+		sc.Type = ct
+		if ct == "" {
+			sc.Type = mt
+		}
+		if sc.Value, err = c.hexField("measurement-value", true, swDigestSizes...); err != nil {
+			return p, err
+		}
+		if sc.SignerID, err = c.hexField("signer-id", true, swDigestSizes...); err != nil {
+			return p, err
+		}
+		if sc.Version, err = c.stringField("version", false); err != nil {
+			return p, err
+		}
+		// The hash algorithm of the measurement, as the token's JSON
+		// form names it; descriptive only.
+		if _, err = c.stringField("measurement-description", false); err != nil {
+			return p, err
+		}
+		if err := c.done(); err != nil {
+			return p, err
+		}
+		p.SwComponents = append(p.SwComponents, sc)
+	}
+	return p, o.done()
+}
+
+func parseRealmReference(raw json.RawMessage, where string) (RealmReference, error) {
+	var r RealmReference
+	o, err := parseObject(raw, where)
+	if err != nil {
+		return r, err
+	}
+	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, 32, 64); err != nil {
+		return r, err
+	}
+	if r.PersonalizationValue, err = o.hexField("personalization-value", false, realm.PersonalizationValueSize); err != nil {
+		return r, err
+	}
+	if rems, ok := o.take("extensible-measurements"); ok {
+		entries, err := parseArray(rems, where, "extensible-measurements")
+		if err != nil {
+			return r, err
+		}
+		if len(entries) != realm.NumREMs {
+			return r, storeErr(where, "extensible-measurements", "%d values, must be %d", len(entries), realm.NumREMs)
+		}
+		wrapped := &object{where: where, m: map[string]json.RawMessage{}}
+		for j, e := range entries {
+			name := fmt.Sprintf("extensible-measurements[%d]", j)
+			wrapped.m[name] = e
+			v, err := wrapped.hexField(name, true, len(r.InitialMeasurement))
+			if err != nil {
+				return r, err
+			}
+			r.ExtensibleMeasurements = append(r.ExtensibleMeasurements, v)
+		}
+	}
+	if r.HashAlgorithm, err = o.stringField("hash-algo", false); err != nil {
+		return r, err
+	}
+	if r.RAKHashAlgorithm, err = o.stringField("rak-hash-algorithm", false); err != nil {
+		return r, err
+	}
+	return r, o.done()
+}
+
+// Len is the number of platform and realm entries.
+func (rv *ReferenceValues) Len() (platforms, realms int) {
+	if rv == nil {
+		return 0, 0
+	}
+	return len(rv.platform), len(rv.realm)
+}

@@ -1,0 +1,244 @@
+package verifier
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ccakit/cca/platform"
+)
+
+// Outcome is the outcome of one check. There are exactly three, so that "no
+// reference value was provisioned" can never be mistaken for a mismatch
+// (veraison/services#265).
+type Outcome string
+
+const (
+	// Matched: the check was made and passed (for a signature: it
+	// verified; for the lifecycle: the policy accepts the state).
+	Matched Outcome = "matched"
+	// Mismatched: the check was made and failed.
+	Mismatched Outcome = "mismatched"
+	// NotChecked: the check could not be made, typically because no
+	// reference value is provisioned for it. Check.Required says whether
+	// the policy makes that a failure.
+	NotChecked Outcome = "not-checked"
+)
+
+// Check is one check of the platform or the realm.
+type Check struct {
+	Name    string  `json:"name"`
+	Outcome Outcome `json:"outcome"`
+	// Required is set on a not-checked check that the policy requires: the
+	// reason the result is not trustworthy is then a missing reference
+	// value or nonce, not a mismatch.
+	Required bool   `json:"required,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// Passed reports whether the check lets the result be trustworthy.
+func (c Check) Passed() bool {
+	return c.Outcome == Matched || (c.Outcome == NotChecked && !c.Required)
+}
+
+// Names of the checks. A software component's check is named
+// CheckSwComponent followed by " #i" and its measurement type, and a
+// provisioned component absent from the token CheckSwComponentAbsent
+// followed by its type; the REM checks are CheckREM followed by " 0".." 3".
+const (
+	CheckDecode            = "decode"
+	CheckClaims            = "claims"
+	CheckTrustAnchor       = "trust anchor"
+	CheckSignature         = "signature"
+	CheckLifecycle         = "lifecycle"
+	CheckImplementationID  = "implementation id"
+	CheckConfig            = "configuration"
+	CheckSwComponent       = "sw component"
+	CheckSwComponentAbsent = "expected sw component"
+
+	CheckPlatform             = "platform"
+	CheckProfiles             = "profile coherence"
+	CheckBinding              = "binding"
+	CheckFreshness            = "freshness"
+	CheckInitialMeasurement   = "initial measurement"
+	CheckPersonalizationValue = "personalization value"
+	CheckREM                  = "REM"
+)
+
+// Result is the verdict on one piece of evidence: trustworthy or not, why,
+// and every check of the platform and of the realm. It serialises to JSON as
+// is, and renders as EAR (EAR, EARJWT) and as text (Text).
+type Result struct {
+	// Trustworthy is true when the platform and the realm both are.
+	Trustworthy bool `json:"trustworthy"`
+	// Reasons lists, one line each, every check that failed.
+	Reasons []string `json:"reasons,omitempty"`
+	// Format describes the evidence's wrapper and generations.
+	Format string `json:"format,omitempty"`
+	// Nonce is the relying party's nonce as given to Verify (not padded).
+	Nonce    HexBytes         `json:"nonce,omitempty"`
+	Policy   string           `json:"policy"`
+	Verifier VerifierIdentity `json:"verifier"`
+	Time     time.Time        `json:"time"`
+	Platform PlatformResult   `json:"platform"`
+	Realm    RealmResult      `json:"realm"`
+}
+
+// VerifierIdentity is the AR4SI verifier identity that EAR results carry.
+type VerifierIdentity struct {
+	Build     string `json:"build"`
+	Developer string `json:"developer"`
+}
+
+// PlatformResult is the platform's part of a Result: what the platform token
+// says and the checks made on it. Field names follow the reference-value
+// store, so that values can be copied into one.
+type PlatformResult struct {
+	Trustworthy      bool               `json:"trustworthy"`
+	Profile          string             `json:"profile,omitempty"`
+	InstanceID       HexBytes           `json:"instance-id,omitempty"`
+	ImplementationID HexBytes           `json:"implementation-id,omitempty"`
+	Lifecycle        platform.Lifecycle `json:"lifecycle"`
+	LifecycleState   string             `json:"lifecycle-state,omitempty"`
+	Config           HexBytes           `json:"platform-configuration,omitempty"`
+	SwComponents     []SwComponent      `json:"sw-components,omitempty"`
+	// Key describes the CPAK the token was verified with.
+	Key string `json:"cpak,omitempty"`
+	// Cached is set when this platform token, under this key, had been
+	// verified and appraised before and the earlier result was reused.
+	Cached bool    `json:"cached,omitempty"`
+	Checks []Check `json:"checks"`
+}
+
+// SwComponent is a software component as the platform token reports it.
+type SwComponent struct {
+	Type     string   `json:"measurement-type,omitempty"`
+	Value    HexBytes `json:"measurement-value"`
+	SignerID HexBytes `json:"signer-id"`
+	Version  string   `json:"version,omitempty"`
+}
+
+// RealmResult is the realm's part of a Result.
+type RealmResult struct {
+	Trustworthy            bool       `json:"trustworthy"`
+	Profile                string     `json:"profile,omitempty"`
+	HashAlgorithm          string     `json:"hash-algo,omitempty"`
+	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
+	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
+	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
+	Checks                 []Check    `json:"checks"`
+}
+
+// Check returns the platform check called name.
+func (p *PlatformResult) Check(name string) (Check, bool) { return findCheck(p.Checks, name) }
+
+// Check returns the realm check called name.
+func (r *RealmResult) Check(name string) (Check, bool) { return findCheck(r.Checks, name) }
+
+func findCheck(checks []Check, name string) (Check, bool) {
+	for _, c := range checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+func allPassed(checks []Check) bool {
+	if len(checks) == 0 {
+		return false
+	}
+	for _, c := range checks {
+		if !c.Passed() {
+			return false
+		}
+	}
+	return true
+}
+
+// finish sets the verdicts and the reasons from the checks.
+func (r *Result) finish() {
+	r.Platform.Trustworthy = allPassed(r.Platform.Checks)
+	r.Realm.Trustworthy = allPassed(r.Realm.Checks)
+	r.Trustworthy = r.Platform.Trustworthy && r.Realm.Trustworthy
+	r.Reasons = nil
+	add := func(side string, checks []Check) {
+		for _, c := range checks {
+			if c.Passed() || (side == "realm" && (c.Name == CheckPlatform || c.Name == CheckDecode)) {
+				continue // the platform's reasons already say why
+			}
+			what := c.Detail
+			if c.Outcome == NotChecked {
+				what = "not checked, and the policy requires it: " + c.Detail
+			}
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name, what))
+		}
+	}
+	add("platform", r.Platform.Checks)
+	add("realm", r.Realm.Checks)
+}
+
+// Reason is the first reason the result is not trustworthy, or "".
+func (r *Result) Reason() string {
+	if len(r.Reasons) == 0 {
+		return ""
+	}
+	return r.Reasons[0]
+}
+
+// Text renders the result for a terminal: the verdict, then one line per
+// check, marked ✓ matched, ✗ mismatched, – not checked.
+func (r *Result) Text() string {
+	var b strings.Builder
+	verdict := "TRUSTWORTHY"
+	if !r.Trustworthy {
+		verdict = "NOT TRUSTWORTHY"
+	}
+	fmt.Fprintf(&b, "%s (policy %s)\n", verdict, r.Policy)
+	if r.Format != "" {
+		fmt.Fprintf(&b, "evidence: %s\n", r.Format)
+	}
+	side := func(name string, ok bool, checks []Check) {
+		state := "trustworthy"
+		if !ok {
+			state = "not trustworthy"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", name, state)
+		width := 0
+		for _, c := range checks {
+			width = max(width, len([]rune(c.Name)))
+		}
+		for _, c := range checks {
+			mark := map[Outcome]string{Matched: "✓", Mismatched: "✗", NotChecked: "–"}[c.Outcome]
+			detail := c.Detail
+			switch {
+			case c.Outcome == NotChecked && c.Required:
+				detail = "not checked (required by the policy): " + detail
+			case c.Outcome == NotChecked:
+				detail = "not checked: " + detail
+			}
+			pad := strings.Repeat(" ", width-len([]rune(c.Name)))
+			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, c.Name, pad, detail)
+		}
+	}
+	side("platform", r.Platform.Trustworthy, r.Platform.Checks)
+	side("realm", r.Realm.Trustworthy, r.Realm.Checks)
+	return b.String()
+}
+
+// clone deep-copies a platform result, so that a cached one is never shared
+// with a caller who may modify it.
+func (p *PlatformResult) clone() PlatformResult {
+	c := *p
+	c.InstanceID = cloneBytes(p.InstanceID)
+	c.ImplementationID = cloneBytes(p.ImplementationID)
+	c.Config = cloneBytes(p.Config)
+	c.SwComponents = slices.Clone(p.SwComponents)
+	for i := range c.SwComponents {
+		c.SwComponents[i].Value = cloneBytes(c.SwComponents[i].Value)
+		c.SwComponents[i].SignerID = cloneBytes(c.SwComponents[i].SignerID)
+	}
+	c.Checks = slices.Clone(p.Checks)
+	return c
+}
