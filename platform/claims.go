@@ -44,8 +44,38 @@ type Claims struct {
 	// encoded as carried.
 	Extra map[int64]cbor.RawMessage
 
-	present map[int64]bool // which claims a decoded token carried
+	present presence // which claims a decoded token carried
 }
+
+// presence records which of the claims this package knows a decoded (or
+// JSON-read) claims set carried. The zero value, for claims built in Go,
+// records nothing.
+type presence struct {
+	recorded bool
+	bits     uint16
+}
+
+// presenceKeys are the claims presence records, one bit each.
+var presenceKeys = [...]int64{token.KeyProfile, token.KeyChallenge, token.KeyImplementationID, token.KeyInstanceID,
+	token.KeyPlatformConfig, token.KeyLifecycle, token.KeySwComponents, token.KeyVerificationService, token.KeyPlatformHashAlgID}
+
+func presenceBit(key int64) uint16 {
+	for i, k := range presenceKeys {
+		if k == key {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+func (p *presence) set(key int64, ok bool) {
+	p.recorded = true
+	if ok {
+		p.bits |= presenceBit(key)
+	}
+}
+
+func (p presence) has(key int64) bool { return p.bits&presenceBit(key) != 0 }
 
 // Generation is the profile generation, GenUnknown for an unknown profile.
 func (c *Claims) Generation() token.Generation {
@@ -61,13 +91,13 @@ func (c *Claims) Generation() token.Generation {
 // out of range is left to Validate, so that an invalid token can still be
 // inspected.
 func Decode(data []byte) (*Claims, error) {
-	m, err := token.DecodeClaimsMap(data, token.SetPlatform)
+	r, err := token.ReadClaims(data, token.SetPlatform)
 	if err != nil {
 		return nil, err
 	}
-	c := &Claims{present: make(map[int64]bool, len(m.Claims))}
-	var comps []cbor.RawMessage
-	for _, f := range []struct {
+	c := &Claims{present: presence{recorded: true}}
+	var comps []cbor.RawMessage // read below
+	for _, f := range [...]struct {
 		key int64
 		dst any
 	}{
@@ -76,64 +106,59 @@ func Decode(data []byte) (*Claims, error) {
 		{token.KeyImplementationID, &c.ImplementationID},
 		{token.KeyInstanceID, &c.InstanceID},
 		{token.KeyPlatformConfig, &c.Config},
-		{token.KeyLifecycle, &c.Lifecycle},
+		{token.KeyLifecycle, (*uint64)(&c.Lifecycle)},
 		{token.KeySwComponents, &comps},
 		{token.KeyVerificationService, &c.VerificationService},
 		{token.KeyPlatformHashAlgID, &c.HashAlgID},
 	} {
-		ok, err := m.Take(f.key, f.dst)
+		ok, err := r.Take(f.key, f.dst)
 		if err != nil {
 			return nil, err
 		}
-		c.present[f.key] = ok
+		c.present.set(f.key, ok)
+	}
+	if len(comps) > 0 {
+		c.SwComponents = make([]SwComponent, len(comps))
 	}
 	for i, raw := range comps {
-		sc, err := decodeSwComponent(raw, i)
-		if err != nil {
+		if err := decodeSwComponent(raw, i, &c.SwComponents[i]); err != nil {
 			return nil, err
 		}
-		c.SwComponents = append(c.SwComponents, sc)
 	}
-	c.Extra = m.Rest()
+	c.Extra = r.Rest()
 	return c, nil
 }
 
-func decodeSwComponent(raw []byte, i int) (SwComponent, error) {
-	var sc SwComponent
-	m, err := token.DecodeClaimsMap(raw, token.SetSwComponent)
+func decodeSwComponent(raw []byte, i int, sc *SwComponent) error {
+	r, err := token.ReadClaims(raw, token.SetSwComponent)
 	if err != nil {
-		return sc, fmt.Errorf("software component %d: %w", i, err)
+		return fmt.Errorf("software component %d: %w", i, err)
 	}
-	var hasValue, hasSigner bool
-	for _, f := range []struct {
+	var present [5]bool
+	for j, f := range [...]struct {
 		key int64
 		dst any
-		ok  *bool
 	}{
-		{token.KeySwMeasurementType, &sc.MeasurementType, nil},
-		{token.KeySwMeasurementValue, &sc.MeasurementValue, &hasValue},
-		{token.KeySwVersion, &sc.Version, nil},
-		{token.KeySwSignerID, &sc.SignerID, &hasSigner},
-		{token.KeySwMeasurementDesc, &sc.MeasurementDesc, nil},
+		{token.KeySwMeasurementType, &sc.MeasurementType},
+		{token.KeySwMeasurementValue, &sc.MeasurementValue},
+		{token.KeySwVersion, &sc.Version},
+		{token.KeySwSignerID, &sc.SignerID},
+		{token.KeySwMeasurementDesc, &sc.MeasurementDesc},
 	} {
-		ok, err := m.Take(f.key, f.dst)
-		if err != nil {
-			return sc, fmt.Errorf("software component %d: %w", i, err)
-		}
-		if f.ok != nil {
-			*f.ok = ok
+		if present[j], err = r.Take(f.key, f.dst); err != nil {
+			return fmt.Errorf("software component %d: %w", i, err)
 		}
 	}
-	if rest := m.Rest(); rest != nil {
-		return sc, fmt.Errorf("%w: software component %d: unexpected key %d", token.ErrSyntax, i, token.SortedKeys(rest)[0])
+	if rest := r.Rest(); rest != nil {
+		return fmt.Errorf("%w: software component %d: unexpected key %d", token.ErrSyntax, i, token.SortedKeys(rest)[0])
 	}
-	if !hasValue {
-		return sc, fmt.Errorf("%w: software component %d: measurement value (2)", token.ErrMissingClaim, i)
+	if !present[1] {
+		return fmt.Errorf("%w: software component %d: measurement value (2)", token.ErrMissingClaim, i)
 	}
-	if !hasSigner {
-		return sc, fmt.Errorf("%w: software component %d: signer id (5)", token.ErrMissingClaim, i)
+	if !present[3] {
+		return fmt.Errorf("%w: software component %d: signer id (5)", token.ErrMissingClaim, i)
 	}
-	return sc, nil
+	return nil
 }
 
 // ValidateOptions tighten validation.
@@ -240,8 +265,8 @@ func (sc *SwComponent) validate(i int) error {
 // writes them all) and the optional verification service as present when
 // non-empty.
 func (c *Claims) isPresent(key int64) bool {
-	if c.present != nil {
-		return c.present[key]
+	if c.present.recorded {
+		return c.present.has(key)
 	}
 	return key != token.KeyVerificationService || c.VerificationService != ""
 }

@@ -47,13 +47,11 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 		Profile: j.Profile, Challenge: j.Challenge, ImplementationID: j.ImplementationID,
 		InstanceID: j.InstanceID, Config: j.Config, SwComponents: j.SwComponents,
 		VerificationService: j.VerificationService, HashAlgID: j.HashAlgID,
-		present: map[int64]bool{
-			token.KeyPlatformConfig:      j.Config != nil,
-			token.KeyLifecycle:           j.Lifecycle != nil,
-			token.KeySwComponents:        j.SwComponents != nil,
-			token.KeyVerificationService: j.VerificationService != "",
-		},
 	}
+	c.present.set(token.KeyPlatformConfig, j.Config != nil)
+	c.present.set(token.KeyLifecycle, j.Lifecycle != nil)
+	c.present.set(token.KeySwComponents, j.SwComponents != nil)
+	c.present.set(token.KeyVerificationService, j.VerificationService != "")
 	if j.Lifecycle != nil {
 		c.Lifecycle = Lifecycle(*j.Lifecycle)
 	}

@@ -52,13 +52,13 @@ func (c *Claims) Generation() token.Generation {
 // Decode decodes an encoded realm claims set (a COSE_Sign1 payload). Type
 // errors fail here; missing and out-of-range claims are Validate's.
 func Decode(data []byte) (*Claims, error) {
-	m, err := token.DecodeClaimsMap(data, token.SetRealm)
+	m, err := token.ReadClaims(data, token.SetRealm)
 	if err != nil {
 		return nil, err
 	}
 	c := &Claims{}
 	var profilePresent bool
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		key int64
 		dst any
 	}{

@@ -1,7 +1,6 @@
 package token
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -29,9 +28,8 @@ var (
 	// attacker might use to make two parsers disagree: duplicate keys,
 	// indefinite lengths, tags (the few tags that belong are handled
 	// explicitly), invalid UTF-8, and over-deep or over-long structures.
+	// Its Wellformed is the first half of check (strict.go).
 	strictDec cbor.DecMode
-	// tagDec differs from strictDec only in allowing the one outer tag.
-	tagDec cbor.DecMode
 	// encMode writes definite lengths, shortest-form integers, and struct
 	// fields in declaration order, which is how TF-RMM orders claims.
 	encMode cbor.EncMode
@@ -52,10 +50,6 @@ func init() {
 	if strictDec, err = opts.DecMode(); err != nil {
 		panic(err) // the options above are constants
 	}
-	opts.TagsMd = cbor.TagsAllowed
-	if tagDec, err = opts.DecMode(); err != nil {
-		panic(err)
-	}
 	encMode, err = cbor.EncOptions{
 		Sort:          cbor.SortNone,
 		IndefLength:   cbor.IndefLengthForbidden,
@@ -71,87 +65,10 @@ func init() {
 // "claim 44238"...). Structural problems wrap ErrMalformed; a well-formed
 // item of the wrong type wraps ErrSyntax.
 func Unmarshal(data []byte, v any, what string) error {
-	return decode(data, v, what, ErrSyntax)
-}
-
-// decodeFraming is Unmarshal for framing (collection, COSE_Sign1), where a
-// type mismatch means the structure itself is malformed.
-func decodeFraming(data []byte, v any, what string) error {
-	return decode(data, v, what, ErrMalformed)
-}
-
-func decode(data []byte, v any, what string, typeClass error) error {
-	if len(data) > MaxTokenSize {
-		return fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxTokenSize)
-	}
-	// The decoder fills a []byte from a byte string but also from an array
-	// of small integers, and from null. Only a byte string is one.
-	_, isBytes := v.(*[]byte)
-	if isBytes && len(data) > 0 && data[0]>>5 != 2 {
-		return fmt.Errorf("%w: %s: expected a byte string, found %s", typeClass, what, majorName(data[0]>>5))
-	}
-	if err := classify(strictDec.Unmarshal(data, v), what, typeClass); err != nil {
+	if err := check(data, what); err != nil {
 		return err
 	}
-	switch v.(type) {
-	case *[][]byte:
-		if i, major, ok := bstrElements(data); !ok {
-			return fmt.Errorf("%w: %s: element %d: expected a byte string, found %s", typeClass, what, i, majorName(major))
-		}
-	}
-	return nil
-}
-
-// bstrElements checks that every element of the well-formed, definite-length
-// array data is a byte string. If one is not, it returns its index and major
-// type.
-func bstrElements(data []byte) (int, byte, bool) {
-	_, n, off := readHead(data)
-	for i := uint64(0); i < n; i++ {
-		major, length, hl := readHead(data[off:])
-		if major != 2 {
-			return int(i), major, false
-		}
-		off += hl + int(length)
-	}
-	return 0, 0, true
-}
-
-// readHead reads the head of a well-formed data item (RFC 8949 §3): its
-// major type, argument, and the head's length. Only for items the strict
-// decoder has already accepted.
-func readHead(data []byte) (major byte, arg uint64, n int) {
-	major, ai := data[0]>>5, data[0]&0x1f
-	switch {
-	case ai < 24:
-		return major, uint64(ai), 1
-	case ai == 24:
-		return major, uint64(data[1]), 2
-	case ai == 25:
-		return major, uint64(binary.BigEndian.Uint16(data[1:])), 3
-	case ai == 26:
-		return major, uint64(binary.BigEndian.Uint32(data[1:])), 5
-	}
-	return major, binary.BigEndian.Uint64(data[1:]), 9
-}
-
-// bstr is a []byte that only a CBOR byte string (or null, read as nil)
-// decodes into, for the framing structures.
-type bstr []byte
-
-func (b *bstr) UnmarshalCBOR(data []byte) error {
-	if len(data) == 1 && (data[0] == 0xf6 || data[0] == 0xf7) {
-		*b = nil
-		return nil
-	}
-	if len(data) == 0 || data[0]>>5 != 2 {
-		name := "empty input"
-		if len(data) > 0 {
-			name = majorName(data[0] >> 5)
-		}
-		return &cbor.UnmarshalTypeError{CBORType: name, GoType: "byte string"}
-	}
-	return strictDec.Unmarshal(data, (*[]byte)(b))
+	return decodeValue(data, v, func() string { return what }, false)
 }
 
 // Marshal encodes v with the package's deterministic-length, order-preserving
@@ -169,28 +86,6 @@ func classify(err error, what string, typeClass error) error {
 		return fmt.Errorf("%w: %s: %w", typeClass, what, err)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
-}
-
-// unwrapTag decodes a tagged data item, requires its tag number to be want,
-// and returns the encoded content.
-func unwrapTag(data []byte, want uint64, what string) ([]byte, error) {
-	if len(data) > MaxTokenSize {
-		return nil, fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxTokenSize)
-	}
-	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: %s: empty input", ErrMalformed, what)
-	}
-	if major := data[0] >> 5; major != 6 {
-		return nil, fmt.Errorf("%w: %s: expected CBOR tag %d, found %s", ErrMalformed, what, want, majorName(major))
-	}
-	var raw cbor.RawTag
-	if err := tagDec.Unmarshal(data, &raw); err != nil {
-		return nil, classify(err, what, ErrMalformed)
-	}
-	if raw.Number != want {
-		return nil, fmt.Errorf("%w: %s: expected CBOR tag %d, found tag %d", ErrMalformed, what, want, raw.Number)
-	}
-	return raw.Content, nil
 }
 
 func majorName(major byte) string {

@@ -1,7 +1,9 @@
 package token
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -40,69 +42,130 @@ type Collection struct {
 type cmwEntry struct {
 	_             struct{} `cbor:",toarray"`
 	ContentFormat uint64
-	Token         bstr
+	Token         []byte
 }
 
 // DecodeCollection parses the top level of CCA evidence. It checks the
 // wrapper strictly (tag, exactly the two entries, their types) but not the
-// tokens inside, which are returned as carried.
+// tokens inside, which are returned as carried (in one copy of data).
 func DecodeCollection(data []byte) (*Collection, error) {
-	var tagNum uint64
+	const what = "evidence collection"
+	var w Wrapper
 	if len(data) >= 3 && data[0] == 0xd9 { // tag with a 2-byte number: 399 and 907 both
-		tagNum = uint64(data[1])<<8 | uint64(data[2])
+		w = Wrapper(uint64(data[1])<<8 | uint64(data[2]))
 	}
-	switch Wrapper(tagNum) {
-	case Wrapper399, Wrapper907:
-	default:
-		_, err := unwrapTag(data, uint64(Wrapper399), "evidence collection")
-		if err == nil {
-			err = fmt.Errorf("%w: evidence collection: tag encoded in a non-shortest form", ErrMalformed)
+	if len(data) > MaxTokenSize {
+		return nil, fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxTokenSize)
+	}
+	if w != Wrapper399 && w != Wrapper907 {
+		return nil, fmt.Errorf("%w (expected 399 or 907)", tagError(data, uint64(Wrapper399), what))
+	}
+	body := "evidence collection (tag 399)" // constants: no allocation
+	if w == Wrapper907 {
+		body = "evidence collection (tag 907 CMW)"
+	}
+	if len(data) == 3 {
+		return nil, fmt.Errorf("%w: %s: %w (nothing after the tag)", ErrMalformed, body, io.ErrUnexpectedEOF)
+	}
+	if err := check(data[3:], body); err != nil {
+		return nil, err
+	}
+	buf := bytes.Clone(data[3:])
+	if major := buf[0] >> 5; major != 5 {
+		return nil, fmt.Errorf("%w: %s: expected a map, found %s", ErrMalformed, body, majorName(major))
+	}
+	c := &Collection{Wrapper: w}
+	err := entries(buf, func(_ int, k, v []byte) error {
+		key, ok := asInt(k)
+		var dst *[]byte
+		switch {
+		case ok && key == KeyPlatformToken:
+			dst = &c.Platform
+		case ok && key == KeyRealmToken:
+			dst = &c.Realm
+		case ok:
+			return fmt.Errorf("%w: %s: unexpected entry %d (only %d and %d belong)", ErrMalformed, body, key, KeyPlatformToken, KeyRealmToken)
+		default:
+			return fmt.Errorf("%w: %s: unexpected entry key of type %s (only %d and %d belong)", ErrMalformed, body, kindName(k), KeyPlatformToken, KeyRealmToken)
 		}
-		return nil, fmt.Errorf("%w (expected 399 or 907)", err)
-	}
-	content, err := unwrapTag(data, tagNum, "evidence collection")
+		name := func() string { return fmt.Sprintf("%s entry %d (%s)", body, key, tokenName(key)) }
+		if w == Wrapper399 {
+			if v[0]>>5 != 2 {
+				return fmt.Errorf("%w: %s: expected a byte string, found %s", ErrMalformed, name(), kindName(v))
+			}
+			*dst = content(v)
+			return nil
+		}
+		return cmwToken(v, dst, name)
+	})
 	if err != nil {
 		return nil, err
 	}
-	var entries map[int64]cbor.RawMessage
-	if err := decodeFraming(content, &entries, fmt.Sprintf("%v", Wrapper(tagNum))); err != nil {
-		return nil, err
-	}
-	c := &Collection{Wrapper: Wrapper(tagNum)}
-	for key := range entries {
-		if key != KeyPlatformToken && key != KeyRealmToken {
-			return nil, fmt.Errorf("%w: %v: unexpected entry %d (only %d and %d belong)", ErrMalformed, c.Wrapper, key, KeyPlatformToken, KeyRealmToken)
-		}
-	}
 	for _, e := range [...]struct {
-		key  int64
-		name string
-		dst  *[]byte
-	}{{KeyPlatformToken, "platform token", &c.Platform}, {KeyRealmToken, "realm token", &c.Realm}} {
-		raw, ok := entries[e.key]
-		if !ok {
-			return nil, fmt.Errorf("%w: %v: no %s (entry %d)", ErrMalformed, c.Wrapper, e.name, e.key)
+		key int64
+		tok []byte
+	}{{KeyPlatformToken, c.Platform}, {KeyRealmToken, c.Realm}} {
+		if e.tok == nil {
+			return nil, fmt.Errorf("%w: %s: no %s (entry %d)", ErrMalformed, body, tokenName(e.key), e.key)
 		}
-		what := fmt.Sprintf("%v entry %d (%s)", c.Wrapper, e.key, e.name)
-		if c.Wrapper == Wrapper399 {
-			if err := decodeFraming(raw, e.dst, what); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		var ent cmwEntry
-		if err := decodeFraming(raw, &ent, what+": expected [263, bstr]"); err != nil {
-			return nil, err
-		}
-		if ent.ContentFormat != ContentFormatEATCWT {
-			return nil, fmt.Errorf("%w: %s: content format %d, expected %d (EAT CWT)", ErrMalformed, what, ent.ContentFormat, ContentFormatEATCWT)
-		}
-		if ent.Token == nil {
-			return nil, fmt.Errorf("%w: %s: the token is not a byte string", ErrMalformed, what)
-		}
-		*e.dst = ent.Token
 	}
 	return c, nil
+}
+
+// cmwToken reads a CMW collection entry, [263, bstr].
+func cmwToken(v []byte, dst *[]byte, name func() string) error {
+	major, n, hl := readHead(v)
+	if major != 4 || n != 2 {
+		return fmt.Errorf("%w: %s: expected [263, bstr], found %s", ErrMalformed, name(), describeShape(v))
+	}
+	cf := v[hl:]
+	tok := cf[itemLen(cf):]
+	if cf[0]>>5 != 0 {
+		return fmt.Errorf("%w: %s: expected [263, bstr], found a %s content format", ErrMalformed, name(), kindName(cf))
+	}
+	if _, format, _ := readHead(cf); format != ContentFormatEATCWT {
+		return fmt.Errorf("%w: %s: content format %d, expected %d (EAT CWT)", ErrMalformed, name(), format, ContentFormatEATCWT)
+	}
+	if tok[0]>>5 != 2 {
+		return fmt.Errorf("%w: %s: expected [263, bstr], the token is %s", ErrMalformed, name(), kindName(tok))
+	}
+	*dst = content(tok)
+	return nil
+}
+
+func describeShape(v []byte) string {
+	if major, n, _ := readHead(v); major == 4 {
+		return fmt.Sprintf("an array of %d", n)
+	}
+	return kindName(v)
+}
+
+func tokenName(key int64) string {
+	if key == KeyPlatformToken {
+		return "platform token"
+	}
+	return "realm token"
+}
+
+// tagError explains why data does not start with tag want in its
+// shortest head.
+func tagError(data []byte, want uint64, what string) error {
+	if len(data) > MaxTokenSize {
+		return fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxTokenSize)
+	}
+	if len(data) == 0 {
+		return fmt.Errorf("%w: %s: empty input", ErrMalformed, what)
+	}
+	_, num, _, ok := cborHead(data)
+	switch {
+	case data[0]>>5 != 6:
+		return fmt.Errorf("%w: %s: expected CBOR tag %d, found %s", ErrMalformed, what, want, majorName(data[0]>>5))
+	case !ok:
+		return fmt.Errorf("%w: %s: %w", ErrMalformed, what, io.ErrUnexpectedEOF)
+	case num == want || (want == uint64(Wrapper399) && num == uint64(Wrapper907)):
+		return fmt.Errorf("%w: %s: tag %d encoded in a non-shortest form", ErrMalformed, what, num)
+	}
+	return fmt.Errorf("%w: %s: expected CBOR tag %d, found tag %d", ErrMalformed, what, want, num)
 }
 
 // Encode writes the collection in its wrapper, platform entry first as

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
@@ -255,42 +254,62 @@ func DecodeCOSEKey(data []byte) (*ecdsa.PublicKey, error) {
 		// whose profile calls for a COSE_Key.
 		return nil, fmt.Errorf("%w: COSE_Key is not a CBOR map (found %s; first byte 0x%02x)", ErrSyntax, majorName(data[0]>>5), data[0])
 	}
-	var m map[int64]cbor.RawMessage
-	if err := Unmarshal(data, &m, "COSE_Key"); err != nil {
+	if err := check(data, "COSE_Key"); err != nil {
 		return nil, err
 	}
-	var kty, crv, alg int64
-	var x, y []byte
-	for label, raw := range m {
-		var err error
+	var (
+		kty, crv, alg int64
+		x, y          []byte
+		seen          = map[int64]bool{} // at most the six labels below
+	)
+	err := entries(data, func(_ int, k, v []byte) error {
+		label, ok := asInt(k)
+		if !ok {
+			return fmt.Errorf("%w: COSE_Key: unexpected parameter %s", ErrSyntax, keyString(k))
+		}
+		seen[label] = true
+		wantInt := func(dst *int64, name string) error {
+			n, ok := asInt(v)
+			if !ok {
+				return fmt.Errorf("%w: COSE_Key %s is %s, expected an integer", ErrSyntax, name, kindName(v))
+			}
+			*dst = n
+			return nil
+		}
+		wantBytes := func(dst *[]byte, name string) error {
+			if v[0]>>5 != 2 {
+				return fmt.Errorf("%w: COSE_Key %s is %s, expected a byte string", ErrSyntax, name, kindName(v))
+			}
+			*dst = content(v)
+			return nil
+		}
 		switch label {
 		case coseKeyKty:
-			err = Unmarshal(raw, &kty, "COSE_Key kty")
+			return wantInt(&kty, "kty")
 		case coseKeyCrv:
-			err = Unmarshal(raw, &crv, "COSE_Key crv")
+			return wantInt(&crv, "crv")
 		case coseKeyAlg:
-			err = Unmarshal(raw, &alg, "COSE_Key alg")
+			return wantInt(&alg, "alg")
 		case coseKeyX:
-			err = Unmarshal(raw, &x, "COSE_Key x")
+			return wantBytes(&x, "x")
 		case coseKeyY:
-			err = Unmarshal(raw, &y, "COSE_Key y (compressed points are not supported)")
+			return wantBytes(&y, "y (compressed points are not supported)")
 		case coseKeyKid:
 			var kid []byte
-			err = Unmarshal(raw, &kid, "COSE_Key kid")
+			return wantBytes(&kid, "kid")
 		case coseKeyD:
-			return nil, fmt.Errorf("%w: COSE_Key carries a private key (d)", ErrSyntax)
-		default:
-			return nil, fmt.Errorf("%w: COSE_Key: unexpected parameter %d", ErrSyntax, label)
+			return fmt.Errorf("%w: COSE_Key carries a private key (d)", ErrSyntax)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return fmt.Errorf("%w: COSE_Key: unexpected parameter %d", ErrSyntax, label)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, need := range []struct {
+	for _, need := range [...]struct {
 		label int64
 		name  string
 	}{{coseKeyKty, "kty"}, {coseKeyCrv, "crv"}, {coseKeyX, "x"}, {coseKeyY, "y"}} {
-		if _, ok := m[need.label]; !ok {
+		if !seen[need.label] {
 			return nil, fmt.Errorf("%w: COSE_Key: no %s (%d)", ErrSyntax, need.name, need.label)
 		}
 	}
@@ -306,14 +325,14 @@ func DecodeCOSEKey(data []byte) (*ecdsa.PublicKey, error) {
 	if ci.curve == nil {
 		return nil, fmt.Errorf("%w: COSE_Key crv %d is not P-256 (1), P-384 (2) or P-521 (3)", ErrSyntax, crv)
 	}
-	if _, ok := m[coseKeyAlg]; ok && alg != ci.alg {
+	if seen[coseKeyAlg] && alg != ci.alg {
 		return nil, fmt.Errorf("%w: COSE_Key alg %d does not go with curve %s", ErrAlgorithm, alg, ci.curve.Params().Name)
 	}
 	if len(x) != ci.size || len(y) != ci.size {
 		return nil, fmt.Errorf("%w: COSE_Key %s coordinates must be %d bytes (x %d, y %d)", ErrSyntax, ci.curve.Params().Name, ci.size, len(x), len(y))
 	}
-	point := make([]byte, 0, 1+2*ci.size)
-	point = append(append(append(point, 4), x...), y...)
+	var buf [1 + 2*66]byte
+	point := append(append(append(buf[:0], 4), x...), y...)
 	return parsePoint(ci.curve, point, "COSE_Key")
 }
 

@@ -1,18 +1,20 @@
 package token
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 
-	"github.com/fxamacker/cbor/v2"
 	cose "github.com/veraison/go-cose"
 )
 
@@ -54,66 +56,140 @@ type Sign1 struct {
 	Alg cose.Algorithm
 	// Payload is the payload as carried (the encoded claims set).
 	Payload []byte
-	msg     cose.Sign1Message
+	// The header elements as encoded (the protected one a byte string,
+	// head included) and the signature; all in one copy of the input.
+	protected, unprotected, sig []byte
 }
 
-// sign1Array is COSE_Sign1 = [protected: bstr, unprotected: map, payload:
-// bstr / nil, signature: bstr], RFC 9052 §4.2.
-type sign1Array struct {
-	_           struct{} `cbor:",toarray"`
-	Protected   cbor.RawMessage
-	Unprotected cbor.RawMessage
-	Payload     bstr
-	Signature   bstr
-}
-
-// DecodeSign1 strictly decodes a tagged COSE_Sign1. what names the token in
-// errors ("platform token", "realm token").
+// DecodeSign1 strictly decodes a tagged COSE_Sign1 (RFC 9052 §4.2):
+// 18([protected: bstr, unprotected: map, payload: bstr, signature: bstr]).
+// The alg header parameter must be in the protected header. what names the
+// token in errors ("platform token", "realm token").
 func DecodeSign1(data []byte, what string) (*Sign1, error) {
-	content, err := unwrapTag(data, TagSign1, what)
+	if len(data) == 0 || data[0] != 0xc0|TagSign1 {
+		// Honest encoders write the one-byte head; tagError says what is there.
+		return nil, tagError(data, TagSign1, what)
+	}
+	if len(data) == 1 {
+		return nil, fmt.Errorf("%w: %s: %w (nothing after the tag)", ErrMalformed, what, io.ErrUnexpectedEOF)
+	}
+	if err := check(data[1:], what); err != nil {
+		return nil, err
+	}
+	buf := bytes.Clone(data[1:])
+	if major, n, _ := readHead(buf); major != 4 || n != 4 {
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 is not an array of 4 elements (found %s)", ErrMalformed, what, describeShape(buf))
+	}
+	var elems [4][]byte
+	_ = entries(buf, func(i int, e, _ []byte) error {
+		elems[i] = e
+		return nil
+	})
+	prot, unprot, payload, sig := elems[0], elems[1], elems[2], elems[3]
+	switch {
+	case prot[0]>>5 != 2:
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 protected header is not a byte string", ErrMalformed, what)
+	case unprot[0]>>5 != 5:
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 unprotected header is not a map", ErrMalformed, what)
+	case kindName(payload) == "null":
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 payload is detached", ErrMalformed, what)
+	case payload[0]>>5 != 2:
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 payload is not a byte string (found %s)", ErrMalformed, what, kindName(payload))
+	case sig[0]>>5 != 2:
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 signature is not a byte string (found %s)", ErrMalformed, what, kindName(sig))
+	case len(content(sig)) == 0:
+		return nil, fmt.Errorf("%w: %s: COSE_Sign1 signature is empty", ErrMalformed, what)
+	}
+	alg, err := headerAlg(content(prot), unprot, what)
 	if err != nil {
 		return nil, err
 	}
-	if data[0] != 0xc0|TagSign1 {
-		// As for the collection tag: honest encoders write the one-byte head.
-		return nil, fmt.Errorf("%w: %s: tag %d encoded in a non-shortest form", ErrMalformed, what, TagSign1)
-	}
-	var arr sign1Array
-	if err := decodeFraming(content, &arr, what+": COSE_Sign1"); err != nil {
-		return nil, err
-	}
-	if len(arr.Protected) == 0 || arr.Protected[0]>>5 != 2 {
-		return nil, fmt.Errorf("%w: %s: COSE_Sign1 protected header is not a byte string", ErrMalformed, what)
-	}
-	if len(arr.Unprotected) == 0 || arr.Unprotected[0]>>5 != 5 {
-		return nil, fmt.Errorf("%w: %s: COSE_Sign1 unprotected header is not a map", ErrMalformed, what)
-	}
-	if arr.Payload == nil {
-		return nil, fmt.Errorf("%w: %s: COSE_Sign1 payload is detached or not a byte string", ErrMalformed, what)
-	}
-	if len(arr.Signature) == 0 {
-		return nil, fmt.Errorf("%w: %s: COSE_Sign1 signature is empty", ErrMalformed, what)
-	}
-	s := &Sign1{Payload: arr.Payload}
-	s.msg = cose.Sign1Message{
-		Headers:   cose.Headers{RawProtected: arr.Protected, RawUnprotected: arr.Unprotected},
-		Payload:   arr.Payload,
-		Signature: arr.Signature,
-	}
-	if err := s.msg.Headers.UnmarshalFromRaw(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
-	}
-	if s.Alg, err = s.msg.Headers.Protected.Algorithm(); err != nil {
-		if _, inUnprotected := s.msg.Headers.Unprotected[cose.HeaderLabelAlgorithm]; inUnprotected {
-			return nil, fmt.Errorf("%w: %s: the alg header parameter is unprotected", ErrAlgorithm, what)
+	return &Sign1{Alg: cose.Algorithm(alg), Payload: content(payload), protected: prot, unprotected: unprot, sig: content(sig)}, nil
+}
+
+// headerAlg checks the two header maps (RFC 9052 §3) and returns alg, which
+// must be an integer in the protected header. Labels are integers or text;
+// no label is in both maps; crit may only name alg, the one parameter this
+// package understands.
+func headerAlg(prot, unprot []byte, what string) (int64, error) {
+	if len(prot) > 0 {
+		if err := check(prot, what); err != nil {
+			return 0, fmt.Errorf("%w (protected header)", err)
 		}
-		return nil, fmt.Errorf("%w: %s: protected header: %v", ErrAlgorithm, what, err)
+		if prot[0]>>5 != 5 {
+			return 0, fmt.Errorf("%w: %s: protected header is not a map (found %s)", ErrMalformed, what, kindName(prot))
+		}
 	}
-	return s, nil
+	var (
+		alg    int64
+		hasAlg bool
+	)
+	if len(prot) > 0 {
+		err := entries(prot, func(_ int, k, v []byte) error {
+			if m := k[0] >> 5; m > 1 && m != 3 {
+				return fmt.Errorf("%w: %s: protected header label of type %s", ErrMalformed, what, kindName(k))
+			}
+			label, isInt := asInt(k)
+			switch {
+			case isInt && label == 1: // alg
+				if v[0]>>5 == 3 {
+					return fmt.Errorf("%w: %s: protected header: alg %q is not supported", ErrAlgorithm, what, content(v))
+				}
+				n, ok := asInt(v)
+				if !ok {
+					return fmt.Errorf("%w: %s: protected header: alg is %s", ErrMalformed, what, kindName(v))
+				}
+				alg, hasAlg = n, true
+			case isInt && label == 2: // crit
+				if v[0]>>5 != 4 || len(v) == 1 {
+					return fmt.Errorf("%w: %s: protected header: crit is not a non-empty array", ErrMalformed, what)
+				}
+				return entries(v, func(_ int, c, _ []byte) error {
+					if n, ok := asInt(c); !ok || n != 1 {
+						return fmt.Errorf("%w: %s: protected header: critical parameter %s is not understood", ErrMalformed, what, keyString(c))
+					}
+					return nil
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	var algUnprotected bool
+	err := entries(unprot, func(_ int, k, _ []byte) error {
+		if m := k[0] >> 5; m > 1 && m != 3 {
+			return fmt.Errorf("%w: %s: unprotected header label of type %s", ErrMalformed, what, kindName(k))
+		}
+		if len(prot) > 0 {
+			if err := entries(prot, func(_ int, pk, _ []byte) error {
+				if sameKey(pk, k) {
+					return fmt.Errorf("%w: %s: header parameter %s is in both the protected and the unprotected header", ErrMalformed, what, keyString(k))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if n, ok := asInt(k); ok && n == 1 {
+			algUnprotected = true
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case hasAlg:
+		return alg, nil
+	case algUnprotected:
+		return 0, fmt.Errorf("%w: %s: the alg header parameter is unprotected", ErrAlgorithm, what)
+	}
+	return 0, fmt.Errorf("%w: %s: protected header: no alg parameter", ErrAlgorithm, what)
 }
 
 // Signature returns the signature bytes as carried.
-func (s *Sign1) Signature() []byte { return s.msg.Signature }
+func (s *Sign1) Signature() []byte { return s.sig }
 
 // Verify checks the signature with pub. The header algorithm must be the
 // one pinned to pub (AlgorithmForKey) and must be in allowed (nil means
@@ -132,17 +208,98 @@ func (s *Sign1) Verify(pub crypto.PublicKey, allowed []cose.Algorithm) error {
 	if keyAlg != s.Alg && !(isPSS(keyAlg) && isPSS(s.Alg)) {
 		return fmt.Errorf("%w: header says %v but the key is for %v", ErrAlgorithm, s.Alg, keyAlg)
 	}
+	if k, ok := pub.(*ecdsa.PublicKey); ok {
+		// ES256/ES384/ES512, pinned to the key's curve above.
+		return s.verifyECDSA(k)
+	}
+	msg := cose.Sign1Message{
+		Headers:   cose.Headers{RawProtected: s.protected, RawUnprotected: s.unprotected},
+		Payload:   s.Payload,
+		Signature: s.sig,
+	}
+	if err := msg.Headers.UnmarshalFromRaw(); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	v, err := cose.NewVerifier(s.Alg, pub)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrKey, err)
 	}
-	if err := s.msg.Verify(nil, v); err != nil {
+	if err := msg.Verify(nil, v); err != nil {
 		if errors.Is(err, cose.ErrVerification) {
 			return ErrSignature
 		}
 		return fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	return nil
+}
+
+// sigStructurePrefix is the start of Sig_structure for COSE_Sign1 (RFC 9052
+// §4.4): array(4), "Signature1".
+var sigStructurePrefix = []byte{0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1'}
+
+// verifyECDSA verifies an ECDSA COSE signature (RFC 9053 §2.1: r || s, each
+// the size of the curve order) over ToBeSigned = Sig_structure(
+// "Signature1", protected, h”, payload), hashed with the curve's hash.
+// Done here rather than through go-cose so that a verification costs the
+// two hash and ECDSA operations and little else.
+func (s *Sign1) verifyECDSA(pub *ecdsa.PublicKey) error {
+	size := (pub.Curve.Params().BitSize + 7) / 8
+	if len(s.sig) != 2*size {
+		return fmt.Errorf("%w: %d-byte signature, expected %d", ErrSignature, len(s.sig), 2*size)
+	}
+	// The protected header's bytes as carried, in a bstr of the shortest
+	// head, as ToBeSigned is deterministically encoded (RFC 9052 §9).
+	prot := content(s.protected)
+	tbs := make([]byte, 0, len(sigStructurePrefix)+9+len(prot)+1+9+len(s.Payload))
+	tbs = append(tbs, sigStructurePrefix...)
+	tbs = append(appendHead(tbs, 2, uint64(len(prot))), prot...)
+	tbs = append(tbs, 0x40) // external_aad: h''
+	tbs = appendHead(tbs, 2, uint64(len(s.Payload)))
+	tbs = append(tbs, s.Payload...)
+	var digest []byte
+	switch s.Alg {
+	case cose.AlgorithmES256:
+		d := sha256.Sum256(tbs)
+		digest = d[:]
+	case cose.AlgorithmES384:
+		d := sha512.Sum384(tbs)
+		digest = d[:]
+	default: // ES512
+		d := sha512.Sum512(tbs)
+		digest = d[:]
+	}
+	var der [2 + 1 + 2*(2+1+66)]byte
+	if !ecdsa.VerifyASN1(pub, digest, ecdsaDER(der[:0], s.sig[:size], s.sig[size:])) {
+		return ErrSignature
+	}
+	return nil
+}
+
+// ecdsaDER appends the ASN.1 DER form of an ECDSA signature,
+// SEQUENCE { INTEGER r, INTEGER s } (RFC 5480 §2.2, X.690 §8.3), given r
+// and s as unsigned big-endian integers of at most 66 bytes.
+func ecdsaDER(b, r, s []byte) []byte {
+	trim := func(v []byte) []byte {
+		for len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		return v
+	}
+	intLen := func(v []byte) int { return 2 + len(v) + int(v[0]>>7) } // a 0x00 keeps it positive
+	appendInt := func(b, v []byte) []byte {
+		b = append(b, 0x02, byte(len(v)+int(v[0]>>7)))
+		if v[0]&0x80 != 0 {
+			b = append(b, 0)
+		}
+		return append(b, v...)
+	}
+	r, s = trim(r), trim(s)
+	if n := intLen(r) + intLen(s); n < 0x80 {
+		b = append(b, 0x30, byte(n))
+	} else {
+		b = append(b, 0x30, 0x81, byte(n))
+	}
+	return appendInt(appendInt(b, r), s)
 }
 
 func isPSS(a cose.Algorithm) bool {

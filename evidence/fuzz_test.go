@@ -1,0 +1,106 @@
+package evidence
+
+import (
+	"crypto/elliptic"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+// fuzzSeeds are valid evidence of every generation (signed with the base
+// keys, so that Verify can succeed) and the bad tokens of bad_test.go.
+func fuzzSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	for _, fm := range []Format{FormatREL0, FormatLegacy, FormatCMW} {
+		seeds = append(seeds, newSpec(f, fm).build(f))
+	}
+	for _, prof := range []string{token.ProfilePlatform2, token.ProfilePlatform2Alt} {
+		seeds = append(seeds, v2Spec(f, token.Wrapper907, prof).build(f))
+	}
+	iak, _ := baseKeys(f)
+	p256 := fixedKey(f, elliptic.P256(), 0x33)
+	for _, fm := range []Format{FormatREL0, FormatLegacy} {
+		raw, err := Create(samplePlatform(), sampleRealm(token.SHA512), iak, p256, fm, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, raw)
+	}
+	for _, tc := range badCases() {
+		if raw, _ := tc.build(f); len(raw) < 8<<10 {
+			seeds = append(seeds, raw)
+		}
+	}
+	return seeds
+}
+
+// oneClass fails unless err wraps exactly one of the token error classes.
+func oneClass(t *testing.T, err error) {
+	t.Helper()
+	n := 0
+	for _, c := range errClasses {
+		if errors.Is(err, c) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("error wraps %d classes: %v", n, err)
+	}
+}
+
+// FuzzDecode: Decode, Validate and Verify never panic; every failure has
+// exactly one class (and Verify's a leg); and the claims of evidence that
+// decodes survive re-encoding and decoding unchanged.
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	iak, _ := baseKeys(f)
+	cpak := iak.Public()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, err := Decode(data)
+		if err != nil {
+			oneClass(t, err)
+			if ev != nil {
+				t.Fatal("evidence returned with an error")
+			}
+			return
+		}
+		_ = ev.Kind().String()
+		if err := ev.Validate(ValidateOptions{RejectUnknownClaims: true}); err != nil {
+			oneClass(t, err)
+		}
+		if err := ev.Verify(cpak, VerifyOptions{Nonce: nonce}); err != nil {
+			oneClass(t, err)
+			if FailedLeg(err) == "" {
+				t.Fatalf("verify error without a leg: %v", err)
+			}
+		}
+		pb, err := ev.Platform.Encode()
+		if err != nil {
+			t.Fatalf("re-encoding platform claims: %v", err)
+		}
+		p2, err := platform.Decode(pb)
+		if err != nil {
+			t.Fatalf("re-encoded platform claims do not decode: %v", err)
+		}
+		if !reflect.DeepEqual(ev.Platform, p2) {
+			t.Fatalf("platform claims changed:\n%+v\n%+v", ev.Platform, p2)
+		}
+		rb, err := ev.Realm.Encode()
+		if err != nil {
+			t.Fatalf("re-encoding realm claims: %v", err)
+		}
+		r2, err := realm.Decode(rb)
+		if err != nil {
+			t.Fatalf("re-encoded realm claims do not decode: %v", err)
+		}
+		if !reflect.DeepEqual(ev.Realm, r2) {
+			t.Fatalf("realm claims changed:\n%+v\n%+v", ev.Realm, r2)
+		}
+	})
+}

@@ -1,0 +1,387 @@
+package realm_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+func rep(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
+
+// Minimal hand-rolled CBOR (RFC 8949 §3), independent of the encoder under
+// test.
+func cHead(major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return []byte{m | byte(n)}
+	case n <= 0xff:
+		return []byte{m | 24, byte(n)}
+	}
+	return binary.BigEndian.AppendUint16([]byte{m | 25}, uint16(n))
+}
+func cInt(n int64) []byte {
+	if n >= 0 {
+		return cHead(0, uint64(n))
+	}
+	return cHead(1, uint64(-1-n))
+}
+func cBstr(b []byte) []byte { return append(cHead(2, uint64(len(b))), b...) }
+func cTstr(s string) []byte { return append(cHead(3, uint64(len(s))), s...) }
+func cArr(items ...[]byte) []byte {
+	return append(cHead(4, uint64(len(items))), bytes.Join(items, nil)...)
+}
+func cMap(kv ...[]byte) []byte { return append(cHead(5, uint64(len(kv)/2)), bytes.Join(kv, nil)...) }
+
+func unhex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// The P-384 base point G (SEC 2 §2.5.1, FIPS 186-4 D.1.2.4): the public key
+// of the private scalar 1, a key whose encodings can be written out by hand.
+var (
+	gx = unhex("aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7")
+	gy = unhex("3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f")
+	// gCOSE is G's COSE_Key as cca-rmm-1.0.md §4.4 lays it out.
+	gCOSE = append(append(append(unhex("a401022002215830"), gx...), unhex("225830")...), gy...)
+	gRaw  = append(append([]byte{0x04}, gx...), gy...)
+)
+
+func gKey(t testing.TB) *ecdsa.PublicKey {
+	t.Helper()
+	if p := elliptic.P384().Params(); !bytes.Equal(p.Gx.Bytes(), gx) || !bytes.Equal(p.Gy.Bytes(), gy) {
+		t.Fatal("G typed wrongly")
+	}
+	k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P384(), gRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func sample() *realm.Claims {
+	return &realm.Claims{
+		Profile:                "tag:arm.com,2023:realm#1.0.0",
+		Challenge:              rep(0xC0, 64),
+		PersonalizationValue:   rep(0x50, 64),
+		HashAlgID:              "sha-256",
+		PubKey:                 gCOSE,
+		PubKeyHashAlgID:        "sha-256",
+		InitialMeasurement:     rep(0x1A, 32),
+		ExtensibleMeasurements: [][]byte{rep(0xE1, 32), rep(0xE2, 32), rep(0xE3, 32), rep(0xE4, 32)},
+	}
+}
+
+// sampleCBOR is sample() in TF-RMM's claim order (cca-rmm-1.0.md §4.2),
+// written by hand.
+func sampleCBOR() []byte {
+	return cMap(
+		cInt(10), cBstr(rep(0xC0, 64)),
+		cInt(44235), cBstr(rep(0x50, 64)),
+		cInt(44237), cBstr(gCOSE),
+		cInt(44236), cTstr("sha-256"),
+		cInt(44240), cTstr("sha-256"),
+		cInt(265), cTstr("tag:arm.com,2023:realm#1.0.0"),
+		cInt(44238), cBstr(rep(0x1A, 32)),
+		cInt(44239), cArr(cBstr(rep(0xE1, 32)), cBstr(rep(0xE2, 32)), cBstr(rep(0xE3, 32)), cBstr(rep(0xE4, 32))),
+	)
+}
+
+func TestEncodeDecodeGolden(t *testing.T) {
+	got, err := sample().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, sampleCBOR()) {
+		t.Fatalf("Encode\n got %x\nwant %x", got, sampleCBOR())
+	}
+	c, err := realm.Decode(sampleCBOR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, sample()) {
+		t.Fatalf("decoded %+v", c)
+	}
+	// Legacy: no profile claim at all.
+	l := sample()
+	l.Profile, l.PubKey = "", gRaw
+	got, _ = l.Encode()
+	m, err := token.DecodeClaimsMap(got, token.SetRealm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Claims[265]; ok || len(m.Claims) != 7 {
+		t.Fatalf("legacy realm claims %v", token.SortedKeys(m.Claims))
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		err  error
+		msg  string
+	}{
+		{"not a map", cArr(), token.ErrMalformed, "realm claims"},
+		{"empty profile", cMap(cInt(265), cTstr("")), token.ErrSyntax, "realm claim 265 (cca-realm-profile): empty string"},
+		{"profile as bstr", cMap(cInt(265), cBstr(nil)), token.ErrSyntax, "realm claim 265"},
+		{"REMs as a map", cMap(cInt(44239), cMap()), token.ErrSyntax, "realm claim 44239"},
+		{"REM as text", cMap(cInt(44239), cArr(cTstr("x"))), token.ErrSyntax, "realm claim 44239"},
+		{"REM null", cMap(cInt(44239), cArr(cBstr(nil), []byte{0xf6})), token.ErrSyntax, "element 1"},
+		{"RAK as array", cMap(cInt(44237), cArr(cInt(4))), token.ErrSyntax, "realm claim 44237"},
+		{"hash algorithm null", cMap(cInt(44236), []byte{0xf6}), token.ErrSyntax, "realm claim 44236"},
+		{"duplicate claim", cMap(cInt(10), cBstr(nil), cInt(10), cBstr(nil)), token.ErrMalformed, "duplicate"},
+	} {
+		_, err := realm.Decode(tc.in)
+		if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %v containing %q", tc.name, err, tc.err, tc.msg)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	sha512 := func(c *realm.Claims) {
+		c.HashAlgID = "sha-512"
+		c.InitialMeasurement = rep(0x1A, 64)
+		c.ExtensibleMeasurements = [][]byte{rep(1, 64), rep(2, 64), rep(3, 64), rep(4, 64)}
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(c *realm.Claims)
+		opts   realm.ValidateOptions
+		err    error
+		msg    string
+	}{
+		{name: "valid"},
+		{name: "sha-512", mutate: sha512},
+		{name: "legacy", mutate: func(c *realm.Claims) { c.Profile, c.PubKey = "", gRaw }},
+		{name: "2.0", mutate: func(c *realm.Claims) { c.Profile = "tag:arm.com,2024:realm#2.0.0" }},
+		{name: "RAK hash sha-384", mutate: func(c *realm.Claims) { c.PubKeyHashAlgID = "sha-384" }},
+		{name: "unknown profile", mutate: func(c *realm.Claims) { c.Profile = "tag:arm.com,2023:realm#1.1.0" }, err: token.ErrProfile, msg: "unknown realm profile"},
+		{name: "platform profile", mutate: func(c *realm.Claims) { c.Profile = "http://arm.com/CCA-SSD/1.0.0" }, err: token.ErrProfile, msg: "is a platform profile"},
+		{name: "challenge missing", mutate: func(c *realm.Claims) { c.Challenge = nil }, err: token.ErrMissingClaim, msg: "realm claim 10"},
+		{name: "challenge 63", mutate: func(c *realm.Claims) { c.Challenge = rep(0, 63) }, err: token.ErrSyntax, msg: "63 bytes, must be 64"},
+		{name: "challenge 65", mutate: func(c *realm.Claims) { c.Challenge = rep(0, 65) }, err: token.ErrSyntax, msg: "65 bytes, must be 64"},
+		{name: "challenge 32", mutate: func(c *realm.Claims) { c.Challenge = rep(0, 32) }, err: token.ErrSyntax, msg: "32 bytes, must be 64"},
+		{name: "RPV missing", mutate: func(c *realm.Claims) { c.PersonalizationValue = nil }, err: token.ErrMissingClaim, msg: "realm claim 44235"},
+		{name: "RPV 32", mutate: func(c *realm.Claims) { c.PersonalizationValue = rep(0, 32) }, err: token.ErrSyntax, msg: "realm claim 44235"},
+		{name: "hash algorithm missing", mutate: func(c *realm.Claims) { c.HashAlgID = "" }, err: token.ErrMissingClaim, msg: "realm claim 44236"},
+		{name: "hash algorithm sha-384", mutate: func(c *realm.Claims) { c.HashAlgID = "sha-384" }, err: token.ErrAlgorithm, msg: `realm claim 44236 (cca-realm-hash-algo-id): unsupported algorithm: realm measurement hash "sha-384"`},
+		{name: "hash algorithm SHA-256", mutate: func(c *realm.Claims) { c.HashAlgID = "SHA-256" }, err: token.ErrAlgorithm, msg: "realm claim 44236"},
+		{name: "RIM missing", mutate: func(c *realm.Claims) { c.InitialMeasurement = nil }, err: token.ErrMissingClaim, msg: "realm claim 44238"},
+		{name: "RIM 48", mutate: func(c *realm.Claims) { c.InitialMeasurement = rep(0, 48) }, err: token.ErrSyntax, msg: "48 bytes, must be 32 (hash algorithm sha-256)"},
+		{name: "RIM 32 with sha-512", mutate: func(c *realm.Claims) { sha512(c); c.InitialMeasurement = rep(0, 32) }, err: token.ErrSyntax, msg: "32 bytes, must be 64 (hash algorithm sha-512)"},
+		{name: "REMs missing", mutate: func(c *realm.Claims) { c.ExtensibleMeasurements = nil }, err: token.ErrMissingClaim, msg: "realm claim 44239"},
+		{name: "REMs empty", mutate: func(c *realm.Claims) { c.ExtensibleMeasurements = [][]byte{} }, err: token.ErrSyntax, msg: "0 measurements"},
+		{name: "3 REMs", mutate: func(c *realm.Claims) { c.ExtensibleMeasurements = c.ExtensibleMeasurements[:3] }, err: token.ErrSyntax, msg: "3 measurements, must be exactly 4"},
+		{name: "5 REMs", mutate: func(c *realm.Claims) { c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, rep(5, 32)) }, err: token.ErrSyntax, msg: "5 measurements"},
+		{name: "REM 64 with sha-256", mutate: func(c *realm.Claims) { c.ExtensibleMeasurements[3] = rep(0, 64) }, err: token.ErrSyntax, msg: "REM[3] is 64 bytes, must be 32"},
+		{name: "REM 32 with sha-512", mutate: func(c *realm.Claims) { sha512(c); c.ExtensibleMeasurements[0] = rep(0, 32) }, err: token.ErrSyntax, msg: "REM[0] is 32 bytes, must be 64"},
+		{name: "RAK missing", mutate: func(c *realm.Claims) { c.PubKey = nil }, err: token.ErrMissingClaim, msg: "realm claim 44237"},
+		{name: "raw-point RAK with a profile", mutate: func(c *realm.Claims) { c.PubKey = gRaw }, err: token.ErrSyntax, msg: "COSE_Key is not a CBOR map"},
+		{name: "COSE_Key RAK without a profile", mutate: func(c *realm.Claims) { c.Profile = "" }, err: token.ErrSyntax, msg: "raw EC point of 107 bytes"},
+		{name: "RAK not on the curve", mutate: func(c *realm.Claims) {
+			c.PubKey = bytes.Clone(gCOSE)
+			c.PubKey[106] ^= 1
+		}, err: token.ErrSyntax, msg: "not a point on P-384"},
+		{name: "RAK hash algorithm missing", mutate: func(c *realm.Claims) { c.PubKeyHashAlgID = "" }, err: token.ErrMissingClaim, msg: "realm claim 44240"},
+		{name: "RAK hash algorithm sha-1", mutate: func(c *realm.Claims) { c.PubKeyHashAlgID = "sha-1" }, err: token.ErrAlgorithm, msg: "realm claim 44240"},
+		{name: "2.0 claims in 2.0, strict", mutate: func(c *realm.Claims) {
+			c.Profile = "tag:arm.com,2024:realm#2.0.0"
+			c.Extra = map[int64]cbor.RawMessage{256: cBstr(rep(1, 33)), 44243: cInt(1)}
+		}, opts: realm.ValidateOptions{RejectUnknownClaims: true}},
+		{name: "2.0 claim in 1.0", mutate: func(c *realm.Claims) { c.Extra = map[int64]cbor.RawMessage{256: cBstr(rep(1, 33))} }},
+		{name: "2.0 claim in 1.0, strict", mutate: func(c *realm.Claims) { c.Extra = map[int64]cbor.RawMessage{256: cBstr(rep(1, 33))} },
+			opts: realm.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "realm claim 256 (cca-realm-instance-id) is not defined"},
+		{name: "unknown claim, strict", mutate: func(c *realm.Claims) { c.Extra = map[int64]cbor.RawMessage{44234: cInt(1)} },
+			opts: realm.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "realm claim 44234 is not defined"},
+		{name: "profile claim in a legacy token cannot be unknown", mutate: func(c *realm.Claims) { c.Profile, c.PubKey = "", gRaw },
+			opts: realm.ValidateOptions{RejectUnknownClaims: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sample()
+			if tc.mutate != nil {
+				tc.mutate(c)
+			}
+			err := c.Validate(tc.opts)
+			if tc.err == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want %v containing %q", err, tc.err, tc.msg)
+			}
+		})
+	}
+}
+
+// TestRAKByGeneration: the RAK is read as the generation says, and written
+// back the same way.
+func TestRAKByGeneration(t *testing.T) {
+	g := gKey(t)
+	for _, tc := range []struct {
+		profile string
+		gen     token.Generation
+		enc     []byte
+	}{
+		{"", token.GenLegacy, gRaw},
+		{"tag:arm.com,2023:realm#1.0.0", token.Gen1, gCOSE},
+		{"tag:arm.com,2024:realm#2.0.0", token.Gen2, gCOSE},
+	} {
+		c := &realm.Claims{Profile: tc.profile, PubKey: tc.enc}
+		if c.Generation() != tc.gen {
+			t.Errorf("%q: generation %v", tc.profile, c.Generation())
+		}
+		k, err := c.RAK()
+		if err != nil || !k.Equal(g) {
+			t.Errorf("%q: RAK %v", tc.profile, err)
+		}
+		enc, err := realm.EncodeRAK(g, tc.gen)
+		if err != nil || !bytes.Equal(enc, tc.enc) {
+			t.Errorf("%v: EncodeRAK % x, %v", tc.gen, enc, err)
+		}
+	}
+	for _, tc := range []struct {
+		c   realm.Claims
+		err error
+	}{
+		{realm.Claims{Profile: "tag:arm.com,2023:realm#9.9.9", PubKey: gCOSE}, token.ErrProfile},
+		{realm.Claims{Profile: "tag:arm.com,2023:cca_platform#1.0.0", PubKey: gCOSE}, token.ErrProfile},
+		{realm.Claims{PubKey: gCOSE}, token.ErrSyntax},
+		{realm.Claims{Profile: "tag:arm.com,2023:realm#1.0.0", PubKey: gRaw}, token.ErrSyntax},
+		{realm.Claims{Profile: "tag:arm.com,2023:realm#1.0.0"}, token.ErrMalformed},
+	} {
+		if _, err := tc.c.RAK(); !errors.Is(err, tc.err) {
+			t.Errorf("%q with % x: %v, want %v", tc.c.Profile, tc.c.PubKey[:min(4, len(tc.c.PubKey))], err, tc.err)
+		}
+	}
+}
+
+func TestMeasurementSize(t *testing.T) {
+	for _, tc := range []struct {
+		alg  string
+		size int
+	}{{"sha-256", 32}, {"sha-512", 64}, {"sha-384", 0}, {"sha-224", 0}, {"", 0}} {
+		n, err := realm.MeasurementSize(tc.alg)
+		if n != tc.size || (tc.size == 0) != errors.Is(err, token.ErrAlgorithm) {
+			t.Errorf("%q: %d, %v", tc.alg, n, err)
+		}
+	}
+}
+
+// TestJSONGolden reads and writes testdata/claims.json, the evcli form
+// (token-formats.md §4) of sample(), written by testdata/gen_claims.py with
+// Python's base64 module, not with this package.
+func TestJSONGolden(t *testing.T) {
+	golden, err := os.ReadFile("testdata/claims.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c realm.Claims
+	if err := json.Unmarshal(golden, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&c, sample()) {
+		t.Fatalf("decoded %+v", c)
+	}
+	if err := c.Validate(realm.ValidateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	_ = json.Unmarshal(out, &got)
+	_ = json.Unmarshal(golden, &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("MarshalJSON\n%s\nwant\n%s", out, golden)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	legacy := sample()
+	legacy.Profile, legacy.PubKey = "", gRaw
+	for _, c := range []*realm.Claims{sample(), legacy} {
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Profile == "" && bytes.Contains(b, []byte("cca-realm-profile")) {
+			t.Errorf("legacy JSON carries a profile: %s", b)
+		}
+		var back realm.Claims
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&back, c) {
+			t.Fatalf("round trip of %s", b)
+		}
+	}
+}
+
+func TestJSONRejects(t *testing.T) {
+	for _, in := range []string{
+		`{"cca-realm-challenge": "AA==", "cca-realm-nonce": "AA=="}`,
+		`{"cca-realm-extensible-measurement": []}`,
+		`{"cca-realm-challenge": 5}`,
+		`{"cca-realm-challenge": "A"}`,
+		`[]`,
+	} {
+		var c realm.Claims
+		if err := json.Unmarshal([]byte(in), &c); !errors.Is(err, token.ErrSyntax) || !strings.Contains(err.Error(), "realm claims JSON") {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+}
+
+// TestRAKFollowsPubKey: RAK reads PubKey as it is when called, after a
+// change in place or by assignment, and by the current generation.
+func TestRAKFollowsPubKey(t *testing.T) {
+	c := sample()
+	c.PubKey = bytes.Clone(gCOSE)
+	if err := c.Validate(realm.ValidateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := c.RAK(); err != nil || !k.Equal(gKey(t)) {
+		t.Fatalf("RAK: %v", err)
+	}
+	c.PubKey[106] ^= 1 // in place: now off the curve
+	if _, err := c.RAK(); !errors.Is(err, token.ErrSyntax) {
+		t.Fatalf("RAK after an in-place change: %v", err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PubKey, err = realm.EncodeRAK(&other.PublicKey, token.Gen1); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := c.RAK(); err != nil || !k.Equal(&other.PublicKey) {
+		t.Fatalf("RAK after assignment: %v", err)
+	}
+	c.Profile = "" // legacy: the same bytes are no raw point
+	if _, err := c.RAK(); !errors.Is(err, token.ErrSyntax) {
+		t.Fatalf("RAK after a generation change: %v", err)
+	}
+}
