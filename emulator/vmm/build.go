@@ -14,11 +14,13 @@ type Realm struct {
 	RD   uint64
 	RECs []*REC
 
-	s2sz       uint
-	startLevel int
-	roots      []uint64          // starting-level RTTs
-	rtts       []rttInfo         // RTTs created below the start level, in creation order
-	data       map[uint64]uint64 // IPA → DATA granule
+	s2sz        uint
+	startLevel  int
+	roots       []uint64          // starting-level RTTs
+	rtts        []rttInfo         // RTTs created below the start level, in creation order
+	data        map[uint64]uint64 // IPA → DATA granule
+	unprotected []uint64          // unprotected IPAs the VMM mapped
+	vmid        uint16
 }
 
 type rttInfo struct {
@@ -98,17 +100,19 @@ func (r *Realm) create(s realm.RealmCreateStep, plan *realm.Plan) error {
 	}
 	defer v.release(params)
 	p := s.Params
+	r.vmid = v.vmid(s.VMID)
 	err = v.writeGranule(params, map[uint64]uint64{
 		rmm.RealmParamsFlags: p.Flags, rmm.RealmParamsS2SZ: uint64(p.S2SZ), rmm.RealmParamsSVEVL: uint64(p.SVEVL),
 		rmm.RealmParamsNumBPS: uint64(p.NumBPS), rmm.RealmParamsNumWPS: uint64(p.NumWPS),
 		rmm.RealmParamsPMUNumCtrs: uint64(p.PMUNumCtrs), rmm.RealmParamsHashAlgo: uint64(p.HashAlgo),
-		rmm.RealmParamsVMID: uint64(s.VMID), rmm.RealmParamsRTTBase: first,
+		rmm.RealmParamsVMID: uint64(r.vmid), rmm.RealmParamsRTTBase: first,
 		rmm.RealmParamsRTTLevelStart: uint64(s.RTTLevelStart), rmm.RealmParamsRTTNumStart: uint64(s.RTTNumStart),
 	}, map[uint64][]byte{rmm.RealmParamsRPV: plan.RPV[:]})
 	if err != nil {
 		return err
 	}
 	if _, err := v.smc("RMI_REALM_CREATE", rmm.RMIRealmCreate, rd, params); err != nil {
+		v.releaseVMID(r.vmid)
 		return err
 	}
 	r.RD = rd
@@ -287,6 +291,11 @@ func (r *Realm) Destroy() error {
 		}
 		errs = append(errs, v.undelegate(pa))
 	}
+	for _, ipa := range r.unprotected {
+		if _, err := v.smc("RMI_RTT_UNMAP_UNPROTECTED", rmm.RMIRttUnmapUnprotected, r.RD, ipa, 3); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for i := len(r.rtts) - 1; i >= 0; i-- {
 		t := r.rtts[i]
 		if _, err := v.smc("RMI_RTT_DESTROY", rmm.RMIRttDestroy, r.RD, t.ipa, uint64(t.level)); err != nil {
@@ -300,6 +309,7 @@ func (r *Realm) Destroy() error {
 			return errors.Join(append(errs, err)...)
 		}
 		errs = append(errs, v.undelegate(r.RD))
+		v.releaseVMID(r.vmid)
 	}
 	for _, pa := range r.roots {
 		errs = append(errs, v.undelegate(pa))
@@ -312,4 +322,18 @@ func (r *Realm) Destroy() error {
 func (r *Realm) DataGranule(ipa uint64) (uint64, bool) {
 	pa, ok := r.data[ipa&^(rmm.GranuleSize-1)]
 	return pa, ok
+}
+
+// MapUnprotected maps the NS granule at pa at the unprotected ipa of the
+// realm (RMI_RTT_MAP_UNPROTECTED, level 3, normal memory, read/write), the
+// way a VMM shares a buffer with its realm.
+func (r *Realm) MapUnprotected(ipa, pa uint64) error {
+	const desc = 0x6<<2 | 0x3<<6 // MemAttr normal WB, S2AP RW: the host's fields
+	return r.retryRTT(ipa, func() error {
+		_, err := r.v.smc("RMI_RTT_MAP_UNPROTECTED", rmm.RMIRttMapUnprotected, r.RD, ipa, 3, pa|desc)
+		if err == nil {
+			r.unprotected = append(r.unprotected, ipa)
+		}
+		return err
+	})
 }

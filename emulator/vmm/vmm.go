@@ -55,12 +55,13 @@ type VMM struct {
 	mu        sync.Mutex
 	next, end uint64   // bump allocator over the NS bank
 	free      []uint64 // granules given back
+	vmids     map[uint16]bool
 }
 
 // New takes over the machine's NS memory.
 func New(m *emulator.Machine) *VMM {
 	base, size := m.NSMemory()
-	return &VMM{m: m, next: base, end: base + size}
+	return &VMM{m: m, next: base, end: base + size, vmids: map[uint16]bool{}}
 }
 
 // Machine returns the machine the VMM runs on.
@@ -95,6 +96,26 @@ func (v *VMM) allocContiguous(n int) (uint64, error) {
 	pa := v.next
 	v.next += size
 	return pa, nil
+}
+
+// vmid picks the VMID for a new realm: the plan's when it names one,
+// otherwise the lowest free one. VMIDs are not measured (cca-rmm-1.0.md §5),
+// so this choice does not change the RIM.
+func (v *VMM) vmid(want uint16) uint16 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if want == 0 {
+		for want = 1; v.vmids[want]; want++ {
+		}
+	}
+	v.vmids[want] = true
+	return want
+}
+
+func (v *VMM) releaseVMID(id uint16) {
+	v.mu.Lock()
+	delete(v.vmids, id)
+	v.mu.Unlock()
 }
 
 func (v *VMM) release(pa uint64) {
