@@ -24,16 +24,18 @@ func (r *RMM) nsGranule(addr uint64) bool {
 }
 
 // readNSGranule reads a whole host buffer granule after nsGranule; a GPF
-// (the GPT says otherwise) is also the _pas condition.
+// (the GPT says otherwise) is also the _pas condition. The result is the
+// RMM's scratch granule: valid until the next call, under r.mu (the RMM
+// copies host buffers into its own memory before using them, as TF-RMM
+// does, so that the host cannot change them under its feet).
 func (r *RMM) readNSGranule(addr uint64) (*[GranuleSize]byte, bool) {
 	if !r.nsGranule(addr) {
 		return nil, false
 	}
-	var b [GranuleSize]byte
-	if err := r.nsRead(addr, b[:]); err != nil {
+	if err := r.nsRead(addr, r.scratch[:]); err != nil {
 		return nil, false
 	}
-	return &b, true
+	return &r.scratch, true
 }
 
 // realmParams is RmiRealmParams as read from the host (§2).

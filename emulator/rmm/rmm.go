@@ -120,6 +120,11 @@ type RMM struct {
 	realms   map[uint64]*realmDesc // by RD address
 	recs     map[uint64]*recDesc   // by REC address
 	vmids    map[uint16]bool
+	// scratch holds a host buffer granule while a command uses it.
+	scratch [GranuleSize]byte
+	// shares are the share regions of the sharing extension, by SR
+	// address (share.go, docs/sharing.md).
+	shares map[uint64]*shareRegion
 
 	// Attestation material fetched from EL3 at boot and cached for the
 	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).

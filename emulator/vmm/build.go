@@ -44,6 +44,19 @@ type REC struct {
 // the usual way (retry after ERROR_RTT), then activates it. On error the
 // partly built realm is returned with the error so it can be destroyed.
 func (v *VMM) Build(plan *realm.Plan) (*Realm, error) {
+	r, err := v.BuildSteps(plan)
+	if err != nil {
+		return r, err
+	}
+	if _, err := v.smc("RMI_REALM_ACTIVATE", rmm.RMIRealmActivate, r.RD); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// BuildSteps is Build without the final RMI_REALM_ACTIVATE: the realm stays
+// NEW (for tools and tests that add to it).
+func (v *VMM) BuildSteps(plan *realm.Plan) (*Realm, error) {
 	r := &Realm{v: v, data: map[uint64]uint64{}}
 	var ranges [][2]uint64
 	for _, st := range plan.Steps {
@@ -69,9 +82,6 @@ func (v *VMM) Build(plan *realm.Plan) (*Realm, error) {
 	}
 	if r.RD == 0 {
 		return r, errors.New("vmm: the plan has no REALM_CREATE")
-	}
-	if _, err := v.smc("RMI_REALM_ACTIVATE", rmm.RMIRealmActivate, r.RD); err != nil {
-		return r, err
 	}
 	return r, nil
 }
