@@ -77,8 +77,8 @@ func linuxToken(cpu RealmCPU, challenge []byte, buf uint64) ([]byte, tokenStats,
 // 4096 - offset) and adding X1 to offset while the answer is INCOMPLETE and
 // the granule is not full; the granule's bytes are appended; again while
 // INCOMPLETE. Any other status fails (-ENXIO), as does a token longer than
-// max.
-func continueToken(cpu RealmCPU, buf, max uint64) ([]byte, tokenStats, error) {
+// bound.
+func continueToken(cpu RealmCPU, buf, bound uint64) ([]byte, tokenStats, error) {
 	var st tokenStats
 	var out []byte
 	for {
@@ -105,8 +105,8 @@ func continueToken(cpu RealmCPU, buf, max uint64) ([]byte, tokenStats, error) {
 			return nil, st, err
 		}
 		out = append(out, b...)
-		if uint64(len(out)) > max {
-			return nil, st, fmt.Errorf("token longer than the bound %d", max)
+		if uint64(len(out)) > bound {
+			return nil, st, fmt.Errorf("token longer than the bound %d", bound)
 		}
 		if x[0] != RSIIncomplete {
 			return out, st, nil
@@ -253,14 +253,14 @@ func TestAttestationRestartAndREM(t *testing.T) {
 	buf := uint64(gRAM + GranuleSize)
 	var tok2, tok3 []byte
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
-		check(t, "INIT 1", cpu.SMC(RSIAttestationTokenInit, challengeArgs(ch1)...), RSISuccess, attestTokenMax)
-		check(t, "CONTINUE (signing)", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), RSIIncomplete, 0)
-		check(t, "CONTINUE 10 bytes", cpu.SMC(RSIAttestationTokenContinue, buf, 0, 10), RSIIncomplete, 10)
+		wantRegs(t, "INIT 1", cpu.SMC(RSIAttestationTokenInit, challengeArgs(ch1)...), RSISuccess, attestTokenMax)
+		wantRegs(t, "CONTINUE (signing)", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), RSIIncomplete, 0)
+		wantRegs(t, "CONTINUE 10 bytes", cpu.SMC(RSIAttestationTokenContinue, buf, 0, 10), RSIIncomplete, 10)
 		// A second INIT abandons the first operation (ACS
 		// attestation_token_init) and snapshots the measurements again; a
 		// REM extended after it is not in its token.
-		check(t, "INIT 2", cpu.SMC(RSIAttestationTokenInit, challengeArgs(ch2)...), RSISuccess, attestTokenMax)
-		check(t, "EXTEND", cpu.SMC(RSIMeasurementExtend, extendArgs(1, value)...), RSISuccess)
+		wantRegs(t, "INIT 2", cpu.SMC(RSIAttestationTokenInit, challengeArgs(ch2)...), RSISuccess, attestTokenMax)
+		wantRegs(t, "EXTEND", cpu.SMC(RSIMeasurementExtend, extendArgs(1, value)...), RSISuccess)
 		var st tokenStats
 		var err error
 		if tok2, st, err = continueToken(cpu, buf, attestTokenMax); err != nil || st.signing != 1 {
@@ -282,11 +282,11 @@ func TestAttestationContinueConditions(t *testing.T) {
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
 		in, state := uint64(RSIErrorInput), uint64(RSIErrorState)
 		// Input checks come before the state check (TF-RMM).
-		check(t, "no INIT", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), state, 0)
-		check(t, "no INIT, addr_align", cpu.SMC(RSIAttestationTokenContinue, buf+8, 0, GranuleSize), in, 0)
+		wantRegs(t, "no INIT", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), state, 0)
+		wantRegs(t, "no INIT, addr_align", cpu.SMC(RSIAttestationTokenContinue, buf+8, 0, GranuleSize), in, 0)
 
 		x := cpu.SMC(RSIAttestationTokenInit, challengeArgs([]byte("nonce"))...)
-		check(t, "INIT", x, RSISuccess, attestTokenMax, 0, 0)
+		wantRegs(t, "INIT", x, RSISuccess, attestTokenMax, 0, 0)
 		for _, tc := range []struct {
 			name              string
 			ipa, offset, size uint64
@@ -300,16 +300,16 @@ func TestAttestationContinueConditions(t *testing.T) {
 			{"size_bound", buf, 8, GranuleSize - 7},
 			{"size_bound (whole)", buf, 0, GranuleSize + 1},
 		} {
-			check(t, tc.name, cpu.SMC(RSIAttestationTokenContinue, tc.ipa, tc.offset, tc.size), in, 0)
+			wantRegs(t, tc.name, cpu.SMC(RSIAttestationTokenContinue, tc.ipa, tc.offset, tc.size), in, 0)
 		}
 		// Signing does not look at the buffer; copying does.
-		check(t, "signing", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, GranuleSize), RSIIncomplete, 0)
-		check(t, "RIPAS EMPTY", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, GranuleSize), in, 0)
-		check(t, "RIPAS EMPTY, size 0", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, 0), in, 0)
-		check(t, "size 0", cpu.SMC(RSIAttestationTokenContinue, buf, 0, 0), RSIIncomplete, 0)
-		check(t, "size 0 at the end", cpu.SMC(RSIAttestationTokenContinue, buf, GranuleSize-1, 0), RSIIncomplete, 0)
+		wantRegs(t, "signing", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, GranuleSize), RSIIncomplete, 0)
+		wantRegs(t, "RIPAS EMPTY", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, GranuleSize), in, 0)
+		wantRegs(t, "RIPAS EMPTY, size 0", cpu.SMC(RSIAttestationTokenContinue, gEmpty, 0, 0), in, 0)
+		wantRegs(t, "size 0", cpu.SMC(RSIAttestationTokenContinue, buf, 0, 0), RSIIncomplete, 0)
+		wantRegs(t, "size 0 at the end", cpu.SMC(RSIAttestationTokenContinue, buf, GranuleSize-1, 0), RSIIncomplete, 0)
 		// The copy lands at ipa + offset and continues where it stopped.
-		check(t, "1 byte at 4095", cpu.SMC(RSIAttestationTokenContinue, buf, GranuleSize-1, 1), RSIIncomplete, 1)
+		wantRegs(t, "1 byte at 4095", cpu.SMC(RSIAttestationTokenContinue, buf, GranuleSize-1, 1), RSIIncomplete, 1)
 		first := make([]byte, 1)
 		if err := cpu.Read(buf+GranuleSize-1, first); err != nil || first[0] != 0xd9 { // tag 399: d9 01 8f
 			t.Errorf("first byte %x (%v)", first, err)
@@ -319,7 +319,7 @@ func TestAttestationContinueConditions(t *testing.T) {
 			t.Errorf("rest of the token: %d bytes %x (%v)", len(rest), rest[:min(4, len(rest))], err)
 		}
 		// The operation is over.
-		check(t, "after SUCCESS", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), state, 0)
+		wantRegs(t, "after SUCCESS", cpu.SMC(RSIAttestationTokenContinue, buf, 0, GranuleSize), state, 0)
 	})
 	w.finish(g, g.recs[0], nil)
 	// The buffer granule was not mapped: the first copy made the REC exit

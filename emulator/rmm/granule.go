@@ -14,10 +14,14 @@ const (
 	granuleRECAux
 	granuleData
 	granuleRTT
+	// SR and SHARED are the sharing extension's (docs/sharing.md §4.1): a
+	// share region's descriptor, and a granule of a share region.
+	granuleSR
+	granuleShared
 )
 
 func (s granuleState) String() string {
-	return [...]string{"UNDELEGATED", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT"}[s]
+	return [...]string{"UNDELEGATED", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT", "SR", "SHARED"}[s]
 }
 
 // granule is the RMM's descriptor of one delegable granule. TF-RMM keeps a

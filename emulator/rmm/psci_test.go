@@ -18,7 +18,7 @@ func psciExit(t *testing.T, x guestExit, fid, arg1 uint64) {
 func TestPSCIVersionFeatures(t *testing.T) {
 	w := newGuestWorld(t)
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
-		check(t, "PSCI_VERSION", cpu.SMC(PSCIVersion, 0, 0, 0, 9), PSCIVersion11, 0, 0, 0, 9)
+		wantRegs(t, "PSCI_VERSION", cpu.SMC(PSCIVersion, 0, 0, 0, 9), PSCIVersion11, 0, 0, 0, 9)
 		for _, tc := range []struct {
 			fid  uint64
 			want uint64
@@ -31,9 +31,9 @@ func TestPSCIVersionFeatures(t *testing.T) {
 			{PSCIVersion, PSCINotSupported}, {0xC4000008, PSCINotSupported}, {0x84000005, PSCINotSupported},
 			{RSIVersion, PSCINotSupported},
 		} {
-			check(t, fmt.Sprintf("PSCI_FEATURES(%#x)", tc.fid), cpu.SMC(PSCIFeatures, tc.fid), tc.want, 0, 0, 0)
+			wantRegs(t, fmt.Sprintf("PSCI_FEATURES(%#x)", tc.fid), cpu.SMC(PSCIFeatures, tc.fid), tc.want, 0, 0, 0)
 		}
-		check(t, "unhandled PSCI function (MIGRATE)", cpu.SMC(0xC4000005), PSCINotSupported)
+		wantRegs(t, "unhandled PSCI function (MIGRATE)", cpu.SMC(0xC4000005), PSCINotSupported)
 	})
 	w.finish(g, g.recs[0], nil)
 }
@@ -53,16 +53,16 @@ func TestPSCICPUOnAffinityInfo(t *testing.T) {
 		if cpu.Reg(0) != ctx2 {
 			t.Errorf("REC 1 restarted with x0 = %#x, want %#x", cpu.Reg(0), ctx2)
 		}
-		check(t, "CPU_SUSPEND", cpu.SMC(PSCICPUSuspend, 0, gRAM, 0), PSCISuccess, 0, 0, 0)
+		wantRegs(t, "CPU_SUSPEND", cpu.SMC(PSCICPUSuspend, 0, gRAM, 0), PSCISuccess, 0, 0, 0)
 	})
 	g := w.newGuestRealm(guestOpts{recs: 2}, func(cpu RealmCPU) {
-		check(t, "CPU_ON", cpu.SMC(PSCICPUOn, 1, e1, ctx1, 44), PSCISuccess, 0, 0, 0, 44)
-		check(t, "CPU_ON an on REC", cpu.SMC(PSCICPUOn, 1, e1, ctx1), PSCIAlreadyOn, 0, 0, 0)
-		check(t, "AFFINITY_INFO on", cpu.SMC(PSCIAffinityInfo, 1, 0), PSCIAffinityOn, 0, 0, 0)
-		yield(t, cpu, 4) // REC 1 runs its program, which ends
-		check(t, "AFFINITY_INFO32 off", cpu.SMC(PSCIAffinityInfo32, 1, 0), PSCIAffinityOff, 0, 0, 0)
-		check(t, "CPU_ON denied", cpu.SMC(PSCICPUOn, 1, e2, ctx2), PSCIDenied, 0, 0, 0)
-		check(t, "AFFINITY_INFO after a denial", cpu.SMC(PSCIAffinityInfo, 1, 0), PSCIAffinityOff)
+		wantRegs(t, "CPU_ON", cpu.SMC(PSCICPUOn, 1, e1, ctx1, 44), PSCISuccess, 0, 0, 0, 44)
+		wantRegs(t, "CPU_ON an on REC", cpu.SMC(PSCICPUOn, 1, e1, ctx1), PSCIAlreadyOn, 0, 0, 0)
+		wantRegs(t, "AFFINITY_INFO on", cpu.SMC(PSCIAffinityInfo, 1, 0), PSCIAffinityOn, 0, 0, 0)
+		guestYield(t, cpu, 4) // REC 1 runs its program, which ends
+		wantRegs(t, "AFFINITY_INFO32 off", cpu.SMC(PSCIAffinityInfo32, 1, 0), PSCIAffinityOff, 0, 0, 0)
+		wantRegs(t, "CPU_ON denied", cpu.SMC(PSCICPUOn, 1, e2, ctx2), PSCIDenied, 0, 0, 0)
+		wantRegs(t, "AFFINITY_INFO after a denial", cpu.SMC(PSCIAffinityInfo, 1, 0), PSCIAffinityOff)
 		// Answered by the RMM, without an exit.
 		for _, tc := range []struct {
 			name string
@@ -81,10 +81,10 @@ func TestPSCICPUOnAffinityInfo(t *testing.T) {
 			{"AFFINITY_INFO level", PSCIAffinityInfo, []uint64{1, 1}, PSCIInvalidParams},
 			{"AFFINITY_INFO no such REC", PSCIAffinityInfo32, []uint64{5, 0}, PSCIInvalidParams},
 		} {
-			check(t, tc.name, cpu.SMC(tc.fid, tc.args...), tc.want, 0, 0, 0)
+			wantRegs(t, tc.name, cpu.SMC(tc.fid, tc.args...), tc.want, 0, 0, 0)
 		}
-		check(t, "CPU_ON32", cpu.SMC(PSCICPUOn32, 1, e2, ctx2), PSCISuccess)
-		yield(t, cpu, 10) // REC 1 runs again, at e2
+		wantRegs(t, "CPU_ON32", cpu.SMC(PSCICPUOn32, 1, e2, ctx2), PSCISuccess)
+		guestYield(t, cpu, 10) // REC 1 runs again, at e2
 		cpu.SMC(PSCISystemOff)
 		t.Error("the realm ran after SYSTEM_OFF")
 	})
@@ -152,7 +152,7 @@ func TestPSCICompleteConditions(t *testing.T) {
 	w := newGuestWorld(t)
 	e := w.entryPoint(func(RealmCPU) {})
 	g := w.newGuestRealm(guestOpts{recs: 2}, func(cpu RealmCPU) {
-		check(t, "CPU_ON", cpu.SMC(PSCICPUOn, 1, e, 0), PSCISuccess)
+		wantRegs(t, "CPU_ON", cpu.SMC(PSCICPUOn, 1, e, 0), PSCISuccess)
 	})
 	other := w.newGuestRealm(guestOpts{recs: 1}, func(RealmCPU) {})
 	rec0, rec1, rec2 := g.recs[0], g.recs[1], g.recs[2]
@@ -207,8 +207,8 @@ func TestPSCICompleteConditions(t *testing.T) {
 func TestPSCINotifications(t *testing.T) {
 	w := newGuestWorld(t)
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
-		check(t, "CPU_SUSPEND", cpu.SMC(PSCICPUSuspend, 0x10000, gRAM, 0x33, 44), PSCISuccess, 0, 0, 0, 44)
-		check(t, "CPU_SUSPEND32", cpu.SMC(PSCICPUSuspend32), PSCISuccess)
+		wantRegs(t, "CPU_SUSPEND", cpu.SMC(PSCICPUSuspend, 0x10000, gRAM, 0x33, 44), PSCISuccess, 0, 0, 0, 44)
+		wantRegs(t, "CPU_SUSPEND32", cpu.SMC(PSCICPUSuspend32), PSCISuccess)
 		cpu.SMC(PSCICPUOff)
 		t.Error("the REC ran after CPU_OFF")
 	})

@@ -137,44 +137,32 @@ func unfold(parent rtte, level int) *[entriesPerRTT]rtte {
 // fold returns the level-(level-1) entry that replaces a homogeneous
 // level-`level` RTT (RTT_FOLD): all UNASSIGNED with one RIPAS, all
 // UNASSIGNED_NS, or all ASSIGNED (one RIPAS) or ASSIGNED_NS (one set of
-// host attributes) mapping a contiguous, aligned block. It returns ok =
-// false with the failure's RTT level otherwise: level (rtte_homo), or
-// level-1 when the RTT is homogeneous but level-1 cannot hold a block
-// (TF-RMM rel0 reports the parent's level there).
-func fold(entries *[entriesPerRTT]rtte, level int) (e rtte, errLevel int, ok bool) {
+// host attributes) mapping a contiguous block aligned to level-1. An RTT is
+// homogeneous exactly when unfolding the entry its first entry implies
+// gives it back, which makes fold and unfold inverses. Otherwise ok is
+// false, with the failure's RTT level: level (rtte_homo), or level-1 when
+// the RTT is homogeneous but level-1 cannot hold a block (TF-RMM rel0
+// reports the parent's level there).
+func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, ok bool) {
 	first := entries[0]
-	size := levelSize(level)
-	want := func(i int) rtte { return first }
+	parent, block := first, true
 	switch first.hipas() {
 	case hipasUnassigned, hipasUnassignedNS:
+		block = false
 	case hipasAssigned:
-		want = func(i int) rtte { return assignedRTTE(first.addr()+uint64(i)*size, first.ripas(), level) }
+		parent = assignedRTTE(first.addr(), first.ripas(), level-1)
 	case hipasAssignedNS:
-		want = func(i int) rtte {
-			return assignedNSRTTE(first.addr()+uint64(i)*size|uint64(first.hostAttrs()), level)
-		}
+		parent = assignedNSRTTE(first.addr()|uint64(first.hostAttrs()), level-1)
 	default:
 		return 0, level, false
 	}
-	for i := range entries {
-		if entries[i] != want(i) {
-			return 0, level, false
-		}
+	if *unfold(parent, level) != *entries || block && !levelAligned(first.addr(), level-1) {
+		return 0, level, false
 	}
-	switch first.hipas() {
-	case hipasAssigned, hipasAssignedNS:
-		if !levelAligned(first.addr(), level-1) {
-			return 0, level, false
-		}
-		if level-1 < minBlockLevel {
-			return 0, level - 1, false
-		}
-		if first.hipas() == hipasAssigned {
-			return assignedRTTE(first.addr(), first.ripas(), level-1), 0, true
-		}
-		return assignedNSRTTE(first.addr()|uint64(first.hostAttrs()), level-1), 0, true
+	if block && level-1 < minBlockLevel {
+		return 0, level - 1, false
 	}
-	return first, 0, true
+	return parent, 0, true
 }
 
 // RMI_RTT_CREATE(rd, rtt, ipa, level). Conditions (cca-rmm-1.0.md §6.2):
@@ -324,6 +312,8 @@ func (r *RMM) rmiRttReadEntry(a *[6]uint64) [5]uint64 {
 		state, desc, ripas = RTTEStateAssigned, e.addr()|uint64(e.hostAttrs()), RIPASEmpty
 	case hipasTable:
 		state, desc, ripas = RTTEStateTable, e.addr(), RIPASEmpty
+	case hipasShared: // the sharing extension, docs/sharing.md §4.2
+		state, desc, ripas = RTTEStateShared, e.addr(), RIPASRAM
 	}
 	return success(uint64(w.level), state, desc, ripas)
 }
@@ -400,8 +390,8 @@ func (r *RMM) rmiRttUnmapUnprotected(a *[6]uint64) [5]uint64 {
 // entries (base_align → RTT[level]), then offer the entries of that one RTT
 // from base, while they end at or below top, to change; change returns the
 // new entry, or false to stop. It returns the address reached; reaching
-// nothing is no_progress → RTT[level]. Entries are written only on
-// progress, and after each accepted entry done(base, top) runs.
+// nothing is no_progress → RTT[level]. The RTT is written only on
+// progress; done(base, top), if not nil, runs for each entry accepted.
 func (r *RMM) ripasRange(rl *realmDesc, base, top uint64, change func(e rtte, level int) (rtte, bool),
 	done func(base, top uint64)) (uint64, [5]uint64, bool) {
 	w := r.mustWalk(rl, base, maxLevel)
@@ -454,18 +444,19 @@ func (r *RMM) rmiRttInitRipas(a *[6]uint64) [5]uint64 {
 	if rl.state != realmNew {
 		return status(RMIErrorRealm)
 	}
-	rim := rl.rim
+	// done runs for the entries accepted (RAM ones too: TF-RMM measures
+	// them again), and a call that accepts none fails: the RIM moves only
+	// on success.
 	out, x, ok := r.ripasRange(rl, base, top, func(e rtte, _ int) (rtte, bool) {
 		switch e {
 		case unassignedRTTE(RIPASEmpty), unassignedRTTE(RIPASRAM):
 			return unassignedRTTE(RIPASRAM), true
 		}
 		return e, false
-	}, func(b, t uint64) { rim.ExtendRIPAS(rl.hash, b, t) })
+	}, func(b, t uint64) { rl.rim.ExtendRIPAS(rl.hash, b, t) })
 	if !ok {
 		return x
 	}
-	rl.rim = rim
 	return success(out)
 }
 

@@ -70,10 +70,12 @@ func rsiIPAStateGet(c *realmCPU, x *[11]uint64) [9]uint64 {
 	}
 	c.r.mu.Lock()
 	w, err := c.r.walk(c.rl, base, maxLevel)
-	mustPlatform(err)
-	entries, err := c.r.readRTT(w.rtt)
-	mustPlatform(err)
+	var entries [entriesPerRTT]rtte
+	if err == nil {
+		entries, err = c.r.readRTT(w.rtt)
+	}
 	c.r.mu.Unlock()
+	mustPlatform(err) // unlocked: a panicking realm goroutine takes r.mu to stop its REC
 
 	size := levelSize(w.level)
 	start := base &^ (size - 1)

@@ -239,9 +239,9 @@ func (w *guestWorld) finish(g *guestRealm, rec uint64, hook func(guestExit) hook
 	}
 }
 
-// yield is the realm's way to hand control to the test: an RSI_HOST_CALL
+// guestYield is the realm's way to hand control to the test: an RSI_HOST_CALL
 // with imm, which drive returns to the test as an ExitHostCall.
-func yield(t *testing.T, cpu RealmCPU, imm uint16) {
+func guestYield(t *testing.T, cpu RealmCPU, imm uint16) {
 	var b [8]byte
 	binary.LittleEndian.PutUint16(b[:], imm)
 	if err := cpu.Write(gHostBuf, b[:]); err != nil {
@@ -252,7 +252,7 @@ func yield(t *testing.T, cpu RealmCPU, imm uint16) {
 	}
 }
 
-// untilYield drives rec to the realm's yield(imm).
+// untilYield drives rec to the realm's guestYield(imm).
 func (w *guestWorld) untilYield(g *guestRealm, rec uint64, imm uint64) {
 	w.t.Helper()
 	if x := w.drive(g, rec, nil); x.reason != ExitHostCall || x.imm != imm {
@@ -260,8 +260,8 @@ func (w *guestWorld) untilYield(g *guestRealm, rec uint64, imm uint64) {
 	}
 }
 
-// check compares X0.. of an SMC's result with want.
-func check(t *testing.T, what string, got [9]uint64, want ...uint64) bool {
+// wantRegs compares X0.. of an SMC's result with want.
+func wantRegs(t *testing.T, what string, got [9]uint64, want ...uint64) bool {
 	t.Helper()
 	for i, v := range want {
 		if got[i] != v {
@@ -282,33 +282,33 @@ func TestRSIVersionFeatures(t *testing.T) {
 			t.Errorf("RSI_VERSION(1.0): %#x, want %#x", x, want)
 		}
 		for _, req := range []uint64{0, 1<<16 | 1, 2 << 16, 1<<31 | 1<<16} {
-			check(t, fmt.Sprintf("RSI_VERSION(%#x)", req), cpu.SMC(RSIVersion, req), RSIErrorInput, ABIVersion, ABIVersion)
+			wantRegs(t, fmt.Sprintf("RSI_VERSION(%#x)", req), cpu.SMC(RSIVersion, req), RSIErrorInput, ABIVersion, ABIVersion)
 		}
 		for _, idx := range []uint64{0, 1, ^uint64(0)} {
-			check(t, fmt.Sprintf("RSI_FEATURES(%#x)", idx), cpu.SMC(RSIFeatures, idx, 1, 2, 3), RSISuccess, 0, 0, 0, 3)
+			wantRegs(t, fmt.Sprintf("RSI_FEATURES(%#x)", idx), cpu.SMC(RSIFeatures, idx, 1, 2, 3), RSISuccess, 0, 0, 0, 3)
 		}
-		check(t, "unused RSI FID", cpu.SMC(fidBase|0x1AF, 1, 2, 3, 4), SMCUnknown, 0, 0, 0, 4)
-		check(t, "SMCCC_VERSION", cpu.SMC(SMCCCVersion|SVEHint, 0, 0, 0, 9), 0x10002, 0, 0, 0, 9)
+		wantRegs(t, "unused RSI FID", cpu.SMC(fidBase|0x1AF, 1, 2, 3, 4), SMCUnknown, 0, 0, 0, 4)
+		wantRegs(t, "SMCCC_VERSION", cpu.SMC(SMCCCVersion|SVEHint, 0, 0, 0, 9), 0x10002, 0, 0, 0, 9)
 	})
 	w.finish(g, g.recs[0], nil)
 }
 
-// slot is the 64-byte measurement slot of a digest.
-func slot(d []byte) (m realm.Measurement) { copy(m[:], d); return m }
+// measurementOf is the 64-byte measurement slot of a digest.
+func measurementOf(d []byte) (m realm.Measurement) { copy(m[:], d); return m }
 
 // remExtend is the REM extension computed independently of realm
 // (cca-rmm-1.0.md §3.3): H(REM[0:hashlen] || value).
 func remExtend(h realm.HashAlgorithm, rem realm.Measurement, value []byte) realm.Measurement {
 	if h == realm.HashSHA512 {
 		d := sha512.Sum512(append(rem[:64:64], value...))
-		return slot(d[:])
+		return measurementOf(d[:])
 	}
 	d := sha256.Sum256(append(rem[:32:32], value...))
-	return slot(d[:])
+	return measurementOf(d[:])
 }
 
-// words is X1..X8 of MEASUREMENT_READ for a slot.
-func words(m realm.Measurement) []uint64 {
+// readWords is X1..X8 of MEASUREMENT_READ for a slot.
+func readWords(m realm.Measurement) []uint64 {
 	out := []uint64{RSISuccess}
 	for i := range 8 {
 		out = append(out, binary.LittleEndian.Uint64(m[8*i:]))
@@ -334,9 +334,9 @@ func TestRSIMeasurements(t *testing.T) {
 			var rim realm.Measurement
 			value := bytes.Repeat([]byte("measured by the realm "), 3)[:64]
 			g := w.newGuestRealm(guestOpts{hash: h}, func(cpu RealmCPU) {
-				check(t, "READ(RIM)", cpu.SMC(RSIMeasurementRead, 0), words(rim)...)
+				wantRegs(t, "READ(RIM)", cpu.SMC(RSIMeasurementRead, 0), readWords(rim)...)
 				for i := uint64(1); i <= 4; i++ { // measurement_initial_rem_is_zero
-					check(t, fmt.Sprintf("READ(REM%d)", i), cpu.SMC(RSIMeasurementRead, i), words(realm.Measurement{})...)
+					wantRegs(t, fmt.Sprintf("READ(REM%d)", i), cpu.SMC(RSIMeasurementRead, i), readWords(realm.Measurement{})...)
 				}
 				for _, tc := range []struct {
 					name string
@@ -351,7 +351,7 @@ func TestRSIMeasurements(t *testing.T) {
 					{"extend size_bound max", RSIMeasurementExtend, append([]uint64{1, ^uint64(0)}, make([]uint64, 8)...)},
 					{"extend index_bound and size_bound", RSIMeasurementExtend, append([]uint64{0, 65}, make([]uint64, 8)...)},
 				} {
-					check(t, tc.name, cpu.SMC(tc.fid, tc.args...), RSIErrorInput, 0, 0, 0)
+					wantRegs(t, tc.name, cpu.SMC(tc.fid, tc.args...), RSIErrorInput, 0, 0, 0)
 				}
 				// Known answers: REM1 twice (chained), REM2 with an empty
 				// value; REM3 and REM4 stay zero.
@@ -360,12 +360,12 @@ func TestRSIMeasurements(t *testing.T) {
 					index uint64
 					value []byte
 				}{{1, value[:20]}, {1, value}, {2, nil}, {1, value[:1]}} {
-					check(t, fmt.Sprintf("EXTEND(%d, %d bytes)", e.index, len(e.value)),
+					wantRegs(t, fmt.Sprintf("EXTEND(%d, %d bytes)", e.index, len(e.value)),
 						cpu.SMC(RSIMeasurementExtend, extendArgs(e.index, e.value)...), RSISuccess, 0, 0, 0)
 					want[e.index] = remExtend(h, want[e.index], e.value)
 				}
 				for i := range uint64(5) {
-					check(t, fmt.Sprintf("READ(%d) after extending", i), cpu.SMC(RSIMeasurementRead, i), words(want[i])...)
+					wantRegs(t, fmt.Sprintf("READ(%d) after extending", i), cpu.SMC(RSIMeasurementRead, i), readWords(want[i])...)
 				}
 			})
 			rim = w.r.realms[g.rd].rim // frozen by REALM_ACTIVATE
@@ -398,13 +398,13 @@ func TestRSIRealmConfig(t *testing.T) {
 			{"RIPAS EMPTY (level 3)", gEmpty},
 			{"RIPAS EMPTY (level 1 block)", 0x1000},
 		} {
-			check(t, tc.name, cpu.SMC(RSIRealmConfig, tc.ipa), RSIErrorInput, 0, 0, 0)
+			wantRegs(t, tc.name, cpu.SMC(RSIRealmConfig, tc.ipa), RSIErrorInput, 0, 0, 0)
 		}
 		fill := bytes.Repeat([]byte{0xEE}, GranuleSize)
 		if err := cpu.Write(page, fill); err != nil {
 			t.Errorf("write: %v", err)
 		}
-		check(t, "REALM_CONFIG", cpu.SMC(RSIRealmConfig, page), RSISuccess, 0, 0, 0)
+		wantRegs(t, "REALM_CONFIG", cpu.SMC(RSIRealmConfig, page), RSISuccess, 0, 0, 0)
 		got := make([]byte, GranuleSize)
 		if err := cpu.Read(page, got); err != nil {
 			t.Errorf("read: %v", err)
@@ -418,7 +418,7 @@ func TestRSIRealmConfig(t *testing.T) {
 		}
 		// A RAM granule without a page: the REC exits with a data abort,
 		// the host maps a page, and the call completes.
-		check(t, "REALM_CONFIG (unmapped)", cpu.SMC(RSIRealmConfig, fresh), RSISuccess)
+		wantRegs(t, "REALM_CONFIG (unmapped)", cpu.SMC(RSIRealmConfig, fresh), RSISuccess)
 	})
 	w.finish(g, g.recs[0], nil)
 	if len(w.aborts) != 2 || w.aborts[0] != page || w.aborts[1] != fresh {
@@ -454,15 +454,15 @@ func TestRSIIPAStateGet(t *testing.T) {
 			{"EMPTY L1 block, capped", 0x1000, 0x3000, []uint64{RSISuccess, 0x3000, RIPASEmpty}},
 			{"whole PAR above the table", gRAM + gL1, gPAR, []uint64{RSISuccess, gPAR, RIPASEmpty}},
 		} {
-			check(t, tc.name, cpu.SMC(RSIIPAStateGet, tc.base, tc.end), tc.want...)
+			wantRegs(t, tc.name, cpu.SMC(RSIIPAStateGet, tc.base, tc.end), tc.want...)
 		}
 		// The host call buffer (page 0) gets a page; the host destroys
 		// page 4. ASSIGNED RAM reads RAM; DESTROYED splits the range.
-		yield(t, cpu, 1)
+		guestYield(t, cpu, 1)
 		p := uint64(gRAM + 4*GranuleSize)
-		check(t, "RAM before DESTROYED", cpu.SMC(RSIIPAStateGet, gRAM, gEmpty), RSISuccess, p, RIPASRAM)
-		check(t, "DESTROYED", cpu.SMC(RSIIPAStateGet, p, gEmpty), RSISuccess, p+GranuleSize, RIPASDestroyed)
-		check(t, "RAM after DESTROYED", cpu.SMC(RSIIPAStateGet, p+GranuleSize, gEmpty), RSISuccess, gEmpty, RIPASRAM)
+		wantRegs(t, "RAM before DESTROYED", cpu.SMC(RSIIPAStateGet, gRAM, gEmpty), RSISuccess, p, RIPASRAM)
+		wantRegs(t, "DESTROYED", cpu.SMC(RSIIPAStateGet, p, gEmpty), RSISuccess, p+GranuleSize, RIPASDestroyed)
+		wantRegs(t, "RAM after DESTROYED", cpu.SMC(RSIIPAStateGet, p+GranuleSize, gEmpty), RSISuccess, gEmpty, RIPASRAM)
 	})
 	w.untilYield(g, g.recs[0], 1)
 	p := uint64(gRAM + 4*GranuleSize)
@@ -491,30 +491,30 @@ func TestRSIIPAStateSet(t *testing.T) {
 			{"rgn_bound", gPAR - p, gPAR + p, RIPASEmpty, 0},
 			{"rgn_bound (unprotected)", gPAR, gPAR + p, RIPASRAM, 0},
 		} {
-			check(t, tc.name, cpu.SMC(RSIIPAStateSet, tc.base, tc.top, tc.ripas, tc.change), in, 0, 0, 0)
+			wantRegs(t, tc.name, cpu.SMC(RSIIPAStateSet, tc.base, tc.top, tc.ripas, tc.change), in, 0, 0, 0)
 		}
 
 		// 1: EMPTY, applied by the host in two RTT_SET_RIPAS calls.
-		check(t, "SET EMPTY", cpu.SMC(RSIIPAStateSet, base, top, RIPASEmpty, RIPASChangeDestroyed, 44),
+		wantRegs(t, "SET EMPTY", cpu.SMC(RSIIPAStateSet, base, top, RIPASEmpty, RIPASChangeDestroyed, 44),
 			RSISuccess, top, RSIAccept, 0, RIPASChangeDestroyed, 44)
-		check(t, "GET after SET EMPTY", cpu.SMC(RSIIPAStateGet, base, gEmpty), RSISuccess, top, RIPASEmpty)
+		wantRegs(t, "GET after SET EMPTY", cpu.SMC(RSIIPAStateGet, base, gEmpty), RSISuccess, top, RIPASEmpty)
 
 		// 2: RAM, one page applied, rejected: X1 is the progress.
-		check(t, "SET RAM partial reject", cpu.SMC(RSIIPAStateSet, base, top, RIPASRAM, 0), RSISuccess, base+p, RSIReject)
+		wantRegs(t, "SET RAM partial reject", cpu.SMC(RSIIPAStateSet, base, top, RIPASRAM, 0), RSISuccess, base+p, RSIReject)
 		// 3: the same, not rejected: ACCEPT with the progress.
-		check(t, "SET RAM partial accept", cpu.SMC(RSIIPAStateSet, base+p, top, RIPASRAM, 0), RSISuccess, base+2*p, RSIAccept)
+		wantRegs(t, "SET RAM partial accept", cpu.SMC(RSIIPAStateSet, base+p, top, RIPASRAM, 0), RSISuccess, base+2*p, RSIAccept)
 		// 4: nothing applied and rejected, for EMPTY: REJECT is for RAM
 		// only (mm_ripas_change_reject: X1 = base).
-		check(t, "SET EMPTY not applied", cpu.SMC(RSIIPAStateSet, base, top, RIPASEmpty, 0), RSISuccess, base, RSIAccept)
-		check(t, "GET", cpu.SMC(RSIIPAStateGet, base, top), RSISuccess, base+2*p, RIPASRAM)
+		wantRegs(t, "SET EMPTY not applied", cpu.SMC(RSIIPAStateSet, base, top, RIPASEmpty, 0), RSISuccess, base, RSIAccept)
+		wantRegs(t, "GET", cpu.SMC(RSIIPAStateGet, base, top), RSISuccess, base+2*p, RIPASRAM)
 
 		// 5: a DESTROYED granule stops a change without
 		// RSI_CHANGE_DESTROYED and takes it with.
-		yield(t, cpu, 5)
+		guestYield(t, cpu, 5)
 		d := uint64(gRAM + 12*p)
-		check(t, "SET RAM over DESTROYED", cpu.SMC(RSIIPAStateSet, d, d+p, RIPASRAM, RIPASNoChangeDestroyed), RSISuccess, d, RSIReject)
-		check(t, "SET RAM over DESTROYED, CHANGE_DESTROYED", cpu.SMC(RSIIPAStateSet, d, d+p, RIPASRAM, RIPASChangeDestroyed), RSISuccess, d+p, RSIAccept)
-		check(t, "GET DESTROYED → RAM", cpu.SMC(RSIIPAStateGet, d, d+p), RSISuccess, d+p, RIPASRAM)
+		wantRegs(t, "SET RAM over DESTROYED", cpu.SMC(RSIIPAStateSet, d, d+p, RIPASRAM, RIPASNoChangeDestroyed), RSISuccess, d, RSIReject)
+		wantRegs(t, "SET RAM over DESTROYED, CHANGE_DESTROYED", cpu.SMC(RSIIPAStateSet, d, d+p, RIPASRAM, RIPASChangeDestroyed), RSISuccess, d+p, RSIAccept)
+		wantRegs(t, "GET DESTROYED → RAM", cpu.SMC(RSIIPAStateGet, d, d+p), RSISuccess, d+p, RIPASRAM)
 
 		// 6: Linux's rsi_set_memory_range: loop until the whole range is
 		// done; the host does two granules per exit.
@@ -527,7 +527,7 @@ func TestRSIIPAStateSet(t *testing.T) {
 			}
 			start = x[1]
 		}
-		check(t, "GET after the loop", cpu.SMC(RSIIPAStateGet, gRAM, gRAM+gL2), RSISuccess, gRAM+gL2, RIPASEmpty)
+		wantRegs(t, "GET after the loop", cpu.SMC(RSIIPAStateGet, gRAM, gRAM+gL2), RSISuccess, gRAM+gL2, RIPASEmpty)
 	})
 	rec := g.recs[0]
 	ripasExit := func(x guestExit, b, tp uint64, v uint8) {
@@ -609,15 +609,15 @@ func TestRSIIPAStateSet(t *testing.T) {
 func TestRSIHostCallPreservesRegisters(t *testing.T) {
 	w := newGuestWorld(t)
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
-		check(t, "HOST_CALL addr_align", cpu.SMC(RSIHostCall, gHostBuf+8, 0, 0, 7), RSIErrorInput, 0, 0, 0, 7)
-		check(t, "HOST_CALL addr_bound", cpu.SMC(RSIHostCall, gPAR, 0, 0, 7), RSIErrorInput, 0, 0, 0, 7)
+		wantRegs(t, "HOST_CALL addr_align", cpu.SMC(RSIHostCall, gHostBuf+8, 0, 0, 7), RSIErrorInput, 0, 0, 0, 7)
+		wantRegs(t, "HOST_CALL addr_bound", cpu.SMC(RSIHostCall, gPAR, 0, 0, 7), RSIErrorInput, 0, 0, 0, 7)
 		var b [HostCallSize]byte
 		binary.LittleEndian.PutUint16(b[HostCallImm:], 0x42)
 		binary.LittleEndian.PutUint64(b[HostCallGPRs+8:], 0x1111)
 		if err := cpu.Write(gHostBuf, b[:]); err != nil {
 			t.Errorf("write: %v", err)
 		}
-		check(t, "HOST_CALL", cpu.SMC(RSIHostCall, gHostBuf, 0, 0, 7), RSISuccess, 0, 0, 0, 7)
+		wantRegs(t, "HOST_CALL", cpu.SMC(RSIHostCall, gHostBuf, 0, 0, 7), RSISuccess, 0, 0, 0, 7)
 		if err := cpu.Read(gHostBuf, b[:]); err != nil {
 			t.Errorf("read: %v", err)
 		}

@@ -33,10 +33,13 @@ const (
 	hipasUnassignedNS
 	hipasAssignedNS
 	hipasTable
+	// hipasShared is a member's entry of a shared granule (the sharing
+	// extension, docs/sharing.md §4.2; share_s2.go).
+	hipasShared
 )
 
 func (h hipas) String() string {
-	return [...]string{"UNASSIGNED", "ASSIGNED", "UNASSIGNED_NS", "ASSIGNED_NS", "TABLE"}[h]
+	return [...]string{"UNASSIGNED", "ASSIGNED", "UNASSIGNED_NS", "ASSIGNED_NS", "TABLE", "SHARED"}[h]
 }
 
 const (
@@ -181,16 +184,17 @@ func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
 }
 
 // rttLive reports whether an RTT holds an entry that keeps it alive: a
-// protected ASSIGNED entry (any RIPAS) or a table (RTT_DESTROY rtt_live,
-// REALM_DESTROY realm_live, cca-rmm-1.0.md §6.2). ASSIGNED_NS entries do
-// not: TF-RMM rel0 counts only those two in the RTT granule's refcount and
-// lets RTT_DESTROY remove an RTT with unprotected mappings (it invalidates
-// the whole range for that reason); the host's NS pages are not the RMM's
-// to keep track of.
+// protected ASSIGNED entry (any RIPAS), a table, or a member's entry of a
+// shared granule (the sharing extension, docs/sharing.md §4.1)
+// (RTT_DESTROY rtt_live, REALM_DESTROY realm_live, cca-rmm-1.0.md §6.2).
+// ASSIGNED_NS entries do not: TF-RMM rel0 counts only the first two in the
+// RTT granule's refcount and lets RTT_DESTROY remove an RTT with
+// unprotected mappings (it invalidates the whole range for that reason);
+// the host's NS pages are not the RMM's to keep track of.
 func rttLive(entries *[entriesPerRTT]rtte) bool {
 	for _, e := range entries {
 		switch e.hipas() {
-		case hipasAssigned, hipasTable:
+		case hipasAssigned, hipasTable, hipasShared:
 			return true
 		}
 	}

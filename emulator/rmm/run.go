@@ -281,7 +281,7 @@ func (c *realmCPU) access(ipa uint64, p []byte, write bool) error {
 func (c *realmCPU) accessGranule(ipa uint64, p []byte, write bool) error {
 	for {
 		c.r.mu.Lock()
-		pa, pas, f := c.r.translate(c.rl, ipa)
+		pa, pas, f := c.r.translateAccess(c.rl, ipa, write)
 		if f == nil {
 			var err error
 			if write {
@@ -306,6 +306,11 @@ func (c *realmCPU) accessGranule(ipa uint64, p []byte, write bool) error {
 		switch {
 		case f.outside:
 			return fmt.Errorf("%w: IPA %#x is outside the realm's %d-bit IPA space", ErrSEA, ipa, c.rl.s2sz)
+		case f.state == hipasShared:
+			// Shared memory the member holds no lease on (or only a READ
+			// lease, for a write): the RMM injects an abort; the host could
+			// not resolve it (docs/sharing.md §4.2).
+			return fmt.Errorf("%w: IPA %#x is shared memory without a lease permitting the access", ErrSEA, ipa)
 		case ipa < par && f.ripas == RIPASEmpty:
 			// RIPAS EMPTY: the RMM injects an abort into the realm without
 			// involving the host (ACS mm_hipas_*_ripas_empty).
