@@ -426,10 +426,19 @@ func (t *Table) fillRegion(rb, from, to uint64, gpi GPI) error {
 			buf[i] = e
 		}
 	}
-	for pa := from; pa < to; pa += GranuleSize {
+	// Granules at the edges one nibble at a time; every L1 entry wholly
+	// inside [from, to) in one store (16 granules per entry).
+	entry := uint64(GranuleSize) << 4
+	for pa := from; pa < to; {
 		i := (pa - rb) >> (t.p + 4)
+		if pa%entry == 0 && pa+entry <= to {
+			buf[i] = L1UniformDesc(gpi)
+			pa += entry
+			continue
+		}
 		sh := (pa >> t.p & 0xF) * 4
 		buf[i] = buf[i]&^(0xF<<sh) | uint64(gpi)<<sh
+		pa += GranuleSize
 	}
 	t.fuseAll(buf)
 	t.mem.storeWords(t.ta, (l1-t.area.Base)>>3, buf)

@@ -40,27 +40,38 @@ type granule struct {
 // granuleTable holds a descriptor for every granule of the delegable NS
 // DRAM banks the RMM learnt at boot (the boot manifest's NS DRAM banks,
 // cca-rmm-1.0.md §7 "Boot"). A PA outside them is not delegable: the *_bound
-// failure conditions (§6.2).
+// failure conditions (§6.2). Descriptors are kept in chunks allocated when
+// first looked up, so a machine with gigabytes of DRAM pays only for the
+// granules its host touches; an untouched descriptor is UNDELEGATED.
 type granuleTable struct {
-	banks []gpt.Range
-	descs [][]granule // per bank
+	banks  []gpt.Range
+	chunks [][]*[granuleChunk]granule // per bank
 }
+
+const granuleChunk = 512 // descriptors per chunk: 2 MB of DRAM
 
 func newGranuleTable(banks []gpt.Range) *granuleTable {
 	t := &granuleTable{banks: banks}
 	for _, b := range banks {
-		t.descs = append(t.descs, make([]granule, b.Size/GranuleSize))
+		n := (b.Size/GranuleSize + granuleChunk - 1) / granuleChunk
+		t.chunks = append(t.chunks, make([]*[granuleChunk]granule, n))
 	}
 	return t
 }
 
 // lookup returns the descriptor of the granule at addr, or nil when addr is
 // not a delegable granule address. Alignment is checked by the callers,
-// first, because the _align conditions come before the _bound ones.
+// first, because the _align conditions come before the _bound ones. The
+// caller holds r.mu.
 func (t *granuleTable) lookup(addr uint64) *granule {
 	for i, b := range t.banks {
 		if addr >= b.Base && addr < b.End() {
-			return &t.descs[i][(addr-b.Base)/GranuleSize]
+			idx := (addr - b.Base) / GranuleSize
+			c := &t.chunks[i][idx/granuleChunk]
+			if *c == nil {
+				*c = new([granuleChunk]granule)
+			}
+			return &(*c)[idx%granuleChunk]
 		}
 	}
 	return nil
