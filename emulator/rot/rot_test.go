@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"testing"
@@ -60,8 +61,16 @@ func TestDefaultKeysAreTheDocumentedOnes(t *testing.T) {
 		t.Fatalf("RAK scalar %x is not TestRAKScalar", scalar)
 	}
 	// Instance id: 0x01 || SHA-256(04 || X || Y) of the CPAK.
-	pub := r.CPAK().(*ecdsa.PublicKey)
-	point := append([]byte{4}, append(pub.X.FillBytes(make([]byte, 48)), pub.Y.FillBytes(make([]byte, 48))...)...)
+	// The uncompressed point is the tail of the SPKI encoding (its BIT
+	// STRING), taken here independently of the code under test.
+	spki, err := x509.MarshalPKIXPublicKey(r.CPAK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	point := spki[len(spki)-97:]
+	if point[0] != 4 {
+		t.Fatalf("SPKI does not end with an uncompressed point: %x", spki)
+	}
 	h := sha256.Sum256(point)
 	if !bytes.Equal(r.InstanceID(), append([]byte{1}, h[:]...)) {
 		t.Fatal("instance id is not derived from the CPAK")
