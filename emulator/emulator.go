@@ -196,3 +196,9 @@ func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
 // Close stops the realm software parked on the machine's RECs. The machine
 // must not be used afterwards.
 func (m *Machine) Close() { m.rmm.Close() }
+
+// RaiseIRQ makes a physical interrupt pending for the CPU running the REC
+// at rec: the REC exits to the host with RMI_EXIT_IRQ at its next
+// interruptible point (its realm software's next SMC), and resumes when
+// entered again. It reports whether rec is a REC.
+func (m *Machine) RaiseIRQ(rec uint64) bool { return m.rmm.RaiseIRQ(rec) }

@@ -54,6 +54,10 @@ type recDesc struct {
 	// (EMUL_MMIO on the next entry is allowed only then).
 	emulatableAbort bool
 
+	// irqPending: a physical interrupt waits for the REC (RaiseIRQ). Under
+	// r.mu.
+	irqPending bool
+
 	// attest is the REC's attestation token context (RSI_ATTESTATION_*).
 	attest attestContext
 }

@@ -365,6 +365,7 @@ func accessSize(ipa uint64, n int) (uint64, bool) {
 
 // SMC issues an RSI or PSCI call from the realm. X0 is fid, X1.. args.
 func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
+	c.takeIRQ()
 	var x [11]uint64 // X1..X10 (MEASUREMENT_EXTEND uses up to X10)
 	copy(x[:], args)
 	fid &^= SVEHint
@@ -391,3 +392,32 @@ var (
 
 func registerRSI(fid uint64, h rsiHandler)  { rsiHandlers[fid] = h }
 func registerPSCI(fid uint64, h rsiHandler) { psciHandlers[fid] = h }
+
+// RaiseIRQ makes a physical interrupt pending for the REC at rec, as a
+// device or timer interrupt routed to the CPU running it would be. The REC
+// takes it at its next interruptible point, the next SMC its realm
+// software issues: it exits to the host with RMI_EXIT_IRQ before the call,
+// and the call runs when the host enters the REC again (as an SMC
+// instruction is re-executed after the interrupt). It reports whether rec
+// is a REC.
+func (r *RMM) RaiseIRQ(rec uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.recs[rec]
+	if d == nil {
+		return false
+	}
+	d.irqPending = true
+	return true
+}
+
+// takeIRQ exits to the host for a pending physical interrupt.
+func (c *realmCPU) takeIRQ() {
+	c.r.mu.Lock()
+	pending := c.rec.irqPending
+	c.rec.irqPending = false
+	c.r.mu.Unlock()
+	if pending {
+		c.exitToHost(recExit{reason: ExitIRQ})
+	}
+}

@@ -193,3 +193,43 @@ func TestParallelRealms(t *testing.T) {
 		}
 	}
 }
+
+// TestIRQExit: a physical interrupt raised while the realm runs makes the
+// REC exit with RMI_EXIT_IRQ at its next SMC; the host re-enters it and the
+// call completes, the way ACS attestation_rec_exit_irq interrupts a token
+// request.
+func TestIRQExit(t *testing.T) {
+	m, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var r *vmm.Realm
+	var tok []byte
+	var tokErr error
+	challenge := bytes.Repeat([]byte{7}, 64)
+	m.SetRealmProgram(0x4000_0000, func(cpu emulator.RealmCPU) {
+		m.RaiseIRQ(r.RECs[0].PA) // e.g. the host's timer fires
+		tok, tokErr = guest.AttestationToken(cpu, challenge, 0x4010_0000)
+	})
+	r, err = vmm.New(m).Build(realmDesc(t, 0x4000_0000, "irq", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []uint64
+	if _, err := r.Run(0, vmm.Handlers{Exit: func(_ int, e vmm.Exit) { reasons = append(reasons, e.Reason) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(reasons) == 0 || reasons[0] != rmm.ExitIRQ {
+		t.Fatalf("exits %v, want an IRQ exit first", reasons)
+	}
+	if tokErr != nil {
+		t.Fatal(tokErr)
+	}
+	if _, err := evidence.DecodeAndVerify(tok, m.CPAK(), evidence.VerifyOptions{Nonce: challenge}); err != nil {
+		t.Fatal(err)
+	}
+	if m.RaiseIRQ(0x1234) {
+		t.Fatal("RaiseIRQ accepted an address that is not a REC")
+	}
+}
