@@ -109,7 +109,7 @@ func FuzzRSI(f *testing.F) {
 		in := &fuzzInput{b: data}
 		fids := []uint64{RSIVersion, RSIFeatures, RSIMeasurementRead, RSIMeasurementExtend, RSIAttestationTokenInit,
 			RSIAttestationTokenContinue, RSIRealmConfig, RSIIPAStateSet, RSIIPAStateGet, RSIHostCall,
-			fidBase | 0x19F, PSCIVersion, PSCIFeatures, PSCIAffinityInfo, PSCICPUSuspend, SMCCCVersion}
+			fidBase | 0x1AF, PSCIVersion, PSCIFeatures, PSCIAffinityInfo, PSCICPUSuspend, SMCCCVersion}
 		ipas := []uint64{0, 0x1000, 0x20_0000, 1 << 30, 1<<30 + 0x100, 1<<39 - 0x1000, 1 << 39, 1 << 40}
 		h.r.cfg.Programs = func(uint64) (Program, bool) {
 			return func(cpu RealmCPU) {

@@ -3,6 +3,7 @@ package rmm
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -293,6 +294,97 @@ func TestShareTranslateAccess(t *testing.T) {
 		}
 		if pa, _, f := h.r.translateAccess(rl, shareIPA+16, false); f == nil && pa != gs[0]+16 {
 			t.Errorf("translates to %#x", pa)
+		}
+	}
+}
+
+// TestShareRandomRMI drives the share commands with random arguments drawn
+// from pools of meaningful and meaningless values, among 1.0 commands that
+// touch the same granules (UNDELEGATE, DATA_DESTROY, RTT_DESTROY), and
+// checks after every call that nothing panicked and the bookkeeping agrees
+// with the granules and the RTTs: every SHARED granule is in exactly the
+// region its owner names, every member's entries of it are SHARED and map
+// it, no SR is lost.
+func TestShareRandomRMI(t *testing.T) {
+	h := newHost(t)
+	h.granuleZoo(99)
+	rng := rand.New(rand.NewPCG(7, 11))
+	var rds []uint64
+	for v := range uint64(4) {
+		rds = append(rds, h.memberRealm(1+v, 2, v%2 == 0))
+	}
+	var srs, gs []uint64
+	pick := func(pool []uint64) uint64 {
+		switch {
+		case len(pool) == 0 || rng.IntN(8) == 0:
+			return []uint64{outsidePA, h.alloc(), h.delegated(), tRMMBase}[rng.IntN(4)]
+		case rng.IntN(16) == 0:
+			return pool[rng.IntN(len(pool))] + 8
+		}
+		return pool[rng.IntN(len(pool))]
+	}
+	steps := 1500
+	if testing.Short() {
+		steps = 300
+	}
+	for i := range steps {
+		var fid uint64
+		var args []uint64
+		switch rng.IntN(9) {
+		case 0:
+			sr := h.delegated()
+			fid, args = RMIShareRegionCreate, []uint64{sr, h.shareParams(uint64(1+rng.IntN(3)), uint64(rng.IntN(4)), uint64(rng.IntN(3)))}
+			srs = append(srs, sr)
+		case 1:
+			g := h.delegated()
+			fid, args = RMIShareGranuleAdd, []uint64{pick(srs), g}
+			gs = append(gs, g)
+		case 2:
+			fid, args = RMIShareMemberAdd, []uint64{pick(srs), pick(rds), shareIPA + uint64(rng.IntN(3))*GranuleSize}
+		case 3:
+			fid, args = RMIShareRegionActivate, []uint64{pick(srs)}
+		case 4:
+			fid, args = RMIShareMemberRemove, []uint64{pick(srs), pick(rds)}
+		case 5:
+			fid, args = RMIShareRegionDestroy, []uint64{pick(srs)}
+		case 6:
+			fid, args = RMIGranuleUndelegate, []uint64{pick(gs)}
+		case 7:
+			fid, args = RMIDataDestroy, []uint64{pick(rds), shareIPA}
+		case 8:
+			fid, args = RMIRttDestroy, []uint64{pick(rds), shareIPA, 3}
+		}
+		h.smc(fid, args...)
+		if i%50 == 0 || i == steps-1 {
+			h.checkShareInvariants()
+		}
+	}
+	h.checkRMMInvariants()
+}
+
+func (h *host) checkShareInvariants() {
+	h.t.Helper()
+	for sr, rg := range h.r.shares {
+		if g := h.r.granules.lookup(sr); g.state != granuleSR || rg.sr != sr {
+			h.t.Fatalf("region %#x: SR granule %v", sr, g.state)
+		}
+		for _, pa := range rg.granules {
+			if g := h.r.granules.lookup(pa); g.state != granuleShared || g.owner != sr {
+				h.t.Fatalf("region %#x: granule %#x is %v of %#x", sr, pa, g.state, g.owner)
+			}
+		}
+		for _, m := range rg.members {
+			for i, pa := range rg.granules {
+				w := h.r.mustWalk(h.r.realms[m.rd], m.ipa+uint64(i)*GranuleSize, maxLevel)
+				if w.entry.hipas() != hipasShared || w.entry.addr() != pa {
+					h.t.Fatalf("member %#x of %#x: entry %d is %v %#x", m.rd, sr, i, w.entry.hipas(), w.entry.addr())
+				}
+			}
+		}
+	}
+	for pa := uint64(tDRAMBase); pa < h.next; pa += GranuleSize {
+		if g := h.r.granules.lookup(pa); g.state == granuleShared && h.r.shares[g.owner] == nil {
+			h.t.Fatalf("SHARED granule %#x of a region that does not exist (%#x)", pa, g.owner)
 		}
 	}
 }
