@@ -179,7 +179,7 @@ func badCases() []badCase {
 		}, want: token.ErrMalformed, leg: LegDecode, msg: []string{"evidence collection", "indefinite-length map"}},
 		{name: "indefinite-length token byte string", mutate: func(_ testing.TB, s *spec) {
 			s.wrap = func(p, r []byte) []byte {
-				return cTag(399, cMap(cInt(44234), cIndefBstr(p[:10], p[10:]), cInt(44241), cBstr(r)))
+				return cTag(399, cMap(cInt(44234), cIndefBstr(cBstr(p[:10]), cBstr(p[10:])), cInt(44241), cBstr(r)))
 			}
 		}, want: token.ErrMalformed, leg: LegDecode, msg: []string{"evidence collection", "indefinite-length byte string"}},
 		{name: "trailing bytes after the collection", mutate: func(_ testing.TB, s *spec) {
@@ -240,7 +240,7 @@ func badCases() []badCase {
 		{name: "indefinite-length platform config", mutate: func(t testing.TB, s *spec) {
 			cfg := []byte{0xCF, 0xE5, 0x00, 0x00}
 			s.platPayload = func(b []byte) []byte {
-				return replaceOnce(t, b, cat(cInt(2401), cBstr(cfg)), cat(cInt(2401), cIndefBstr(cfg[:2], cfg[2:])))
+				return replaceOnce(t, b, cat(cInt(2401), cBstr(cfg)), cat(cInt(2401), cIndefBstr(cBstr(cfg[:2]), cBstr(cfg[2:]))))
 			}
 		}, want: token.ErrMalformed, leg: LegDecode, msg: []string{"platform claims", "indefinite-length byte string"}},
 		{name: "duplicate key nested in an unknown claim", mutate: setP(9999, cArr(cMap(cInt(1), cInt(1), cInt(1), cInt(2)))),

@@ -6,70 +6,30 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/binary"
+	"github.com/ccakit/cca/internal/cbortest"
 	"math/big"
 	"testing"
 )
 
-// A hand-rolled CBOR writer (RFC 8949 §3) for building test inputs. It is
-// deliberately independent of the encoder under test, and it can write what
-// that encoder refuses to: duplicate keys, indefinite lengths, odd tags.
-
-// cHead is a head in its shortest form.
-func cHead(major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return []byte{m | byte(n)}
-	case n <= 0xff:
-		return []byte{m | 24, byte(n)}
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16([]byte{m | 25}, uint16(n))
-	case n <= 0xffffffff:
-		return binary.BigEndian.AppendUint32([]byte{m | 26}, uint32(n))
-	}
-	return binary.BigEndian.AppendUint64([]byte{m | 27}, n)
-}
-
-func cInt(n int64) []byte {
-	if n >= 0 {
-		return cHead(0, uint64(n))
-	}
-	return cHead(1, uint64(-1-n))
-}
-
-func cBstr(b []byte) []byte { return cat(cHead(2, uint64(len(b))), b) }
-func cTstr(s string) []byte { return cat(cHead(3, uint64(len(s))), []byte(s)) }
-
-func cArr(items ...[]byte) []byte { return cat(cHead(4, uint64(len(items))), cat(items...)) }
-
-// cMap takes keys and values alternately, already encoded.
-func cMap(kv ...[]byte) []byte { return cat(cHead(5, uint64(len(kv)/2)), cat(kv...)) }
-
-func cTag(n uint64, content []byte) []byte { return cat(cHead(6, n), content) }
-
-// Indefinite-length forms (RFC 8949 §3.2.2), which the decoder must refuse.
-func cIndefBstr(chunks ...[]byte) []byte {
-	out := []byte{0x5f}
-	for _, c := range chunks {
-		out = append(out, cBstr(c)...)
-	}
-	return append(out, 0xff)
-}
-func cIndefArr(items ...[]byte) []byte { return append(cat([]byte{0x9f}, cat(items...)), 0xff) }
-func cIndefMap(kv ...[]byte) []byte    { return append(cat([]byte{0xbf}, cat(kv...)), 0xff) }
+// The hand-rolled CBOR writer, independent of the encoder under test.
+var (
+	cHead      = cbortest.Head
+	cInt       = cbortest.Int
+	cBstr      = cbortest.Bstr
+	cTstr      = cbortest.Tstr
+	cArr       = cbortest.Arr
+	cMap       = cbortest.Map
+	cTag       = cbortest.Tag
+	cIndefMap  = cbortest.IndefMap
+	cIndefArr  = cbortest.IndefArr
+	cIndefBstr = cbortest.IndefBstr
+	cat        = cbortest.Cat
+)
 
 var (
 	cNull = []byte{0xf6}
 	cTrue = []byte{0xf5}
 )
-
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
 
 // bstrContent returns the content of an encoded definite byte string.
 func bstrContent(enc []byte) ([]byte, bool) {
