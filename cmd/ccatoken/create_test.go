@@ -44,7 +44,7 @@ func TestCreateFormats(t *testing.T) {
 			if !strings.HasPrefix(r.stdout, "evidence:  "+c.kind) {
 				t.Errorf("inspect: %s", strings.SplitN(r.stdout, "\n", 2)[0])
 			}
-			ccatoken(t, nil, "verify", out, "--cpak", cpakPub, "--nonce", c.nonce).check(t, exitOK)
+			ccatoken(t, nil, "verify", out, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", c.nonce).check(t, exitOK)
 		})
 	}
 }
@@ -69,7 +69,7 @@ func TestCreateKeyForms(t *testing.T) {
 			ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", key, "--rak", key, "-o", out).check(t, exitOK)
 			pub := loadSigner(t, key)
 			pubPEM := writeTemp(t, "cpak.pub.pem", mustPEM(t, pub.Public()))
-			ccatoken(t, nil, "verify", out, "--cpak", pubPEM, "--nonce", rel0Nonce).check(t, exitOK)
+			ccatoken(t, nil, "verify", out, "--cpak", pubPEM, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
 		})
 	}
 }
@@ -90,14 +90,14 @@ func TestCreateOutputs(t *testing.T) {
 	if r.stdout == "" || r.stdout[0] != 0xd9 {
 		t.Fatalf("stdout is not raw CBOR evidence")
 	}
-	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakJWK).check(t, exitOK)
+	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakJWK, "--refvals", createdRefvals, "--allow-missing-nonce-unsafe").check(t, exitOK)
 
 	r = ccatoken(t, readFileT(t, rel0Claims), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex")
 	r.check(t, exitOK)
 	if !strings.HasPrefix(r.stdout, "d9018f") || !strings.HasSuffix(r.stdout, "\n") {
 		t.Fatalf("--hex output %.20q", r.stdout)
 	}
-	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitOK)
+	ccatoken(t, []byte(r.stdout), "verify", "-", "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
 
 	out := filepath.Join(t.TempDir(), "token.hex")
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "--hex", "-o", out).check(t, exitOK)

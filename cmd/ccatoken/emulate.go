@@ -17,6 +17,7 @@ import (
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 )
@@ -49,6 +50,9 @@ const bootMessage = "ccakit realm: kernel booted"
 type emulateOptions struct {
 	challenge, cpak, rak, format, exportCPAK, out, realmFile string
 	hex                                                      bool
+	// lifecycle, when set, is the platform's lifecycle from boot (no
+	// flag: golden uses it for its debug-lifecycle vectors).
+	lifecycle *platform.Lifecycle
 }
 
 func newEmulateCmd() *cobra.Command {
@@ -70,7 +74,7 @@ emulator/rot; --export-cpak writes the CPAK public key a verifier needs.
 small kvmtool-style realm.`,
 		Example: `  ccatoken emulate -o token.cbor --export-cpak cpak.pem
   ccatoken emulate --challenge $(openssl rand -hex 64) --format cmw -o t.cbor
-  ccatoken verify t.cbor --cpak cpak.pem --nonce ...`,
+  ccatoken verify t.cbor --cpak cpak.pem --refvals testvectors/refvals/emulator.json --nonce ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEmulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -153,7 +157,7 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulation, err
 			return nil, err
 		}
 	}
-	cfg := emulator.Config{TokenFormat: format}
+	cfg := emulator.Config{TokenFormat: format, Lifecycle: o.lifecycle}
 	if o.cpak != "" {
 		if cfg.CPAK, err = readPrivateKey("cpak", o.cpak, nil); err != nil {
 			return nil, err

@@ -100,7 +100,7 @@ func TestInputForms(t *testing.T) {
 				stdin []byte
 			}{{file, nil}, {"-", data}} {
 				ccatoken(t, src.stdin, "inspect", src.path).check(t, exitOK)
-				ccatoken(t, src.stdin, "verify", src.path, "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitOK)
+				ccatoken(t, src.stdin, "verify", src.path, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
 				r := ccatoken(t, src.stdin, "inspect", "-O", "json", src.path)
 				r.check(t, exitOK)
 				if !strings.Contains(r.stdout, `"format": "rel0"`) {

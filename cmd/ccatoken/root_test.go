@@ -57,7 +57,7 @@ func TestExitStatus(t *testing.T) {
 		return append([]string{"create", "--iak", cpakPriv, "--rak", rakPriv, "-o", dir + "/out.cbor"}, args...)
 	}
 	verify := func(token string, args ...string) []string {
-		return append([]string{"verify", token, "--cpak", cpakPub}, args...)
+		return append([]string{"verify", token, "--cpak", cpakPub, "--refvals", createdRefvals}, args...)
 	}
 	nonce64 := rel0Nonce
 	cases := []struct {
@@ -73,7 +73,8 @@ func TestExitStatus(t *testing.T) {
 		{"inspect without TOKEN", []string{"inspect"}, "", 2, []string{"accepts 1 arg"}},
 		{"inspect two TOKENs", []string{"inspect", rel0Vector, rel0Vector}, "", 2, []string{"accepts 1 arg"}},
 		{"inspect bad --output", []string{"inspect", "-O", "yaml", rel0Vector}, "", 2, []string{"--output", "yaml"}},
-		{"verify without --cpak", []string{"verify", rel0Vector}, "", 2, []string{`"cpak" not set`}},
+		{"verify without --cpak", []string{"verify", rel0Vector}, "", 2, []string{"[cpak trust-anchors]", "required"}},
+		{"verify with --cpak and --trust-anchors", []string{"verify", rel0Vector, "--cpak", cpakPub, "--trust-anchors", cpakPub}, "", 2, []string{"[cpak trust-anchors]"}},
 		{"create without --claims", []string{"create", "--iak", cpakPriv, "--rak", rakPriv}, "", 2, []string{`"claims" not set`}},
 		{"create with an argument", append(create("--claims", rel0Claims), "extra"), "", 2, []string{"unknown command"}},
 
@@ -135,7 +136,7 @@ func TestExitStatus(t *testing.T) {
 func TestSuccessIsQuiet(t *testing.T) {
 	for _, args := range [][]string{
 		{"inspect", rel0Vector},
-		{"verify", rel0Vector, "--cpak", cpakPub, "--nonce", rel0Nonce},
+		{"verify", rel0Vector, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce},
 		{"create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "--hex"},
 		{"--help"},
 		{"inspect", "--help"},
@@ -207,7 +208,7 @@ func TestDocs(t *testing.T) {
 			}
 		})
 	}
-	r := ccatoken(t, nil, "verify", rel0Vector, "--cpak", cpakPub)
+	r := ccatoken(t, nil, "verify", rel0Vector, "--cpak", cpakPub, "--nonce", rel0Nonce)
 	if !strings.Contains(doc, strings.ReplaceAll(r.stdout, vectorDir, "testvectors")) {
 		t.Errorf("docs/cli.md's verify example is not what verify prints:\n%s", r.stdout)
 	}

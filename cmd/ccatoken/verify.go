@@ -2,72 +2,162 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+	cose "github.com/veraison/go-cose"
 
 	"github.com/ccakit/cca/evidence"
-	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/verifier"
 )
 
 type verifyOptions struct {
-	cpak, nonce string
+	cpak, trustAnchors, refvals, nonce, output, earKey string
+	algorithms                                         []string
+	policy                                             verifier.Policy
 }
+
+// policyFlag is a verify flag that sets one boolean verifier.Policy field.
+// The weakening ones say Unsafe in their names, as the fields do.
+type policyFlag struct {
+	name  string
+	field func(*verifier.Policy) *bool
+	usage string
+}
+
+var policyFlags = []policyFlag{
+	{"allow-missing-nonce-unsafe", func(p *verifier.Policy) *bool { return &p.AllowMissingNonceUnsafe },
+		"accept evidence without --nonce: freshness is not checked, so a replayed token is accepted"},
+	{"allow-non-cca-platform-debug-unsafe", func(p *verifier.Policy) *bool { return &p.AllowNonCCAPlatformDebugUnsafe },
+		"accept the non-CCA-platform debug lifecycle state (0x4000-0x40ff)"},
+	{"allow-debug-lifecycle-unsafe", func(p *verifier.Policy) *bool { return &p.AllowDebugLifecycleUnsafe },
+		"accept both debug lifecycle states (0x4000-0x40ff, 0x5000-0x50ff): development boards only"},
+	{"allow-mixed-profiles-unsafe", func(p *verifier.Policy) *bool { return &p.AllowMixedProfilesUnsafe },
+		"accept a platform and a realm token of different generations, or legacy claims in a CMW collection"},
+	{"allow-unknown-platform-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownPlatformUnsafe },
+		"accept the platform when --refvals has no platform entries: only the CPAK and the lifecycle vouch for it"},
+	{"allow-unknown-realm-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownRealmUnsafe },
+		"accept the realm when --refvals has no realm entries: its RIM, RPV and REMs are not checked"},
+	{"require-rems", func(p *verifier.Policy) *bool { return &p.RequireREMs },
+		"fail a realm whose reference value does not give the four REMs"},
+	{"reject-unknown-claims", func(p *verifier.Policy) *bool { return &p.RejectUnknownClaims },
+		"fail tokens with claims their profile does not define"},
+}
+
+// coseAlgorithms are the names --algorithms takes: the algorithms a key can
+// be pinned to (token.AlgorithmForKey).
+var coseAlgorithms = []cose.Algorithm{cose.AlgorithmES256, cose.AlgorithmES384, cose.AlgorithmES512,
+	cose.AlgorithmEdDSA, cose.AlgorithmPS256}
 
 func newVerifyCmd() *cobra.Command {
 	var o verifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify TOKEN --cpak KEY [--nonce HEX]",
-		Short: "Verify the signatures, binding and freshness of CCA evidence",
-		Long: `verify decodes CCA evidence, validates its claims and runs the cryptographic
-legs of verification in order, stopping at the first failure:
+		Use:   "verify TOKEN (--cpak KEY | --trust-anchors FILE) [--nonce HEX] [--refvals FILE] [--output FORM] [policy flags]",
+		Short: "Verify CCA evidence and appraise it against reference values and a policy",
+		Long: `verify verifies CCA evidence and appraises it (the verifier package, as a
+relying party embeds it), and exits 0 only when the evidence is trustworthy
+under the policy.
 
-  claims              both claims sets are valid for their profiles, and the
-                      profiles and the wrapper are of one generation
-  platform signature  the platform token is signed by --cpak, with the
-                      algorithm that key implies
-  realm signature     the realm token is signed by the RAK it carries (claim
-                      44237, a COSE_Key or, for legacy, a raw point)
-  binding             the platform challenge is the hash of the RAK claim
-  freshness           the realm challenge is --nonce (32 to 64 bytes of hex,
-                      zero-padded to 64); skipped without --nonce, and then
-                      nothing shows that the evidence is fresh rather than a
-                      replay
+Verification, per leg: both claims sets decode and are valid for their
+profiles, of one generation; a trust anchor knows the platform (--cpak, or
+--trust-anchors by instance id); the platform token is signed by it; the realm
+token is signed by the RAK it carries; the platform challenge binds that RAK;
+the realm challenge is --nonce (32 to 64 bytes of hex, zero-padded to 64).
 
-It prints one line for each leg on standard output and, on failure, the
-reason on standard error. Appraisal against reference values and policy is
-not done here.
+Appraisal, per check: the platform's lifecycle (secured), implementation id,
+configuration and every software component against --refvals' platform
+entries; the realm's RIM, RPV and REMs against its realm entries.
 
---cpak is the platform attestation public key: PEM (SubjectPublicKeyInfo,
-or a private key whose public half is used) or JWK.
+Every check is matched, mismatched or not checked (no --nonce, no reference
+value). The default policy requires a nonce and reference values for the
+platform and the realm: without them the evidence is not trustworthy, and the
+text output says which flags would accept it. Flags ending in -unsafe waive
+one requirement each; the policy id in the result names them.
 
-Exit status: 0 verified; 1 the evidence failed (malformed, invalid claims,
-bad signature, bad binding, stale nonce); 2 usage or unreadable input
-(bad flags, missing file, unparsable key, a --nonce that is not 32 to 64
-bytes of hex).`,
-		Example: `  ccatoken verify testvectors/rel0-es384.cbor --cpak testvectors/keys/cpak-p384.pub.pem
-  ccatoken verify token.b64 --cpak cpak.jwk --nonce "$(cat nonce.hex)"`,
+--cpak trusts one platform attestation public key (PEM or JWK) for any
+platform instance; --trust-anchors is a store of CPAKs by instance id
+(rust-ccatoken's JSON). --refvals is a reference-value store (the JSON that
+'ccatoken measure -o' and 'ccatoken golden' write; see verifier's package
+documentation).
+
+Output forms (--output):
+  text     every leg and every appraisal check, and the verdict (default)
+  json     the verifier's Result
+  ear      the EAT Attestation Result (EAR) as JSON
+  ear-jwt  the EAR signed as a JWT with --ear-key (a private key)
+
+Exit status: 0 verified and trustworthy under the policy; 1 the evidence
+failed (malformed, bad signature, bad binding, stale nonce, a mismatched
+measurement or lifecycle, or a check the policy requires that could not be
+made); 2 usage or unreadable input (bad flags, missing file, unparsable key
+or store, a --nonce that is not 32 to 64 bytes of hex).`,
+		Example: `  ccatoken verify testvectors/rel0-es384.cbor --trust-anchors testvectors/trust-anchors/created-p384.json \
+      --refvals testvectors/refvals/created.json --nonce "$(cat nonce.hex)"
+  ccatoken verify token.cbor --cpak cpak.pem --refvals refvals.json --nonce "$NONCE" --output ear-jwt --ear-key ear.pem
+  ccatoken verify token.cbor --cpak cpak.pem --nonce "$NONCE" \
+      --allow-unknown-platform-unsafe --allow-unknown-realm-unsafe     # the cryptographic legs only`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerify(cmd.InOrStdin(), cmd.OutOrStdout(), args[0], o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.cpak, "cpak", "", "platform attestation public `KEY` (CPAK): PEM or JWK file")
-	f.StringVar(&o.nonce, "nonce", "", "expected realm challenge: 32 to 64 bytes of `HEX`")
-	_ = cmd.MarkFlagRequired("cpak") // the flag just defined
+	f.StringVar(&o.cpak, "cpak", "", "platform attestation public `KEY` (CPAK), PEM or JWK, trusted for any instance")
+	f.StringVar(&o.trustAnchors, "trust-anchors", "", "trust-anchor store: a JSON `FILE` of CPAKs by instance id")
+	f.StringVar(&o.refvals, "refvals", "", "reference-value store: a JSON `FILE` of platform and realm reference values")
+	f.StringVar(&o.nonce, "nonce", "", "the relying party's nonce, the expected realm challenge: 32 to 64 bytes of `HEX`")
+	f.StringVarP(&o.output, "output", "O", "text", "output `FORM`: text, json, ear or ear-jwt")
+	f.StringVar(&o.earKey, "ear-key", "", "private `KEY` that signs the EAR (--output ear-jwt): PEM or JWK")
+	for _, pf := range policyFlags {
+		f.BoolVar(pf.field(&o.policy), pf.name, false, pf.usage)
+	}
+	f.StringSliceVar(&o.algorithms, "algorithms", nil,
+		"allowed COSE signature algorithms, comma-separated `LIST` (default ES256,ES384,ES512)")
+	cmd.MarkFlagsOneRequired("cpak", "trust-anchors")
+	cmd.MarkFlagsMutuallyExclusive("cpak", "trust-anchors")
 	return cmd
 }
 
-// verifyLegs are the legs in the order evidence.Verify runs them.
-var verifyLegs = []evidence.Leg{
-	evidence.LegDecode, evidence.LegValidate, evidence.LegPlatformSignature,
-	evidence.LegRealmSignature, evidence.LegBinding, evidence.LegFreshness,
+// verification is what runVerify decided, for the renderers.
+type verification struct {
+	o      verifyOptions
+	res    *verifier.Result
+	hint   []string // policy flags that would make the result trustworthy
+	noHint bool     // no policy flag would
 }
 
 func runVerify(stdin io.Reader, stdout io.Writer, path string, o verifyOptions) error {
+	switch o.output {
+	case "text", "json", "ear", "ear-jwt":
+	default:
+		return usagef("--output %q: want text, json, ear or ear-jwt", o.output)
+	}
+	if countStdin(path, o.cpak, o.trustAnchors, o.refvals, o.earKey) > 1 {
+		return usagef("only one of TOKEN, --cpak, --trust-anchors, --refvals and --ear-key can be - (standard input)")
+	}
+	var earKey crypto.Signer
+	switch {
+	case o.output == "ear-jwt" && o.earKey == "":
+		return usagef("--output ear-jwt needs --ear-key, the private key that signs the EAR")
+	case o.output != "ear-jwt" && o.earKey != "":
+		return usagef("--ear-key is only used with --output ear-jwt")
+	case o.earKey != "":
+		k, err := readPrivateKey("ear-key", o.earKey, stdin)
+		if err != nil {
+			return err
+		}
+		if _, err := verifier.JWSAlgorithm(k.Public()); err != nil {
+			return usagef("--ear-key %s: %v", o.earKey, err)
+		}
+		earKey = k
+	}
 	var nonce []byte
 	if o.nonce != "" {
 		var err error
@@ -75,64 +165,389 @@ func runVerify(stdin io.Reader, stdout io.Writer, path string, o verifyOptions) 
 			return err
 		}
 	}
-	if path == "-" && o.cpak == "-" {
-		return usagef("TOKEN and --cpak cannot both be - (standard input)")
+	policy := o.policy
+	for _, name := range o.algorithms {
+		alg, err := parseAlgorithm(name)
+		if err != nil {
+			return err
+		}
+		policy.Algorithms = append(policy.Algorithms, alg)
 	}
-	cpak, err := readPublicKey("cpak", o.cpak, stdin)
+	anchors, err := readTrustAnchors(o, stdin)
 	if err != nil {
 		return err
 	}
-	if _, err := token.AlgorithmForKey(cpak); err != nil {
-		return usagef("--cpak %s: %s cannot verify a CCA token: %v", o.cpak, token.DescribeKey(cpak), err)
+	var opts []verifier.Option
+	if o.refvals != "" {
+		data, err := readFile(o.refvals, "--refvals", stdin)
+		if err != nil {
+			return err
+		}
+		rv, err := verifier.ParseReferenceValues(data)
+		if err != nil {
+			return usagef("--refvals %s: %v", o.refvals, err)
+		}
+		opts = append(opts, verifier.WithReferenceValues(rv))
 	}
 	data, _, err := readToken(path, stdin)
 	if err != nil {
 		return err
 	}
-	ev, verr := evidence.DecodeAndVerify(data, cpak, evidence.VerifyOptions{Nonce: nonce})
-	failed := evidence.FailedLeg(verr)
-	if verr != nil && failed == "" {
-		failed = evidence.LegDecode // not expected: Decode and Verify name their leg
+
+	v, err := verifier.New(anchors, append(opts, verifier.WithPolicy(policy))...)
+	if err != nil {
+		return usageError(err)
+	}
+	res, err := v.Verify(context.Background(), data, nonce)
+	if err != nil {
+		return usageError(err)
+	}
+	vr := &verification{o: o, res: res}
+	if !res.Trustworthy {
+		vr.hint, vr.noHint = acceptingFlags(anchors, opts, policy, res, data, nonce)
 	}
 
 	var out bytes.Buffer
-	if ev != nil {
-		fmt.Fprintf(&out, "evidence:            %s\n", ev.Kind())
-	}
-	passed := true
-	for _, leg := range verifyLegs {
-		var status string
-		switch {
-		case !passed:
-			status = "not checked"
-		case leg == failed:
-			status = "FAILED: " + oneLine(legReason(verr))
-			passed = false
-		case leg == evidence.LegFreshness && nonce == nil:
-			status = "skipped: no --nonce, so nothing shows this evidence is fresh (it may be a replay)"
-		default:
-			status = "ok" + legDetail(leg, ev, cpak, nonce)
+	switch o.output {
+	case "text":
+		vr.writeText(&out)
+	case "json":
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return usageError(err)
 		}
-		fmt.Fprintf(&out, "%-20s %s\n", string(leg)+":", status)
-	}
-	switch {
-	case verr != nil:
-		fmt.Fprintf(&out, "result:              FAILED (%s)\n", failed)
-	case nonce == nil:
-		fmt.Fprintf(&out, "result:              verified, freshness not checked\n")
-	default:
-		fmt.Fprintf(&out, "result:              verified\n")
+		out.Write(append(b, '\n'))
+	case "ear":
+		b, err := res.EARJSON()
+		if err != nil {
+			return usageError(err)
+		}
+		if err := json.Indent(&out, b, "", "  "); err != nil {
+			return usageError(err)
+		}
+		out.WriteByte('\n')
+	case "ear-jwt":
+		b, err := res.EARJWT(earKey)
+		if err != nil {
+			return usagef("signing the EAR: %v", err)
+		}
+		out.Write(append(b, '\n'))
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return usagef("writing the output: %v", err)
 	}
-	if verr == nil {
+	if res.Trustworthy {
 		return nil
 	}
-	if failed == evidence.LegPlatformSignature && errors.Is(verr, token.ErrKey) {
-		return usageError(fmt.Errorf("verification failed: --cpak %s cannot be used: %w", o.cpak, verr))
+	return evidenceError(errors.New(vr.failureLine()))
+}
+
+// readTrustAnchors reads --cpak or --trust-anchors (cobra lets exactly one
+// through).
+func readTrustAnchors(o verifyOptions, stdin io.Reader) (*verifier.TrustAnchors, error) {
+	if o.cpak != "" {
+		pub, err := readPublicKey("cpak", o.cpak, stdin)
+		if err != nil {
+			return nil, err
+		}
+		ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{Key: pub})
+		if err != nil {
+			return nil, usagef("--cpak %s: %v", o.cpak, err)
+		}
+		return ta, nil
 	}
-	return evidenceError(fmt.Errorf("verification failed: %w", verr))
+	data, err := readFile(o.trustAnchors, "--trust-anchors", stdin)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := verifier.ParseTrustAnchors(data)
+	if err != nil {
+		return nil, usagef("--trust-anchors %s: %v", o.trustAnchors, err)
+	}
+	return ta, nil
+}
+
+func parseAlgorithm(name string) (cose.Algorithm, error) {
+	var names []string
+	for _, a := range coseAlgorithms {
+		if strings.EqualFold(strings.TrimSpace(name), a.String()) {
+			return a, nil
+		}
+		names = append(names, a.String())
+	}
+	return 0, usagef("--algorithms: unknown algorithm %q (want %s)", name, strings.Join(names, ", "))
+}
+
+// waiver is a policy flag that can make a failing check pass, and what
+// would make the check pass without weakening the policy.
+type waiver struct {
+	flag, instead string
+}
+
+// waiverFor says which policy flag would waive a check that did not pass,
+// if any: the not-checked checks the policy requires, a debug lifecycle,
+// mixed profiles, unknown claims.
+func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.Policy) (waiver, bool) {
+	switch {
+	case side == "realm" && c.Name == verifier.CheckFreshness && c.Outcome == verifier.NotChecked:
+		return waiver{"allow-missing-nonce-unsafe", "give --nonce"}, true
+	case side == "platform" && c.Name == verifier.CheckImplementationID && c.Outcome == verifier.NotChecked:
+		return waiver{"allow-unknown-platform-unsafe", "give --refvals with platform entries"}, true
+	case side == "realm" && c.Name == verifier.CheckInitialMeasurement && c.Outcome == verifier.NotChecked:
+		return waiver{"allow-unknown-realm-unsafe", "give --refvals with realm entries"}, true
+	case side == "realm" && strings.HasPrefix(c.Name, verifier.CheckREM+" ") && c.Outcome == verifier.NotChecked && p.RequireREMs:
+		return waiver{"require-rems", "give the REMs in the realm's --refvals entry"}, true
+	case side == "platform" && c.Name == verifier.CheckLifecycle && c.Outcome == verifier.Mismatched:
+		switch res.Platform.Lifecycle.State() {
+		case platform.LifecycleNonCCAPlatformDebug:
+			return waiver{"allow-non-cca-platform-debug-unsafe", ""}, true
+		case platform.LifecycleRecoverableCCAPlatformDebug:
+			return waiver{"allow-debug-lifecycle-unsafe", ""}, true
+		}
+	case side == "realm" && c.Name == verifier.CheckProfiles && c.Outcome == verifier.Mismatched:
+		return waiver{"allow-mixed-profiles-unsafe", ""}, true
+	case c.Name == verifier.CheckClaims && c.Outcome == verifier.Mismatched && p.RejectUnknownClaims:
+		return waiver{"reject-unknown-claims", ""}, true
+	}
+	return waiver{}, false
+}
+
+// acceptingFlags finds the policy flags that would make an untrustworthy
+// result trustworthy, and proves it by verifying again under the changed
+// policy, so that the hint can never be wrong. The tightening flags
+// (--require-rems, --reject-unknown-claims) are dropped rather than added.
+// It returns the flags in policyFlags order, or none with ok false when no
+// policy would accept the evidence.
+func acceptingFlags(anchors *verifier.TrustAnchors, opts []verifier.Option, p verifier.Policy, res *verifier.Result,
+	data, nonce []byte) (flags []string, none bool) {
+	want := map[string]bool{}
+	for _, side := range []struct {
+		name   string
+		checks []verifier.Check
+	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
+		for _, c := range side.checks {
+			if w, ok := waiverFor(side.name, c, res, p); ok && !c.Passed() {
+				want[w.flag] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil, true
+	}
+	for _, pf := range policyFlags {
+		if want[pf.name] {
+			*pf.field(&p) = !*pf.field(&p)
+			flags = append(flags, pf.name)
+		}
+	}
+	v, err := verifier.New(anchors, append(opts, verifier.WithPolicy(p))...)
+	if err != nil {
+		return nil, true
+	}
+	r, err := v.Verify(context.Background(), data, nonce)
+	if err != nil || !r.Trustworthy {
+		return nil, true
+	}
+	return flags, false
+}
+
+// hintText renders the accepting flags: "with --a, --b and without --c";
+// long adds, after each waiver, what would pass the check without it.
+func (vr *verification) hintText(long bool) string {
+	var add, drop []string
+	for _, f := range vr.hint {
+		if !strings.HasSuffix(f, "-unsafe") {
+			drop = append(drop, "--"+f)
+			continue
+		}
+		s := "--" + f
+		if alt := vr.insteadOf(f); long && alt != "" {
+			s += " (or " + alt + ")"
+		}
+		add = append(add, s)
+	}
+	var parts []string
+	if len(add) > 0 {
+		parts = append(parts, "with "+strings.Join(add, ", "))
+	}
+	if len(drop) > 0 {
+		parts = append(parts, "without "+strings.Join(drop, ", "))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// insteadOf is what would make the check a flag waives pass without
+// weakening the policy.
+func (vr *verification) insteadOf(flag string) string {
+	for _, side := range []struct {
+		name   string
+		checks []verifier.Check
+	}{{"platform", vr.res.Platform.Checks}, {"realm", vr.res.Realm.Checks}} {
+		for _, c := range side.checks {
+			if w, ok := waiverFor(side.name, c, vr.res, vr.o.policy); ok && w.flag == flag {
+				return w.instead
+			}
+		}
+	}
+	return ""
+}
+
+// failureLine is the one stderr line of an untrustworthy result: the first
+// reason, a mismatch rather than a check not made when there is one, how
+// many more there are, and the flags that would accept it.
+func (vr *verification) failureLine() string {
+	res := vr.res
+	msg := "not trustworthy"
+	if len(res.Reasons) > 0 {
+		first := res.Reasons[0]
+		if failing := failingChecks(res); len(failing) == len(res.Reasons) {
+			for i, c := range failing {
+				if c.Outcome == verifier.Mismatched {
+					first = res.Reasons[i]
+					break
+				}
+			}
+		}
+		msg += ": " + first
+		if n := len(res.Reasons) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+	}
+	if len(vr.hint) > 0 {
+		msg += "; the policy would accept it " + vr.hintText(false)
+	}
+	return msg
+}
+
+// legRow is one leg of the verification in the text output: a check of
+// the result, by side and name.
+type legRow struct {
+	label, side, check string
+}
+
+var legRows = []legRow{
+	{"platform claims", "platform", verifier.CheckClaims},
+	{"realm claims", "realm", verifier.CheckClaims},
+	{"profile coherence", "realm", verifier.CheckProfiles},
+	{"trust anchor", "platform", verifier.CheckTrustAnchor},
+	{"platform signature", "platform", verifier.CheckSignature},
+	{"realm signature", "realm", verifier.CheckSignature},
+	{"binding", "realm", verifier.CheckBinding},
+	{"freshness", "realm", verifier.CheckFreshness},
+}
+
+// isLeg reports whether a check is shown among the legs rather than the
+// appraisal (the realm's "platform" check summarises the platform legs).
+func isLeg(side, name string) bool {
+	if name == verifier.CheckDecode || (side == "realm" && name == verifier.CheckPlatform) {
+		return true
+	}
+	for _, l := range legRows {
+		if l.side == side && l.check == name {
+			return true
+		}
+	}
+	return false
+}
+
+func notCheckedText(c verifier.Check) string {
+	if c.Required {
+		return "not checked (required by the policy): " + c.Detail
+	}
+	return "not checked: " + c.Detail
+}
+
+// writeText renders the result: the legs as before (ok, FAILED, not
+// checked), the appraisal checks (matched, mismatched, not checked), the
+// verdict and, for an untrustworthy result, the reasons and the flags that
+// would accept it.
+func (vr *verification) writeText(w io.Writer) {
+	res := vr.res
+	checks := map[string][]verifier.Check{"platform": res.Platform.Checks, "realm": res.Realm.Checks}
+	find := func(side, name string) (verifier.Check, bool) {
+		for _, c := range checks[side] {
+			if c.Name == name {
+				return c, true
+			}
+		}
+		return verifier.Check{}, false
+	}
+	if res.Format != "" {
+		fmt.Fprintf(w, "evidence:            %s\n", res.Format)
+	}
+	fmt.Fprintf(w, "policy:              %s\n", res.Policy)
+
+	leg := func(label, status string) { fmt.Fprintf(w, "%-20s %s\n", label+":", status) }
+	if c, failed := find("platform", verifier.CheckDecode); failed {
+		leg("decode", "FAILED: "+c.Detail)
+	} else {
+		leg("decode", "ok")
+	}
+	for _, l := range legRows {
+		c, ok := find(l.side, l.check)
+		switch {
+		case !ok:
+			leg(l.label, "not checked: not reached after the failure above")
+		case c.Outcome == verifier.Matched:
+			leg(l.label, "ok ("+c.Detail+")")
+		case c.Outcome == verifier.Mismatched:
+			leg(l.label, "FAILED: "+c.Detail)
+		default:
+			leg(l.label, notCheckedText(c))
+		}
+	}
+
+	fmt.Fprintf(w, "appraisal:\n")
+	var rows [][2]string
+	width := 0
+	for _, side := range []string{"platform", "realm"} {
+		n := 0
+		for _, c := range checks[side] {
+			if isLeg(side, c.Name) {
+				continue
+			}
+			status := string(c.Outcome) + ": " + c.Detail
+			if c.Outcome == verifier.NotChecked {
+				status = notCheckedText(c)
+			}
+			rows = append(rows, [2]string{side + " " + c.Name, status})
+			n++
+		}
+		if n == 0 {
+			rows = append(rows, [2]string{side, "not appraised: its verification failed"})
+		}
+	}
+	for _, r := range rows {
+		width = max(width, len(r[0]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, r[0], r[1])
+	}
+
+	side := func(ok bool) string { return map[bool]string{true: "trustworthy", false: "not trustworthy"}[ok] }
+	fmt.Fprintf(w, "platform:            %s\n", side(res.Platform.Trustworthy))
+	fmt.Fprintf(w, "realm:               %s\n", side(res.Realm.Trustworthy))
+	if res.Trustworthy {
+		fmt.Fprintf(w, "result:              TRUSTWORTHY\n")
+		return
+	}
+	fmt.Fprintf(w, "result:              NOT TRUSTWORTHY\n")
+	for _, r := range res.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	switch {
+	case len(vr.hint) > 0:
+		fmt.Fprintf(w, "The policy would accept it %s.\n", vr.hintText(true))
+	case vr.noHint:
+		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
+	}
+}
+
+// verifyLegs are the legs in the order evidence.Verify runs them (demo
+// reports them so).
+var verifyLegs = []evidence.Leg{
+	evidence.LegDecode, evidence.LegValidate, evidence.LegPlatformSignature,
+	evidence.LegRealmSignature, evidence.LegBinding, evidence.LegFreshness,
 }
 
 // legReason is the failure without the leg name the LegError puts first.
@@ -142,27 +557,4 @@ func legReason(err error) string {
 		return le.Err.Error()
 	}
 	return err.Error()
-}
-
-// legDetail says what a passed leg checked.
-func legDetail(leg evidence.Leg, ev *evidence.Evidence, cpak any, nonce []byte) string {
-	switch leg {
-	case evidence.LegPlatformSignature:
-		return fmt.Sprintf(" (%v, CPAK %s)", ev.PlatformSign1.Alg, token.DescribeKey(cpak))
-	case evidence.LegRealmSignature:
-		enc := "COSE_Key"
-		if ev.Realm.Generation() == token.GenLegacy {
-			enc = "raw point"
-		}
-		desc := "RAK"
-		if k, err := ev.Realm.RAK(); err == nil {
-			desc = "RAK " + token.DescribeKey(k)
-		}
-		return fmt.Sprintf(" (%v, %s from claim %d as a %s)", ev.RealmSign1.Alg, desc, token.KeyRealmPubKey, enc)
-	case evidence.LegBinding:
-		return fmt.Sprintf(" (platform challenge = %s of the RAK claim)", ev.Realm.PubKeyHashAlgID)
-	case evidence.LegFreshness:
-		return fmt.Sprintf(" (realm challenge = the %d-byte nonce, zero-padded to %d)", len(nonce), token.ChallengeSize)
-	}
-	return ""
 }
