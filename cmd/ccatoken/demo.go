@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rmm"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/verifier"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -68,9 +71,8 @@ func runDemo(stdout io.Writer, format string) error {
 	for _, c := range order {
 		p("     %-26s x%d\n", c, res.rmiCount[c])
 	}
-	pred := res.plan.Predict()
 	p("   Each measured step extended the realm's initial measurement; predicted from the\n")
-	p("   description alone, the RIM is %x.\n\n", pred.RIM)
+	p("   description alone, the RIM is %x.\n\n", res.plan.Predict().RIM)
 
 	p("3. The realm runs (RMI_REC_ENTER). Its software called, over RSI:\n")
 	names := make([]string, 0, len(res.rsiCalls))
@@ -93,27 +95,15 @@ func runDemo(stdout io.Writer, format string) error {
 	}
 	p("   It extended REM[0] with %q and fetched a %d-byte token with the Linux loop.\n\n", bootMessage, len(res.token))
 
-	p("4. The relying party verifies the token\n")
-	ev, verr := evidence.DecodeAndVerify(res.token, m.CPAK(), evidence.VerifyOptions{Nonce: res.challenge})
-	if ev != nil {
-		p("   evidence:            %s\n", ev.Kind())
+	p("4. The relying party verifies and appraises the token. It trusts this platform's CPAK\n")
+	p("   (for its instance id) and holds reference values: the firmware measurements the\n")
+	p("   platform vendor publishes, and the realm's RIM and REMs predicted from its description.\n")
+	result, err := appraiseEmulated(res)
+	if err != nil {
+		return err
 	}
-	for _, leg := range verifyLegs {
-		status := "ok"
-		if failed := evidence.FailedLeg(verr); failed != "" {
-			switch {
-			case leg == failed:
-				status = "FAILED: " + legReason(verr)
-			case slices.Index(verifyLegs, leg) > slices.Index(verifyLegs, failed):
-				status = "not checked"
-			}
-		}
-		p("   %-20s %s\n", string(leg)+":", status)
-	}
-	rimOK := ev != nil && bytes.Equal(ev.Realm.InitialMeasurement, pred.RIM)
-	if ev != nil {
-		p("   RIM:                 %s (token %x)\n", map[bool]string{true: "matches the prediction", false: "DOES NOT match the prediction"}[rimOK], ev.Realm.InitialMeasurement)
-		p("   platform lifecycle:  %v\n", ev.Platform.Lifecycle)
+	for _, line := range strings.Split(strings.TrimRight(result.Text(), "\n"), "\n") {
+		p("   %s\n", line)
 	}
 	p("\n5. Isolation\n")
 	if pa, ok := res.realm.DataGranule(0x8000_0000); ok {
@@ -126,17 +116,14 @@ func runDemo(stdout io.Writer, format string) error {
 	} else {
 		p("   The host tore the realm down (REC, DATA, RTT, RD destroyed; granules undelegated).\n")
 	}
-	ok := verr == nil && rimOK
+	ok := result.Trustworthy
 	p("\nResult: %s\n", map[bool]string{true: "the token is genuine, fresh, bound to this platform, and measures the realm that was built",
-		false: "FAILED"}[ok])
+		false: "NOT TRUSTWORTHY: " + result.Reason()}[ok])
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return err
 	}
 	if !ok {
-		if verr == nil {
-			verr = errors.New("the token's RIM is not the predicted one")
-		}
-		return evidenceError(verr)
+		return evidenceError(errors.New(result.Reason()))
 	}
 	return nil
 }
@@ -157,4 +144,38 @@ func describeGPF(err error) string {
 		return "SUCCEEDED (isolation broken!)"
 	}
 	return err.Error()
+}
+
+// appraiseEmulated verifies the emulated token as a relying party would:
+// the machine's CPAK as the trust anchor for its instance id, the firmware
+// measurements as platform reference values, and the RIM, RPV and REMs
+// predicted from the realm description (REM[0] holds bootMessage, the
+// others are zero) as realm reference values.
+func appraiseEmulated(res *emulation) (*verifier.Result, error) {
+	m, rt := res.machine, res.machine.RootOfTrust()
+	anchors, err := verifier.NewTrustAnchors(verifier.TrustAnchor{
+		InstanceID: rt.InstanceID(), ImplementationID: rt.ImplementationID(), Key: m.CPAK()})
+	if err != nil {
+		return nil, err
+	}
+	var comps []verifier.SwComponentReference
+	for _, c := range rt.SoftwareComponents() {
+		comps = append(comps, verifier.SwComponentReference{Type: c.MeasurementType, Value: c.MeasurementValue, SignerID: c.SignerID})
+	}
+	pred := res.plan.Predict()
+	var rem0 realm.Measurement
+	rem0.ExtendREM(pred.HashAlgo, []byte(bootMessage))
+	zero := make([]byte, pred.HashAlgo.Size())
+	refs, err := verifier.NewReferenceValues(
+		[]verifier.PlatformReference{{ImplementationID: rt.ImplementationID(), Config: rt.Claims(nil).Config, SwComponents: comps}},
+		[]verifier.RealmReference{{InitialMeasurement: pred.RIM, PersonalizationValue: pred.RPV,
+			ExtensibleMeasurements: [][]byte{rem0.Value(pred.HashAlgo), zero, zero, zero}, HashAlgorithm: pred.HashAlgo.Name()}})
+	if err != nil {
+		return nil, err
+	}
+	v, err := verifier.New(anchors, verifier.WithReferenceValues(refs), verifier.WithPolicy(verifier.Policy{RequireREMs: true}))
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(context.Background(), res.token, res.challenge)
 }
