@@ -214,7 +214,10 @@ func (r *RoT) Lifecycle() platform.Lifecycle {
 }
 
 // SetLifecycle moves the platform to another lifecycle value (e.g. a debug
-// state); platform tokens signed afterwards carry it.
+// state); platform tokens signed afterwards carry it. Note that the RMM
+// fetches the platform token once at boot and caches it for the power
+// cycle, as TF-RMM does: to see a lifecycle in realm tokens, boot the
+// machine with it (emulator.Config.Lifecycle).
 func (r *RoT) SetLifecycle(l platform.Lifecycle) error {
 	if l.State() == platform.LifecycleInvalid {
 		return fmt.Errorf("%w: lifecycle 0x%x is in no lifecycle range", ErrConfig, uint64(l))
