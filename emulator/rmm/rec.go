@@ -90,8 +90,8 @@ func (r *RMM) rmiRecAuxCount(a *[6]uint64) [5]uint64 {
 // RMI_REC_CREATE(rd, rec, params_ptr). Conditions in the order of
 // cca-rmm-1.0.md §6.2: params_align, params_bound, params_pas, rec_align,
 // rec_bound, rec_state, rd_align, rd_bound, rd_state → INPUT; realm_state
-// (not NEW) → REALM; mpidr_index → INPUT; num_aux, aux_align, aux_alias,
-// aux_state → INPUT. A runnable REC extends the RIM (§5 step 2).
+// (not NEW), num_recs → REALM; mpidr_index → INPUT; num_aux, aux_align,
+// aux_alias, aux_state → INPUT. A runnable REC extends the RIM (§5 step 2).
 func (r *RMM) rmiRecCreate(a *[6]uint64) [5]uint64 {
 	rdAddr, recAddr, paramsPtr := a[0], a[1], a[2]
 	buf, ok := r.readNSGranule(paramsPtr)
@@ -110,6 +110,12 @@ func (r *RMM) rmiRecCreate(a *[6]uint64) [5]uint64 {
 		return status(RMIErrorInput)
 	}
 	if rl.state != realmNew {
+		return status(RMIErrorRealm)
+	}
+	// num_recs: the realm has as many RECs as the RMM supports,
+	// 2^MAX_RECS_ORDER - 1 (RMM 1.0 B4.3.12; TF-RMM: the RD's refcount is
+	// at its maximum) → REALM.
+	if rl.numRecs >= 1<<featMaxRecsOrder-1 {
 		return status(RMIErrorRealm)
 	}
 	le := binary.LittleEndian

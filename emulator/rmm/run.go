@@ -74,21 +74,59 @@ func (x *recExit) encode() []byte {
 	return b
 }
 
-// Valid RmiRecEnter flags and ICH_HCR_EL2 bits a host may set: EN, UIE,
-// LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE (TF-RMM
-// runtime/rmi/run.c validates gicv3_hcr against such a mask; the exact
-// mask is TF-RMM's, the emulator keeps the documented enable bits).
+// The ICH_HCR_EL2 fields a host may set in RmiRecEnter.gicv3_hcr: UIE,
+// LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE and TDIR; any
+// other bit set (EN included: the RMM owns the enable) fails REC entry
+// (RMM 1.0 A6.1 RWVGFJ; TF-RMM ICH_HCR_EL2_NS_MASK).
+const gicv3HCRValid = 0xFE | 1<<14
+
+// ICH_LR<n>_EL2 fields checked in RmiRecEnter.gicv3_lrs. The emulated GIC
+// virtual CPU interface has 16 list registers (RMI_FEATURES GICV3_NUM_LRS
+// 15), 8 priority bits, 16-bit virtual INTIDs and no extended INTID range.
 const (
-	entryFlagsValid = EntryFlagEmulMMIO | EntryFlagInjectSEA | EntryFlagTrapWFI | EntryFlagTrapWFE | EntryFlagRIPASResponse
-	gicv3HCRValid   = 0xFF
+	ichLRStateShift = 62
+	ichLRHW         = 1 << 61
+	ichLRPINTID     = 0x1FFF << 32 // [44:32]
+	ichLREOI        = 1 << 41      // pINTID[9] when HW is 0
+	ichLRVINTID     = 0xFFFF_FFFF
+	maxSPIID        = 1019
+	minLPIID        = 8192
+	maxVINTID       = 1<<16 - 1
 )
+
+// gicv3ConfigValid is Gicv3ConfigIsValid (RMM 1.0 A6.1 DXZVGB, DCPLDX):
+// gicv3_hcr sets only the fields the host controls, and every list
+// register that is not Invalid has HW 0, no pINTID bits but EOI, a vINTID
+// the GIC implements, and a vINTID no other valid list register holds (as
+// TF-RMM gic_validate_state checks).
+func gicv3ConfigValid(e *recEntry) bool {
+	if e.gicv3HCR&^gicv3HCRValid != 0 {
+		return false
+	}
+	for i, lr := range e.gicv3LRs {
+		if lr>>ichLRStateShift == 0 {
+			continue
+		}
+		id := lr & ichLRVINTID
+		if lr&ichLRHW != 0 || lr&ichLRPINTID&^ichLREOI != 0 || (id > maxSPIID && id < minLPIID) || id > maxVINTID {
+			return false
+		}
+		for _, o := range e.gicv3LRs[i+1:] {
+			if o>>ichLRStateShift != 0 && o&ichLRVINTID == id {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // RMI_REC_ENTER(rec, run_ptr). Conditions (cca-rmm-1.0.md §6.2): run_align,
 // run_bound, run_pas, rec_align, rec_bound, rec_gran_state → INPUT; REC
 // running → REC; realm NEW → REALM[0]; realm SYSTEM_OFF → REALM[1]; REC not
 // runnable → REC; PSCI pending → REC; EMUL_MMIO without an emulatable
-// abort → REC; invalid GIC state → REC. Then the realm runs until the REC
-// exits, and the exit is written to run_ptr.
+// abort → REC; invalid GIC state → REC. The RmiRecEnter flags the RMM
+// does not define are ignored: no failure condition covers them. Then the
+// realm runs until the REC exits, and the exit is written to run_ptr.
 func (r *RMM) rmiRecEnter(a *[6]uint64) [5]uint64 {
 	recAddr, runPtr := a[0], a[1]
 	r.mu.Lock()
@@ -139,7 +177,7 @@ func (r *RMM) recEnterState(rec *recDesc, e *recEntry) ([5]uint64, bool) {
 		return status(RMIErrorRec), true
 	case e.flags&EntryFlagEmulMMIO != 0 && !rec.emulatableAbort:
 		return status(RMIErrorRec), true
-	case e.flags&^entryFlagsValid != 0, e.gicv3HCR&^gicv3HCRValid != 0:
+	case !gicv3ConfigValid(e):
 		return status(RMIErrorRec), true
 	}
 	return [5]uint64{}, false
