@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ccakit/cca/emulator/gpt"
 	"github.com/ccakit/cca/emulator/monitor"
@@ -82,10 +83,26 @@ func newHost(t testing.TB) *host {
 	return &host{t: t, r: r, p: p, next: tDRAMBase}
 }
 
-// smc is the host's SMC, through EL3 like a real host's.
+// smc is the host's SMC, through EL3 like a real host's. RMI_REC_ENTER
+// runs realm software, so a broken RMM could block it forever; a watchdog
+// turns that into a test failure instead of a hung test binary.
 func (h *host) smc(fid uint64, args ...uint64) [5]uint64 {
-	return h.p.mon.SMC(gpt.StateNonSecure, fid, args...)
+	if fid&^SVEHint != RMIRecEnter {
+		return h.p.mon.SMC(gpt.StateNonSecure, fid, args...)
+	}
+	done := make(chan [5]uint64, 1)
+	go func() { done <- h.p.mon.SMC(gpt.StateNonSecure, fid, args...) }()
+	select {
+	case x := <-done:
+		return x
+	case <-time.After(recEnterWatchdog):
+		h.t.Fatalf("RMI_REC_ENTER%#x did not return within %v: the REC never exited", args, recEnterWatchdog)
+		return [5]uint64{}
+	}
 }
+
+// recEnterWatchdog is far above any REC_ENTER the tests make (milliseconds).
+const recEnterWatchdog = 60 * time.Second
 
 // alloc returns a fresh NS granule.
 func (h *host) alloc() uint64 {
