@@ -18,8 +18,7 @@ import (
 
 // errClasses are the error classes of package token; every failure must
 // wrap exactly one.
-var errClasses = []error{token.ErrMalformed, token.ErrMissingClaim, token.ErrSyntax, token.ErrProfile,
-	token.ErrAlgorithm, token.ErrSignature, token.ErrBinding, token.ErrFreshness, token.ErrKey}
+var errClasses = token.Classes()
 
 // badCase is one mutation of valid evidence and the failure it must cause.
 type badCase struct {

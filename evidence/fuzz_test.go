@@ -2,7 +2,7 @@ package evidence
 
 import (
 	"crypto/elliptic"
-	"errors"
+	"github.com/ccakit/cca/internal/classtest"
 	"reflect"
 	"testing"
 
@@ -39,18 +39,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 }
 
 // oneClass fails unless err wraps exactly one of the token error classes.
-func oneClass(t *testing.T, err error) {
-	t.Helper()
-	n := 0
-	for _, c := range errClasses {
-		if errors.Is(err, c) {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Fatalf("error wraps %d classes: %v", n, err)
-	}
-}
+var oneClass = classtest.One
 
 // FuzzDecode: Decode, Validate and Verify never panic; every failure has
 // exactly one class (and Verify's a leg); and the claims of evidence that

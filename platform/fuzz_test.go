@@ -4,7 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/json"
-	"errors"
+	"github.com/ccakit/cca/internal/classtest"
 	"reflect"
 	"testing"
 
@@ -61,25 +61,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func oneClass(t *testing.T, err error, allowed ...error) {
-	t.Helper()
-	var got []error
-	for _, c := range []error{token.ErrMalformed, token.ErrMissingClaim, token.ErrSyntax, token.ErrProfile,
-		token.ErrAlgorithm, token.ErrSignature, token.ErrBinding, token.ErrFreshness, token.ErrKey} {
-		if errors.Is(err, c) {
-			got = append(got, c)
-		}
-	}
-	if len(got) != 1 {
-		t.Fatalf("error wraps %d classes: %v", len(got), err)
-	}
-	for _, a := range allowed {
-		if got[0] == a {
-			return
-		}
-	}
-	t.Fatalf("error class %v not expected here: %v", got[0], err)
-}
+var oneClass = classtest.One
 
 // createdPayloads are the platform payloads of evidence of every format.
 func createdPayloads(f *testing.F) [][]byte {

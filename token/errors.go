@@ -30,3 +30,10 @@ var (
 	// ErrKey: key material could not be parsed or is not usable.
 	ErrKey = errors.New("invalid key")
 )
+
+// Classes returns the error classes, each error of this module for bad
+// evidence or keys wraps exactly one of them.
+func Classes() []error {
+	return []error{ErrMalformed, ErrMissingClaim, ErrSyntax, ErrProfile, ErrAlgorithm,
+		ErrSignature, ErrBinding, ErrFreshness, ErrKey}
+}

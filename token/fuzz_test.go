@@ -5,7 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"errors"
+	"github.com/ccakit/cca/internal/classtest"
 	"testing"
 
 	"github.com/ccakit/cca/evidence"
@@ -47,25 +47,7 @@ func seedEvidence(f *testing.F) (colls, sign1s, raks [][]byte) {
 	return colls, sign1s, raks
 }
 
-func oneClass(t *testing.T, err error, allowed ...error) {
-	t.Helper()
-	var got []error
-	for _, c := range []error{token.ErrMalformed, token.ErrMissingClaim, token.ErrSyntax, token.ErrProfile,
-		token.ErrAlgorithm, token.ErrSignature, token.ErrBinding, token.ErrFreshness, token.ErrKey} {
-		if errors.Is(err, c) {
-			got = append(got, c)
-		}
-	}
-	if len(got) != 1 {
-		t.Fatalf("error wraps %d classes: %v", len(got), err)
-	}
-	for _, a := range allowed {
-		if got[0] == a {
-			return
-		}
-	}
-	t.Fatalf("error class %v not expected here: %v", got[0], err)
-}
+var oneClass = classtest.One
 
 // FuzzDecodeCollection: no panic; failures are ErrMalformed; a collection
 // that decodes re-encodes to one that decodes to the same tokens.

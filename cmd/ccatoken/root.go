@@ -41,14 +41,6 @@ func usagef(format string, args ...any) error {
 // evidenceError marks err as a failure of the evidence (exit 1).
 func evidenceError(err error) error { return &exitError{exitFailed, err} }
 
-// evidenceClasses are the token error classes that mean the evidence (or the
-// claims it is made from) is at fault. token.ErrKey is not among them: a key
-// the user gave that cannot be used is a usage problem.
-var evidenceClasses = []error{
-	token.ErrMalformed, token.ErrMissingClaim, token.ErrSyntax, token.ErrProfile,
-	token.ErrAlgorithm, token.ErrSignature, token.ErrBinding, token.ErrFreshness,
-}
-
 // exitCode picks the exit status of an error: the one an exitError decided,
 // else 1 for the token classes that blame the evidence, else 2 (flag errors
 // from cobra, I/O errors, unusable keys).
@@ -63,7 +55,9 @@ func exitCode(err error) int {
 	if errors.Is(err, token.ErrKey) {
 		return exitUsage
 	}
-	for _, class := range evidenceClasses {
+	// Every other token class means the evidence (or the claims it is made
+	// from) is at fault; token.ErrKey, handled above, is the user's.
+	for _, class := range token.Classes() {
 		if errors.Is(err, class) {
 			return exitFailed
 		}
