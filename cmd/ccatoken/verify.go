@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	cose "github.com/veraison/go-cose"
 
-	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/verifier"
 )
@@ -541,20 +540,4 @@ func (vr *verification) writeText(w io.Writer) {
 	case vr.noHint:
 		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
 	}
-}
-
-// verifyLegs are the legs in the order evidence.Verify runs them (demo
-// reports them so).
-var verifyLegs = []evidence.Leg{
-	evidence.LegDecode, evidence.LegValidate, evidence.LegPlatformSignature,
-	evidence.LegRealmSignature, evidence.LegBinding, evidence.LegFreshness,
-}
-
-// legReason is the failure without the leg name the LegError puts first.
-func legReason(err error) string {
-	var le *evidence.LegError
-	if errors.As(err, &le) {
-		return le.Err.Error()
-	}
-	return err.Error()
 }
