@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/ccakit/cca/emulator/gpt"
-	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/emulator/rot"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/realm"
@@ -16,29 +14,11 @@ import (
 )
 
 // newGuestWorldWith boots the test machine with a root of trust and an RMM
-// configured for a token format (as newTestRMMConfig does, with the root
-// of trust's configuration as well: a legacy token needs a legacy platform
-// token).
+// configured for a token format (a legacy token needs a legacy platform
+// token too).
 func newGuestWorldWith(t *testing.T, rc rot.Config, cfg Config) *guestWorld {
 	t.Helper()
-	rt, err := rot.New(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mon, err := monitor.New(monitor.Config{RootOfTrust: rt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testPlatform{mon: mon, rot: rt}
-	for _, d := range mon.Layout().HostDRAM() {
-		cfg.DRAM = append(cfg.DRAM, gpt.Range{Base: d.Base, Size: d.Size})
-	}
-	cfg.SharedBuffer = mon.SharedPage()
-	r, err := New(p, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mon.RegisterRMM(r)
+	r, p := newTestRMMConfig(t, rc, cfg)
 	return guestOn(t, &host{t: t, r: r, p: p, next: tDRAMBase})
 }
 

@@ -3,6 +3,7 @@ package rmm
 import (
 	"bytes"
 	"fmt"
+	"github.com/ccakit/cca/emulator/rot"
 	"testing"
 
 	"github.com/ccakit/cca/emulator/gpt"
@@ -43,7 +44,7 @@ var confBound = []struct {
 }
 
 func newConfHost(t *testing.T) *host {
-	r, p := newTestRMMConfig(t, Config{DRAM: []gpt.Range{{Base: monitor.DefaultSecureBase, Size: monitor.DefaultSecureSize}}})
+	r, p := newTestRMMConfig(t, rot.Config{}, Config{DRAM: []gpt.Range{{Base: monitor.DefaultSecureBase, Size: monitor.DefaultSecureSize}}})
 	return &host{t: t, r: r, p: p, next: tDRAMBase}
 }
 

@@ -42,14 +42,14 @@ func (p *testPlatform) EL3(fid uint64, args ...uint64) [5]uint64 {
 
 func newTestRMM(t testing.TB) (*RMM, *testPlatform) {
 	t.Helper()
-	return newTestRMMConfig(t, Config{})
+	return newTestRMMConfig(t, rot.Config{}, Config{})
 }
 
-// newTestRMMConfig boots an RMM with cfg; DRAM and the shared buffer are
+// newTestRMMConfig boots a root of trust with rc and an RMM with cfg; DRAM and the shared buffer are
 // filled in from the monitor's default layout.
-func newTestRMMConfig(t testing.TB, cfg Config) (*RMM, *testPlatform) {
+func newTestRMMConfig(t testing.TB, rc rot.Config, cfg Config) (*RMM, *testPlatform) {
 	t.Helper()
-	rt, err := rot.New(rot.Config{})
+	rt, err := rot.New(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
