@@ -6,9 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/binary"
-	"github.com/ccakit/cca/internal/cbortest"
 	"math/big"
 	"testing"
+
+	"github.com/ccakit/cca/internal/cbortest"
 )
 
 // The hand-rolled CBOR writer, independent of the encoder under test.

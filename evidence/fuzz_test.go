@@ -2,10 +2,10 @@ package evidence
 
 import (
 	"crypto/elliptic"
-	"github.com/ccakit/cca/internal/classtest"
 	"reflect"
 	"testing"
 
+	"github.com/ccakit/cca/internal/classtest"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"

@@ -4,11 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/json"
-	"github.com/ccakit/cca/internal/classtest"
 	"reflect"
 	"testing"
 
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/classtest"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"

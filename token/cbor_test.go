@@ -3,9 +3,10 @@ package token_test
 import (
 	"bytes"
 	"encoding/hex"
-	"github.com/ccakit/cca/internal/cbortest"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/internal/cbortest"
 )
 
 // The hand-rolled CBOR writer, independent of the encoder under test.

@@ -5,10 +5,10 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"github.com/ccakit/cca/internal/classtest"
 	"testing"
 
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/classtest"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"

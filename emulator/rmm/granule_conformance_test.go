@@ -3,11 +3,11 @@ package rmm
 import (
 	"bytes"
 	"fmt"
-	"github.com/ccakit/cca/emulator/rot"
 	"testing"
 
 	"github.com/ccakit/cca/emulator/gpt"
 	"github.com/ccakit/cca/emulator/monitor"
+	"github.com/ccakit/cca/emulator/rot"
 )
 
 // Conformance tables, in the ACS style (cca-rmm-1.0.md §9), for the
