@@ -226,7 +226,7 @@ func (s *Sign1) Verify(pub crypto.PublicKey, allowed []cose.Algorithm) error {
 	}
 	if err := msg.Verify(nil, v); err != nil {
 		if errors.Is(err, cose.ErrVerification) {
-			return ErrSignature
+			return fmt.Errorf("%w: %v signature does not verify with the %s key", ErrSignature, s.Alg, DescribeKey(pub))
 		}
 		return fmt.Errorf("%w: %v", ErrSignature, err)
 	}
@@ -270,7 +270,8 @@ func (s *Sign1) verifyECDSA(pub *ecdsa.PublicKey) error {
 	}
 	var der [2 + 1 + 2*(2+1+66)]byte
 	if !ecdsa.VerifyASN1(pub, digest, ecdsaDER(der[:0], s.sig[:size], s.sig[size:])) {
-		return ErrSignature
+		// Only the failure path formats: verification stays allocation-lean.
+		return fmt.Errorf("%w: %v signature does not verify with the %s key", ErrSignature, s.Alg, DescribeKey(pub))
 	}
 	return nil
 }
