@@ -202,3 +202,11 @@ func (m *Machine) Close() { m.rmm.Close() }
 // interruptible point (its realm software's next SMC), and resumes when
 // entered again. It reports whether rec is a REC.
 func (m *Machine) RaiseIRQ(rec uint64) bool { return m.rmm.RaiseIRQ(rec) }
+
+// RealmFault returns why the realm software on the REC at rec stopped with
+// an SError exit: a *rmm.RealmFault (matching rmm.ErrRealmFault) with the
+// panic value and the realm goroutine's stack, or the entry point that had
+// no software; nil if it has not. An RMM invariant broken while it served
+// a realm is not a realm fault: RMI_REC_ENTER panics on the host's
+// goroutine with an *rmm.InvariantPanic.
+func (m *Machine) RealmFault(rec uint64) error { return m.rmm.RealmFault(rec) }
