@@ -129,6 +129,12 @@ func (w realmWorld) Write(pas gpt.PAS, pa uint64, p []byte) error {
 	return w.mon.Access(gpt.StateRealm, pas, pa, p, true)
 }
 
+func (w realmWorld) CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return w.mon.CopyGranule(gpt.StateRealm, dstPAS, dst, srcPAS, src, see)
+}
+
+func (w realmWorld) Check(pas gpt.PAS, pa uint64) error { return w.mon.Check(gpt.StateRealm, pas, pa) }
+
 func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
 }
