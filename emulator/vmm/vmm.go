@@ -99,7 +99,8 @@ func (v *VMM) allocContiguous(n int) (uint64, error) {
 }
 
 // vmid picks the VMID for a new realm: the plan's when it names one,
-// otherwise the lowest free one. VMIDs are not measured (cca-rmm-1.0.md §5),
+// otherwise the lowest free one. VMIDs are not measured (Arm DEN0137
+// 1.0-REL0 A7.1 Realm measurements; TF-RMM lib/measurement/src/rim.c),
 // so this choice does not change the RIM.
 func (v *VMM) vmid(want uint16) uint16 {
 	v.mu.Lock()
