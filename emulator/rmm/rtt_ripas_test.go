@@ -54,8 +54,8 @@ func TestRttInitRipas(t *testing.T) {
 
 // TestRttInitRipasMeasurement: each RTT entry INIT_RIPAS processes extends
 // the RIM with one RIPAS descriptor of the entry's range, so the same IPA
-// range measures differently under different RTT geometries (cca-rmm-1.0.md
-// §5 step 4). The expected RIMs are computed here with the realm package's
+// range measures differently under different RTT geometries (Arm DEN0137 1.0-REL0
+// A7.1, RMI_RTT_INIT_RIPAS). The expected RIMs are computed here with the realm package's
 // functions, independently of the RMM.
 func TestRttInitRipasMeasurement(t *testing.T) {
 	h := newHost(t)
