@@ -84,17 +84,22 @@ func (v *VMM) alloc() (uint64, error) {
 	return pa, nil
 }
 
-// allocContiguous returns n contiguous fresh granules (for the
-// concatenated starting-level RTTs).
+// allocContiguous returns n contiguous fresh granules aligned to their
+// total size (for the concatenated starting-level RTTs, which
+// RMI_REALM_CREATE wants aligned to rtt_num_start × 4 KB). The granules
+// skipped to align go to the free list.
 func (v *VMM) allocContiguous(n int) (uint64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	size := uint64(n) * rmm.GranuleSize
-	if v.end-v.next < size {
+	pa := (v.next + size - 1) / size * size
+	if pa < v.next || pa > v.end || v.end-pa < size {
 		return 0, ErrNoMemory
 	}
-	pa := v.next
-	v.next += size
+	for skipped := v.next; skipped < pa; skipped += rmm.GranuleSize {
+		v.free = append(v.free, skipped)
+	}
+	v.next = pa + size
 	return pa, nil
 }
 
