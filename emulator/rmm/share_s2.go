@@ -3,7 +3,7 @@ package rmm
 import "github.com/ccakit/cca/emulator/gpt"
 
 // Stage-2 side of the sharing extension (docs/sharing.md §4.2): a member's
-// RTT entry of a shared granule has HIPAS SHARED, RIPAS RAM and the
+// RTT entry of a shared granule has HIPAS SHARED, RIPAS EMPTY and the
 // granule's PA; its descriptor is valid only while the member holds a
 // lease, read-only for a READ lease (S2AP 01) and read-write for the WRITE
 // lease (S2AP 11).
@@ -21,7 +21,7 @@ const (
 const s2apWrite = 1 << 7
 
 func sharedRTTE(pa uint64, acc shareAccess) rtte {
-	e := mkRTTE(hipasShared, RIPASRAM, pa)
+	e := mkRTTE(hipasShared, RIPASEmpty, pa)
 	switch acc {
 	case accessRO:
 		e |= rtteRealmAttrs&^s2apWrite | rtteTypePage
@@ -66,6 +66,13 @@ func (r *RMM) translateAccess(rl *realmDesc, ipa uint64, write bool) (uint64, gp
 // operation that needed it proceeds.
 func (r *RMM) setShareAccess(rg *shareRegion, m *shareMember, acc shareAccess) {
 	rl := r.realms[m.rd]
+	r.shareCtr.leaseEntries.Add(uint64(len(rg.granules)))
+	if acc != accessRW {
+		// Access taken away (or reduced to read-only): TLB invalidation
+		// by IPA for each granule, then one completion (DSB).
+		r.shareCtr.tlbiPages.Add(uint64(len(rg.granules)))
+		r.shareCtr.tlbiSyncs.Add(1)
+	}
 	for i, pa := range rg.granules {
 		w := r.mustWalk(rl, m.ipa+uint64(i)*GranuleSize, maxLevel)
 		if w.level != maxLevel || w.entry.hipas() != hipasShared || w.entry.addr() != pa {

@@ -157,7 +157,7 @@ func RunMode(mode Mode, size int, opt Options) (Run, error) {
 	if !known {
 		return Run{}, fmt.Errorf("sharing: unknown mode %q", mode)
 	}
-	m, err := emulator.New(emulator.Config{})
+	m, err := emulator.New(emulator.Config{Sharing: true})
 	if err != nil {
 		return Run{}, err
 	}
