@@ -22,10 +22,11 @@ type ShareCounters struct {
 	// RegionLocks are acquisitions of a region's lock (an invocation, a
 	// lease change).
 	RegionLocks uint64
-	// LeaseEntries are stage-2 entries rewritten to grant or take away a
-	// lease (each a walk and a store); TLBIPages the TLB invalidations by
-	// IPA that taking access away needs, and TLBISyncs their completions.
-	LeaseEntries, TLBIPages, TLBISyncs uint64
+	// LeaseWalks are the RMM's walks to the level-3 RTTs holding a
+	// member's region entries when a lease changes, LeaseEntries the
+	// entries it rewrites, TLBIs the range invalidations (each with its
+	// DSB) that taking access away needs.
+	LeaseWalks, LeaseEntries, TLBIs uint64
 }
 
 // Sub returns c - before.
@@ -35,8 +36,8 @@ func (c ShareCounters) Sub(before ShareCounters) ShareCounters {
 		Steps: c.Steps - before.Steps, CopyIn: c.CopyIn - before.CopyIn, CopyOut: c.CopyOut - before.CopyOut,
 		CopyWithin: c.CopyWithin - before.CopyWithin, LoadStore: c.LoadStore - before.LoadStore,
 		ArgWalks: c.ArgWalks - before.ArgWalks, RegionLocks: c.RegionLocks - before.RegionLocks,
-		LeaseEntries: c.LeaseEntries - before.LeaseEntries, TLBIPages: c.TLBIPages - before.TLBIPages,
-		TLBISyncs: c.TLBISyncs - before.TLBISyncs,
+		LeaseWalks: c.LeaseWalks - before.LeaseWalks, LeaseEntries: c.LeaseEntries - before.LeaseEntries,
+		TLBIs: c.TLBIs - before.TLBIs,
 	}
 }
 
@@ -44,7 +45,7 @@ type shareCounters struct {
 	rsiCalls, invocations, steps           atomic.Uint64
 	copyIn, copyOut, copyWithin, loadStore atomic.Uint64
 	argWalks, regionLocks                  atomic.Uint64
-	leaseEntries, tlbiPages, tlbiSyncs     atomic.Uint64
+	leaseWalks, leaseEntries, tlbis        atomic.Uint64
 }
 
 // ShareCounters returns a snapshot of the sharing extension's counters.
@@ -54,6 +55,6 @@ func (r *RMM) ShareCounters() ShareCounters {
 		RSICalls: c.rsiCalls.Load(), Invocations: c.invocations.Load(), Steps: c.steps.Load(),
 		CopyIn: c.copyIn.Load(), CopyOut: c.copyOut.Load(), CopyWithin: c.copyWithin.Load(),
 		LoadStore: c.loadStore.Load(), ArgWalks: c.argWalks.Load(), RegionLocks: c.regionLocks.Load(),
-		LeaseEntries: c.leaseEntries.Load(), TLBIPages: c.tlbiPages.Load(), TLBISyncs: c.tlbiSyncs.Load(),
+		LeaseWalks: c.leaseWalks.Load(), LeaseEntries: c.leaseEntries.Load(), TLBIs: c.tlbis.Load(),
 	}
 }

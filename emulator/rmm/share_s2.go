@@ -61,23 +61,30 @@ func (r *RMM) translateAccess(rl *realmDesc, ipa uint64, write bool) (uint64, gp
 
 // setShareAccess rewrites a member's entries of the region with access acc.
 // The entries were made SHARED by MEMBER_ADD and only the RMM changes them,
-// so the walks reach level 3. On hardware this is followed by TLB
-// invalidation by VMID and IPA (TLBI IPAS2E1IS) and a DSB before the
-// operation that needed it proceeds.
+// so the walks reach level 3. Taking access away is followed on hardware by
+// TLB invalidation of the range and a DSB before the operation that needed
+// it proceeds.
 func (r *RMM) setShareAccess(rg *shareRegion, m *shareMember, acc shareAccess) {
 	rl := r.realms[m.rd]
-	r.shareCtr.leaseEntries.Add(uint64(len(rg.granules)))
-	if acc != accessRW {
-		// Access taken away (or reduced to read-only): TLB invalidation
-		// by IPA for each granule, then one completion (DSB).
-		r.shareCtr.tlbiPages.Add(uint64(len(rg.granules)))
-		r.shareCtr.tlbiSyncs.Add(1)
-	}
+	var rtt uint64
 	for i, pa := range rg.granules {
 		w := r.mustWalk(rl, m.ipa+uint64(i)*GranuleSize, maxLevel)
 		if w.level != maxLevel || w.entry.hipas() != hipasShared || w.entry.addr() != pa {
 			panic("rmm: a member's entry of a shared granule changed behind the RMM")
 		}
+		if w.rtt != rtt {
+			// A hardware RMM walks once per level-3 RTT and then writes
+			// consecutive entries; that is what is counted.
+			rtt = w.rtt
+			r.shareCtr.leaseWalks.Add(1)
+		}
 		mustPlatform(r.writeRTTE(w.rtt, w.index, sharedRTTE(pa, acc)))
+	}
+	r.shareCtr.leaseEntries.Add(uint64(len(rg.granules)))
+	if acc != accessRW {
+		// Access taken away (or reduced to read-only): one TLB
+		// invalidation by IPA range for the member's VMID (TLBI
+		// RIPAS2E1IS, FEAT_TLBIRANGE, Armv8.4) and its DSB.
+		r.shareCtr.tlbis.Add(1)
 	}
 }
