@@ -18,7 +18,7 @@ import (
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/platform"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 )
 
@@ -128,7 +128,7 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 type emulation struct {
 	machine   *emulator.Machine
 	realm     *vmm.Realm
-	plan      *realm.Plan
+	plan      *realmbuild.Plan
 	format    evidence.Format
 	challenge []byte
 	token     []byte
@@ -172,13 +172,13 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulation, err
 			return nil, usagef("--rak %s: %v", o.rak, err)
 		}
 	}
-	var desc *realm.Description
-	var load realm.Loader
+	var desc *realmbuild.Description
+	var load realmbuild.Loader
 	if o.realmFile != "" {
-		if desc, load, err = realm.ReadDescriptionFile(o.realmFile); err != nil {
+		if desc, load, err = realmbuild.ReadDescriptionFile(o.realmFile); err != nil {
 			return nil, usagef("--realm: %v", err)
 		}
-	} else if desc, err = realm.ParseDescription([]byte(defaultRealm)); err != nil {
+	} else if desc, err = realmbuild.ParseDescription([]byte(defaultRealm)); err != nil {
 		return nil, err
 	}
 	if res.plan, err = desc.Plan(load); err != nil {

@@ -35,6 +35,7 @@ import (
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
 )
@@ -601,7 +602,7 @@ func (g *generator) stores() error {
 	if err := g.putAnchors(taEmulator, anchors...); err != nil {
 		return err
 	}
-	desc, err := realm.ParseDescription([]byte(defaultRealm))
+	desc, err := realmbuild.ParseDescription([]byte(defaultRealm))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,11 @@
-package realm
+// Package realmbuild is the realm-building toolchain: the realm description
+// (a JSON account of a realm as a VMM builds it, and its image files), the
+// RMI build sequence a VMM runs for it (Plan, with the RTT geometry it
+// needs), and the RIM predicted by replaying that sequence with the
+// measurement algorithms of package realm. The emulated VMM builds realms
+// from the same Plan, so a predicted RIM and an emulated one agree by
+// construction; `ccatoken measure` writes the predictions as reference values.
+package realmbuild
 
 import (
 	"bytes"
@@ -12,6 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // This file is the realm description: a JSON account of a realm as a VMM
@@ -36,9 +45,9 @@ type Description struct {
 // Parameters are the RmiRealmParams the VMM passes to RMI_REALM_CREATE
 // (cca-rmm-1.0.md §2). The counts are the RMI encodings, as measured.
 type Parameters struct {
-	S2SZ     uint          // IPA width in bits; the PAR is [0, 2^(S2SZ-1))
-	HashAlgo HashAlgorithm // RIM/REM algorithm
-	RPV      [PersonalizationValueSize]byte
+	S2SZ     uint                // IPA width in bits; the PAR is [0, 2^(S2SZ-1))
+	HashAlgo realm.HashAlgorithm // RIM/REM algorithm
+	RPV      [realm.PersonalizationValueSize]byte
 
 	// NumBPS and NumWPS are "minus one" encodings, as in
 	// ID_AA64DFR0_EL1.BRPs/WRPs and RmiFeatureRegister0: the number of
@@ -77,8 +86,8 @@ func (p *Parameters) Flags() uint64 {
 }
 
 // Measured returns the fields of the parameters that the RIM covers.
-func (p *Parameters) Measured() RealmParams {
-	return RealmParams{
+func (p *Parameters) Measured() realm.RealmParams {
+	return realm.RealmParams{
 		Flags: p.Flags(), S2SZ: uint32(p.S2SZ), SVEVL: p.SVEVL, NumBPS: p.NumBPS,
 		NumWPS: p.NumWPS, PMUNumCtrs: p.PMUNumCtrs, HashAlgo: p.HashAlgo,
 	}
@@ -409,7 +418,7 @@ func (j *jsonRealm) convert(p *Parameters) error {
 	if j.HashAlgo == nil {
 		return fieldError("realm.hash_algo", "missing (\"sha-256\" or \"sha-512\")")
 	}
-	if p.HashAlgo, err = HashAlgorithmByName(*j.HashAlgo); err != nil {
+	if p.HashAlgo, err = realm.HashAlgorithmByName(*j.HashAlgo); err != nil {
 		return fieldError("realm.hash_algo", "%q: want \"sha-256\" or \"sha-512\"", *j.HashAlgo)
 	}
 	if j.RPV != nil {
@@ -417,8 +426,8 @@ func (j *jsonRealm) convert(p *Parameters) error {
 		if err != nil {
 			return err
 		}
-		if len(rpv) > PersonalizationValueSize {
-			return fieldError("realm.rpv", "%d bytes, at most %d", len(rpv), PersonalizationValueSize)
+		if len(rpv) > realm.PersonalizationValueSize {
+			return fieldError("realm.rpv", "%d bytes, at most %d", len(rpv), realm.PersonalizationValueSize)
 		}
 		copy(p.RPV[:], rpv) // zero-padded on the right
 	}
@@ -629,11 +638,11 @@ func (d *Description) validateRAM() error {
 	for i, r := range d.RAM {
 		f := fmt.Sprintf("ram[%d]", i)
 		switch {
-		case r.Base%GranuleSize != 0:
+		case r.Base%realm.GranuleSize != 0:
 			return fieldError(f+".base", "%#x is not 4 KB aligned", r.Base)
 		case r.Size == 0:
 			return fieldError(f+".size", "zero")
-		case r.Size%GranuleSize != 0:
+		case r.Size%realm.GranuleSize != 0:
 			return fieldError(f+".size", "%#x is not a multiple of 4 KB", r.Size)
 		case r.Base >= par || r.Size > par-r.Base:
 			return fieldError(f, "[%#x, %#x) is outside the protected IPA range [0, %#x) of a %d-bit realm",
@@ -651,10 +660,10 @@ func (d *Description) validateRAM() error {
 // granuleSpan is the granule-aligned range [lo, hi) that size bytes at
 // ipa occupy.
 func granuleSpan(ipa, size uint64) (lo, hi uint64) {
-	lo = ipa &^ (GranuleSize - 1)
+	lo = ipa &^ (realm.GranuleSize - 1)
 	hi = ipa + size
-	if hi%GranuleSize != 0 {
-		hi += GranuleSize - hi%GranuleSize
+	if hi%realm.GranuleSize != 0 {
+		hi += realm.GranuleSize - hi%realm.GranuleSize
 	}
 	return lo, hi
 }
