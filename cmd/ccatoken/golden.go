@@ -1047,7 +1047,7 @@ func failingChecks(res *verifier.Result) []sideCheck {
 		checks []verifier.Check
 	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
 		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.Name == verifier.CheckPlatform || c.Name == verifier.CheckDecode)) {
+			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
 				continue
 			}
 			out = append(out, sideCheck{side.name, c})
@@ -1061,7 +1061,7 @@ func failingChecks(res *verifier.Result) []sideCheck {
 func failedChecks(res *verifier.Result) []string {
 	var out []string
 	for _, c := range failingChecks(res) {
-		out = append(out, c.side+" "+c.Name)
+		out = append(out, c.side+" "+c.Name())
 	}
 	return out
 }
