@@ -107,8 +107,8 @@ func decodeSigned(msg []byte, opts DecodeOptions) (*Endorsements, error) {
 		return nil, err
 	}
 	if key != nil {
-		if err := verify(cose.Algorithm(alg), key, protRaw, unprotRaw, payload, sig); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		if err := verify(cose.Algorithm(alg), key, protRaw, unprotRaw, payload, sig, where); err != nil {
+			return nil, err
 		}
 		e.Signed = true
 	}
@@ -225,13 +225,13 @@ func chainKey(x5chain item, roots *x509.CertPool, where string) (crypto.PublicKe
 // verify checks a COSE_Sign1 signature with the algorithm pinned to the
 // key: a header naming another algorithm than the key's is refused (go-cose
 // does not check that).
-func verify(alg cose.Algorithm, key crypto.PublicKey, protRaw, unprotRaw, payload, sig []byte) error {
+func verify(alg cose.Algorithm, key crypto.PublicKey, protRaw, unprotRaw, payload, sig []byte, where string) error {
 	keyAlg, err := token.AlgorithmForKey(key)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrAlgorithm, err)
+		return fmt.Errorf("%w: %s: signer key: %v", ErrAlgorithm, where, err)
 	}
 	if keyAlg != alg {
-		return fmt.Errorf("%w: header alg %v but the key is for %v", ErrAlgorithm, alg, keyAlg)
+		return fmt.Errorf("%w: %s: header alg %v but the key is for %v", ErrAlgorithm, where, alg, keyAlg)
 	}
 	msg := cose.Sign1Message{
 		Headers:   cose.Headers{RawProtected: protRaw, RawUnprotected: unprotRaw},
@@ -239,17 +239,17 @@ func verify(alg cose.Algorithm, key crypto.PublicKey, protRaw, unprotRaw, payloa
 		Signature: sig,
 	}
 	if err := msg.Headers.UnmarshalFromRaw(); err != nil {
-		return fmt.Errorf("%w: COSE headers: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %s: COSE headers: %v", ErrInvalid, where, err)
 	}
 	v, err := cose.NewVerifier(alg, key)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrAlgorithm, err)
+		return fmt.Errorf("%w: %s: %v", ErrAlgorithm, where, err)
 	}
 	if err := msg.Verify(nil, v); err != nil {
 		if errors.Is(err, cose.ErrVerification) {
-			return fmt.Errorf("%w: the %v signature does not verify with the %s key", ErrSignature, alg, token.DescribeKey(key))
+			return fmt.Errorf("%w: %s: the %v signature does not verify with the %s key", ErrSignature, where, alg, token.DescribeKey(key))
 		}
-		return fmt.Errorf("%w: %v", ErrSignature, err)
+		return fmt.Errorf("%w: %s: %v", ErrSignature, where, err)
 	}
 	return nil
 }
