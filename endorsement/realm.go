@@ -2,8 +2,8 @@ package endorsement
 
 import (
 	"bytes"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 )
 
