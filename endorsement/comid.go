@@ -2,6 +2,7 @@ package endorsement
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -44,7 +45,7 @@ func (d *decoder) comid(b []byte, i int) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k < comidLang || k > comidTriples {
 			return fmt.Errorf("%w: %s: comid-map key %d is not understood", ErrInvalid, where, k)
 		}
@@ -94,7 +95,7 @@ func (d *decoder) comid(b []byte, i int) error {
 	if len(triples) == 0 {
 		return fmt.Errorf("%w: %s: triples (key 4) is empty", ErrInvalid, where)
 	}
-	for _, k := range sortedKeys(triples) {
+	for _, k := range slices.Sorted(maps.Keys(triples)) {
 		switch k {
 		case triplesReference:
 		case d.attestKeyTriples:
@@ -196,7 +197,7 @@ func decodeEnvironment(it item, where string) (environment, error) {
 	if err != nil {
 		return env, err
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k < 0 || k > 2 {
 			return env, fmt.Errorf("%w: %s: environment key %d is not understood", ErrInvalid, where, k)
 		}
@@ -213,7 +214,7 @@ func decodeEnvironment(it item, where string) (environment, error) {
 	if err != nil {
 		return env, err
 	}
-	for _, k := range sortedKeys(class) {
+	for _, k := range slices.Sorted(maps.Keys(class)) {
 		switch {
 		case k == 3 || k == 4:
 			return env, fmt.Errorf("%w: %s: environment.class.%s is not part of the CCA profiles", ErrInvalid, where,
@@ -261,7 +262,7 @@ func (d *decoder) measurements(list []item, where string) ([]measurement, error)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			switch k {
 			case 0, 1:
 			case 2:
@@ -290,10 +291,22 @@ var mvalNames = map[int64]string{
 	13: "cryptokeys", 14: "integrity-registers", 15: "int-range",
 }
 
+// mkeyText reads the text mkey of the 2025 profiles, with Veraison's
+// checks and messages (veraison/corim profiles/cca platform.go, realm.go).
+func mkeyText(m measurement, where string) (string, error) {
+	if m.mkey == nil {
+		return "", fmt.Errorf("%w: %s: mkey is mandatory but not set", ErrInvalid, where)
+	}
+	if major, _, _, _ := head(m.mkey); major != 3 {
+		return "", fmt.Errorf("%w: %s: mkey must be of type 'string', got '%s'", ErrInvalid, where, kind(m.mkey))
+	}
+	return asText(m.mkey, where, "mkey")
+}
+
 // onlyKeys refuses measurement-values keys outside allowed: a reference
 // value this package would not compare must not be silently dropped.
 func onlyKeys(mval map[int64]item, where, what string, allowed ...int64) error {
-	for _, k := range sortedKeys(mval) {
+	for _, k := range slices.Sorted(maps.Keys(mval)) {
 		if !slices.Contains(allowed, k) {
 			name := mvalNames[k]
 			if name == "" {
@@ -303,13 +316,4 @@ func onlyKeys(mval map[int64]item, where, what string, allowed ...int64) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

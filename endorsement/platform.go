@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ccakit/cca/token"
 )
@@ -167,13 +169,7 @@ func (d *decoder) platform(ms []measurement, ref *PlatformReference, where strin
 	configs, components := 0, 0
 	for j, m := range ms {
 		w := fmt.Sprintf("%s, measurement %d", where, j)
-		if m.mkey == nil {
-			return fmt.Errorf("%w: %s: mkey is mandatory but not set", ErrInvalid, w)
-		}
-		if major, _, _, _ := head(m.mkey); major != 3 {
-			return fmt.Errorf("%w: %s: mkey must be of type 'string', got '%s'", ErrInvalid, w, kind(m.mkey))
-		}
-		name, err := asText(m.mkey, w, "mkey")
+		name, err := mkeyText(m, w)
 		if err != nil {
 			return err
 		}
@@ -379,7 +375,7 @@ func (d *decoder) legacyComponent(refvalID item, mval map[int64]item, ref *Platf
 	if err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(id) {
+	for _, k := range slices.Sorted(maps.Keys(id)) {
 		if k != 1 && k != 4 && k != 5 {
 			return fmt.Errorf("%w: %s: psa.refval-id key %d is not understood", ErrInvalid, where, k)
 		}

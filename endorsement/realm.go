@@ -3,6 +3,7 @@ package endorsement
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -59,13 +60,7 @@ func (d *decoder) realmTriple(t item, where string) error {
 	var rimDigest *digest
 	for j, m := range ms {
 		w := fmt.Sprintf("%s, measurement %d", where, j)
-		if m.mkey == nil {
-			return fmt.Errorf("%w: %s: mkey is mandatory but not set", ErrInvalid, w)
-		}
-		if major, _, _, _ := head(m.mkey); major != 3 {
-			return fmt.Errorf("%w: %s: mkey must be of type 'string', got '%s'", ErrInvalid, w, kind(m.mkey))
-		}
-		name, err := asText(m.mkey, w, "mkey")
+		name, err := mkeyText(m, w)
 		if err != nil {
 			return err
 		}
@@ -206,7 +201,7 @@ func (d *decoder) legacyRealm(env environment, list []item, where string) error 
 		}
 		var rim []byte
 		seen := map[string]bool{}
-		for _, name := range sortedNames(regs) {
+		for _, name := range slices.Sorted(maps.Keys(regs)) {
 			key := strings.ToLower(name) // as Veraison's extractor did
 			if seen[key] {
 				return fmt.Errorf("%w: %s: integrity register %s is given twice", ErrInvalid, w, quote(key))
@@ -240,13 +235,4 @@ func (d *decoder) legacyRealm(env environment, list []item, where string) error 
 		d.e.Realms = append(d.e.Realms, ref)
 	}
 	return nil
-}
-
-func sortedNames(m map[string]item) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
