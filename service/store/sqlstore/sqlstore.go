@@ -217,7 +217,7 @@ func (s *Store) q(query string) string {
 	return sb.String()
 }
 
-func ms(t time.Time) int64      { return t.UnixMilli() }
+func ms(t time.Time) int64     { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // CreateSession implements store.Sessions.
