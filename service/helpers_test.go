@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -149,3 +150,5 @@ func verifyEAR(t testing.TB, jwt []byte, discoveredKey json.RawMessage) *ear.Att
 	}
 	return &ar
 }
+
+func b64url(b []byte) string { return base64.URLEncoding.EncodeToString(b) }
