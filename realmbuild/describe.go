@@ -57,7 +57,8 @@ type Description struct {
 }
 
 // Parameters are the RmiRealmParams the VMM passes to RMI_REALM_CREATE
-// (cca-rmm-1.0.md §2). The counts are the RMI encodings, as measured.
+// (Arm DEN0137 1.0-REL0, RmiRealmParams type). The counts are the RMI
+// encodings, as measured.
 type Parameters struct {
 	S2SZ     uint                // IPA width in bits; the PAR is [0, 2^(S2SZ-1))
 	HashAlgo realm.HashAlgorithm // RIM/REM algorithm
@@ -152,7 +153,8 @@ type Image struct {
 	Fill []byte // a pattern repeated over Size bytes
 }
 
-// REC is a vCPU: RMI_REC_CREATE parameters (cca-rmm-1.0.md §2).
+// REC is a vCPU: RMI_REC_CREATE parameters (Arm DEN0137 1.0-REL0,
+// RmiRecParams type).
 type REC struct {
 	PC       uint64
 	GPRs     [8]uint64 // x0..x7
@@ -160,7 +162,10 @@ type REC struct {
 	MPIDR    uint64    // must give the REC its index (MPIDRForIndex)
 }
 
-// Limits of the description (cca-rmm-1.0.md §1.6, §6.2; TF-RMM).
+// Limits of the description: the widths of the RmiFeatureRegister0 fields
+// and the RMI_REALM_CREATE rtt_num_level condition (Arm DEN0137 1.0-REL0),
+// with TF-RMM rmm-spec-v1.0-rel0 lib/smc/include/smc-rmi.h and
+// runtime/rmi/realm.c for the IPA bounds.
 const (
 	MinS2SZ = 32 // TF-RMM MIN_IPA_BITS
 	// MaxS2SZ is 48: wider IPA spaces need LPA2 and a level -1 start,
@@ -590,7 +595,9 @@ func (j *jsonREC) convert(f string, index int) (REC, error) {
 // MPIDRForIndex is the RmiRecMpidr of the REC with index i. The RMM
 // numbers RECs Aff0[3:0] | Aff1 << 4 | Aff2 << 12 | Aff3 << 20, with Aff0
 // in bits [3:0], Aff1 [15:8], Aff2 [23:16] and Aff3 [31:24]
-// (cca-rmm-1.0.md §2), and they must be created in index order.
+// (Arm DEN0137 1.0-REL0, RmiRecMpidr type and RMI_REC_CREATE mpidr_index
+// condition; TF-RMM rmm-spec-v1.0-rel0 runtime/include/rec.h), and they
+// must be created in index order.
 func MPIDRForIndex(i int) uint64 {
 	u := uint64(i)
 	return u&0xF | (u>>4&0xFF)<<8 | (u>>12&0xFF)<<16 | (u>>20&0xFF)<<24

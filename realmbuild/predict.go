@@ -15,7 +15,8 @@ import (
 // it gets from the emulated RMM must equal the prediction.
 //
 // The order is the conventional one of the Realm VM specification
-// (veraison/cca-realm-measurements docs/realm-vm.md, cca-rmm-1.0.md §5),
+// (veraison/cca-realm-measurements docs/realm-vm.md; Arm DEN0137 1.0-REL0,
+// Realm Initial Measurement),
 // which kvmtool and QEMU follow:
 //
 //  1. RMI_REALM_CREATE;
@@ -31,7 +32,9 @@ import (
 //
 // RMI_REALM_ACTIVATE then freezes the RIM.
 
-// RECFlagRunnable is the RUNNABLE flag of RmiRecParams (cca-rmm-1.0.md §1.6).
+// RECFlagRunnable is the RUNNABLE flag of RmiRecParams (Arm DEN0137
+// 1.0-REL0, RmiRecCreateFlags type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
+// REC_PARAMS_FLAG_RUNNABLE).
 const RECFlagRunnable uint64 = 1
 
 // LevelSize is the size an RTT entry maps at level, with 4 KB granules:
@@ -44,7 +47,9 @@ func levelShift(level int) uint { return uint(12 + 9*(3-level)) }
 // needs to resolve the IPA bits above it, or 0 when the level cannot start
 // an s2sz-bit space: it must resolve at least one bit and at most 9+4 (16
 // concatenated tables of 512 entries). This is REALM_CREATE's rtt_num_level
-// rule (cca-rmm-1.0.md §6.2), as the emulated RMM applies it.
+// rule (Arm DEN0137 1.0-REL0, RMI_REALM_CREATE failure conditions; TF-RMM
+// rmm-spec-v1.0-rel0 runtime/rmi/realm.c validate_realm_params), as the
+// emulated RMM applies it.
 func rttNumStart(s2sz uint, level int) int {
 	if level < 0 || level > maxRTTLevel {
 		return 0
