@@ -134,6 +134,12 @@ func (w realmWorld) Write(pas gpt.PAS, pa uint64, p []byte) error {
 	return w.mon.Access(gpt.StateRealm, pas, pa, p, true)
 }
 
+func (w realmWorld) CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return w.mon.CopyGranule(gpt.StateRealm, dstPAS, dst, srcPAS, src, see)
+}
+
+func (w realmWorld) Check(pas gpt.PAS, pa uint64) error { return w.mon.Check(gpt.StateRealm, pas, pa) }
+
 func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
 }
@@ -211,3 +217,11 @@ func (m *Machine) Close() { m.rmm.Close() }
 // interruptible point (its realm software's next SMC), and resumes when
 // entered again. It reports whether rec is a REC.
 func (m *Machine) RaiseIRQ(rec uint64) bool { return m.rmm.RaiseIRQ(rec) }
+
+// RealmFault returns why the realm software on the REC at rec stopped with
+// an SError exit: a *rmm.RealmFault (matching rmm.ErrRealmFault) with the
+// panic value and the realm goroutine's stack, or the entry point that had
+// no software; nil if it has not. An RMM invariant broken while it served
+// a realm is not a realm fault: RMI_REC_ENTER panics on the host's
+// goroutine with an *rmm.InvariantPanic.
+func (m *Machine) RealmFault(rec uint64) error { return m.rmm.RealmFault(rec) }
