@@ -58,7 +58,10 @@ type Config struct {
 	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
 	SharedBuffer uint64
 	// Wrapper and Generation select the attestation token format: tag 399
-	// or 907, legacy or 1.0 claims. The zero values give RMM 1.0-REL0.
+	// or 907, and the realm claims of RMM 1.0-EAC5 (legacy), 1.0-REL0
+	// (Gen1), or TF-RMM main (Gen2: the realm#2.0.0 profile with the realm
+	// instance id and the MEC policy, and the MEC policy request of
+	// RmiRealmParams.flags0). The zero values give RMM 1.0-REL0.
 	Wrapper    token.Wrapper
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
@@ -109,6 +112,10 @@ type realmDesc struct {
 
 	rim  realm.Measurement
 	rems [4]realm.Measurement
+
+	// instanceID is the realm instance id of TF-RMM main (Gen2 only):
+	// 0x01 and 32 random bytes drawn at RMI_REALM_CREATE.
+	instanceID []byte
 
 	// recIndex is the index the next REC must have (rec_count); numRecs
 	// counts the RECs that exist.
