@@ -10,7 +10,7 @@ import (
 
 // The example realms and the reference values they give (written by
 // 'measure --output json'; their RIMs were also computed independently by
-// realm/testdata/rim_kat.py).
+// realmbuild/testdata/rim_kat.py).
 var measureExamples = []struct {
 	name, rim string
 }{

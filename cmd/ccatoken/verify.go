@@ -83,7 +83,7 @@ one requirement each; the policy id in the result names them.
 --cpak trusts one platform attestation public key (PEM or JWK) for any
 platform instance; --trust-anchors is a store of CPAKs by instance id
 (rust-ccatoken's JSON). --refvals is a reference-value store (the JSON that
-'ccatoken measure -o' and 'ccatoken golden' write; see verifier's package
+'ccatoken measure -o' writes and testvectors/ ships; see verifier's package
 documentation).
 
 Output forms (--output):
@@ -541,4 +541,29 @@ func (vr *verification) writeText(w io.Writer) {
 	case vr.noHint:
 		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
 	}
+}
+
+// sideCheck is a check and the side it is of: "platform" or "realm".
+type sideCheck struct {
+	side string
+	verifier.Check
+}
+
+// failingChecks lists the checks of a result that did not pass, in the
+// order and with the omissions of Result.Reasons: the realm's copies of the
+// platform's verdict (its "platform" check, a decode failure) are left out.
+func failingChecks(res *verifier.Result) []sideCheck {
+	var out []sideCheck
+	for _, side := range []struct {
+		name   string
+		checks []verifier.Check
+	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
+		for _, c := range side.checks {
+			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
+				continue
+			}
+			out = append(out, sideCheck{side.name, c})
+		}
+	}
+	return out
 }

@@ -1,9 +1,11 @@
-package realm
+package realmbuild
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // validJSON is a minimal valid description; the error table edits it.
@@ -24,7 +26,7 @@ func TestParseDescription(t *testing.T) {
 	}
 	level, num := d.Realm.RTTStart()
 	switch {
-	case d.Realm.S2SZ != 40 || d.Realm.HashAlgo != HashSHA256 || d.Realm.NumBPS != 1:
+	case d.Realm.S2SZ != 40 || d.Realm.HashAlgo != realm.HashSHA256 || d.Realm.NumBPS != 1:
 		t.Errorf("realm %+v", d.Realm)
 	case level != 1 || num != 2:
 		t.Errorf("default RTT start %d/%d, want 1/2", level, num)
@@ -57,7 +59,7 @@ func TestParseDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := d.Realm
-	if p.Flags() != 7 || p.VMID != 0xFFFF || p.RPV[1] != 2 || p.RPV[2] != 0 || p.SVEVL != 1 || p.PMUNumCtrs != 4 || p.HashAlgo != HashSHA512 {
+	if p.Flags() != 7 || p.VMID != 0xFFFF || p.RPV[1] != 2 || p.RPV[2] != 0 || p.SVEVL != 1 || p.PMUNumCtrs != 4 || p.HashAlgo != realm.HashSHA512 {
 		t.Errorf("realm %+v", p)
 	}
 	if level, num := p.RTTStart(); level != 0 || num != 1 {
