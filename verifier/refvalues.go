@@ -25,6 +25,11 @@ type ReferenceValues struct {
 // signer id may have (token-formats.md §3).
 var swDigestSizes = []int{32, 48, 64}
 
+// rimSizes are the sizes a RIM may have: SHA-256 and SHA-512 (Arm DEN0137
+// 1.0-REL0 A7.2.3.1), and SHA-384 in the 2.0 drafts
+// (draft-ffm-rats-cca-token-04 §4.4).
+var rimSizes = []int{32, 48, 64}
+
 // NewReferenceValues validates and copies reference values.
 func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) (*ReferenceValues, error) {
 	if len(platforms)+len(realms) == 0 {
@@ -70,8 +75,8 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 			where = fmt.Sprintf("realm[%d]", i)
 		}
 		n := len(r.InitialMeasurement)
-		if n != 32 && n != 64 {
-			return nil, storeErr(where, "initial-measurement", "%d bytes, must be 32 (sha-256) or 64 (sha-512)", n)
+		if !sizeOK(n, rimSizes) {
+			return nil, storeErr(where, "initial-measurement", "%d bytes, must be %s", n, sizeList(rimSizes))
 		}
 		if r.HashAlgorithm != "" {
 			size, err := realm.MeasurementSize(r.HashAlgorithm)
@@ -241,7 +246,7 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 	if err != nil {
 		return r, err
 	}
-	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, 32, 64); err != nil {
+	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, rimSizes...); err != nil {
 		return r, err
 	}
 	if r.PersonalizationValue, err = o.hexField("personalization-value", false, realm.PersonalizationValueSize); err != nil {

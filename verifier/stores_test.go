@@ -269,7 +269,7 @@ func TestParseReferenceValuesMalformed(t *testing.T) {
 		{"platform unknown member (2.0 field)", mod(`"platform-configuration": "CFE50000",`, `"platform-configuration": "CFE50000", "client-id": 1,`), `platform[0]: "client-id": unknown member`},
 		{"realm not an array", `{"realm": 1}`, `reference values: "realm": not a JSON array`},
 		{"missing initial-measurement", `{"realm": [{"personalization-value": null}]}`, `realm[0]: "initial-measurement": missing`},
-		{"initial-measurement size", `{"realm": [{"initial-measurement": "` + rim[2:] + `"}]}`, `realm[0]: "initial-measurement": 31 bytes, must be 32 or 64`},
+		{"initial-measurement size", `{"realm": [{"initial-measurement": "` + rim[2:] + `"}]}`, `realm[0]: "initial-measurement": 31 bytes, must be 32, 48 or 64`},
 		{"personalization-value size", mod(`"personalization-value": "5050`, `"personalization-value": "50`), `realm[0]: "personalization-value": 63 bytes, must be 64`},
 		{"three REMs", `{"realm": [{"initial-measurement": "` + rim + `", "extensible-measurements": ["` + rim + `","` + rim + `","` + rim + `"]}]}`, `realm[0]: "extensible-measurements": 3 values, must be 4`},
 		{"REMs not an array", `{"realm": [{"initial-measurement": "` + rim + `", "extensible-measurements": "` + rim + `"}]}`, `realm[0]: "extensible-measurements": not a JSON array`},
