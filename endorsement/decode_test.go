@@ -326,6 +326,32 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// TestIsolateBadKeys: with IsolateBadKeys, a key that does not parse is
+// set apart with its platform's identity; the other trust anchors load.
+func TestIsolateBadKeys(t *testing.T) {
+	// An off-curve P-256 point in a well-formed SubjectPublicKeyInfo.
+	offCurve := "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB\n-----END PUBLIC KEY-----"
+	otherInst := append([]byte{0x01}, bytes.Repeat([]byte{0x99}, 32)...)
+	bad := c.Arr(classEnv(tagged(560, fxImpl), tagged(550, otherInst)), c.Arr(c.Tag(554, c.Tstr(offCurve))))
+	in := corim("keys", profPlat, comidTag("k", akTriples(bad, taTriple())))
+	if _, err := Decode(in, DecodeOptions{}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "attestation key triple 0: verification-key") {
+		t.Fatalf("strict: %v", err)
+	}
+	e := mustDecode(t, in, DecodeOptions{IsolateBadKeys: true})
+	if len(e.TrustAnchors) != 1 || !bytes.Equal(e.TrustAnchors[0].InstanceID, fxInst) {
+		t.Errorf("trust anchors %+v", e.TrustAnchors)
+	}
+	if len(e.BadTrustAnchors) != 1 || !bytes.Equal(e.BadTrustAnchors[0].InstanceID, otherInst) ||
+		!errors.Is(e.BadTrustAnchors[0].Err, ErrInvalid) || !strings.Contains(e.BadTrustAnchors[0].Where, "attestation key triple 0") {
+		t.Errorf("bad trust anchors %+v", e.BadTrustAnchors)
+	}
+	// A structural defect is not isolated.
+	noInst := c.Arr(classEnv(tagged(560, fxImpl), nil), c.Arr(c.Tag(554, c.Tstr(offCurve))))
+	if _, err := Decode(corim("keys", profPlat, comidTag("k", akTriples(noInst, taTriple()))), DecodeOptions{IsolateBadKeys: true}); err == nil {
+		t.Error("a triple without instance was isolated")
+	}
+}
+
 func TestIsCoRIM(t *testing.T) {
 	signed, err := Sign(fixtureTA(), fxTAKey, SignOptions{SignerName: "x"})
 	if err != nil {
