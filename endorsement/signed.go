@@ -68,8 +68,11 @@ func decodeSigned(msg []byte, opts DecodeOptions) (*Endorsements, error) {
 		}
 	}
 	var alg int64
-	if err := unmarshal(hdr[int64(hdrAlg)], &alg, where, "protected header alg (1)"); err != nil {
-		return nil, err
+	switch a := hdr[int64(hdrAlg)]; {
+	case a == nil:
+		return nil, fmt.Errorf("%w: %s: the protected header has no alg (1)", ErrInvalid, where)
+	case dec.Unmarshal(a, &alg) != nil:
+		return nil, fmt.Errorf("%w: %s: alg (1) is %s, not an integer", ErrInvalid, where, kind(a))
 	}
 	ct, err := asTextOrMissing(hdr[int64(hdrContentType)], where, "content type (3)")
 	if err != nil {
