@@ -27,7 +27,7 @@ func IsCoRIM(data []byte) bool {
 		return false
 	}
 	switch major, _, _, _ := head(data); major {
-	case 4: // an untagged COSE_Sign1 after the legacy prefix
+	case 4: // an untagged COSE_Sign1
 		return hasCoRIMContentType(data)
 	case 5:
 		m, err := asMap(data, "", "")
@@ -93,8 +93,11 @@ func Decode(data []byte, opts DecodeOptions) (*Endorsements, error) {
 	stripped := stripLegacyPrefix(data)
 	legacySigned := len(stripped) != len(data)
 	num, content, tagged := untag(stripped)
+	major, _, _, _ := head(stripped)
 	switch {
-	case legacySigned && !tagged:
+	case !tagged && major == 4:
+		// An untagged COSE_Sign1 (RFC 9052 §4.2), after the legacy prefix
+		// or alone; its content type says whether it is a CoRIM.
 		return decodeSigned(stripped, opts)
 	case tagged && num == tagSign1:
 		return decodeSigned(content, opts)

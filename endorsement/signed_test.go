@@ -60,6 +60,9 @@ func TestSigned(t *testing.T) {
 	if e := mustDecode(t, legacy, DecodeOptions{SignerKey: &fxTAKey.PublicKey}); !e.Signed {
 		t.Error("legacy 500(502()) prefix: not signed")
 	}
+	if e := mustDecode(t, signed[1:], DecodeOptions{SignerKey: &fxTAKey.PublicKey}); !e.Signed {
+		t.Error("untagged COSE_Sign1: not signed")
+	}
 	hand := handSigned(t, p256, metaHeader(-7, ContentType), fixtureRealm())
 	if e := mustDecode(t, hand, DecodeOptions{SignerKey: &p256.PublicKey}); !e.Signed || e.SignerName != "ACME" || len(e.Realms) != 1 {
 		t.Errorf("hand-built signed CoRIM: %+v", e)
