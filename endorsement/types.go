@@ -103,7 +103,8 @@ type SwComponent struct {
 	// Type is the component type (name, key 11; the label in the legacy
 	// psa.refval-id); "" if not given.
 	Type string
-	// Version is the version; "" if not given.
+	// Version is the version; "" if not given. The encoders do not write
+	// it (Veraison's CoRIM library cannot take it; encode.go).
 	Version string
 	// Alg is the digest algorithm's name: "sha-256", "sha-384", "sha-512".
 	Alg string
