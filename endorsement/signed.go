@@ -61,7 +61,11 @@ func decodeSigned(msg []byte, opts DecodeOptions) (*Endorsements, error) {
 	}
 	for label := range unprot {
 		if _, ok := hdr[label]; ok {
-			return nil, fmt.Errorf("%w: %s: header %v is in both the protected and the unprotected header", ErrInvalid, where, label)
+			name := fmt.Sprint(label)
+			if text, isText := label.(string); isText {
+				name = quote(text)
+			}
+			return nil, fmt.Errorf("%w: %s: header %s is in both the protected and the unprotected header", ErrInvalid, where, name)
 		}
 		if n, ok := label.(int64); ok && (n == hdrAlg || n == hdrContentType || n == hdrCoRIMMeta) {
 			return nil, fmt.Errorf("%w: %s: header %d must be protected", ErrInvalid, where, n)
