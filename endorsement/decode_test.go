@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 
 	c "github.com/ccakit/cca/internal/cbortest"
 	"github.com/ccakit/cca/token"
@@ -256,6 +257,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"nesting", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(1), deep)), ErrMalformed, "exceeded max nested level"},
 		{"indefinite length", c.Tag(501, c.IndefMap(c.Int(0), c.Tstr("x"))), ErrMalformed, "indefinite"},
 		{"duplicate key", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(0), c.Tstr("y"))), ErrMalformed, "duplicate map key"},
+		{"escaped duplicate key", c.Tag(18, c.Arr(c.Bstr(c.Map(c.Tstr("\x1b[2J"), c.Int(0), c.Tstr("\x1b[2J"), c.Int(1))), c.Map(), c.Bstr(fixtureTA()), c.Bstr([]byte{1}))), ErrMalformed, `\x1b[2J`},
 		{"other tag", c.Tag(502, c.Map()), ErrMalformed, "tag 502"},
 		{"no profile", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(1), c.Arr())), ErrProfile, "no profile"},
 		{"unknown profile", corim("x", c.Tag(32, c.Tstr("http://arm.com/psa/iot/1")), comidTag("t", akTriples(taTriple()))), ErrProfile, `"http://arm.com/psa/iot/1" is not a CCA profile`},
@@ -317,6 +319,11 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q\nwant it to contain %q", err, tt.want)
+			}
+			for _, r := range err.Error() {
+				if !unicode.IsPrint(r) {
+					t.Errorf("error %q holds the unprintable %U", err, r)
+				}
 			}
 			var classes int
 			for _, cl := range token.Classes() {
