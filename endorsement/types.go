@@ -103,8 +103,9 @@ type SwComponent struct {
 	// Type is the component type (name, key 11; the label in the legacy
 	// psa.refval-id); "" if not given.
 	Type string
-	// Version is the version; "" if not given. The encoders do not write
-	// it (Veraison's CoRIM library cannot take it; encode.go).
+	// Version is the version; "" if not given. Leave it empty in a CoRIM
+	// for Veraison: its CoRIM library (53b3014) panics on the profile's
+	// version form (encode.go, platformTripleOut).
 	Version string
 	// Alg is the digest algorithm's name: "sha-256", "sha-384", "sha-512".
 	Alg string
