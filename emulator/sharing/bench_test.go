@@ -34,7 +34,7 @@ func TestBenchModes(t *testing.T) {
 			}
 			g := uint64(Ring{Slots: int(k), SlotSize: int(slot)}.Granules())
 			pages := (n + rmm.GranuleSize - 1) / rmm.GranuleSize
-			want := Run{Counters: r.Counters} // fields not listed below must be 0
+			want := Run{Counters: r.Counters}  // fields not listed below must be 0
 			want.Counters.RealmExits = 2*W + 1 // window hand-overs, and the receiver's "done"
 			switch mode {
 			case Mediated:
