@@ -8,7 +8,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/vmm"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // testRealmDescription is a small kvmtool-style realm: 64 MB of RAM, a
@@ -32,7 +32,7 @@ const tokenBufferIPA = 0x8100_0000
 // report would. The host built it through RMI (vmm.Build).
 type emulatedRealm struct {
 	machine *emulator.Machine
-	plan    *realm.Plan
+	plan    *realmbuild.Plan
 	mu      sync.Mutex
 	reqs    chan []byte
 	resps   chan tokenOrError
@@ -46,7 +46,7 @@ type tokenOrError struct {
 
 func startEmulatedRealm(t testing.TB) *emulatedRealm {
 	t.Helper()
-	desc, err := realm.ParseDescription([]byte(testRealmDescription))
+	desc, err := realmbuild.ParseDescription([]byte(testRealmDescription))
 	if err != nil {
 		t.Fatal(err)
 	}
