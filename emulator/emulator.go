@@ -63,6 +63,11 @@ type Config struct {
 	// TokenHunkSize bounds each RMM_GET_PLAT_TOKEN transfer; 0 is the
 	// monitor's default.
 	TokenHunkSize int
+	// Sharing switches on the RMM's inter-realm memory-sharing extension
+	// (docs/sharing.md, package emulator/sharing). Off (the default) the
+	// RMM is a strict 1.0-REL0 and answers the extension's FIDs with
+	// SMC_UNKNOWN.
+	Sharing bool
 }
 
 // Machine is an emulated CCA machine. It is safe for concurrent use.
@@ -109,7 +114,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, errors.New("emulator: the memory map has no NS DRAM mapped by granules")
 	}
 	r, err := rmm.New(realmWorld{mon}, rmm.Config{DRAM: dram, SharedBuffer: mon.SharedPage(),
-		Wrapper: wrapper, Generation: gen, Programs: m.program})
+		Wrapper: wrapper, Generation: gen, Programs: m.program, Sharing: cfg.Sharing})
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +197,10 @@ func (m *Machine) Monitor() *monitor.Monitor { return m.mon }
 
 // Counters returns the world-switch and exit counters.
 func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
+
+// ShareCounters returns the events of the RMM's sharing extension
+// (Config.Sharing): RSI calls, access-code work, stage-2 and TLB work.
+func (m *Machine) ShareCounters() rmm.ShareCounters { return m.rmm.ShareCounters() }
 
 // Close stops the realm software parked on the machine's RECs. The machine
 // must not be used afterwards.

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/veraison/ear"
@@ -126,21 +125,18 @@ func JWSAlgorithm(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
 	return "", fmt.Errorf("%w: no JWS algorithm for a %T key", ErrUsage, pub)
 }
 
-// outcomes indexes checks by name; software components and REMs are
+// outcomes indexes checks by identity; software components and REMs are
 // folded into one entry each (the worst of them).
-type outcomes map[string]Outcome
+type outcomes map[CheckID]Outcome
 
 func collect(checks []Check) outcomes {
 	o := outcomes{}
 	for _, c := range checks {
-		name := c.Name
-		switch {
-		case strings.HasPrefix(name, CheckSwComponent), strings.HasPrefix(name, CheckSwComponentAbsent):
-			name = CheckSwComponent
-		case strings.HasPrefix(name, CheckREM+" "):
-			name = CheckREM
+		id := c.ID
+		if id == CheckSwComponentAbsent {
+			id = CheckSwComponent
 		}
-		o[name] = worse(o[name], c.Outcome)
+		o[id] = worse(o[id], c.Outcome)
 	}
 	return o
 }
@@ -216,8 +212,12 @@ func realmVector(r *RealmResult) (ear.TrustVector, ear.TrustTier) {
 		switch {
 		case o[CheckInitialMeasurement] == Mismatched || o[CheckPersonalizationValue] == Mismatched || o[CheckREM] == Mismatched:
 			tv.Executables = ear.UnrecognizedRuntimeClaim
+		case o[CheckInitialMeasurement] == NotChecked && requiredNotChecked(r.Checks, CheckInitialMeasurement):
+			// no reference value for this RIM: unrecognized, as
+			// Veraison's arm-cca scheme says
+			tv.Executables = ear.UnrecognizedRuntimeClaim
 		case o[CheckInitialMeasurement] != Matched:
-			// not checked: no claim
+			// not checked, waived by the policy: no claim
 		case o[CheckREM] == Matched:
 			tv.Executables = ear.ApprovedRuntimeClaim
 		default:
@@ -247,4 +247,13 @@ func status(tv ear.TrustVector, trustworthy bool, checks []Check) ear.TrustTier 
 		}
 	}
 	return ear.TrustTierNone
+}
+
+func requiredNotChecked(checks []Check, id CheckID) bool {
+	for _, c := range checks {
+		if c.ID == id && c.Outcome == NotChecked && c.Required {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -10,47 +11,10 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// PlatformReference is one acceptable state of a platform implementation:
-// its configuration and the complete set of its firmware components. There
-// may be several for one implementation id (firmware versions in service).
-type PlatformReference struct {
-	ImplementationID []byte
-	Config           []byte
-	SwComponents     []SwComponentReference
-}
-
-// SwComponentReference is one expected software component. A component of
-// the token matches it when signer id and measurement value are equal and,
-// if Type is set, the measurement type too. Version is descriptive: the
-// measurement already identifies the image, so it is not compared.
-type SwComponentReference struct {
-	Type     string
-	Value    []byte
-	SignerID []byte
-	Version  string
-}
-
-// RealmReference is one acceptable state of a realm, selected by its RIM.
-type RealmReference struct {
-	InitialMeasurement []byte
-	// PersonalizationValue, when set, must equal the RPV; nil leaves the
-	// RPV not checked.
-	PersonalizationValue []byte
-	// ExtensibleMeasurements, when set, holds the four expected REMs; nil
-	// leaves them not checked (a runtime measurement log may explain them).
-	ExtensibleMeasurements [][]byte
-	// HashAlgorithm, when set, must be the realm's measurement hash
-	// algorithm (claim 44236).
-	HashAlgorithm string
-	// RAKHashAlgorithm is rust-ccatoken's "rak-hash-algorithm". It is
-	// accepted for compatibility and not compared: the binding leg already
-	// verifies the RAK hash.
-	RAKHashAlgorithm string
-}
-
 // ReferenceValues is an immutable set of platform and realm reference
 // values, safe for concurrent use.
 type ReferenceValues struct {
+	source   string // file name prefixed to Where, or ""
 	platform []PlatformReference
 	realm    []RealmReference
 	byImpl   map[string][]int // implementation id -> indexes into platform
@@ -68,23 +32,29 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 	}
 	rv := &ReferenceValues{byImpl: map[string][]int{}, byRIM: map[string][]int{}}
 	for i, p := range platforms {
-		where := fmt.Sprintf("platform[%d]", i)
+		where := p.Where
+		if where == "" {
+			where = fmt.Sprintf("platform[%d]", i)
+		}
+		if p.Match != MatchCompleteState && p.Match != MatchEachComponent {
+			return nil, storeErr(where, "", "unknown match mode %v", p.Match)
+		}
 		if len(p.ImplementationID) != platform.ImplementationIDSize {
 			return nil, storeErr(where, "implementation-id", "%d bytes, must be %d", len(p.ImplementationID), platform.ImplementationIDSize)
 		}
-		if p.Config == nil {
+		if p.Config == nil && p.Match == MatchCompleteState {
 			return nil, storeErr(where, "platform-configuration", "missing")
 		}
-		if len(p.SwComponents) == 0 {
+		if len(p.SwComponents) == 0 && p.Match == MatchCompleteState {
 			return nil, storeErr(where, "sw-components", "missing or empty")
 		}
-		c := PlatformReference{ImplementationID: bytes.Clone(p.ImplementationID), Config: bytes.Clone(p.Config)}
+		c := PlatformReference{ImplementationID: bytes.Clone(p.ImplementationID), Config: bytes.Clone(p.Config), Match: p.Match, Where: where}
 		for j, sc := range p.SwComponents {
 			w := fmt.Sprintf("%s.sw-components[%d]", where, j)
 			if !sizeOK(len(sc.Value), swDigestSizes) {
 				return nil, storeErr(w, "measurement-value", "%d bytes, must be %s", len(sc.Value), sizeList(swDigestSizes))
 			}
-			if !sizeOK(len(sc.SignerID), swDigestSizes) {
+			if (sc.SignerID != nil || p.Match == MatchCompleteState) && !sizeOK(len(sc.SignerID), swDigestSizes) {
 				return nil, storeErr(w, "signer-id", "%d bytes, must be %s", len(sc.SignerID), sizeList(swDigestSizes))
 			}
 			c.SwComponents = append(c.SwComponents, SwComponentReference{
@@ -95,7 +65,10 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 		rv.platform = append(rv.platform, c)
 	}
 	for i, r := range realms {
-		where := fmt.Sprintf("realm[%d]", i)
+		where := r.Where
+		if where == "" {
+			where = fmt.Sprintf("realm[%d]", i)
+		}
 		n := len(r.InitialMeasurement)
 		if n != 32 && n != 64 {
 			return nil, storeErr(where, "initial-measurement", "%d bytes, must be 32 (sha-256) or 64 (sha-512)", n)
@@ -122,13 +95,14 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 			PersonalizationValue: bytes.Clone(r.PersonalizationValue),
 			HashAlgorithm:        r.HashAlgorithm,
 			RAKHashAlgorithm:     r.RAKHashAlgorithm,
+			Where:                where,
 		}
 		if r.ExtensibleMeasurements != nil {
 			if len(r.ExtensibleMeasurements) != realm.NumREMs {
 				return nil, storeErr(where, "extensible-measurements", "%d values, must be %d", len(r.ExtensibleMeasurements), realm.NumREMs)
 			}
 			for j, rem := range r.ExtensibleMeasurements {
-				if len(rem) != n {
+				if rem != nil && len(rem) != n {
 					return nil, storeErr(where, "extensible-measurements", "value %d is %d bytes, must be %d like the initial measurement", j, len(rem), n)
 				}
 				c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, bytes.Clone(rem))
@@ -299,6 +273,42 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 		return r, err
 	}
 	return r, o.done()
+}
+
+// Named returns the same store with name (a file name, say) prefixed to
+// every entry's Where, so that results say which file an entry came from.
+func (rv *ReferenceValues) Named(name string) *ReferenceValues {
+	c := *rv
+	c.source = name
+	return &c
+}
+
+// PlatformReferences implements ReferenceValueStore. The entries share
+// memory with the store: do not modify them.
+func (rv *ReferenceValues) PlatformReferences(_ context.Context, implementationID []byte) ([]PlatformReference, error) {
+	return pick(rv.platform, rv.byImpl[string(implementationID)], rv.source, func(p *PlatformReference) *string { return &p.Where }), nil
+}
+
+// RealmReferences implements ReferenceValueStore. The entries share memory
+// with the store: do not modify them.
+func (rv *ReferenceValues) RealmReferences(_ context.Context, rim []byte) ([]RealmReference, error) {
+	return pick(rv.realm, rv.byRIM[string(rim)], rv.source, func(r *RealmReference) *string { return &r.Where }), nil
+}
+
+// pick copies the entries at idx, prefixing source to their Where.
+func pick[T any](all []T, idx []int, source string, where func(*T) *string) []T {
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = all[j]
+		if source != "" {
+			w := where(&out[i])
+			*w = source + ": " + *w
+		}
+	}
+	return out
 }
 
 // Len is the number of platform and realm entries.

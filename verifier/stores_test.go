@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
@@ -53,18 +54,21 @@ func TestParseTrustAnchors(t *testing.T) {
 	if ta.Len() != 2 {
 		t.Fatalf("Len %d", ta.Len())
 	}
-	a, why := ta.lookup(testInstanceID, testImplID)
-	if a == nil || !a.Key.(*ecdsa.PublicKey).Equal(cpak.Public()) {
+	a, why := lookupAnchor(t, ta, testInstanceID, testImplID)
+	if a == nil || !a.Key.(*ecdsa.PublicKey).Equal(cpak.Public()) || a.Where != "trust anchor 0" {
 		t.Fatalf("lookup: %s", why)
 	}
-	if a, _ := ta.lookup(testInstanceID, rep(0xAB, 32)); a != nil {
+	if a, _ := lookupAnchor(t, ta, testInstanceID, rep(0xAB, 32)); a != nil {
 		t.Fatal("implementation id not enforced")
 	}
-	if a, _ := ta.lookup(append([]byte{1}, rep(0xCC, 32)...), rep(0xAB, 32)); a == nil {
+	if a, _ := lookupAnchor(t, ta, append([]byte{1}, rep(0xCC, 32)...), rep(0xAB, 32)); a == nil {
 		t.Fatal("an anchor without implementation id must accept any")
 	}
-	if a, _ := ta.lookup(append([]byte{1}, rep(0xCD, 32)...), testImplID); a != nil {
+	if a, _ := lookupAnchor(t, ta, append([]byte{1}, rep(0xCD, 32)...), testImplID); a != nil {
 		t.Fatal("unknown instance found")
+	}
+	if a, _ := lookupAnchor(t, ta.Named("ta.json"), testInstanceID, testImplID); a == nil || a.Where != "ta.json: trust anchor 0" {
+		t.Fatalf("Named: %+v", a)
 	}
 	// Round trip through MarshalJSON.
 	out, err := json.Marshal(ta)
@@ -88,7 +92,7 @@ func TestParseTrustAnchorKey(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		// Any instance, any implementation.
-		if a, _ := ta.lookup(append([]byte{1}, rep(0x42, 32)...), rep(0x43, 32)); a == nil {
+		if a, _ := lookupAnchor(t, ta, append([]byte{1}, rep(0x42, 32)...), rep(0x43, 32)); a == nil {
 			t.Fatalf("%s: the single key is not trusted for any instance", name)
 		}
 		if _, err := json.Marshal(ta); err == nil {
@@ -107,8 +111,23 @@ func TestParseTrustAnchorKey(t *testing.T) {
 	}
 }
 
-// TestParseTrustAnchorsMalformed: every malformed store is an ErrStore
-// error that names the entry and the member.
+// lookupAnchor asks the store and selects as the verifier does.
+func lookupAnchor(t testing.TB, s TrustAnchorStore, inst, impl []byte) (*TrustAnchor, string) {
+	t.Helper()
+	found, err := s.TrustAnchors(context.Background(), inst, impl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usable, why := selectAnchors(found, inst, impl)
+	if len(usable) == 0 {
+		return nil, why
+	}
+	return &usable[0], ""
+}
+
+// TestParseTrustAnchorsMalformed: every malformed entry is an ErrStore
+// error that names the entry and the member: the whole store's error when
+// the store has no usable entry, one of its Warnings otherwise.
 func TestParseTrustAnchorsMalformed(t *testing.T) {
 	cpak, _, _, _ := keys()
 	good := jwkOf(t, cpak.Public())
@@ -149,7 +168,10 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 		{"unknown member", `[{"instance-id": "` + hexInst + `", "pkey": ` + good + `, "instance-ids": "x"}]`, `trust anchor 0: "instance-ids": unknown member`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseTrustAnchors([]byte(tc.store))
+			ta, err := ParseTrustAnchors([]byte(tc.store))
+			if err == nil {
+				err = errors.Join(ta.Warnings()...)
+			}
 			if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant an ErrStore containing %q", err, tc.want)
 			}

@@ -55,6 +55,11 @@ type Config struct {
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
 	Programs func(pc uint64) (Program, bool)
+	// Sharing enables the inter-realm memory-sharing extension
+	// (docs/sharing.md). Off, the RMM is a strict 1.0-REL0: the
+	// extension's RMI and RSI FIDs answer SMC_UNKNOWN like any FID the
+	// specification does not define.
+	Sharing bool
 }
 
 // Errors of the RMM's own (not ABI status codes, which go to registers).
@@ -123,8 +128,12 @@ type RMM struct {
 	// scratch holds a host buffer granule while a command uses it.
 	scratch [GranuleSize]byte
 	// shares are the share regions of the sharing extension, by SR
-	// address (share.go, docs/sharing.md).
-	shares map[uint64]*shareRegion
+	// address (share.go, docs/sharing.md); sharePins the DATA granules an
+	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
+	// extension's event counters (share_counters.go).
+	shares    map[uint64]*shareRegion
+	sharePins map[uint64]int
+	shareCtr  shareCounters
 
 	// Attestation material fetched from EL3 at boot and cached for the
 	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).
@@ -169,6 +178,9 @@ func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
 // the host sees them. The SVE hint bit is cleared before dispatch (§1.1).
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	h, ok := rmiHandlers[fid&^SVEHint]
+	if !ok {
+		h, ok = r.shareRMIHandler(fid &^ SVEHint)
+	}
 	if !ok {
 		return [5]uint64{SMCUnknown}
 	}

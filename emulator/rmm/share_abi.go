@@ -23,6 +23,14 @@ const (
 	RSIShareInvoke       = fidBase | 0x19D
 	RSIShareLeaseAcquire = fidBase | 0x19E
 	RSIShareLeaseRelease = fidBase | 0x19F
+	RSIShareIPAQuery     = fidBase | 0x1A0
+)
+
+// Access reported by RSI_SHARE_IPA_QUERY (X4).
+const (
+	ShareAccessNone = 0
+	ShareAccessRO   = 1
+	ShareAccessRW   = 2
 )
 
 // RmiShareParams layout and values (docs/sharing.md §2.1).

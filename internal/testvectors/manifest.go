@@ -173,10 +173,10 @@ func FailedChecks(res *verifier.Result) []string {
 		checks []verifier.Check
 	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
 		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.Name == verifier.CheckPlatform || c.Name == verifier.CheckDecode)) {
+			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
 				continue
 			}
-			out = append(out, side.name+" "+c.Name)
+			out = append(out, side.name+" "+c.Name())
 		}
 	}
 	return out
