@@ -28,7 +28,7 @@ func TestEmulatedRealmTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c, _ := res.Realm.Check(verifier.CheckFreshness); c.Outcome != verifier.Matched {
+		if c, _ := res.Realm.Check(verifier.CheckFreshness, 0); c.Outcome != verifier.Matched {
 			t.Fatalf("token %d: freshness %+v", i, c)
 		}
 	}
