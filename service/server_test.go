@@ -29,8 +29,9 @@ func (g *gatedAppraiser) Verify(ctx context.Context, ev, nonce []byte) (*verifie
 // and discovery reports TERMINATING meanwhile.
 func TestGracefulShutdown(t *testing.T) {
 	realm := startEmulatedRealm(t)
-	gate := &gatedAppraiser{inner: emulatedAppraiser(t, realm), entered: make(chan struct{}), release: make(chan struct{})}
-	svc, err := New(Config{Store: openStore(t, testDatabases(t)["sqlite"]), Appraiser: gate, EARKey: newEARKey(t)})
+	st := openStore(t, testDatabases(t)["sqlite"])
+	gate := &gatedAppraiser{inner: provisionedAppraiser(t, st, realm), entered: make(chan struct{}), release: make(chan struct{})}
+	svc, err := New(Config{Store: st, Appraiser: gate, EARKey: newEARKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ type Store struct {
 
 var _ store.Sessions = (*Store)(nil)
 
+
 // Open opens (creating the schema when needed) the database named by dbURL:
 // postgres://… or postgresql://… for PostgreSQL (pgx's connection string,
 // e.g. postgres://ccakit@db.internal/ccakit?sslmode=verify-full), and for
@@ -161,6 +162,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			profile TEXT NOT NULL,
 			corim_id TEXT NOT NULL,
 			body ` + b + ` NOT NULL,
+			body_sha256 ` + b + ` NOT NULL UNIQUE,
 			added_ms BIGINT NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS trust_anchors (
 			corim_seq BIGINT NOT NULL,
