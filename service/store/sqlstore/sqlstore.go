@@ -54,7 +54,6 @@ type Store struct {
 
 var _ store.Sessions = (*Store)(nil)
 
-
 // Open opens (creating the schema when needed) the database named by dbURL:
 // postgres://… or postgresql://… for PostgreSQL (pgx's connection string,
 // e.g. postgres://ccakit@db.internal/ccakit?sslmode=verify-full), and for
