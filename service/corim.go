@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -47,10 +48,11 @@ func (p *CoRIMProvisioner) Provision(ctx context.Context, mediaType, profile str
 	case "application/rim+cose":
 		e, err = p.decodeSigned(body)
 	case "application/rim+cbor", legacyCoRIMType:
-		e, err = endorsement.Decode(body, endorsement.DecodeOptions{})
-		if err == nil && e.Signed {
+		if looksSigned(body) {
 			err = errors.New("a signed CoRIM must be submitted as application/rim+cose")
+			break
 		}
+		e, err = endorsement.Decode(body, endorsement.DecodeOptions{})
 	default:
 		err = fmt.Errorf("unsupported media type %s", mediaType)
 	}
@@ -132,4 +134,13 @@ func provisioned(e *endorsement.Endorsements, mediaType string, body []byte) *st
 		p.Realms = append(p.Realms, ref)
 	}
 	return p
+}
+
+// looksSigned reports a COSE_Sign1 (tag 18), possibly behind the legacy
+// 500(502(…)) prefix veraison/corim strips (draft-ietf-rats-corim §4.2).
+func looksSigned(b []byte) bool {
+	for _, prefix := range [][]byte{{0xd9, 0x01, 0xf4}, {0xd9, 0x01, 0xf6}} {
+		b = bytes.TrimPrefix(b, prefix)
+	}
+	return len(b) > 0 && b[0] == 0xd2
 }
