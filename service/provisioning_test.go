@@ -19,11 +19,13 @@ import (
 type bearer string
 
 func (b bearer) Configure(map[string]interface{}) error { return nil }
-func (b bearer) EncodeHeader() (string, error)           { return "Bearer " + string(b), nil }
+func (b bearer) EncodeHeader() (string, error)          { return "Bearer " + string(b), nil }
 
 var _ auth.IAuthenticator = bearer("")
 
-func platformType(kind string) string { return `application/` + kind + `; profile="` + CCAPlatformProfile + `"` }
+func platformType(kind string) string {
+	return `application/` + kind + `; profile="` + CCAPlatformProfile + `"`
+}
 
 // TestProvisioning: apiclient's provisioning flow, its discovery, and the
 // ways a submission is refused: 401 without the bearer token, 415, 413,
