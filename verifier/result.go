@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -47,10 +48,13 @@ type PlatformResult struct {
 	SwComponents     []SwComponent      `json:"sw-components,omitempty"`
 	// Key describes the CPAK the token was verified with.
 	Key string `json:"cpak,omitempty"`
-	// Cached is set when this platform token, under this key, had been
-	// verified and appraised before and the earlier result was reused.
-	Cached bool    `json:"cached,omitempty"`
-	Checks []Check `json:"checks"`
+	// Cached is set when this platform token's signature had been
+	// verified with this key before and was not verified again.
+	Cached bool `json:"cached,omitempty"`
+	// Claims are all the token's claims in their evcli JSON form (EAR's
+	// ear.veraison.annotated-evidence), once the token decoded.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
 }
 
 // SwComponent is a software component as the platform token reports it.
@@ -63,13 +67,18 @@ type SwComponent struct {
 
 // RealmResult is the realm's part of a Result.
 type RealmResult struct {
-	Trustworthy            bool       `json:"trustworthy"`
+	Trustworthy bool `json:"trustworthy"`
+	// Absent is set when the evidence is a bare platform token: there is
+	// no realm, nothing is said about one, and Trustworthy is false.
+	Absent                 bool       `json:"absent,omitempty"`
 	Profile                string     `json:"profile,omitempty"`
 	HashAlgorithm          string     `json:"hash-algo,omitempty"`
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
-	Checks                 []Check    `json:"checks"`
+	// Claims are all the token's claims in their evcli JSON form.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
 }
 
 // Check returns the platform check id (index: of the software component;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -200,6 +201,7 @@ func lookupFailed(checks *[]Check, what string, err error) error {
 func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (PlatformResult, error) {
 	c := e.Platform
 	pr := describePlatform(c)
+	pr.Claims, _ = json.Marshal(c) // the evcli form cannot fail on decoded claims
 	add := func(id CheckID, o Outcome, detail string) {
 		pr.Checks = append(pr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
@@ -350,14 +352,27 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	for _, rem := range c.ExtensibleMeasurements {
 		rr.ExtensibleMeasurements = append(rr.ExtensibleMeasurements, cloneBytes(rem))
 	}
+	rr.Claims, _ = json.Marshal(c)
 	add := func(id CheckID, o Outcome, detail string) {
 		rr.Checks = append(rr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
 
-	if platformAuthenticated(pr) {
-		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK")
-	} else {
+	switch {
+	case !platformAuthenticated(pr):
 		add(CheckPlatform, Mismatched, "the platform token did not verify, so nothing vouches for this realm")
+	case !allPassed(pr.Checks):
+		// The platform's own failure decides the outcome: a mismatch, or
+		// a check its policy requires and could not make.
+		o := NotChecked
+		for _, c := range pr.Checks {
+			if c.Outcome == Mismatched {
+				o = Mismatched
+			}
+		}
+		rr.Checks = append(rr.Checks, Check{ID: CheckPlatform, Outcome: o, Required: o == NotChecked,
+			Detail: "the platform is not trustworthy, and a realm is never trusted above its platform"})
+	default:
+		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK and the platform is trustworthy")
 	}
 	if err := c.Validate(realm.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
 		add(CheckClaims, Mismatched, err.Error())
