@@ -356,8 +356,9 @@ func (rep *Report) ThroughputSVG() string {
 // shaded, and the goals as reference lines.
 func (rep *Report) SpeedupSVG() string {
 	var series []chartSeries
+	short := map[Comparison]string{MediatedVsBaseline: "mediated/base", BatchVsBaseline: "batch/base", AmortisedVsSealed: "amortised/sealed"}
 	for _, c := range []Comparison{MediatedVsBaseline, BatchVsBaseline, AmortisedVsSealed} {
-		s := chartSeries{name: c.Name, style: seriesStyle[c.Mode]}
+		s := chartSeries{name: short[c], style: seriesStyle[c.Mode]}
 		for _, size := range rep.sizes() {
 			if bd, ok := rep.SpeedupBand(c, size); ok {
 				s.x = append(s.x, float64(size))
