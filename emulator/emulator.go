@@ -55,7 +55,9 @@ type Config struct {
 	ImplementationID []byte
 	PlatformConfig   []byte
 	// TokenFormat: evidence.FormatREL0 (the default), FormatLegacy
-	// (RMM 1.0-EAC5) or FormatCMW (tag 907).
+	// (RMM 1.0-EAC5), FormatCMW (tag 907, TF-RMM v0.9.0) or
+	// FormatTFRMMMain (what TF-RMM main emits: tag 907, the 2023 platform
+	// token, a realm#2.0.0 realm token with instance id and MEC policy).
 	TokenFormat evidence.Format
 	// Layout is the physical memory map; the zero value is
 	// monitor.DefaultLayout().
@@ -63,6 +65,11 @@ type Config struct {
 	// TokenHunkSize bounds each RMM_GET_PLAT_TOKEN transfer; 0 is the
 	// monitor's default.
 	TokenHunkSize int
+	// Sharing switches on the RMM's inter-realm memory-sharing extension
+	// (docs/sharing.md, package emulator/sharing). Off (the default) the
+	// RMM is a strict 1.0-REL0 and answers the extension's FIDs with
+	// SMC_UNKNOWN.
+	Sharing bool
 }
 
 // Machine is an emulated CCA machine. It is safe for concurrent use.
@@ -79,20 +86,17 @@ type Machine struct {
 // builds the GPT and enables the GPC, and the RMM boots, fetching its RAK
 // and the platform token from EL3.
 func New(cfg Config) (*Machine, error) {
-	var gen token.Generation
+	var platformGen, realmGen token.Generation
 	var wrapper token.Wrapper
 	switch cfg.TokenFormat {
-	case evidence.FormatREL0:
-		gen, wrapper = token.Gen1, token.Wrapper399
-	case evidence.FormatLegacy:
-		gen, wrapper = token.GenLegacy, token.Wrapper399
-	case evidence.FormatCMW:
-		gen, wrapper = token.Gen1, token.Wrapper907
+	case evidence.FormatREL0, evidence.FormatLegacy, evidence.FormatCMW, evidence.FormatTFRMMMain:
+		f := cfg.TokenFormat
+		platformGen, realmGen, wrapper = f.GenerationOf(token.SetPlatform), f.GenerationOf(token.SetRealm), f.Wrapper()
 	default:
 		return nil, fmt.Errorf("emulator: unknown token format %v", cfg.TokenFormat)
 	}
 	rt, err := rot.New(rot.Config{CPAK: cfg.CPAK, RAK: cfg.RAK, Lifecycle: cfg.Lifecycle, BootChain: cfg.BootChain,
-		ImplementationID: cfg.ImplementationID, PlatformConfig: cfg.PlatformConfig, Generation: gen})
+		ImplementationID: cfg.ImplementationID, PlatformConfig: cfg.PlatformConfig, Generation: platformGen})
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +113,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, errors.New("emulator: the memory map has no NS DRAM mapped by granules")
 	}
 	r, err := rmm.New(realmWorld{mon}, rmm.Config{DRAM: dram, SharedBuffer: mon.SharedPage(),
-		Wrapper: wrapper, Generation: gen, Programs: m.program})
+		Wrapper: wrapper, Generation: realmGen, Programs: m.program, Sharing: cfg.Sharing})
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +142,6 @@ func (w realmWorld) Check(pas gpt.PAS, pa uint64) error { return w.mon.Check(gpt
 func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
 }
-
-// NoteRealmExit counts an exit the RMM handles without the host (an RSI
-// call of the sharing extension) in the monitor's cost model.
-func (w realmWorld) NoteRealmExit() { w.mon.NoteRealmExit() }
 
 // HostSMC is an SMC by the Normal-world host: X0 = fid, X1.. = args. It
 // returns X0..X4 as the host sees them.
@@ -198,6 +198,10 @@ func (m *Machine) Monitor() *monitor.Monitor { return m.mon }
 
 // Counters returns the world-switch and exit counters.
 func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
+
+// ShareCounters returns the events of the RMM's sharing extension
+// (Config.Sharing): RSI calls, access-code work, stage-2 and TLB work.
+func (m *Machine) ShareCounters() rmm.ShareCounters { return m.rmm.ShareCounters() }
 
 // Close stops the realm software parked on the machine's RECs. The machine
 // must not be used afterwards.

@@ -31,8 +31,16 @@ const (
 // kept in 64 bytes; a SHA-256 value occupies the first 32, the rest zero.
 const MeasurementSlotSize = 64
 
-// GranuleSize is the size of a granule, of RmiRealmParams and RmiRecParams.
-const GranuleSize = 4096
+// The granule: the unit in which the RMM tracks and measures memory, and
+// the size of RmiRealmParams and RmiRecParams (Arm DEN0137 1.0-REL0: a
+// granule is 4KB, and each of those structures occupies one). This is its
+// one definition: the emulated GPT (configured with the same physical
+// granule size, DEN0129 GPCCR_EL3.PGS = 4KB) and the emulated RMM refer to
+// it.
+const (
+	GranuleShift = 12
+	GranuleSize  = 1 << GranuleShift
+)
 
 // Measurement descriptor types and size (measurement_descs.h).
 const (

@@ -8,13 +8,16 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ccakit/cca/realm"
 )
 
-// Granule geometry of the physical memory. The GPT may only use the same
+// Granule geometry of the physical memory: the RMM's granule (defined in
+// package realm), which the GPT is configured to use as its physical
 // granule size (PGS 4 KB).
 const (
-	GranuleShift = 12
-	GranuleSize  = 1 << GranuleShift
+	GranuleShift = realm.GranuleShift
+	GranuleSize  = realm.GranuleSize
 
 	chunkShift      = 9 // granules per directory chunk: 2 MB of address space
 	chunkGranules   = 1 << chunkShift

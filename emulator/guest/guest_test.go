@@ -11,7 +11,7 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // The guest calls are tested as a guest kernel uses them: from realm
@@ -31,7 +31,7 @@ const (
 // answering host calls with h, and returns the machine.
 func runGuest(t *testing.T, h vmm.Handlers, prog func(cpu emulator.RealmCPU)) *emulator.Machine {
 	t.Helper()
-	d, err := realm.ParseDescription([]byte(realmJSON))
+	d, err := realmbuild.ParseDescription([]byte(realmJSON))
 	if err != nil {
 		t.Fatal(err)
 	}

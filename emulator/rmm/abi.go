@@ -11,6 +11,12 @@
 // RMIRealmCreate).
 package rmm
 
+import (
+	"fmt"
+
+	"github.com/ccakit/cca/realm"
+)
+
 // Function identifiers: SMCCC fast calls, SMC64, OEN 4: 0xC4000000 | fnum
 // (Arm DEN0028 SMCCC; TF-RMM lib/smc/include/smc.h).
 const (
@@ -123,6 +129,47 @@ const (
 	RSIErrorUnknown = 4
 )
 
+// rmiStatusNames and rsiStatusNames are the specification's names of the
+// status codes above, by value: the one table every error message uses.
+var (
+	rmiStatusNames = [...]string{"RMI_SUCCESS", "RMI_ERROR_INPUT", "RMI_ERROR_REALM", "RMI_ERROR_REC", "RMI_ERROR_RTT"}
+	rsiStatusNames = [...]string{"RSI_SUCCESS", "RSI_ERROR_INPUT", "RSI_ERROR_STATE", "RSI_INCOMPLETE", "RSI_ERROR_UNKNOWN"}
+)
+
+// RMIStatusName names an RMI status code ("RMI_ERROR_RTT"); a code the
+// specification does not define is "status N".
+func RMIStatusName(status uint8) string {
+	if int(status) < len(rmiStatusNames) {
+		return rmiStatusNames[status]
+	}
+	return fmt.Sprintf("status %d", status)
+}
+
+// RSIStatusName names an RSI status code, as a realm reads it from X0
+// ("RSI_ERROR_STATE"); a value the specification does not define is given
+// in hex.
+func RSIStatusName(x0 uint64) string {
+	if x0 < uint64(len(rsiStatusNames)) {
+		return rsiStatusNames[x0]
+	}
+	return fmt.Sprintf("%#x", x0)
+}
+
+// rsiCommandNames names the RSI commands of RMM 1.0 by FID.
+var rsiCommandNames = map[uint64]string{
+	RSIVersion: "RSI_VERSION", RSIFeatures: "RSI_FEATURES", RSIMeasurementRead: "RSI_MEASUREMENT_READ",
+	RSIMeasurementExtend: "RSI_MEASUREMENT_EXTEND", RSIAttestationTokenInit: "RSI_ATTESTATION_TOKEN_INIT",
+	RSIAttestationTokenContinue: "RSI_ATTESTATION_TOKEN_CONTINUE", RSIRealmConfig: "RSI_REALM_CONFIG",
+	RSIIPAStateSet: "RSI_IPA_STATE_SET", RSIIPAStateGet: "RSI_IPA_STATE_GET", RSIHostCall: "RSI_HOST_CALL",
+}
+
+// RSICommandName names an RSI command of RMM 1.0 by its FID
+// ("RSI_HOST_CALL"); ok is false for any other FID.
+func RSICommandName(fid uint64) (name string, ok bool) {
+	name, ok = rsiCommandNames[fid]
+	return name, ok
+}
+
 // Pack packs an RMI status and index into X0 (TF-RMM lib/common/include/status.h).
 func Pack(status, index uint8) uint64 { return uint64(index)<<8 | uint64(status) }
 
@@ -168,6 +215,14 @@ const (
 	RealmFlagLPA2 = 1 << 0
 	RealmFlagSVE  = 1 << 1
 	RealmFlagPMU  = 1 << 2
+
+	// RmiRealmParams.flags0 MEC_POLICY, bits [8:7] (TF-RMM main,
+	// RMM 2.0-bet2; not part of RMM 1.0-REL0): 0 shared, 1 private. Only
+	// an RMM configured for TF-RMM main's tokens takes it.
+	RealmFlagMECPolicyShift = 7
+	RealmFlagMECPolicyMask  = 3 << RealmFlagMECPolicyShift
+	RealmMECPolicyShared    = 0
+	RealmMECPolicyPrivate   = 1
 
 	// RsiRipasChangeDestroyed (X4 of RSI_IPA_STATE_SET).
 	RIPASNoChangeDestroyed = 0
@@ -252,5 +307,6 @@ const (
 	HostCallNumGPRs = 31
 )
 
-// Granule size.
-const GranuleSize = 4096
+// GranuleSize is the RMM's granule, defined once in package realm (whose
+// measurement algorithms hash whole granules).
+const GranuleSize = realm.GranuleSize

@@ -161,6 +161,11 @@ func (r *RMM) rmiDataDestroy(a *[6]uint64) [5]uint64 {
 	if g == nil || g.state != granuleData || g.owner != rl.rd {
 		panic("rmm: ASSIGNED entry does not point to a DATA granule of the realm")
 	}
+	if r.sharePins[data] > 0 {
+		// The sharing extension: the granule is the argument of an
+		// RSI_SHARE_INVOKE in flight (docs/sharing.md §6).
+		return errRTT(maxLevel, 0, r.skipNonLive(w, ipa))
+	}
 	mustPlatform(r.writeRTTE(w.rtt, w.index, after))
 	r.releaseGranule(data, g)
 	return success(data, r.skipNonLive(w, ipa))

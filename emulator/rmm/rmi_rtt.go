@@ -313,7 +313,7 @@ func (r *RMM) rmiRttReadEntry(a *[6]uint64) [5]uint64 {
 	case hipasTable:
 		state, desc, ripas = RTTEStateTable, e.addr(), RIPASEmpty
 	case hipasShared: // the sharing extension, docs/sharing.md §4.2
-		state, desc, ripas = RTTEStateShared, e.addr(), RIPASRAM
+		state, desc, ripas = RTTEStateShared, e.addr(), uint64(e.ripas())
 	}
 	return success(uint64(w.level), state, desc, ripas)
 }

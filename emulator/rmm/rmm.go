@@ -58,11 +58,19 @@ type Config struct {
 	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
 	SharedBuffer uint64
 	// Wrapper and Generation select the attestation token format: tag 399
-	// or 907, legacy or 1.0 claims. The zero values give RMM 1.0-REL0.
+	// or 907, and the realm claims of RMM 1.0-EAC5 (legacy), 1.0-REL0
+	// (Gen1), or TF-RMM main (Gen2: the realm#2.0.0 profile with the realm
+	// instance id and the MEC policy, and the MEC policy request of
+	// RmiRealmParams.flags0). The zero values give RMM 1.0-REL0.
 	Wrapper    token.Wrapper
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
 	Programs func(pc uint64) (Program, bool)
+	// Sharing enables the inter-realm memory-sharing extension
+	// (docs/sharing.md). Off, the RMM is a strict 1.0-REL0: the
+	// extension's RMI and RSI FIDs answer SMC_UNKNOWN like any FID the
+	// specification does not define.
+	Sharing bool
 }
 
 // Errors of the RMM's own (not ABI status codes, which go to registers).
@@ -105,6 +113,10 @@ type realmDesc struct {
 	rim  realm.Measurement
 	rems [4]realm.Measurement
 
+	// instanceID is the realm instance id of TF-RMM main (Gen2 only):
+	// 0x01 and 32 random bytes drawn at RMI_REALM_CREATE.
+	instanceID []byte
+
 	// recIndex is the index the next REC must have (rec_count); numRecs
 	// counts the RECs that exist.
 	recIndex uint64
@@ -143,8 +155,12 @@ type RMM struct {
 	}
 	measureData func(landed []byte)
 	// shares are the share regions of the sharing extension, by SR
-	// address (share.go, docs/sharing.md).
-	shares map[uint64]*shareRegion
+	// address (share.go, docs/sharing.md); sharePins the DATA granules an
+	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
+	// extension's event counters (share_counters.go).
+	shares    map[uint64]*shareRegion
+	sharePins map[uint64]int
+	shareCtr  shareCounters
 
 	// Attestation material fetched from EL3 at boot and cached for the
 	// power cycle, as TF-RMM does (lib/attestation/src/attestation_key.c).
@@ -194,6 +210,9 @@ func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
 // runtime/core/handler.c).
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	h, ok := rmiHandlers[fid&^SVEHint]
+	if !ok {
+		h, ok = r.shareRMIHandler(fid &^ SVEHint)
+	}
 	if !ok {
 		return [5]uint64{SMCUnknown}
 	}

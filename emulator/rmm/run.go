@@ -518,6 +518,9 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 	if h, ok := rsiHandlers[fid]; ok {
 		return h(c, &x)
 	}
+	if h, ok := c.r.shareRSIHandler(fid); ok {
+		return h(c, &x)
+	}
 	if h, ok := psciHandlers[fid]; ok {
 		return h(c, &x)
 	}

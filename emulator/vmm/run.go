@@ -128,19 +128,7 @@ func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
 // setRIPAS applies an accepted RIPAS change with RMI_RTT_SET_RIPAS until
 // the whole range is done.
 func (r *Realm) setRIPAS(rec *REC, base, top uint64) error {
-	for base < top {
-		err := r.retryRTT(base, func() error {
-			x, err := r.v.smc("RMI_RTT_SET_RIPAS", rmm.RMIRttSetRipas, r.RD, rec.PA, base, top)
-			if err == nil {
-				base = x[1]
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.walkRIPAS("RMI_RTT_SET_RIPAS", rmm.RMIRttSetRipas, []uint64{r.RD, rec.PA}, base, top)
 }
 
 // ESR fields of an emulatable data abort (ISV set).

@@ -9,7 +9,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // The run tests drive the host side of Realm.Run through realm software:
@@ -38,7 +38,7 @@ const runRealmJSON = `{
 // nil, collects the names of the RMI commands the VMM issues from then on.
 func runRealm(t *testing.T, prog func(emulator.RealmCPU), trace *[]string) (*emulator.Machine, *vmm.Realm) {
 	t.Helper()
-	d, err := realm.ParseDescription([]byte(runRealmJSON))
+	d, err := realmbuild.ParseDescription([]byte(runRealmJSON))
 	if err != nil {
 		t.Fatal(err)
 	}

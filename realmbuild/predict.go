@@ -1,9 +1,11 @@
-package realm
+package realmbuild
 
 import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // This file turns a realm description into the RMI build sequence a VMM
@@ -144,15 +146,15 @@ func (o Op) String() string {
 type Step interface {
 	Op() Op
 	// Measure applies the step to the RIM as the RMM does.
-	Measure(h HashAlgorithm, rim *Measurement)
+	Measure(h realm.HashAlgorithm, rim *realm.Measurement)
 	String() string
 	isStep()
 }
 
 // RealmCreateStep is RMI_REALM_CREATE with these parameters.
 type RealmCreateStep struct {
-	Params        RealmParams // the measured fields
-	RPV           [PersonalizationValueSize]byte
+	Params        realm.RealmParams // the measured fields
+	RPV           [realm.PersonalizationValueSize]byte
 	VMID          uint16
 	RTTLevelStart int
 	RTTNumStart   int
@@ -171,7 +173,7 @@ type InitRIPASStep struct {
 }
 
 // DataCreateStep is RMI_DATA_CREATE of the granule at IPA with Flags
-// (MeasureContent or NoMeasureContent) and Content, GranuleSize bytes of
+// (realm.MeasureContent or realm.NoMeasureContent) and Content, realm.GranuleSize bytes of
 // image Image (zero-padded). The VMM creates the level-3 table it needs.
 type DataCreateStep struct {
 	IPA     uint64
@@ -185,7 +187,7 @@ type DataCreateStep struct {
 type RECCreateStep struct {
 	Index  int
 	MPIDR  uint64
-	Params RecParams
+	Params realm.RecParams
 }
 
 func (RealmCreateStep) Op() Op { return OpRealmCreate }
@@ -198,14 +200,18 @@ func (InitRIPASStep) isStep()   {}
 func (DataCreateStep) isStep()  {}
 func (RECCreateStep) isStep()   {}
 
-func (s RealmCreateStep) Measure(_ HashAlgorithm, rim *Measurement) { *rim = InitialRIM(s.Params) }
-func (s InitRIPASStep) Measure(h HashAlgorithm, rim *Measurement)   { rim.ExtendRIPAS(h, s.Base, s.Top) }
-func (s DataCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
+func (s RealmCreateStep) Measure(_ realm.HashAlgorithm, rim *realm.Measurement) {
+	*rim = realm.InitialRIM(s.Params)
+}
+func (s InitRIPASStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
+	rim.ExtendRIPAS(h, s.Base, s.Top)
+}
+func (s DataCreateStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
 	rim.ExtendData(h, s.IPA, s.Flags, s.Content)
 }
 
 // Measure extends the RIM for a runnable REC only.
-func (s RECCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
+func (s RECCreateStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
 	if s.Runnable() {
 		rim.ExtendREC(h, s.Params)
 	}
@@ -215,7 +221,7 @@ func (s RECCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
 func (s RECCreateStep) Runnable() bool { return s.Params.Flags&RECFlagRunnable != 0 }
 
 // Measured reports whether the granule's content is measured.
-func (s DataCreateStep) Measured() bool { return s.Flags == MeasureContent }
+func (s DataCreateStep) Measured() bool { return s.Flags == realm.MeasureContent }
 
 func (s RealmCreateStep) String() string {
 	p := s.Params
@@ -245,23 +251,23 @@ func (s RECCreateStep) String() string {
 
 // Plan is the ordered RMI build sequence of a realm description.
 type Plan struct {
-	HashAlgo HashAlgorithm
-	RPV      [PersonalizationValueSize]byte
+	HashAlgo realm.HashAlgorithm
+	RPV      [realm.PersonalizationValueSize]byte
 	Steps    []Step
 }
 
 // Prediction holds the reference values a realm description gives: the
 // RIM, the algorithm it is computed with, and the RPV.
 type Prediction struct {
-	HashAlgo HashAlgorithm
+	HashAlgo realm.HashAlgorithm
 	RIM      []byte // HashAlgo.Size() bytes
-	RPV      []byte // PersonalizationValueSize bytes
+	RPV      []byte // realm.PersonalizationValueSize bytes
 }
 
 // Replay applies the steps in order and returns the final RIM, calling fn
 // (when not nil) with each step and the RIM after it.
-func (p *Plan) Replay(fn func(s Step, rim *Measurement)) Measurement {
-	var rim Measurement
+func (p *Plan) Replay(fn func(s Step, rim *realm.Measurement)) realm.Measurement {
+	var rim realm.Measurement
 	for _, s := range p.Steps {
 		s.Measure(p.HashAlgo, &rim)
 		if fn != nil {
@@ -327,22 +333,22 @@ func (d *Description) Plan(load Loader) (*Plan, error) {
 			if im.Measured != measured {
 				continue
 			}
-			flags := NoMeasureContent
+			flags := realm.NoMeasureContent
 			if measured {
-				flags = MeasureContent
+				flags = realm.MeasureContent
 			}
 			buf := images[i]
-			base := im.IPA &^ (GranuleSize - 1)
-			for off := 0; off < len(buf); off += GranuleSize {
+			base := im.IPA &^ (realm.GranuleSize - 1)
+			for off := 0; off < len(buf); off += realm.GranuleSize {
 				p.Steps = append(p.Steps, DataCreateStep{
-					IPA: base + uint64(off), Flags: flags, Image: im.Name, Content: buf[off : off+GranuleSize : off+GranuleSize],
+					IPA: base + uint64(off), Flags: flags, Image: im.Name, Content: buf[off : off+realm.GranuleSize : off+realm.GranuleSize],
 				})
 			}
 		}
 	}
 	data(true)
 	for i, rec := range d.RECs {
-		rp := RecParams{PC: rec.PC, GPRs: rec.GPRs}
+		rp := realm.RecParams{PC: rec.PC, GPRs: rec.GPRs}
 		if rec.Runnable {
 			rp.Flags = RECFlagRunnable
 		}
