@@ -12,7 +12,8 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Shapes of evidence that producers emit (token-formats-2.md §5), each
+// Shapes of evidence that producers emit (TF-RMM v0.5.0–v0.9.0 and main, TF-A's sample platform token, tf-m-tools
+// iat-verifier/tests/data, Veraison services' test evidence), each
 // built here with this package's keys in the structure of its producer.
 
 var realmIID = append([]byte{0x01}, rep(0x9E, 32)...)

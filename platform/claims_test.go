@@ -63,7 +63,7 @@ func sample() *platform.Claims {
 }
 
 // sampleCBOR is sample() encoded by hand, in the order of TF-A's sample
-// token (cca-rmm-1.0.md §4.3).
+// token (TF-A plat/arm/board/fvp/fvp_plat_attest_token.c).
 func sampleCBOR() []byte {
 	return cMap(
 		cInt(265), cTstr("tag:arm.com,2023:cca_platform#1.0.0"),
@@ -284,7 +284,7 @@ func TestValidate(t *testing.T) {
 }
 
 // TestValidateLifecycle runs Validate over the lifecycle range boundaries
-// (token-formats.md §3): the first and last value of each state's range
+// (draft-ffm-rats-cca-token-04 §4.5.2): the first and last value of each state's range
 // and the values just outside.
 func TestValidateLifecycle(t *testing.T) {
 	valid := []platform.Lifecycle{0x0000, 0x00ff, 0x1000, 0x10ff, 0x2000, 0x20ff, 0x3000, 0x30ff, 0x4000, 0x40ff, 0x5000, 0x50ff, 0x6000, 0x60ff}
