@@ -65,6 +65,11 @@ type Config struct {
 	// TokenHunkSize bounds each RMM_GET_PLAT_TOKEN transfer; 0 is the
 	// monitor's default.
 	TokenHunkSize int
+	// Sharing switches on the RMM's inter-realm memory-sharing extension
+	// (docs/sharing.md, package emulator/sharing). Off (the default) the
+	// RMM is a strict 1.0-REL0 and answers the extension's FIDs with
+	// SMC_UNKNOWN.
+	Sharing bool
 }
 
 // Machine is an emulated CCA machine. It is safe for concurrent use.
@@ -108,7 +113,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, errors.New("emulator: the memory map has no NS DRAM mapped by granules")
 	}
 	r, err := rmm.New(realmWorld{mon}, rmm.Config{DRAM: dram, SharedBuffer: mon.SharedPage(),
-		Wrapper: wrapper, Generation: realmGen, Programs: m.program})
+		Wrapper: wrapper, Generation: realmGen, Programs: m.program, Sharing: cfg.Sharing})
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +132,12 @@ func (w realmWorld) Read(pas gpt.PAS, pa uint64, p []byte) error {
 func (w realmWorld) Write(pas gpt.PAS, pa uint64, p []byte) error {
 	return w.mon.Access(gpt.StateRealm, pas, pa, p, true)
 }
+
+func (w realmWorld) CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return w.mon.CopyGranule(gpt.StateRealm, dstPAS, dst, srcPAS, src, see)
+}
+
+func (w realmWorld) Check(pas gpt.PAS, pa uint64) error { return w.mon.Check(gpt.StateRealm, pas, pa) }
 
 func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
@@ -192,6 +203,10 @@ func (m *Machine) Monitor() *monitor.Monitor { return m.mon }
 // Counters returns the world-switch and exit counters.
 func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
 
+// ShareCounters returns the events of the RMM's sharing extension
+// (Config.Sharing): RSI calls, access-code work, stage-2 and TLB work.
+func (m *Machine) ShareCounters() rmm.ShareCounters { return m.rmm.ShareCounters() }
+
 // Close stops the realm software parked on the machine's RECs. The machine
 // must not be used afterwards.
 func (m *Machine) Close() { m.rmm.Close() }
@@ -201,3 +216,11 @@ func (m *Machine) Close() { m.rmm.Close() }
 // interruptible point (its realm software's next SMC), and resumes when
 // entered again. It reports whether rec is a REC.
 func (m *Machine) RaiseIRQ(rec uint64) bool { return m.rmm.RaiseIRQ(rec) }
+
+// RealmFault returns why the realm software on the REC at rec stopped with
+// an SError exit: a *rmm.RealmFault (matching rmm.ErrRealmFault) with the
+// panic value and the realm goroutine's stack, or the entry point that had
+// no software; nil if it has not. An RMM invariant broken while it served
+// a realm is not a realm fault: RMI_REC_ENTER panics on the host's
+// goroutine with an *rmm.InvariantPanic.
+func (m *Machine) RealmFault(rec uint64) error { return m.rmm.RealmFault(rec) }

@@ -5,19 +5,21 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"fmt"
-	"hash"
 
 	"github.com/ccakit/cca/token"
 )
 
-// This file holds the measurement algorithms of RMM 1.0 (cca-rmm-1.0.md §5,
-// TF-RMM rmm-spec-v1.0-rel0 lib/measurement/src/{rim.c,measurement.c,
+// This file holds the measurement algorithms of RMM 1.0 (Arm DEN0137
+// 1.0-REL0, Realm measurements: Realm Initial Measurement and the
+// RmmMeasurementDescriptorData/Rec/Ripas types; TF-RMM tag
+// rmm-spec-v1.0-rel0 lib/measurement/src/{rim.c,measurement.c,
 // measurement_descs.h}). The emulated RMM extends a realm's RIM and REMs
 // with exactly these functions, and RIM prediction replays them, so that
 // a predicted RIM and an emulated one cannot drift apart.
 
 // HashAlgorithm is the RMI/RSI encoding of a realm's measurement algorithm
-// (RmiHashAlgorithm, cca-rmm-1.0.md §1.6).
+// (Arm DEN0137 1.0-REL0, RmiHashAlgorithm and RsiHashAlgorithm types;
+// TF-RMM rmm-spec-v1.0-rel0 lib/smc/include/smc-rmi.h RMI_HASH_SHA_256/512).
 type HashAlgorithm uint8
 
 const (
@@ -29,8 +31,16 @@ const (
 // kept in 64 bytes; a SHA-256 value occupies the first 32, the rest zero.
 const MeasurementSlotSize = 64
 
-// GranuleSize is the size of a granule, of RmiRealmParams and RmiRecParams.
-const GranuleSize = 4096
+// The granule: the unit in which the RMM tracks and measures memory, and
+// the size of RmiRealmParams and RmiRecParams (Arm DEN0137 1.0-REL0: a
+// granule is 4KB, and each of those structures occupies one). This is its
+// one definition: the emulated GPT (configured with the same physical
+// granule size, DEN0129 GPCCR_EL3.PGS = 4KB) and the emulated RMM refer to
+// it.
+const (
+	GranuleShift = 12
+	GranuleSize  = 1 << GranuleShift
+)
 
 // Measurement descriptor types and size (measurement_descs.h).
 const (
@@ -40,7 +50,8 @@ const (
 	descSize      = 0x100
 )
 
-// DATA_CREATE flags (cca-rmm-1.0.md §1.6).
+// DATA_CREATE flags (Arm DEN0137 1.0-REL0, RmiDataFlags type; TF-RMM
+// rmm-spec-v1.0-rel0 smc-rmi.h RMI_NO_MEASURE_CONTENT/RMI_MEASURE_CONTENT).
 const (
 	NoMeasureContent uint64 = 0
 	MeasureContent   uint64 = 1
@@ -72,13 +83,6 @@ func (h HashAlgorithm) String() string {
 	return h.Name()
 }
 
-func (h HashAlgorithm) new() hash.Hash {
-	if h == HashSHA512 {
-		return sha512.New()
-	}
-	return sha256.New()
-}
-
 // HashAlgorithmByName maps "sha-256" / "sha-512" to the RMI encoding.
 func HashAlgorithmByName(name string) (HashAlgorithm, error) {
 	switch name {
@@ -96,14 +100,18 @@ type Measurement [MeasurementSlotSize]byte
 // Value returns the digest part of the slot for the algorithm.
 func (m *Measurement) Value(h HashAlgorithm) []byte { return m[:h.Size()] }
 
-// digestInto hashes parts with h into the slot, zeroing the unused tail.
-func (m *Measurement) digestInto(h HashAlgorithm, parts ...[]byte) {
-	hh := h.new()
-	for _, p := range parts {
-		hh.Write(p)
-	}
+// digestInto hashes data with h into the slot, zeroing the unused tail.
+// The one-shot sums keep every extension free of allocations (a RIM grows
+// by one descriptor per 4 KB of realm content).
+func (m *Measurement) digestInto(h HashAlgorithm, data []byte) {
 	*m = Measurement{}
-	hh.Sum(m[:0])
+	if h == HashSHA512 {
+		s := sha512.Sum512(data)
+		copy(m[:], s[:])
+		return
+	}
+	s := sha256.Sum256(data)
+	copy(m[:], s[:])
 }
 
 // RealmParams are the fields of RmiRealmParams that the RIM covers
@@ -119,7 +127,9 @@ type RealmParams struct {
 	HashAlgo   HashAlgorithm
 }
 
-// RmiRealmParams offsets of the measured fields (cca-rmm-1.0.md §2).
+// RmiRealmParams offsets of the measured fields (Arm DEN0137 1.0-REL0,
+// RmiRealmParams type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
+// struct rmi_realm_params).
 const (
 	realmParamsFlags      = 0x000
 	realmParamsS2SZ       = 0x008
@@ -156,7 +166,9 @@ type RecParams struct {
 	GPRs  [8]uint64
 }
 
-// RmiRecParams offsets of the measured fields (cca-rmm-1.0.md §2).
+// RmiRecParams offsets of the measured fields (Arm DEN0137 1.0-REL0,
+// RmiRecParams type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
+// struct rmi_rec_params).
 const (
 	recParamsFlags = 0x000
 	recParamsPC    = 0x200
@@ -220,9 +232,12 @@ func (m *Measurement) ExtendRIPAS(h HashAlgorithm, base, top uint64) {
 
 // ExtendREM is RSI_MEASUREMENT_EXTEND: REM = H(REM || value), with REM the
 // algorithm's digest size of the slot and value the size bytes the realm
-// gave (cca-rmm-1.0.md §3.3, TF-RMM measurement.c do_extend). The RSI
+// gave (Arm DEN0137 1.0-REL0, RSI_MEASUREMENT_EXTEND command; TF-RMM
+// rmm-spec-v1.0-rel0 lib/measurement/src/measurement.c do_extend). The RSI
 // handler rejects sizes above 64 before calling this.
 func (m *Measurement) ExtendREM(h HashAlgorithm, value []byte) {
-	old := *m
-	m.digestInto(h, old.Value(h), value)
+	// REM || value fits a stack buffer for the sizes RSI allows (≤ 64).
+	var buf [2 * MeasurementSlotSize]byte
+	in := append(append(buf[:0], m.Value(h)...), value...)
+	m.digestInto(h, in)
 }

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 
@@ -9,11 +10,12 @@ import (
 	"github.com/ccakit/cca/realm"
 )
 
-// appraiseLifecycle applies the policy to the security lifecycle
-// (token-formats.md §3): only secured is trustworthy by default; the debug
-// states may be accepted by an Unsafe policy field.
+// appraiseLifecycle applies the policy to the security lifecycle (Arm
+// DEN0137 1.0-REL0 A7.2.3.2.4 and draft-ffm-rats-cca-token §4.3.6): only
+// secured is trustworthy by default; the debug states may be accepted by an
+// Unsafe policy field.
 func (v *Verifier) appraiseLifecycle(l platform.Lifecycle) Check {
-	c := Check{Name: CheckLifecycle}
+	c := Check{ID: CheckLifecycle}
 	st := l.State()
 	switch {
 	case st.Trustworthy():
@@ -35,64 +37,79 @@ func (v *Verifier) appraiseLifecycle(l platform.Lifecycle) Check {
 // appraisePlatform checks the lifecycle, and the implementation id,
 // configuration and software components against the platform reference
 // values.
-func (v *Verifier) appraisePlatform(c *platform.Claims) []Check {
+func (v *Verifier) appraisePlatform(ctx context.Context, c *platform.Claims) ([]Check, error) {
 	checks := []Check{v.appraiseLifecycle(c.Lifecycle)}
-	nPlatform, _ := v.refs.Len()
-	if nPlatform == 0 {
-		const why = "no platform reference values provisioned"
+	notChecked := func(why string) []Check {
 		checks = append(checks,
-			Check{Name: CheckImplementationID, Outcome: NotChecked, Required: !v.policy.AllowUnknownPlatformUnsafe, Detail: why},
-			Check{Name: CheckConfig, Outcome: NotChecked, Detail: why})
+			Check{ID: CheckImplementationID, Outcome: NotChecked, Required: !v.policy.AllowUnknownPlatformUnsafe, Detail: why},
+			Check{ID: CheckConfig, Outcome: NotChecked, Detail: why})
 		for i, sc := range c.SwComponents {
-			checks = append(checks, Check{Name: swName(i, sc.MeasurementType), Outcome: NotChecked, Detail: why})
+			checks = append(checks, Check{ID: CheckSwComponent, Index: i, Subject: sc.MeasurementType, Outcome: NotChecked, Detail: why})
 		}
 		return checks
 	}
-	candidates := v.refs.byImpl[string(c.ImplementationID)]
-	if len(candidates) == 0 {
-		const why = "no platform reference value for this implementation"
-		checks = append(checks,
-			Check{Name: CheckImplementationID, Outcome: Mismatched,
-				Detail: fmt.Sprintf("%s is not among the %d provisioned platform reference values", short(c.ImplementationID), nPlatform)},
-			Check{Name: CheckConfig, Outcome: NotChecked, Detail: why})
-		for i, sc := range c.SwComponents {
-			checks = append(checks, Check{Name: swName(i, sc.MeasurementType), Outcome: NotChecked, Detail: why})
-		}
-		return checks
+	if v.refs == nil {
+		return notChecked("no platform reference values provisioned"), nil
 	}
-	// Each reference value is one complete acceptable state; report
-	// against the one that matches best (the first, on a tie).
+	found, err := v.refs.PlatformReferences(ctx, c.ImplementationID)
+	if err != nil {
+		return checks, err
+	}
+	var states []*PlatformReference
+	var pool []*PlatformReference
+	for i := range found {
+		ref := &found[i]
+		switch {
+		case !bytes.Equal(ref.ImplementationID, c.ImplementationID):
+			// the store returned more than needed
+		case ref.Match == MatchEachComponent:
+			pool = append(pool, ref)
+		default:
+			states = append(states, ref)
+		}
+	}
+	if len(states) == 0 && len(pool) == 0 {
+		return notChecked("no platform reference value for implementation id " + short(c.ImplementationID)), nil
+	}
+	// Each complete state is one candidate, the pool of endorsed
+	// components another; report against the one that matches best (the
+	// first, on a tie).
 	var best []Check
 	bestMis := -1
-	for _, idx := range candidates {
-		ref := &v.refs.platform[idx]
-		where := fmt.Sprintf("platform[%d]", idx)
-		got := []Check{{Name: CheckImplementationID, Outcome: Matched, Detail: short(c.ImplementationID) + " (reference value " + where + ")"}}
-		if bytes.Equal(ref.Config, c.Config) {
-			got = append(got, Check{Name: CheckConfig, Outcome: Matched, Detail: short(c.Config)})
-		} else {
-			got = append(got, Check{Name: CheckConfig, Outcome: Mismatched,
-				Detail: fmt.Sprintf("%s is not %s's %s", short(c.Config), where, short(ref.Config))})
-		}
-		got = append(got, matchComponents(c.SwComponents, ref.SwComponents, where)...)
+	consider := func(got []Check) bool {
 		mis := 0
 		for _, ch := range got {
-			if ch.Outcome == Mismatched {
+			if !ch.Passed() {
 				mis++
 			}
 		}
 		if bestMis < 0 || mis < bestMis {
 			best, bestMis = got, mis
 		}
-		if mis == 0 {
-			break
+		return mis == 0
+	}
+	for _, ref := range states {
+		if consider(matchState(c, ref)) {
+			return append(checks, best...), nil
 		}
 	}
-	return append(checks, best...)
+	if len(pool) > 0 {
+		consider(matchPool(c, pool))
+	}
+	return append(checks, best...), nil
 }
 
-func swName(i int, typ string) string {
-	return strings.TrimSpace(fmt.Sprintf("%s #%d %s", CheckSwComponent, i, typ))
+// matchState appraises the platform against one complete state.
+func matchState(c *platform.Claims, ref *PlatformReference) []Check {
+	where := ref.Where
+	got := []Check{{ID: CheckImplementationID, Outcome: Matched, Detail: short(c.ImplementationID) + " (reference value " + where + ")"}}
+	if bytes.Equal(ref.Config, c.Config) {
+		got = append(got, Check{ID: CheckConfig, Outcome: Matched, Detail: short(c.Config)})
+	} else {
+		got = append(got, Check{ID: CheckConfig, Outcome: Mismatched,
+			Detail: fmt.Sprintf("%s is not %s's %s", short(c.Config), where, short(ref.Config))})
+	}
+	return append(got, matchComponents(c.SwComponents, ref.SwComponents, where)...)
 }
 
 // matchComponents pairs the token's software components with the reference
@@ -104,7 +121,7 @@ func matchComponents(got []platform.SwComponent, want []SwComponentReference, wh
 	explained := make([]bool, len(want)) // cited by a mismatched component's detail
 	var checks []Check
 	for i, sc := range got {
-		ch := Check{Name: swName(i, sc.MeasurementType), Outcome: Mismatched}
+		ch := Check{ID: CheckSwComponent, Index: i, Subject: sc.MeasurementType, Outcome: Mismatched}
 		for j := range want {
 			w := &want[j]
 			if !used[j] && (w.Type == "" || w.Type == sc.MeasurementType) &&
@@ -128,8 +145,7 @@ func matchComponents(got []platform.SwComponent, want []SwComponentReference, wh
 		if used[j] || explained[j] {
 			continue
 		}
-		name := strings.TrimSpace(CheckSwComponentAbsent + " " + w.Type)
-		checks = append(checks, Check{Name: name, Outcome: Mismatched,
+		checks = append(checks, Check{ID: CheckSwComponentAbsent, Subject: w.Type, Outcome: Mismatched,
 			Detail: fmt.Sprintf("%s.sw-components[%d] (measurement-value %s) is not in the token", where, j, short(w.Value))})
 	}
 	return checks
@@ -157,63 +173,114 @@ func explainComponent(sc platform.SwComponent, want []SwComponentReference, wher
 	return fmt.Sprintf("measurement-value %s, signer-id %s: no such component in %s", short(sc.MeasurementValue), short(sc.SignerID), where), -1
 }
 
+// matchPool appraises the platform against endorsed components, as
+// Veraison's arm-cca scheme does: the configuration must equal one the pool
+// gives, and every token component must match a pooled component by
+// measurement value, and by measurement type and version where the
+// endorsement gives them. Unlike Veraison, the signer id is compared too
+// (where the endorsement gives one): an image signed by someone else is not
+// the endorsed firmware.
+func matchPool(c *platform.Claims, pool []*PlatformReference) []Check {
+	wheres := make([]string, len(pool))
+	for i, ref := range pool {
+		wheres[i] = ref.Where
+	}
+	from := strings.Join(wheres, ", ")
+	got := []Check{{ID: CheckImplementationID, Outcome: Matched, Detail: short(c.ImplementationID) + " (endorsed by " + from + ")"}}
+	cfg := Check{ID: CheckConfig, Outcome: NotChecked, Required: true, Detail: "no endorsed configuration in " + from}
+	for _, ref := range pool {
+		switch {
+		case ref.Config == nil:
+		case bytes.Equal(ref.Config, c.Config):
+			cfg = Check{ID: CheckConfig, Outcome: Matched, Detail: short(c.Config) + " (" + ref.Where + ")"}
+		case cfg.Outcome == NotChecked:
+			cfg = Check{ID: CheckConfig, Outcome: Mismatched, Detail: fmt.Sprintf("%s is not the configuration endorsed by %s", short(c.Config), from)}
+		}
+		if cfg.Outcome == Matched {
+			break
+		}
+	}
+	got = append(got, cfg)
+	for i, sc := range c.SwComponents {
+		got = append(got, matchPooled(i, sc, pool, from))
+	}
+	return got
+}
+
+func matchPooled(i int, sc platform.SwComponent, pool []*PlatformReference, from string) Check {
+	ch := Check{ID: CheckSwComponent, Index: i, Subject: sc.MeasurementType, Outcome: Mismatched}
+	var near string // why a component with this measurement value was not it
+	for _, ref := range pool {
+		for j, w := range ref.SwComponents {
+			if !bytes.Equal(w.Value, sc.MeasurementValue) {
+				continue
+			}
+			var diffs []string
+			if w.Type != "" && w.Type != sc.MeasurementType {
+				diffs = append(diffs, fmt.Sprintf("measurement type %q is not %q", sc.MeasurementType, w.Type))
+			}
+			if w.Version != "" && w.Version != sc.Version {
+				diffs = append(diffs, fmt.Sprintf("version %q is not %q", sc.Version, w.Version))
+			}
+			if w.SignerID != nil && !bytes.Equal(w.SignerID, sc.SignerID) {
+				diffs = append(diffs, fmt.Sprintf("signer-id %s is not %s", short(sc.SignerID), short(w.SignerID)))
+			}
+			at := fmt.Sprintf("%s.sw-components[%d]", ref.Where, j)
+			if len(diffs) == 0 {
+				ch.Outcome = Matched
+				ch.Detail = fmt.Sprintf("measurement-value %s, signer-id %s (%s)", short(sc.MeasurementValue), short(sc.SignerID), at)
+				if w.SignerID == nil {
+					ch.Detail = fmt.Sprintf("measurement-value %s (%s, which endorses no signer id)", short(sc.MeasurementValue), at)
+				}
+				return ch
+			}
+			if near == "" {
+				near = strings.Join(diffs, ", ") + " (" + at + ")"
+			}
+		}
+	}
+	ch.Detail = near
+	if near == "" {
+		ch.Detail = fmt.Sprintf("measurement-value %s is endorsed by none of %s", short(sc.MeasurementValue), from)
+	}
+	return ch
+}
+
 // appraiseRealm checks the RIM, the RPV and the REMs against the realm
 // reference values. A RIM selects the reference values; of several with that
 // RIM the best matching is reported.
-func (v *Verifier) appraiseRealm(c *realm.Claims) []Check {
-	_, nRealm := v.refs.Len()
-	notChecked := func(why string, rimRequired bool) []Check {
+func (v *Verifier) appraiseRealm(ctx context.Context, c *realm.Claims) ([]Check, error) {
+	notChecked := func(why string) []Check {
 		checks := []Check{
-			{Name: CheckInitialMeasurement, Outcome: NotChecked, Required: rimRequired, Detail: why},
-			{Name: CheckPersonalizationValue, Outcome: NotChecked, Detail: why},
+			{ID: CheckInitialMeasurement, Outcome: NotChecked, Required: !v.policy.AllowUnknownRealmUnsafe, Detail: why},
+			{ID: CheckPersonalizationValue, Outcome: NotChecked, Detail: why},
 		}
 		for i := range c.ExtensibleMeasurements {
-			checks = append(checks, Check{Name: remName(i), Outcome: NotChecked, Detail: why})
+			checks = append(checks, Check{ID: CheckREM, Index: i, Outcome: NotChecked, Detail: why})
 		}
 		return checks
 	}
-	if nRealm == 0 {
-		return notChecked("no realm reference values provisioned", !v.policy.AllowUnknownRealmUnsafe)
+	if v.refs == nil {
+		return notChecked("no realm reference values provisioned"), nil
 	}
-	var candidates []int
-	for _, idx := range v.refs.byRIM[string(c.InitialMeasurement)] {
-		if h := v.refs.realm[idx].HashAlgorithm; h == "" || h == c.HashAlgID {
-			candidates = append(candidates, idx)
+	found, err := v.refs.RealmReferences(ctx, c.InitialMeasurement)
+	if err != nil {
+		return nil, err
+	}
+	var candidates []*RealmReference
+	for i := range found {
+		ref := &found[i]
+		if bytes.Equal(ref.InitialMeasurement, c.InitialMeasurement) && (ref.HashAlgorithm == "" || ref.HashAlgorithm == c.HashAlgID) {
+			candidates = append(candidates, ref)
 		}
 	}
 	if len(candidates) == 0 {
-		checks := notChecked("no realm reference value for this initial measurement", false)
-		checks[0] = Check{Name: CheckInitialMeasurement, Outcome: Mismatched,
-			Detail: fmt.Sprintf("%s (%s) is not among the %d provisioned realm reference values", short(c.InitialMeasurement), c.HashAlgID, nRealm)}
-		return checks
+		return notChecked(fmt.Sprintf("no realm reference value for initial measurement %s (%s)", short(c.InitialMeasurement), c.HashAlgID)), nil
 	}
 	var best []Check
 	bestMis := -1
-	for _, idx := range candidates {
-		ref := &v.refs.realm[idx]
-		where := fmt.Sprintf("realm[%d]", idx)
-		got := []Check{{Name: CheckInitialMeasurement, Outcome: Matched, Detail: short(c.InitialMeasurement) + " (reference value " + where + ")"}}
-		switch {
-		case ref.PersonalizationValue == nil:
-			got = append(got, Check{Name: CheckPersonalizationValue, Outcome: NotChecked, Detail: where + " gives no personalization value"})
-		case bytes.Equal(ref.PersonalizationValue, c.PersonalizationValue):
-			got = append(got, Check{Name: CheckPersonalizationValue, Outcome: Matched, Detail: short(c.PersonalizationValue)})
-		default:
-			got = append(got, Check{Name: CheckPersonalizationValue, Outcome: Mismatched,
-				Detail: fmt.Sprintf("%s is not %s's %s", short(c.PersonalizationValue), where, short(ref.PersonalizationValue))})
-		}
-		for i, rem := range c.ExtensibleMeasurements {
-			switch {
-			case ref.ExtensibleMeasurements == nil:
-				got = append(got, Check{Name: remName(i), Outcome: NotChecked, Required: v.policy.RequireREMs,
-					Detail: where + " gives no extensible measurements"})
-			case bytes.Equal(ref.ExtensibleMeasurements[i], rem):
-				got = append(got, Check{Name: remName(i), Outcome: Matched, Detail: short(rem)})
-			default:
-				got = append(got, Check{Name: remName(i), Outcome: Mismatched,
-					Detail: fmt.Sprintf("%s is not %s's %s", short(rem), where, short(ref.ExtensibleMeasurements[i]))})
-			}
-		}
+	for _, ref := range candidates {
+		got := v.matchRealm(c, ref)
 		mis := 0
 		for _, ch := range got {
 			if !ch.Passed() {
@@ -227,7 +294,36 @@ func (v *Verifier) appraiseRealm(c *realm.Claims) []Check {
 			break
 		}
 	}
-	return best
+	return best, nil
 }
 
-func remName(i int) string { return fmt.Sprintf("%s %d", CheckREM, i) }
+func (v *Verifier) matchRealm(c *realm.Claims, ref *RealmReference) []Check {
+	where := ref.Where
+	got := []Check{{ID: CheckInitialMeasurement, Outcome: Matched, Detail: short(c.InitialMeasurement) + " (reference value " + where + ")"}}
+	switch {
+	case ref.PersonalizationValue == nil:
+		got = append(got, Check{ID: CheckPersonalizationValue, Outcome: NotChecked, Detail: where + " gives no personalization value"})
+	case bytes.Equal(ref.PersonalizationValue, c.PersonalizationValue):
+		got = append(got, Check{ID: CheckPersonalizationValue, Outcome: Matched, Detail: short(c.PersonalizationValue)})
+	default:
+		got = append(got, Check{ID: CheckPersonalizationValue, Outcome: Mismatched,
+			Detail: fmt.Sprintf("%s is not %s's %s", short(c.PersonalizationValue), where, short(ref.PersonalizationValue))})
+	}
+	for i, rem := range c.ExtensibleMeasurements {
+		var want []byte
+		if i < len(ref.ExtensibleMeasurements) {
+			want = ref.ExtensibleMeasurements[i]
+		}
+		switch {
+		case want == nil:
+			got = append(got, Check{ID: CheckREM, Index: i, Outcome: NotChecked, Required: v.policy.RequireREMs,
+				Detail: fmt.Sprintf("%s gives no REM %d", where, i)})
+		case bytes.Equal(want, rem):
+			got = append(got, Check{ID: CheckREM, Index: i, Outcome: Matched, Detail: short(rem)})
+		default:
+			got = append(got, Check{ID: CheckREM, Index: i, Outcome: Mismatched,
+				Detail: fmt.Sprintf("%s is not %s's %s", short(rem), where, short(want))})
+		}
+	}
+	return got
+}

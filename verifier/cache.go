@@ -3,93 +3,103 @@ package verifier
 import (
 	"bytes"
 	"container/list"
+	"crypto"
 	"crypto/sha256"
 	"sync"
 )
 
-// DefaultPlatformCacheSize is the number of platform results a Verifier
-// keeps unless WithPlatformCacheSize says otherwise. A platform token is the
-// same for every realm on a machine between two boots, so this is roughly the
-// number of machines whose realms are verified repeatedly.
+// DefaultPlatformCacheSize is the number of platform signatures a Verifier
+// remembers unless WithPlatformCacheSize says otherwise. A platform token is
+// the same for every realm on a machine between two boots, so this is
+// roughly the number of machines whose realms are verified repeatedly.
 const DefaultPlatformCacheSize = 256
 
-// platformCache is a bounded LRU of platform results, keyed by exactly the
-// platform token bytes and the key that verified them. An entry is only
-// stored after the signature verified, so filling the cache takes genuine
-// platform tokens; a hit needs the same SHA-256 of the token, the same
-// SHA-256 of the key's SubjectPublicKeyInfo, and then byte-for-byte the same
-// token (the bytes are kept and compared, not trusted to the hash alone).
+// platformCache is a bounded LRU of platform tokens whose signature
+// verified, and the key that verified each. An entry is only stored after the
+// signature verified, so filling the cache takes genuine platform tokens; a
+// hit needs the same SHA-256 of the token, then byte-for-byte the same token
+// (the bytes are kept and compared, not trusted to the hash alone), and a
+// key the trust-anchor store returns for this token now that is Equal to
+// the one that verified it.
 //
-// The cached value is the platform's whole appraisal, which also depends on
-// the reference values and the policy: a cache belongs to one Verifier, whose
-// configuration never changes.
+// Only the signature is cached: claims validation and the appraisal run on
+// every Verify, so reference values or anchors added to or removed from a
+// store (a database) take effect at once.
 type platformCache struct {
 	mu    sync.Mutex
 	max   int
 	ll    *list.List // front = most recently used; values are *cacheEntry
-	items map[cacheKey]*list.Element
+	items map[[32]byte]*list.Element
 
 	hits, misses uint64
 }
 
-type cacheKey struct {
-	token [32]byte // SHA-256 of the platform token bytes
-	key   [32]byte // SHA-256 of the CPAK's SubjectPublicKeyInfo
+type cacheEntry struct {
+	digest [32]byte // SHA-256 of the platform token bytes
+	token  []byte
+	key    crypto.PublicKey
 }
 
-type cacheEntry struct {
-	k      cacheKey
-	token  []byte
-	result PlatformResult
+// equaler is what every public key type of the standard library
+// implements.
+type equaler interface {
+	Equal(crypto.PublicKey) bool
 }
 
 func newPlatformCache(size int) *platformCache {
 	if size <= 0 {
 		return nil
 	}
-	return &platformCache{max: size, ll: list.New(), items: make(map[cacheKey]*list.Element, size)}
+	return &platformCache{max: size, ll: list.New(), items: make(map[[32]byte]*list.Element, size)}
 }
 
-func makeCacheKey(platformToken []byte, keyDigest [32]byte) cacheKey {
-	return cacheKey{token: sha256.Sum256(platformToken), key: keyDigest}
-}
-
-// get returns a copy of the cached result for exactly these bytes under this
-// key.
-func (c *platformCache) get(k cacheKey, platformToken []byte) (PlatformResult, bool) {
+// verifiedBy returns the index of the key among keys that verified exactly
+// these bytes before, or -1.
+func (c *platformCache) verifiedBy(digest [32]byte, platformToken []byte, keys []crypto.PublicKey) int {
 	if c == nil {
-		return PlatformResult{}, false
+		return -1
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[k]
-	if !ok || !bytes.Equal(el.Value.(*cacheEntry).token, platformToken) {
-		c.misses++
-		return PlatformResult{}, false
+	el, ok := c.items[digest]
+	if ok {
+		e := el.Value.(*cacheEntry)
+		if bytes.Equal(e.token, platformToken) {
+			for i, k := range keys {
+				if eq, ok := k.(equaler); ok && eq.Equal(e.key) {
+					c.hits++
+					c.ll.MoveToFront(el)
+					return i
+				}
+			}
+		}
 	}
-	c.hits++
-	c.ll.MoveToFront(el)
-	return el.Value.(*cacheEntry).result.clone(), true
+	c.misses++
+	return -1
 }
 
-// put stores a copy of r, evicting the least recently used entry when full.
-func (c *platformCache) put(k cacheKey, platformToken []byte, r *PlatformResult) {
+// put remembers that key verified the token, evicting the least recently
+// used entry when full.
+func (c *platformCache) put(digest [32]byte, platformToken []byte, key crypto.PublicKey) {
 	if c == nil {
 		return
 	}
-	e := &cacheEntry{k: k, token: bytes.Clone(platformToken), result: r.clone()}
+	if _, ok := key.(equaler); !ok {
+		return // cannot be compared on the next lookup
+	}
+	e := &cacheEntry{digest: digest, token: bytes.Clone(platformToken), key: key}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
+	if el, ok := c.items[digest]; ok {
 		el.Value = e
 		c.ll.MoveToFront(el)
 		return
 	}
-	c.items[k] = c.ll.PushFront(e)
+	c.items[digest] = c.ll.PushFront(e)
 	for c.ll.Len() > c.max {
 		old := c.ll.Back()
 		c.ll.Remove(old)
-		delete(c.items, old.Value.(*cacheEntry).k)
+		delete(c.items, old.Value.(*cacheEntry).digest)
 	}
 }
 
@@ -101,3 +111,5 @@ func (c *platformCache) len() int {
 	defer c.mu.Unlock()
 	return c.ll.Len()
 }
+
+func tokenDigest(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -2,7 +2,8 @@ package verifier
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"crypto"
+	"crypto/ecdsa"
 	"testing"
 
 	"github.com/ccakit/cca/evidence"
@@ -11,29 +12,30 @@ import (
 
 func TestPlatformCacheBounds(t *testing.T) {
 	c := newPlatformCache(2)
-	var keyA [32]byte
+	cpak, _, _, _ := keys()
+	key := []crypto.PublicKey{cpak.Public()}
 	toks := [][]byte{[]byte("token one"), []byte("token two"), []byte("token three")}
-	k := func(i int) cacheKey { return makeCacheKey(toks[i], keyA) }
+	d := func(i int) [32]byte { return tokenDigest(toks[i]) }
 	for i := 0; i < 2; i++ {
-		c.put(k(i), toks[i], &PlatformResult{Profile: string(toks[i])})
+		c.put(d(i), toks[i], key[0])
 	}
-	if _, ok := c.get(k(0), toks[0]); !ok { // 0 is now the most recent
+	if c.verifiedBy(d(0), toks[0], key) != 0 { // 0 is now the most recent
 		t.Fatal("miss on a fresh entry")
 	}
-	c.put(k(2), toks[2], &PlatformResult{})
+	c.put(d(2), toks[2], key[0])
 	if c.len() != 2 {
 		t.Fatalf("len %d, bound 2", c.len())
 	}
-	if _, ok := c.get(k(1), toks[1]); ok {
+	if c.verifiedBy(d(1), toks[1], key) >= 0 {
 		t.Error("the least recently used entry was not evicted")
 	}
 	for _, i := range []int{0, 2} {
-		if _, ok := c.get(k(i), toks[i]); !ok {
+		if c.verifiedBy(d(i), toks[i], key) < 0 {
 			t.Errorf("entry %d evicted", i)
 		}
 	}
 	// Replacing an entry does not grow the cache.
-	c.put(k(2), toks[2], &PlatformResult{})
+	c.put(d(2), toks[2], key[0])
 	if c.len() != 2 {
 		t.Fatalf("len %d after a replace", c.len())
 	}
@@ -41,42 +43,38 @@ func TestPlatformCacheBounds(t *testing.T) {
 		t.Error("size 0 must disable the cache")
 	}
 	var disabled *platformCache
-	disabled.put(k(0), toks[0], &PlatformResult{})
-	if _, ok := disabled.get(k(0), toks[0]); ok || disabled.len() != 0 {
+	disabled.put(d(0), toks[0], key[0])
+	if disabled.verifiedBy(d(0), toks[0], key) >= 0 || disabled.len() != 0 {
 		t.Error("a disabled cache hit")
 	}
 }
 
-// TestPlatformCacheKeying: only exactly the same bytes under the same key
+// TestPlatformCacheKeying: only exactly the same bytes under an equal key
 // hit.
 func TestPlatformCacheKeying(t *testing.T) {
 	c := newPlatformCache(8)
 	tok := goodToken(t)
-	keyA, keyB := sha256.Sum256([]byte("key A")), sha256.Sum256([]byte("key B"))
-	c.put(makeCacheKey(tok, keyA), tok, &PlatformResult{Profile: "p"})
-	if r, ok := c.get(makeCacheKey(tok, keyA), tok); !ok || r.Profile != "p" {
-		t.Fatal("miss on the same bytes and key")
+	cpak, _, other, _ := keys()
+	c.put(tokenDigest(tok), tok, cpak.Public())
+	// An equal key, not the same pointer: a database returns new values.
+	same := *cpak.Public().(*ecdsa.PublicKey)
+	if i := c.verifiedBy(tokenDigest(tok), tok, []crypto.PublicKey{other.Public(), &same}); i != 1 {
+		t.Fatalf("verifiedBy %d, want the equal key (1)", i)
 	}
-	if _, ok := c.get(makeCacheKey(tok, keyB), tok); ok {
+	if c.verifiedBy(tokenDigest(tok), tok, []crypto.PublicKey{other.Public()}) >= 0 {
 		t.Error("hit under a different key")
 	}
 	for i := range tok {
 		flipped := bytes.Clone(tok)
 		flipped[i] ^= 0x01
-		if _, ok := c.get(makeCacheKey(flipped, keyA), flipped); ok {
+		if c.verifiedBy(tokenDigest(flipped), flipped, []crypto.PublicKey{cpak.Public()}) >= 0 {
 			t.Fatalf("hit with byte %d flipped", i)
 		}
 	}
 	// Even with a (forged) equal digest, different bytes miss.
-	other := append(bytes.Clone(tok), 0)
-	if _, ok := c.get(makeCacheKey(tok, keyA), other); ok {
+	longer := append(bytes.Clone(tok), 0)
+	if c.verifiedBy(tokenDigest(tok), longer, []crypto.PublicKey{cpak.Public()}) >= 0 {
 		t.Error("hit on the digest alone")
-	}
-	// What get returns is a copy.
-	r, _ := c.get(makeCacheKey(tok, keyA), tok)
-	r.Profile = "changed"
-	if r2, _ := c.get(makeCacheKey(tok, keyA), tok); r2.Profile != "p" {
-		t.Error("the cached result was modified through a returned copy")
 	}
 }
 
@@ -133,8 +131,8 @@ func TestVerifierCache(t *testing.T) {
 	if !res.Platform.Cached || !res.Platform.Trustworthy || res.Realm.Trustworthy {
 		t.Fatalf("other realm: platform cached %v trustworthy %v, realm trustworthy %v", res.Platform.Cached, res.Platform.Trustworthy, res.Realm.Trustworthy)
 	}
-	checkOutcome(t, res.Realm.Checks, CheckInitialMeasurement, Mismatched, false)
-	checkOutcome(t, res.Realm.Checks, CheckBinding, Matched, false)
+	checkOutcome(t, res.Realm.Checks, CheckInitialMeasurement.String(), NotChecked, true)
+	checkOutcome(t, res.Realm.Checks, CheckBinding.String(), Matched, false)
 
 	// One flipped byte of the platform token's signature: a miss, and the
 	// signature fails.
@@ -144,7 +142,7 @@ func TestVerifierCache(t *testing.T) {
 	if res.Platform.Cached {
 		t.Fatal("a flipped byte hit the cache")
 	}
-	checkOutcome(t, res.Platform.Checks, CheckSignature, Mismatched, false)
+	checkOutcome(t, res.Platform.Checks, CheckSignature.String(), Mismatched, false)
 
 	// A token that fails its signature is not cached.
 	n := v.cache.len()

@@ -96,8 +96,74 @@
 // # Results
 //
 // Result is JSON-serialisable; its byte strings are hex and named as in the
-// stores, so measured values can be copied into reference values. Result.EAR,
-// EARJSON and EARJWT render it as an EAT Attestation Result (veraison/ear,
-// profile "tag:github.com,2023:veraison/ear") with the submodules
-// CCA_SSD_PLATFORM and CCA_REALM; Result.Text renders it for a terminal.
+// stores, so measured values can be copied into reference values, and each
+// side carries all its token's claims in their evcli JSON form. Every check
+// has a CheckID. Result.Text renders it for a terminal, with every string
+// that came from the evidence or a store escaped.
+//
+// A realm is never trustworthy above its platform: the realm's
+// CheckPlatform passes only when the platform is trustworthy.
+//
+// # EAR
+//
+// Result.EAR, EARJSON and EARJWT render the result as an EAT Attestation
+// Result (veraison/ear, profile "tag:github.com,2023:veraison/ear") in the
+// shape Veraison's arm-cca scheme produces (veraison/services
+// scheme/arm-cca/scheme.go, vts/trustedservices): ear.verifier-id, iat,
+// eat_nonce (the nonce as padded base64url), and ear.appraisal-policy-id
+// PolicyIDDefault ("policy:ARM_CCA"; another Policy adds "/" and its ID).
+//
+// Evidence that cannot be verified gets one submodule, ARM_CCA, every
+// trust claim 99 (contraindicated) and ear.veraison.policy-claims
+// {"problem": …}: "could not establish identity from evidence" (it does not
+// decode, or the platform claims are invalid), "no trust anchor for
+// evidence", "integrity validation failed" (a signature, the binding, the
+// nonce, the realm claims or the profile combination). A store that fails
+// to answer gives every claim -1 (none) and the problem "internal error".
+//
+// Otherwise CCA_SSD_PLATFORM and CCA_REALM, each with its token's claims
+// as ear.veraison.annotated-evidence and the status the worst tier of its
+// vector:
+//
+//	situation                        CCA_SSD_PLATFORM                   CCA_REALM
+//	all good                         ii cfg exe hw rt st 2: affirming   ii 2, exe 2: affirming
+//	unknown or mismatched component  exe 33: warning                    capped: warning
+//	configuration differs            cfg 32: warning                    capped: warning
+//	no platform reference values     cfg 32, exe 33: warning            capped: warning
+//	lifecycle not accepted           ii rt st 96: contraindicated       capped: contraindicated
+//	no realm reference value (RIM)                                      exe 33: warning
+//	RPV differs                                                         exe 96: contraindicated
+//	REM differs                                                         exe 33: warning
+//	REMs not all provisioned                                            exe 3: affirming
+//
+// A check the policy waives (an Unsafe field) leaves its claim at 0.
+//
+// Departures from Veraison, each where its result would be unsound:
+//
+//   - A realm is never above its platform. Veraison appraises CCA_REALM
+//     alone, so a relying party gating on CCA_REALM (EAR has no overall
+//     status) would trust a realm on a platform in debug or with unknown
+//     firmware. Here the realm's status is raised to its platform's when
+//     that is worse, its vector kept, and its policy claims say so
+//     (PolicyClaimCappedByPlatform).
+//   - Signer ids are compared. Veraison matches a software component by
+//     its measurement value (and name and version when endorsed) alone; an
+//     image with the endorsed measurement but another signer is not the
+//     endorsed firmware, so it is exe 33.
+//   - A REM that a reference value gives and the realm does not have is exe
+//     33 (warning). Veraison gives 3 and leaves the realm affirming,
+//     although the provisioned runtime measurement was contradicted. A RIM
+//     with no reference value is 33 and an RPV that differs 96, as in
+//     Veraison.
+//   - REMs not all provisioned give 3 (approved boot: nothing vouches for
+//     the runtime), not 2.
+//   - The lifecycle follows the policy: by default only secured is accepted
+//     (Veraison also accepts non-CCA-platform debug, 0x4000-0x40ff, which
+//     AllowNonCCAPlatformDebugUnsafe restores).
+//   - Without a nonce (accepted only by AllowMissingNonceUnsafe) the
+//     freshness check fails as a nonce mismatch does: Veraison always has
+//     its session nonce.
+//
+// So the EAR agrees with the Result: a submodule is affirming exactly when
+// its side of the Result is trustworthy.
 package verifier

@@ -13,4 +13,7 @@ var (
 	// ErrUsage: the API was called wrongly (nil trust anchors, a nonce of
 	// the wrong size, a bad option).
 	ErrUsage = errors.New("verifier misuse")
+	// ErrLookup: a trust-anchor or reference-value store failed to answer
+	// (it wraps the store's error).
+	ErrLookup = errors.New("store lookup failed")
 )

@@ -71,7 +71,7 @@ func Example() {
 	}
 	fmt.Println("trustworthy:", res.Trustworthy)
 	for _, c := range res.Realm.Checks[5:] {
-		fmt.Println(c.Name+":", c.Outcome)
+		fmt.Println(c.Name()+":", c.Outcome)
 	}
 	// Output:
 	// trustworthy: true

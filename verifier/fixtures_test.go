@@ -144,7 +144,7 @@ func sampleRefs(t testing.TB) *ReferenceValues {
 	return refValues(t, []PlatformReference{samplePlatformRef()}, []RealmReference{sampleRealmRef()})
 }
 
-func newVerifier(t testing.TB, ta *TrustAnchors, opts ...Option) *Verifier {
+func newVerifier(t testing.TB, ta TrustAnchorStore, opts ...Option) *Verifier {
 	t.Helper()
 	v, err := New(ta, opts...)
 	if err != nil {
@@ -213,7 +213,7 @@ func signPlatform(t testing.TB, p *platform.Claims, realmFrom []byte, key *ecdsa
 // checkOutcome asserts one check's outcome (and Required for not-checked).
 func checkOutcome(t testing.TB, checks []Check, name string, want Outcome, required bool) {
 	t.Helper()
-	c, ok := findCheck(checks, name)
+	c, ok := checkNamed(checks, name)
 	if !ok {
 		t.Fatalf("no check %q in %+v", name, checks)
 	}
@@ -229,3 +229,13 @@ type coseAlg = cose.Algorithm
 const coseES256 = cose.AlgorithmES256
 
 type platformClaims = platform.Claims
+
+// checkNamed finds a check by its display name ("sw component #2 RMM").
+func checkNamed(checks []Check, name string) (Check, bool) {
+	for _, c := range checks {
+		if c.Name() == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}

@@ -81,12 +81,15 @@ func (p *Policy) weakenings() []string {
 	return w
 }
 
+// DefaultPolicyID is the ID of the zero Policy.
+const DefaultPolicyID = "ccakit-verifier/default"
+
 // ID names the policy for results and EAR's ear.appraisal-policy-id:
 // "ccakit-verifier/default", followed by "+Name" for each tightening or
 // weakening field that is set, so a consumer of the result sees what was
 // waived.
 func (p *Policy) ID() string {
-	parts := []string{"ccakit-verifier/default"}
+	parts := []string{DefaultPolicyID}
 	parts = append(parts, p.weakenings()...)
 	if p.RequireREMs {
 		parts = append(parts, "RequireREMs")

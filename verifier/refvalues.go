@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -10,47 +11,10 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// PlatformReference is one acceptable state of a platform implementation:
-// its configuration and the complete set of its firmware components. There
-// may be several for one implementation id (firmware versions in service).
-type PlatformReference struct {
-	ImplementationID []byte
-	Config           []byte
-	SwComponents     []SwComponentReference
-}
-
-// SwComponentReference is one expected software component. A component of
-// the token matches it when signer id and measurement value are equal and,
-// if Type is set, the measurement type too. Version is descriptive: the
-// measurement already identifies the image, so it is not compared.
-type SwComponentReference struct {
-	Type     string
-	Value    []byte
-	SignerID []byte
-	Version  string
-}
-
-// RealmReference is one acceptable state of a realm, selected by its RIM.
-type RealmReference struct {
-	InitialMeasurement []byte
-	// PersonalizationValue, when set, must equal the RPV; nil leaves the
-	// RPV not checked.
-	PersonalizationValue []byte
-	// ExtensibleMeasurements, when set, holds the four expected REMs; nil
-	// leaves them not checked (a runtime measurement log may explain them).
-	ExtensibleMeasurements [][]byte
-	// HashAlgorithm, when set, must be the realm's measurement hash
-	// algorithm (claim 44236).
-	HashAlgorithm string
-	// RAKHashAlgorithm is rust-ccatoken's "rak-hash-algorithm". It is
-	// accepted for compatibility and not compared: the binding leg already
-	// verifies the RAK hash.
-	RAKHashAlgorithm string
-}
-
 // ReferenceValues is an immutable set of platform and realm reference
 // values, safe for concurrent use.
 type ReferenceValues struct {
+	source   string // file name prefixed to Where, or ""
 	platform []PlatformReference
 	realm    []RealmReference
 	byImpl   map[string][]int // implementation id -> indexes into platform
@@ -61,6 +25,11 @@ type ReferenceValues struct {
 // signer id may have (token-formats.md §3).
 var swDigestSizes = []int{32, 48, 64}
 
+// rimSizes are the sizes a RIM may have: SHA-256 and SHA-512 (Arm DEN0137
+// 1.0-REL0 A7.2.3.1), and SHA-384 in the 2.0 drafts
+// (draft-ffm-rats-cca-token-04 §4.4).
+var rimSizes = []int{32, 48, 64}
+
 // NewReferenceValues validates and copies reference values.
 func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) (*ReferenceValues, error) {
 	if len(platforms)+len(realms) == 0 {
@@ -68,23 +37,29 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 	}
 	rv := &ReferenceValues{byImpl: map[string][]int{}, byRIM: map[string][]int{}}
 	for i, p := range platforms {
-		where := fmt.Sprintf("platform[%d]", i)
+		where := p.Where
+		if where == "" {
+			where = fmt.Sprintf("platform[%d]", i)
+		}
+		if p.Match != MatchCompleteState && p.Match != MatchEachComponent {
+			return nil, storeErr(where, "", "unknown match mode %v", p.Match)
+		}
 		if len(p.ImplementationID) != platform.ImplementationIDSize {
 			return nil, storeErr(where, "implementation-id", "%d bytes, must be %d", len(p.ImplementationID), platform.ImplementationIDSize)
 		}
-		if p.Config == nil {
+		if p.Config == nil && p.Match == MatchCompleteState {
 			return nil, storeErr(where, "platform-configuration", "missing")
 		}
-		if len(p.SwComponents) == 0 {
+		if len(p.SwComponents) == 0 && p.Match == MatchCompleteState {
 			return nil, storeErr(where, "sw-components", "missing or empty")
 		}
-		c := PlatformReference{ImplementationID: bytes.Clone(p.ImplementationID), Config: bytes.Clone(p.Config)}
+		c := PlatformReference{ImplementationID: bytes.Clone(p.ImplementationID), Config: bytes.Clone(p.Config), Match: p.Match, Where: where}
 		for j, sc := range p.SwComponents {
 			w := fmt.Sprintf("%s.sw-components[%d]", where, j)
 			if !sizeOK(len(sc.Value), swDigestSizes) {
 				return nil, storeErr(w, "measurement-value", "%d bytes, must be %s", len(sc.Value), sizeList(swDigestSizes))
 			}
-			if !sizeOK(len(sc.SignerID), swDigestSizes) {
+			if (sc.SignerID != nil || p.Match == MatchCompleteState) && !sizeOK(len(sc.SignerID), swDigestSizes) {
 				return nil, storeErr(w, "signer-id", "%d bytes, must be %s", len(sc.SignerID), sizeList(swDigestSizes))
 			}
 			c.SwComponents = append(c.SwComponents, SwComponentReference{
@@ -95,10 +70,13 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 		rv.platform = append(rv.platform, c)
 	}
 	for i, r := range realms {
-		where := fmt.Sprintf("realm[%d]", i)
+		where := r.Where
+		if where == "" {
+			where = fmt.Sprintf("realm[%d]", i)
+		}
 		n := len(r.InitialMeasurement)
-		if n != 32 && n != 64 {
-			return nil, storeErr(where, "initial-measurement", "%d bytes, must be 32 (sha-256) or 64 (sha-512)", n)
+		if !sizeOK(n, rimSizes) {
+			return nil, storeErr(where, "initial-measurement", "%d bytes, must be %s", n, sizeList(rimSizes))
 		}
 		if r.HashAlgorithm != "" {
 			size, err := realm.MeasurementSize(r.HashAlgorithm)
@@ -122,13 +100,14 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 			PersonalizationValue: bytes.Clone(r.PersonalizationValue),
 			HashAlgorithm:        r.HashAlgorithm,
 			RAKHashAlgorithm:     r.RAKHashAlgorithm,
+			Where:                where,
 		}
 		if r.ExtensibleMeasurements != nil {
 			if len(r.ExtensibleMeasurements) != realm.NumREMs {
 				return nil, storeErr(where, "extensible-measurements", "%d values, must be %d", len(r.ExtensibleMeasurements), realm.NumREMs)
 			}
 			for j, rem := range r.ExtensibleMeasurements {
-				if len(rem) != n {
+				if rem != nil && len(rem) != n {
 					return nil, storeErr(where, "extensible-measurements", "value %d is %d bytes, must be %d like the initial measurement", j, len(rem), n)
 				}
 				c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, bytes.Clone(rem))
@@ -267,7 +246,7 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 	if err != nil {
 		return r, err
 	}
-	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, 32, 64); err != nil {
+	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, rimSizes...); err != nil {
 		return r, err
 	}
 	if r.PersonalizationValue, err = o.hexField("personalization-value", false, realm.PersonalizationValueSize); err != nil {
@@ -301,10 +280,118 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 	return r, o.done()
 }
 
+// Named returns the same store with name (a file name, say) prefixed to
+// every entry's Where, so that results say which file an entry came from.
+func (rv *ReferenceValues) Named(name string) *ReferenceValues {
+	c := *rv
+	c.source = name
+	return &c
+}
+
+// PlatformReferences implements ReferenceValueStore. The entries share
+// memory with the store: do not modify them.
+func (rv *ReferenceValues) PlatformReferences(_ context.Context, implementationID []byte) ([]PlatformReference, error) {
+	return pick(rv.platform, rv.byImpl[string(implementationID)], rv.source, func(p *PlatformReference) *string { return &p.Where }), nil
+}
+
+// RealmReferences implements ReferenceValueStore. The entries share memory
+// with the store: do not modify them.
+func (rv *ReferenceValues) RealmReferences(_ context.Context, rim []byte) ([]RealmReference, error) {
+	return pick(rv.realm, rv.byRIM[string(rim)], rv.source, func(r *RealmReference) *string { return &r.Where }), nil
+}
+
+// pick copies the entries at idx, prefixing source to their Where.
+func pick[T any](all []T, idx []int, source string, where func(*T) *string) []T {
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = all[j]
+		if source != "" {
+			w := where(&out[i])
+			*w = source + ": " + *w
+		}
+	}
+	return out
+}
+
 // Len is the number of platform and realm entries.
 func (rv *ReferenceValues) Len() (platforms, realms int) {
 	if rv == nil {
 		return 0, 0
 	}
 	return len(rv.platform), len(rv.realm)
+}
+
+// MarshalJSON writes the store in rust-ccatoken's JSON shape, which
+// ParseReferenceValues reads back: every member rust-ccatoken's serde
+// structs require is written (platform: "implementation-id",
+// "platform-configuration", "sw-components"; component: "measurement-value",
+// "signer-id"; realm: "initial-measurement", "rak-hash-algorithm", the four
+// "extensible-measurements", "personalization-value"), the optional ones
+// when set ("component-type", "version", "hash-algo"). An entry that lacks
+// a required member, or a MatchEachComponent entry (which this shape cannot
+// express: its entries are complete states), is an ErrUsage error naming
+// the entry and the member, so that nothing is written that rust-ccatoken
+// would refuse or that would read back with another meaning.
+func (rv *ReferenceValues) MarshalJSON() ([]byte, error) {
+	type component struct {
+		Type     string   `json:"component-type,omitempty"`
+		Value    HexBytes `json:"measurement-value"`
+		SignerID HexBytes `json:"signer-id"`
+		Version  string   `json:"version,omitempty"`
+	}
+	type platformEntry struct {
+		ImplementationID HexBytes    `json:"implementation-id"`
+		Config           HexBytes    `json:"platform-configuration"`
+		SwComponents     []component `json:"sw-components"`
+	}
+	type realmEntry struct {
+		InitialMeasurement     HexBytes   `json:"initial-measurement"`
+		HashAlgorithm          string     `json:"hash-algo,omitempty"`
+		RAKHashAlgorithm       string     `json:"rak-hash-algorithm"`
+		ExtensibleMeasurements []HexBytes `json:"extensible-measurements"`
+		PersonalizationValue   HexBytes   `json:"personalization-value"`
+	}
+	var out struct {
+		Platform []platformEntry `json:"platform,omitempty"`
+		Realm    []realmEntry    `json:"realm,omitempty"`
+	}
+	missing := func(where, member, why string) error {
+		return fmt.Errorf("%w: reference values: %s: %q %s", ErrUsage, where, member, why)
+	}
+	for _, p := range rv.platform {
+		if p.Match != MatchCompleteState {
+			return nil, missing(p.Where, "sw-components", "endorse components one by one (MatchEachComponent), which the JSON store cannot express")
+		}
+		e := platformEntry{ImplementationID: p.ImplementationID, Config: HexBytes(p.Config), SwComponents: []component{}}
+		for j, sc := range p.SwComponents {
+			if sc.SignerID == nil {
+				return nil, missing(fmt.Sprintf("%s.sw-components[%d]", p.Where, j), "signer-id", "is missing, and rust-ccatoken requires it")
+			}
+			e.SwComponents = append(e.SwComponents, component{sc.Type, sc.Value, sc.SignerID, sc.Version})
+		}
+		out.Platform = append(out.Platform, e)
+	}
+	for _, r := range rv.realm {
+		e := realmEntry{InitialMeasurement: r.InitialMeasurement, HashAlgorithm: r.HashAlgorithm,
+			RAKHashAlgorithm: r.RAKHashAlgorithm, PersonalizationValue: r.PersonalizationValue}
+		switch {
+		case r.RAKHashAlgorithm == "":
+			return nil, missing(r.Where, "rak-hash-algorithm", "is missing, and rust-ccatoken requires it")
+		case r.PersonalizationValue == nil:
+			return nil, missing(r.Where, "personalization-value", "is missing, and rust-ccatoken requires it")
+		case len(r.ExtensibleMeasurements) != realm.NumREMs:
+			return nil, missing(r.Where, "extensible-measurements", "are missing, and rust-ccatoken requires all four")
+		}
+		for i, rem := range r.ExtensibleMeasurements {
+			if rem == nil {
+				return nil, missing(r.Where, "extensible-measurements", fmt.Sprintf("do not give REM %d, and rust-ccatoken requires all four", i))
+			}
+			e.ExtensibleMeasurements = append(e.ExtensibleMeasurements, rem)
+		}
+		out.Realm = append(out.Realm, e)
+	}
+	return json.Marshal(out)
 }

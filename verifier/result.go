@@ -1,69 +1,12 @@
 package verifier
 
 import (
+	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/ccakit/cca/platform"
-)
-
-// Outcome is the outcome of one check. There are exactly three, so that "no
-// reference value was provisioned" can never be mistaken for a mismatch
-// (veraison/services#265).
-type Outcome string
-
-const (
-	// Matched: the check was made and passed (for a signature: it
-	// verified; for the lifecycle: the policy accepts the state).
-	Matched Outcome = "matched"
-	// Mismatched: the check was made and failed.
-	Mismatched Outcome = "mismatched"
-	// NotChecked: the check could not be made, typically because no
-	// reference value is provisioned for it. Check.Required says whether
-	// the policy makes that a failure.
-	NotChecked Outcome = "not-checked"
-)
-
-// Check is one check of the platform or the realm.
-type Check struct {
-	Name    string  `json:"name"`
-	Outcome Outcome `json:"outcome"`
-	// Required is set on a not-checked check that the policy requires: the
-	// reason the result is not trustworthy is then a missing reference
-	// value or nonce, not a mismatch.
-	Required bool   `json:"required,omitempty"`
-	Detail   string `json:"detail,omitempty"`
-}
-
-// Passed reports whether the check lets the result be trustworthy.
-func (c Check) Passed() bool {
-	return c.Outcome == Matched || (c.Outcome == NotChecked && !c.Required)
-}
-
-// Names of the checks. A software component's check is named
-// CheckSwComponent followed by " #i" and its measurement type, and a
-// provisioned component absent from the token CheckSwComponentAbsent
-// followed by its type; the REM checks are CheckREM followed by " 0".." 3".
-const (
-	CheckDecode            = "decode"
-	CheckClaims            = "claims"
-	CheckTrustAnchor       = "trust anchor"
-	CheckSignature         = "signature"
-	CheckLifecycle         = "lifecycle"
-	CheckImplementationID  = "implementation id"
-	CheckConfig            = "configuration"
-	CheckSwComponent       = "sw component"
-	CheckSwComponentAbsent = "expected sw component"
-
-	CheckPlatform             = "platform"
-	CheckProfiles             = "profile coherence"
-	CheckBinding              = "binding"
-	CheckFreshness            = "freshness"
-	CheckInitialMeasurement   = "initial measurement"
-	CheckPersonalizationValue = "personalization value"
-	CheckREM                  = "REM"
 )
 
 // Result is the verdict on one piece of evidence: trustworthy or not, why,
@@ -105,10 +48,13 @@ type PlatformResult struct {
 	SwComponents     []SwComponent      `json:"sw-components,omitempty"`
 	// Key describes the CPAK the token was verified with.
 	Key string `json:"cpak,omitempty"`
-	// Cached is set when this platform token, under this key, had been
-	// verified and appraised before and the earlier result was reused.
-	Cached bool    `json:"cached,omitempty"`
-	Checks []Check `json:"checks"`
+	// Cached is set when this platform token's signature had been
+	// verified with this key before and was not verified again.
+	Cached bool `json:"cached,omitempty"`
+	// Claims are all the token's claims in their evcli JSON form (EAR's
+	// ear.veraison.annotated-evidence), once the token decoded.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
 }
 
 // SwComponent is a software component as the platform token reports it.
@@ -121,24 +67,35 @@ type SwComponent struct {
 
 // RealmResult is the realm's part of a Result.
 type RealmResult struct {
-	Trustworthy            bool       `json:"trustworthy"`
+	Trustworthy bool `json:"trustworthy"`
+	// Absent is set when the evidence is a bare platform token: there is
+	// no realm, nothing is said about one, and Trustworthy is false.
+	Absent                 bool       `json:"absent,omitempty"`
 	Profile                string     `json:"profile,omitempty"`
 	HashAlgorithm          string     `json:"hash-algo,omitempty"`
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
-	Checks                 []Check    `json:"checks"`
+	// Claims are all the token's claims in their evcli JSON form.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
 }
 
-// Check returns the platform check called name.
-func (p *PlatformResult) Check(name string) (Check, bool) { return findCheck(p.Checks, name) }
+// Check returns the platform check id (index: of the software component;
+// 0 for other checks).
+func (p *PlatformResult) Check(id CheckID, index int) (Check, bool) {
+	return findCheck(p.Checks, id, index)
+}
 
-// Check returns the realm check called name.
-func (r *RealmResult) Check(name string) (Check, bool) { return findCheck(r.Checks, name) }
+// Check returns the realm check id (index: of the REM; 0 for other
+// checks).
+func (r *RealmResult) Check(id CheckID, index int) (Check, bool) {
+	return findCheck(r.Checks, id, index)
+}
 
-func findCheck(checks []Check, name string) (Check, bool) {
+func findCheck(checks []Check, id CheckID, index int) (Check, bool) {
 	for _, c := range checks {
-		if c.Name == name {
+		if c.ID == id && c.Index == index {
 			return c, true
 		}
 	}
@@ -165,14 +122,14 @@ func (r *Result) finish() {
 	r.Reasons = nil
 	add := func(side string, checks []Check) {
 		for _, c := range checks {
-			if c.Passed() || (side == "realm" && (c.Name == CheckPlatform || c.Name == CheckDecode)) {
+			if c.Passed() || (side == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
 				continue // the platform's reasons already say why
 			}
 			what := c.Detail
 			if c.Outcome == NotChecked {
 				what = "not checked, and the policy requires it: " + c.Detail
 			}
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name, what))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name(), what))
 		}
 	}
 	add("platform", r.Platform.Checks)
@@ -207,7 +164,7 @@ func (r *Result) Text() string {
 		fmt.Fprintf(&b, "%s: %s\n", name, state)
 		width := 0
 		for _, c := range checks {
-			width = max(width, len([]rune(c.Name)))
+			width = max(width, len([]rune(c.Name())))
 		}
 		for _, c := range checks {
 			mark := map[Outcome]string{Matched: "✓", Mismatched: "✗", NotChecked: "–"}[c.Outcome]
@@ -218,27 +175,11 @@ func (r *Result) Text() string {
 			case c.Outcome == NotChecked:
 				detail = "not checked: " + detail
 			}
-			pad := strings.Repeat(" ", width-len([]rune(c.Name)))
-			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, c.Name, pad, detail)
+			pad := strings.Repeat(" ", width-len([]rune(c.Name())))
+			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, c.Name(), pad, detail)
 		}
 	}
 	side("platform", r.Platform.Trustworthy, r.Platform.Checks)
 	side("realm", r.Realm.Trustworthy, r.Realm.Checks)
 	return b.String()
-}
-
-// clone deep-copies a platform result, so that a cached one is never shared
-// with a caller who may modify it.
-func (p *PlatformResult) clone() PlatformResult {
-	c := *p
-	c.InstanceID = cloneBytes(p.InstanceID)
-	c.ImplementationID = cloneBytes(p.ImplementationID)
-	c.Config = cloneBytes(p.Config)
-	c.SwComponents = slices.Clone(p.SwComponents)
-	for i := range c.SwComponents {
-		c.SwComponents[i].Value = cloneBytes(c.SwComponents[i].Value)
-		c.SwComponents[i].SignerID = cloneBytes(c.SwComponents[i].SignerID)
-	}
-	c.Checks = slices.Clone(p.Checks)
-	return c
 }

@@ -1,9 +1,13 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/ccakit/cca/evidence"
@@ -13,10 +17,11 @@ import (
 )
 
 // Verifier decides whether to trust a CCA realm from its evidence. Its
-// configuration is fixed by New; it is safe for concurrent use.
+// configuration is fixed by New; it is safe for concurrent use (as long as
+// its stores are).
 type Verifier struct {
-	anchors  *TrustAnchors
-	refs     *ReferenceValues // nil: none provisioned
+	anchors  TrustAnchorStore
+	refs     ReferenceValueStore // nil: none provisioned
 	policy   Policy
 	policyID string
 	id       VerifierIdentity
@@ -27,11 +32,13 @@ type Verifier struct {
 type Option func(*Verifier) error
 
 // WithReferenceValues sets the reference values the evidence is appraised
-// against. Without them nothing is checked against reference values, and the
-// default policy then finds neither platform nor realm trustworthy.
-func WithReferenceValues(rv *ReferenceValues) Option {
+// against: a ReferenceValues, a CoRIM store, the relying party's database,
+// or several of them combined (CombineReferenceValues). Without them nothing
+// is checked against reference values, and the default policy then finds
+// neither platform nor realm trustworthy.
+func WithReferenceValues(rv ReferenceValueStore) Option {
 	return func(v *Verifier) error {
-		if rv == nil {
+		if isNil(rv) {
 			return fmt.Errorf("%w: WithReferenceValues(nil)", ErrUsage)
 		}
 		v.refs = rv
@@ -48,7 +55,7 @@ func WithPolicy(p Policy) Option {
 	}
 }
 
-// WithPlatformCacheSize bounds the platform-result cache (entries); 0
+// WithPlatformCacheSize bounds the platform-signature cache (entries); 0
 // disables it. The default is DefaultPlatformCacheSize.
 func WithPlatformCacheSize(n int) Option {
 	return func(v *Verifier) error {
@@ -73,9 +80,11 @@ func WithVerifierIdentity(build, developer string) Option {
 	}
 }
 
-// New returns a Verifier that trusts the platform keys in trustAnchors.
-func New(trustAnchors *TrustAnchors, opts ...Option) (*Verifier, error) {
-	if trustAnchors == nil || trustAnchors.Len() == 0 {
+// New returns a Verifier that trusts the platform keys trustAnchors gives:
+// a TrustAnchors, a CoRIM store, the relying party's database, or several
+// of them combined (CombineTrustAnchors).
+func New(trustAnchors TrustAnchorStore, opts ...Option) (*Verifier, error) {
+	if isNil(trustAnchors) {
 		return nil, fmt.Errorf("%w: no trust anchors", ErrUsage)
 	}
 	v := &Verifier{anchors: trustAnchors, id: defaultIdentity(), cache: newPlatformCache(DefaultPlatformCacheSize)}
@@ -89,6 +98,19 @@ func New(trustAnchors *TrustAnchors, opts ...Option) (*Verifier, error) {
 	}
 	v.policyID = v.policy.ID()
 	return v, nil
+}
+
+// isNil reports whether a store is nil, also as a typed nil pointer.
+func isNil(s any) bool {
+	switch t := s.(type) {
+	case nil:
+		return true
+	case *TrustAnchors:
+		return t == nil
+	case *ReferenceValues:
+		return t == nil
+	}
+	return false
 }
 
 func defaultIdentity() VerifierIdentity {
@@ -113,7 +135,10 @@ func defaultIdentity() VerifierIdentity {
 // is not checked, which the default policy does not accept.
 //
 // Problems with the evidence are reported in the Result, never as an error.
-// The error is for misuse (a nonce of the wrong size) or a cancelled context.
+// The error is for misuse (a nonce of the wrong size), a cancelled context,
+// or a store that failed to answer (ErrLookup): in that last case the Result
+// is returned too, not trustworthy, its CheckStoreLookup saying which store
+// failed, so that a service can still answer with it.
 func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Result, error) {
 	if v == nil || v.anchors == nil {
 		return nil, fmt.Errorf("%w: Verify on a Verifier not made by New", ErrUsage)
@@ -138,63 +163,149 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 	}
 	e, err := evidence.Decode(tok)
 	if err != nil {
-		c := Check{Name: CheckDecode, Outcome: Mismatched, Detail: err.Error()}
+		c := Check{ID: CheckDecode, Outcome: Mismatched, Detail: err.Error()}
 		res.Platform.Checks = []Check{c}
 		res.Realm.Checks = []Check{c}
 		res.finish()
 		return res, nil
 	}
 	res.Format = e.Kind().String()
-	res.Platform = v.verifyPlatform(e)
+	var lookupErr error
+	res.Platform, lookupErr = v.verifyPlatform(ctx, e)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res.Realm = v.verifyRealm(e, &res.Platform, nonce)
+	if lookupErr == nil {
+		res.Realm, lookupErr = v.verifyRealm(ctx, e, &res.Platform, nonce)
+	}
 	res.finish()
+	if lookupErr != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return res, lookupErr
+	}
 	return res, nil
 }
 
-// verifyPlatform runs the platform legs and appraisal, or takes them from
-// the cache when exactly this platform token was verified with the same key
-// before.
-func (v *Verifier) verifyPlatform(e *evidence.Evidence) PlatformResult {
+// lookupFailed records a store failure as a check and returns the error
+// Verify returns.
+func lookupFailed(checks *[]Check, what string, err error) error {
+	*checks = append(*checks, Check{ID: CheckStoreLookup, Outcome: Mismatched, Detail: what + ": " + err.Error()})
+	return fmt.Errorf("%w: %s: %w", ErrLookup, what, err)
+}
+
+// verifyPlatform runs the platform checks: claims, trust anchor, signature
+// (from the cache when exactly this platform token verified with one of the
+// anchors' keys before), lifecycle and reference values.
+func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (PlatformResult, error) {
 	c := e.Platform
-	a, why := v.anchors.lookup(c.InstanceID, c.ImplementationID)
-	var key cacheKey
-	if a != nil && v.cache != nil {
-		key = makeCacheKey(e.Collection.Platform, a.keyDigest)
-		if r, ok := v.cache.get(key, e.Collection.Platform); ok {
-			r.Cached = true
-			return r
+	pr := describePlatform(c)
+	pr.Claims, _ = json.Marshal(c) // the evcli form cannot fail on decoded claims
+	add := func(id CheckID, o Outcome, detail string) {
+		pr.Checks = append(pr.Checks, Check{ID: id, Outcome: o, Detail: detail})
+	}
+	if err := c.Validate(platform.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
+		add(CheckClaims, Mismatched, err.Error())
+		return pr, nil
+	}
+	add(CheckClaims, Matched, "valid "+c.Profile+" claims")
+
+	found, err := v.anchors.TrustAnchors(ctx, c.InstanceID, c.ImplementationID)
+	if err != nil {
+		return pr, lookupFailed(&pr.Checks, "trust anchors", err)
+	}
+	usable, why := selectAnchors(found, c.InstanceID, c.ImplementationID)
+	if len(usable) == 0 {
+		add(CheckTrustAnchor, Mismatched, why)
+		return pr, nil
+	}
+	add(CheckTrustAnchor, Matched, describeAnchors(usable))
+
+	keys := make([]crypto.PublicKey, len(usable))
+	for i, a := range usable {
+		keys[i] = a.Key
+	}
+	digest := tokenDigest(e.Collection.Platform)
+	signer := v.cache.verifiedBy(digest, e.Collection.Platform, keys)
+	pr.Cached = signer >= 0
+	if signer < 0 {
+		var errs []string
+		for i, a := range usable {
+			err := e.PlatformSign1.Verify(a.Key, v.policy.Algorithms)
+			if err == nil {
+				signer = i
+				v.cache.put(digest, e.Collection.Platform, a.Key)
+				break
+			}
+			msg := err.Error()
+			if len(usable) > 1 {
+				msg = a.Where + ": " + msg
+			}
+			errs = append(errs, msg)
+		}
+		if signer < 0 {
+			add(CheckSignature, Mismatched, strings.Join(errs, "; "))
+			return pr, nil
 		}
 	}
-	pr := describePlatform(c)
-	if err := c.Validate(platform.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
-		pr.Checks = append(pr.Checks, Check{Name: CheckClaims, Outcome: Mismatched, Detail: err.Error()})
-		return pr
+	pr.Key = token.DescribeKey(usable[signer].Key)
+	detail := e.PlatformSign1.Alg.String() + " signature verified"
+	if len(usable) > 1 {
+		detail += " with " + usable[signer].Where
 	}
-	pr.Checks = append(pr.Checks, Check{Name: CheckClaims, Outcome: Matched, Detail: "valid " + c.Profile + " claims"})
-	if a == nil {
-		pr.Checks = append(pr.Checks, Check{Name: CheckTrustAnchor, Outcome: Mismatched, Detail: why})
-		return pr
+	add(CheckSignature, Matched, detail)
+
+	checks, err := v.appraisePlatform(ctx, c)
+	pr.Checks = append(pr.Checks, checks...)
+	if err != nil {
+		return pr, lookupFailed(&pr.Checks, "platform reference values", err)
 	}
-	pr.Key = a.desc
-	detail := "CPAK " + a.desc
+	return pr, nil
+}
+
+// selectAnchors keeps the usable anchors for this instance and
+// implementation; when there is none it says why, naming every entry that
+// was meant for this platform and could not be used.
+func selectAnchors(found []TrustAnchor, instanceID, implID []byte) ([]TrustAnchor, string) {
+	var usable []TrustAnchor
+	var why []string
+	for _, a := range found {
+		switch {
+		case a.InstanceID != nil && !bytes.Equal(a.InstanceID, instanceID):
+			// not for this instance: the store returned more than needed
+		case a.ImplementationID != nil && !bytes.Equal(a.ImplementationID, implID):
+			why = append(why, fmt.Sprintf("the trust anchor %s is for implementation id %s, the token says %s",
+				a.Where, short(a.ImplementationID), short(implID)))
+		case a.Unusable != nil:
+			why = append(why, fmt.Sprintf("the trust anchor %s for this instance is unusable: %v", a.Where, a.Unusable))
+		case a.Key == nil:
+			why = append(why, fmt.Sprintf("the trust anchor %s for this instance has no key", a.Where))
+		default:
+			usable = append(usable, a)
+		}
+	}
+	if len(usable) == 0 && len(why) == 0 {
+		why = append(why, "no trust anchor for instance id "+short(instanceID))
+	}
+	return usable, strings.Join(why, "; ")
+}
+
+func describeAnchors(usable []TrustAnchor) string {
+	a := usable[0]
+	s := "CPAK " + token.DescribeKey(a.Key)
 	if a.InstanceID == nil {
-		detail += ", trusted for any instance"
+		s += ", trusted for any instance"
 	} else {
-		detail += " for instance id " + short(a.InstanceID)
+		s += " for instance id " + short(a.InstanceID)
 	}
-	pr.Checks = append(pr.Checks, Check{Name: CheckTrustAnchor, Outcome: Matched, Detail: detail})
-	if err := e.PlatformSign1.Verify(a.Key, v.policy.Algorithms); err != nil {
-		pr.Checks = append(pr.Checks, Check{Name: CheckSignature, Outcome: Mismatched, Detail: err.Error()})
-		return pr
+	if a.Where != "" && a.InstanceID != nil {
+		s += " (" + a.Where + ")"
 	}
-	pr.Checks = append(pr.Checks, Check{Name: CheckSignature, Outcome: Matched, Detail: e.PlatformSign1.Alg.String() + " signature verified"})
-	pr.Checks = append(pr.Checks, v.appraisePlatform(c)...)
-	pr.Trustworthy = allPassed(pr.Checks)
-	v.cache.put(key, e.Collection.Platform, &pr)
-	return pr
+	if len(usable) > 1 {
+		s += fmt.Sprintf(", and %d more", len(usable)-1)
+	}
+	return s
 }
 
 func describePlatform(c *platform.Claims) PlatformResult {
@@ -219,7 +330,7 @@ func describePlatform(c *platform.Claims) PlatformResult {
 func platformAuthenticated(pr *PlatformResult) bool {
 	n := 0
 	for _, c := range pr.Checks {
-		switch c.Name {
+		switch c.ID {
 		case CheckClaims, CheckTrustAnchor, CheckSignature:
 			if c.Outcome != Matched {
 				return false
@@ -230,7 +341,7 @@ func platformAuthenticated(pr *PlatformResult) bool {
 	return n == 3
 }
 
-func (v *Verifier) verifyRealm(e *evidence.Evidence, pr *PlatformResult, nonce []byte) RealmResult {
+func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *PlatformResult, nonce []byte) (RealmResult, error) {
 	c := e.Realm
 	rr := RealmResult{
 		Profile:              c.Profile,
@@ -241,18 +352,31 @@ func (v *Verifier) verifyRealm(e *evidence.Evidence, pr *PlatformResult, nonce [
 	for _, rem := range c.ExtensibleMeasurements {
 		rr.ExtensibleMeasurements = append(rr.ExtensibleMeasurements, cloneBytes(rem))
 	}
-	add := func(name string, o Outcome, detail string) {
-		rr.Checks = append(rr.Checks, Check{Name: name, Outcome: o, Detail: detail})
+	rr.Claims, _ = json.Marshal(c)
+	add := func(id CheckID, o Outcome, detail string) {
+		rr.Checks = append(rr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
 
-	if platformAuthenticated(pr) {
-		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK")
-	} else {
+	switch {
+	case !platformAuthenticated(pr):
 		add(CheckPlatform, Mismatched, "the platform token did not verify, so nothing vouches for this realm")
+	case !allPassed(pr.Checks):
+		// The platform's own failure decides the outcome: a mismatch, or
+		// a check its policy requires and could not make.
+		o := NotChecked
+		for _, c := range pr.Checks {
+			if c.Outcome == Mismatched {
+				o = Mismatched
+			}
+		}
+		rr.Checks = append(rr.Checks, Check{ID: CheckPlatform, Outcome: o, Required: o == NotChecked,
+			Detail: "the platform is not trustworthy, and a realm is never trusted above its platform"})
+	default:
+		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK and the platform is trustworthy")
 	}
 	if err := c.Validate(realm.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
 		add(CheckClaims, Mismatched, err.Error())
-		return rr
+		return rr, nil
 	}
 	profile := c.Profile
 	if profile == "" {
@@ -273,7 +397,7 @@ func (v *Verifier) verifyRealm(e *evidence.Evidence, pr *PlatformResult, nonce [
 	}
 	if err != nil {
 		add(CheckSignature, Mismatched, err.Error())
-		return rr
+		return rr, nil
 	}
 	add(CheckSignature, Matched, e.RealmSign1.Alg.String()+" signature verified with the RAK ("+token.DescribeKey(rak)+")")
 	if err := token.CheckBinding(e.Platform.Challenge, c.PubKeyHashAlgID, c.PubKey); err != nil {
@@ -283,7 +407,7 @@ func (v *Verifier) verifyRealm(e *evidence.Evidence, pr *PlatformResult, nonce [
 	}
 	switch {
 	case nonce == nil:
-		rr.Checks = append(rr.Checks, Check{Name: CheckFreshness, Outcome: NotChecked, Required: !v.policy.AllowMissingNonceUnsafe,
+		rr.Checks = append(rr.Checks, Check{ID: CheckFreshness, Outcome: NotChecked, Required: !v.policy.AllowMissingNonceUnsafe,
 			Detail: "no nonce given: the token may be a replay"})
 	default:
 		if err := token.CheckFreshness(c.Challenge, nonce); err != nil {
@@ -292,6 +416,10 @@ func (v *Verifier) verifyRealm(e *evidence.Evidence, pr *PlatformResult, nonce [
 			add(CheckFreshness, Matched, "realm challenge = nonce")
 		}
 	}
-	rr.Checks = append(rr.Checks, v.appraiseRealm(c)...)
-	return rr
+	checks, err := v.appraiseRealm(ctx, c)
+	rr.Checks = append(rr.Checks, checks...)
+	if err != nil {
+		return rr, lookupFailed(&rr.Checks, "realm reference values", err)
+	}
+	return rr, nil
 }

@@ -38,7 +38,7 @@ func TestVerifyTrustworthy(t *testing.T) {
 			}
 			for _, c := range append(res.Platform.Checks, res.Realm.Checks...) {
 				if c.Outcome != Matched {
-					t.Errorf("check %q: %s (%s)", c.Name, c.Outcome, c.Detail)
+					t.Errorf("check %q: %s (%s)", c.Name(), c.Outcome, c.Detail)
 				}
 			}
 			if res.Platform.Cached {
@@ -76,21 +76,23 @@ func TestAppraisalOutcomes(t *testing.T) {
 		trusted  bool
 	}{
 		// implementation id
-		{name: "impl id matched", check: CheckImplementationID, want: Matched, trusted: true},
-		{name: "impl id mismatched", refs: func(r *refs) { r.platform[0].ImplementationID = rep(0xCC, 32) },
-			check: CheckImplementationID, want: Mismatched},
+		{name: "impl id matched", check: CheckImplementationID.String(), want: Matched, trusted: true},
+		{name: "impl id unknown", refs: func(r *refs) { r.platform[0].ImplementationID = rep(0xCC, 32) },
+			check: CheckImplementationID.String(), want: NotChecked, required: true},
+		{name: "impl id unknown, allowed", refs: func(r *refs) { r.platform[0].ImplementationID = rep(0xCC, 32) }, policy: Policy{AllowUnknownPlatformUnsafe: true},
+			check: CheckImplementationID.String(), want: NotChecked, trusted: true},
 		{name: "impl id not checked", refs: func(r *refs) { r.platform = nil },
-			check: CheckImplementationID, want: NotChecked, required: true},
+			check: CheckImplementationID.String(), want: NotChecked, required: true},
 		{name: "impl id not checked, allowed", refs: func(r *refs) { r.platform = nil }, policy: Policy{AllowUnknownPlatformUnsafe: true},
-			check: CheckImplementationID, want: NotChecked, trusted: true},
+			check: CheckImplementationID.String(), want: NotChecked, trusted: true},
 		// configuration
-		{name: "config matched", check: CheckConfig, want: Matched, trusted: true},
+		{name: "config matched", check: CheckConfig.String(), want: Matched, trusted: true},
 		{name: "config mismatched", refs: func(r *refs) { r.platform[0].Config = []byte{1, 2} },
-			check: CheckConfig, want: Mismatched},
+			check: CheckConfig.String(), want: Mismatched},
 		{name: "config not checked", refs: func(r *refs) { r.platform = nil }, policy: Policy{AllowUnknownPlatformUnsafe: true},
-			check: CheckConfig, want: NotChecked, trusted: true},
+			check: CheckConfig.String(), want: NotChecked, trusted: true},
 		{name: "config not checked for unknown impl", refs: func(r *refs) { r.platform[0].ImplementationID = rep(0xCC, 32) },
-			check: CheckConfig, want: NotChecked},
+			check: CheckConfig.String(), want: NotChecked},
 		// software components
 		{name: "sw component matched", check: "sw component #2 RMM", want: Matched, trusted: true},
 		{name: "sw component value mismatched", plat: func(p *platform.Claims) { p.SwComponents[2].MeasurementValue = rep(0x99, 32) },
@@ -117,28 +119,30 @@ func TestAppraisalOutcomes(t *testing.T) {
 			bad := samplePlatformRef()
 			bad.Config = []byte{9}
 			r.platform = []PlatformReference{bad, samplePlatformRef()}
-		}, check: CheckConfig, want: Matched, trusted: true},
+		}, check: CheckConfig.String(), want: Matched, trusted: true},
 		// RIM
-		{name: "RIM matched", realm: true, check: CheckInitialMeasurement, want: Matched, trusted: true},
-		{name: "RIM mismatched", refs: func(r *refs) { r.realm[0].InitialMeasurement = rep(0x2B, 32) },
-			realm: true, check: CheckInitialMeasurement, want: Mismatched},
+		{name: "RIM matched", realm: true, check: CheckInitialMeasurement.String(), want: Matched, trusted: true},
+		{name: "RIM unknown", refs: func(r *refs) { r.realm[0].InitialMeasurement = rep(0x2B, 32) },
+			realm: true, check: CheckInitialMeasurement.String(), want: NotChecked, required: true},
+		{name: "RIM unknown, allowed", refs: func(r *refs) { r.realm[0].InitialMeasurement = rep(0x2B, 32) }, policy: Policy{AllowUnknownRealmUnsafe: true},
+			realm: true, check: CheckInitialMeasurement.String(), want: NotChecked, trusted: true},
 		{name: "RIM not checked", refs: func(r *refs) { r.realm = nil },
-			realm: true, check: CheckInitialMeasurement, want: NotChecked, required: true},
+			realm: true, check: CheckInitialMeasurement.String(), want: NotChecked, required: true},
 		{name: "RIM not checked, allowed", refs: func(r *refs) { r.realm = nil }, policy: Policy{AllowUnknownRealmUnsafe: true},
-			realm: true, check: CheckInitialMeasurement, want: NotChecked, trusted: true},
+			realm: true, check: CheckInitialMeasurement.String(), want: NotChecked, trusted: true},
 		{name: "RIM with other hash algorithm", refs: func(r *refs) { r.realm[0].HashAlgorithm = "" },
-			realm: true, check: CheckInitialMeasurement, want: Matched, trusted: true},
+			realm: true, check: CheckInitialMeasurement.String(), want: Matched, trusted: true},
 		// RPV
-		{name: "RPV matched", realm: true, check: CheckPersonalizationValue, want: Matched, trusted: true},
+		{name: "RPV matched", realm: true, check: CheckPersonalizationValue.String(), want: Matched, trusted: true},
 		{name: "RPV mismatched", refs: func(r *refs) { r.realm[0].PersonalizationValue = rep(0x51, 64) },
-			realm: true, check: CheckPersonalizationValue, want: Mismatched},
+			realm: true, check: CheckPersonalizationValue.String(), want: Mismatched},
 		{name: "RPV not checked", refs: func(r *refs) { r.realm[0].PersonalizationValue = nil },
-			realm: true, check: CheckPersonalizationValue, want: NotChecked, trusted: true},
+			realm: true, check: CheckPersonalizationValue.String(), want: NotChecked, trusted: true},
 		{name: "best of several realm references", refs: func(r *refs) {
 			bad := sampleRealmRef()
 			bad.PersonalizationValue = rep(0x51, 64)
 			r.realm = []RealmReference{bad, sampleRealmRef()}
-		}, realm: true, check: CheckPersonalizationValue, want: Matched, trusted: true},
+		}, realm: true, check: CheckPersonalizationValue.String(), want: Matched, trusted: true},
 		// REMs
 		{name: "REM matched", realm: true, check: "REM 2", want: Matched, trusted: true},
 		{name: "REM mismatched", refs: func(r *refs) { r.realm[0].ExtensibleMeasurements[2] = rep(0xEE, 32) },
@@ -148,11 +152,11 @@ func TestAppraisalOutcomes(t *testing.T) {
 		{name: "REM not checked, required", refs: func(r *refs) { r.realm[0].ExtensibleMeasurements = nil }, policy: Policy{RequireREMs: true},
 			realm: true, check: "REM 2", want: NotChecked, required: true},
 		// freshness
-		{name: "freshness matched", realm: true, check: CheckFreshness, want: Matched, trusted: true},
-		{name: "freshness mismatched", nonce: rep(0x4F, 32), realm: true, check: CheckFreshness, want: Mismatched},
-		{name: "freshness not checked", noNonce: true, realm: true, check: CheckFreshness, want: NotChecked, required: true},
+		{name: "freshness matched", realm: true, check: CheckFreshness.String(), want: Matched, trusted: true},
+		{name: "freshness mismatched", nonce: rep(0x4F, 32), realm: true, check: CheckFreshness.String(), want: Mismatched},
+		{name: "freshness not checked", noNonce: true, realm: true, check: CheckFreshness.String(), want: NotChecked, required: true},
 		{name: "freshness not checked, allowed", noNonce: true, policy: Policy{AllowMissingNonceUnsafe: true},
-			realm: true, check: CheckFreshness, want: NotChecked, trusted: true},
+			realm: true, check: CheckFreshness.String(), want: NotChecked, trusted: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := samplePlatform()
@@ -235,29 +239,29 @@ func TestLegs(t *testing.T) {
 		want    Outcome
 		trusted bool
 	}{
-		{name: "decode", tok: []byte("not cbor"), check: CheckDecode, want: Mismatched},
-		{name: "decode realm side", tok: []byte("not cbor"), realm: true, check: CheckDecode, want: Mismatched},
-		{name: "oversize", tok: make([]byte, token.MaxTokenSize+1), check: CheckDecode, want: Mismatched},
-		{name: "platform claims", tok: badClaims, check: CheckClaims, want: Mismatched},
+		{name: "decode", tok: []byte("not cbor"), check: CheckDecode.String(), want: Mismatched},
+		{name: "decode realm side", tok: []byte("not cbor"), realm: true, check: CheckDecode.String(), want: Mismatched},
+		{name: "oversize", tok: make([]byte, token.MaxTokenSize+1), check: CheckDecode.String(), want: Mismatched},
+		{name: "platform claims", tok: badClaims, check: CheckClaims.String(), want: Mismatched},
 		{name: "trust anchor: unknown instance", tok: good, anchors: mustAnchors(t, TrustAnchor{InstanceID: append([]byte{1}, rep(0xBC, 32)...), Key: cpak.Public()}),
-			check: CheckTrustAnchor, want: Mismatched},
+			check: CheckTrustAnchor.String(), want: Mismatched},
 		{name: "trust anchor: other implementation", tok: good, anchors: mustAnchors(t, TrustAnchor{InstanceID: testInstanceID, ImplementationID: rep(0xAB, 32), Key: cpak.Public()}),
-			check: CheckTrustAnchor, want: Mismatched},
+			check: CheckTrustAnchor.String(), want: Mismatched},
 		{name: "trust anchor: no implementation id", tok: good, anchors: mustAnchors(t, TrustAnchor{InstanceID: testInstanceID, Key: cpak.Public()}),
-			check: CheckTrustAnchor, want: Matched, trusted: true},
+			check: CheckTrustAnchor.String(), want: Matched, trusted: true},
 		{name: "trust anchor: any instance", tok: good, anchors: mustAnchors(t, TrustAnchor{Key: cpak.Public()}),
-			check: CheckTrustAnchor, want: Matched, trusted: true},
-		{name: "platform signature", tok: resign(t, good, 0, other), check: CheckSignature, want: Mismatched},
+			check: CheckTrustAnchor.String(), want: Matched, trusted: true},
+		{name: "platform signature", tok: resign(t, good, 0, other), check: CheckSignature.String(), want: Mismatched},
 		{name: "platform signature with the wrong key", tok: good, anchors: mustAnchors(t, TrustAnchor{Key: other.Public()}),
-			check: CheckSignature, want: Mismatched},
-		{name: "realm follows platform", tok: resign(t, good, 0, other), realm: true, check: CheckPlatform, want: Mismatched},
-		{name: "realm signature", tok: resign(t, good, 1, other), realm: true, check: CheckSignature, want: Mismatched},
-		{name: "binding", tok: badBinding, realm: true, check: CheckBinding, want: Mismatched},
-		{name: "mixed profiles", tok: mixed, realm: true, check: CheckProfiles, want: Mismatched},
-		{name: "mixed profiles allowed", tok: mixed, policy: Policy{AllowMixedProfilesUnsafe: true}, realm: true, check: CheckProfiles, want: Matched, trusted: true},
-		{name: "unknown claim", tok: unknownClaim, realm: true, check: CheckClaims, want: Matched, trusted: true},
-		{name: "unknown claim rejected", tok: unknownClaim, policy: Policy{RejectUnknownClaims: true}, realm: true, check: CheckClaims, want: Mismatched},
-		{name: "algorithm not allowed", tok: good, policy: Policy{Algorithms: []coseAlg{coseES256}}, check: CheckSignature, want: Mismatched},
+			check: CheckSignature.String(), want: Mismatched},
+		{name: "realm follows platform", tok: resign(t, good, 0, other), realm: true, check: CheckPlatform.String(), want: Mismatched},
+		{name: "realm signature", tok: resign(t, good, 1, other), realm: true, check: CheckSignature.String(), want: Mismatched},
+		{name: "binding", tok: badBinding, realm: true, check: CheckBinding.String(), want: Mismatched},
+		{name: "mixed profiles", tok: mixed, realm: true, check: CheckProfiles.String(), want: Mismatched},
+		{name: "mixed profiles allowed", tok: mixed, policy: Policy{AllowMixedProfilesUnsafe: true}, realm: true, check: CheckProfiles.String(), want: Matched, trusted: true},
+		{name: "unknown claim", tok: unknownClaim, realm: true, check: CheckClaims.String(), want: Matched, trusted: true},
+		{name: "unknown claim rejected", tok: unknownClaim, policy: Policy{RejectUnknownClaims: true}, realm: true, check: CheckClaims.String(), want: Mismatched},
+		{name: "algorithm not allowed", tok: good, policy: Policy{Algorithms: []coseAlg{coseES256}}, check: CheckSignature.String(), want: Mismatched},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ta := tc.anchors
@@ -324,7 +328,7 @@ func TestLifecycle(t *testing.T) {
 				if pc.want {
 					want = Matched
 				}
-				checkOutcome(t, res.Platform.Checks, CheckLifecycle, want, false)
+				checkOutcome(t, res.Platform.Checks, CheckLifecycle.String(), want, false)
 				if res.Trustworthy != pc.want || res.Platform.LifecycleState != tc.state {
 					t.Fatalf("trustworthy %v (state %q), want %v (%q): %q", res.Trustworthy, res.Platform.LifecycleState, pc.want, tc.state, res.Reasons)
 				}
@@ -373,7 +377,7 @@ func TestNoReferenceValues(t *testing.T) {
 	}
 	for _, c := range append(res.Platform.Checks, res.Realm.Checks...) {
 		if c.Outcome == Mismatched {
-			t.Errorf("check %q mismatched: %s", c.Name, c.Detail)
+			t.Errorf("check %q mismatched: %s", c.Name(), c.Detail)
 		}
 	}
 	if len(res.Reasons) != 2 {

@@ -10,16 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/emulator/sharing"
 )
 
 type benchOptions struct {
-	sizes, modes, out      string
-	messages, ring         int
-	ghz                    float64
-	fixedCosts, verify     bool
-	exitCycles, normalExit uint64
+	sizes, modes, out string
+	messages, ring    int
+	verify            bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -34,31 +31,34 @@ func newBenchCmd() *cobra.Command {
 	var o benchOptions
 	sharingCmd := &cobra.Command{
 		Use:   "sharing [--sizes LIST] [--modes LIST] [--out DIR]",
-		Short: "Inter-realm messaging: RMM-mediated sharing, leases, the encrypted baseline",
+		Short: "Inter-realm messaging: RMM-mediated sharing, leases, encrypted channels",
 		Long: `sharing measures one-way messaging between two realms on the emulated machine
-for each message size and mode (docs/sharing.md §11):
+(with the sharing extension switched on) for each message size and mode
+(docs/sharing.md §11):
 
   mediated         one RSI_SHARE_INVOKE per send and per receive (the paper)
-  amortised        a lease per window of messages; the receiver reads in place
+  amortised        a lease per window of messages; produced and read in place
   baseline         AES-128-GCM (ECDH-agreed key) through NS memory, a host
                    call per send and per receive (the paper's native channel)
-  baseline-polled  the baseline without host calls (its lower bound)
+  sealed-in-place  sealed straight into an NS ring and opened straight from
+                   it, polled: the strongest fair encrypted channel
   direct           an unprotected NS ring (the ceiling)
 
-It reports wall-clock throughput on the emulator, the monitor's counters
-(exits, world switches), bytes copied and encrypted, and modelled cycles:
-exits at --exit-cycles (1,865, the paper's realm hypercall) plus the data
-path at costs measured on this machine (copy and AES-GCM per message size,
-converted at --ghz, by default the clock in /proc/cpuinfo), or at the fixed
-defaults with --fixed-costs. The report ends with the targets (mediated beats
-the baseline by 1.8x on average; amortised by 10x from 64 KiB) and whether
-they are met.
+The emulator counts every primitive where it executes it (exits to the host,
+RSI calls inside the RMM, stage-2 walks, RTT entries, TLB invalidations, locks,
+access-code steps, copies, reads, AES-GCM); one cost table with cited low,
+middle and high values turns the counts into modelled cycles. The report gives
+per-size throughput and speedups with their sensitivity band (each constant
+over its range), the geometric means, the prediction under the paper's own
+setting, the goals and whether they are met, and the emulator's wall clock
+apart (which is not a model of hardware).
 
 --out DIR writes results.md, results.csv, throughput.svg (comparable with the
-paper's figure 3) and speedup.svg. Sizes take K and M suffixes (powers of 2).`,
+paper's figure 3) and speedup.svg (with the bands). Sizes take K and M
+suffixes (powers of 2).`,
 		Example: `  ccatoken bench sharing
   ccatoken bench sharing --sizes 64,4K,64K,1M --out bench-results
-  ccatoken bench sharing --modes mediated,baseline --fixed-costs`,
+  ccatoken bench sharing --modes mediated,baseline`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBenchSharing(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -70,11 +70,7 @@ paper's figure 3) and speedup.svg. Sizes take K and M suffixes (powers of 2).`,
 	f.StringVar(&o.out, "out", "", "directory for results.md, results.csv and the SVG charts")
 	f.IntVar(&o.messages, "messages", 0, "messages per run (default: about 4 MiB, 8..512)")
 	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes (default 1 MiB)")
-	f.Float64Var(&o.ghz, "ghz", 0, "clock for converting measured times to cycles (default from /proc/cpuinfo)")
-	f.BoolVar(&o.fixedCosts, "fixed-costs", false, "use the fixed cost defaults instead of measuring copy and AES-GCM here")
 	f.BoolVar(&o.verify, "verify", false, "check every byte of every message")
-	f.Uint64Var(&o.exitCycles, "exit-cycles", monitor.DefaultCostModel().RealmExitCycles, "cycles per realm exit")
-	f.Uint64Var(&o.normalExit, "normal-exit-cycles", monitor.DefaultCostModel().NormalExitCycles, "cycles per normal VM exit")
 	bench.AddCommand(sharingCmd)
 	return bench
 }
@@ -115,7 +111,7 @@ func parseModes(s string) ([]sharing.Mode, error) {
 			known = known || k == m
 		}
 		if !known {
-			return nil, usagef("--modes: unknown mode %q (mediated, amortised, baseline, baseline-polled, direct)", m)
+			return nil, usagef("--modes: unknown mode %q (mediated, amortised, baseline, sealed-in-place, direct)", m)
 		}
 		out = append(out, m)
 	}
@@ -131,25 +127,9 @@ func runBenchSharing(stdout, stderr io.Writer, o benchOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.messages < 0 || o.ring < 0 || o.ghz < 0 || o.exitCycles == 0 {
-		return usagef("--messages, --ring and --ghz cannot be negative, --exit-cycles not 0")
+	if o.messages < 0 || o.ring < 0 {
+		return usagef("--messages and --ring cannot be negative")
 	}
-	ghz := o.ghz
-	if ghz == 0 {
-		if ghz = sharing.CPUGHz(); ghz == 0 {
-			ghz = sharing.DefaultGHz
-		}
-	}
-	costs := sharing.DefaultCosts()
-	if !o.fixedCosts {
-		fmt.Fprintf(stderr, "calibrating copy and AES-GCM at %d sizes...\n", len(sizes))
-		if costs, err = sharing.Calibrate(sizes, ghz); err != nil {
-			return err
-		}
-	} else if o.ghz > 0 {
-		costs.GHz = o.ghz
-	}
-	costs.Exits.RealmExitCycles, costs.Exits.NormalExitCycles = o.exitCycles, o.normalExit
 	rep, err := sharing.RunAll(modes, sizes, sharing.Options{Messages: o.messages, RingBytes: o.ring, Verify: o.verify},
 		func(r sharing.Run) {
 			fmt.Fprintf(stderr, "%-16s %8d B  %4d msgs  %v\n", r.Mode, r.Size, r.Messages, r.Elapsed.Round(1000))
@@ -157,7 +137,6 @@ func runBenchSharing(stdout, stderr io.Writer, o benchOptions) error {
 	if err != nil {
 		return err
 	}
-	rep.Costs = costs
 	md := rep.Markdown()
 	if _, err := io.WriteString(stdout, md); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rmm"
+	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
@@ -46,8 +47,8 @@ func runDemo(stdout io.Writer, format string) error {
 	if err != nil {
 		return err
 	}
-	defer res.machine.Close()
-	m := res.machine
+	defer res.Machine.Close()
+	m := res.Machine
 	rt := m.RootOfTrust()
 	gpccr, gptbr := m.Monitor().Registers()
 
@@ -61,39 +62,39 @@ func runDemo(stdout io.Writer, format string) error {
 	p("   The RMM booted: it took its RAK from EL3 (RMM_GET_REALM_ATTEST_KEY) and fetched the\n")
 	p("   platform token bound to the RAK's hash in pieces (RMM_GET_PLAT_TOKEN), and caches it.\n\n")
 
-	p("2. The host builds a realm through RMI, as a VMM does (%d calls):\n", len(res.rmiCalls))
+	p("2. The host builds a realm through RMI, as a VMM does (%d calls):\n", len(res.RMICalls))
 	var order []string
-	for _, c := range res.rmiCalls {
+	for _, c := range res.RMICalls {
 		if !slices.Contains(order, c) {
 			order = append(order, c)
 		}
 	}
 	for _, c := range order {
-		p("     %-26s x%d\n", c, res.rmiCount[c])
+		p("     %-26s x%d\n", c, res.RMICount[c])
 	}
 	p("   Each measured step extended the realm's initial measurement; predicted from the\n")
-	p("   description alone, the RIM is %x.\n\n", res.plan.Predict().RIM)
+	p("   description alone, the RIM is %x.\n\n", res.Plan.Predict().RIM)
 
 	p("3. The realm runs (RMI_REC_ENTER). Its software called, over RSI:\n")
-	names := make([]string, 0, len(res.rsiCalls))
-	for n := range res.rsiCalls {
+	names := make([]string, 0, len(res.RSICalls))
+	for n := range res.RSICalls {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		p("     %-32s x%d\n", n, res.rsiCalls[n])
+		p("     %-32s x%d\n", n, res.RSICalls[n])
 	}
 	p("   REC exits seen by the host:")
 	for _, reason := range []uint64{rmm.ExitSync, rmm.ExitIRQ, rmm.ExitPSCI, rmm.ExitRIPASChange, rmm.ExitHostCall} {
-		if n := res.exits[reason]; n > 0 {
+		if n := res.Exits[reason]; n > 0 {
 			p(" %s x%d", exitName(reason), n)
 		}
 	}
 	p("\n")
-	for _, ipa := range res.abortIPAs {
+	for _, ipa := range res.AbortIPAs {
 		p("   A data abort at IPA %#x was resolved by backing the page (RMI_DATA_CREATE_UNKNOWN).\n", ipa)
 	}
-	p("   It extended REM[0] with %q and fetched a %d-byte token with the Linux loop.\n\n", bootMessage, len(res.token))
+	p("   It extended REM[0] with %q and fetched a %d-byte token with the Linux loop.\n\n", emulation.BootMessage, len(res.Token))
 
 	p("4. The relying party verifies and appraises the token. It trusts this platform's CPAK\n")
 	p("   (for its instance id) and holds reference values: the firmware measurements the\n")
@@ -106,12 +107,12 @@ func runDemo(stdout io.Writer, format string) error {
 		p("   %s\n", line)
 	}
 	p("\n5. Isolation\n")
-	if pa, ok := res.realm.DataGranule(0x8000_0000); ok {
+	if pa, ok := res.Realm.DataGranule(0x8000_0000); ok {
 		err := m.HostRead(pa, make([]byte, 16))
 		p("   The host reads the realm's kernel page at PA %#x: %v\n", pa, describeGPF(err))
 	}
 
-	if err := res.realm.Destroy(); err != nil {
+	if err := res.Realm.Destroy(); err != nil {
 		p("   tearing the realm down failed: %v\n", err)
 	} else {
 		p("   The host tore the realm down (REC, DATA, RTT, RD destroyed; granules undelegated).\n")
@@ -149,10 +150,10 @@ func describeGPF(err error) string {
 // appraiseEmulated verifies the emulated token as a relying party would:
 // the machine's CPAK as the trust anchor for its instance id, the firmware
 // measurements as platform reference values, and the RIM, RPV and REMs
-// predicted from the realm description (REM[0] holds bootMessage, the
+// predicted from the realm description (REM[0] holds emulation.BootMessage, the
 // others are zero) as realm reference values.
-func appraiseEmulated(res *emulation) (*verifier.Result, error) {
-	m, rt := res.machine, res.machine.RootOfTrust()
+func appraiseEmulated(res *emulated) (*verifier.Result, error) {
+	m, rt := res.Machine, res.Machine.RootOfTrust()
 	anchors, err := verifier.NewTrustAnchors(verifier.TrustAnchor{
 		InstanceID: rt.InstanceID(), ImplementationID: rt.ImplementationID(), Key: m.CPAK()})
 	if err != nil {
@@ -162,9 +163,9 @@ func appraiseEmulated(res *emulation) (*verifier.Result, error) {
 	for _, c := range rt.SoftwareComponents() {
 		comps = append(comps, verifier.SwComponentReference{Type: c.MeasurementType, Value: c.MeasurementValue, SignerID: c.SignerID})
 	}
-	pred := res.plan.Predict()
+	pred := res.Plan.Predict()
 	var rem0 realm.Measurement
-	rem0.ExtendREM(pred.HashAlgo, []byte(bootMessage))
+	rem0.ExtendREM(pred.HashAlgo, []byte(emulation.BootMessage))
 	zero := make([]byte, pred.HashAlgo.Size())
 	refs, err := verifier.NewReferenceValues(
 		[]verifier.PlatformReference{{ImplementationID: rt.ImplementationID(), Config: rt.Claims(nil).Config, SwComponents: comps}},
@@ -177,5 +178,5 @@ func appraiseEmulated(res *emulation) (*verifier.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.Verify(context.Background(), res.token, res.challenge)
+	return v.Verify(context.Background(), res.Token, res.Challenge)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,46 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/emulator"
-	"github.com/ccakit/cca/emulator/guest"
-	"github.com/ccakit/cca/emulator/rmm"
-	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
-	"github.com/ccakit/cca/platform"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/internal/emulation"
+	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 )
-
-// defaultRealm is the realm emulate and demo build when no --realm is
-// given: 256 MB of RAM at 2 GB, a 64 KB synthetic kernel (AArch64 NOPs) at
-// the base of RAM, a 4 KB stand-in for the DTB, one vCPU entering the
-// kernel with x0 = the DTB's address (the kvmtool convention).
-const defaultRealm = `{
-  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 5, "num_wps": 3,
-            "rpv": "6363616b69742064656661756c74207265616c6d"},
-  "ram": [{"base": "0x80000000", "size": "0x10000000"}],
-  "images": [
-    {"name": "kernel", "ipa": "0x80000000", "fill": "1f2003d5", "size": "0x10000"},
-    {"name": "dtb", "ipa": "0x8fe00000", "fill": "d00dfeed", "size": "0x1000"}
-  ],
-  "recs": [{"pc": "0x80000000", "gprs": ["0x8fe00000"]}]
-}`
-
-// tokenBufferIPA is the guest page the realm software receives its token
-// in: RAM the VMM has not populated, so the first CONTINUE takes a stage-2
-// fault the host resolves, as a guest kernel's fresh page would.
-const tokenBufferIPA = 0x8100_0000
-
-// bootMessage is what the realm software extends REM[0] (RSI index 1) with
-// before it asks for its token, as a guest kernel would measure what it
-// runs.
-const bootMessage = "ccakit realm: kernel booted"
 
 type emulateOptions struct {
 	challenge, cpak, rak, format, exportCPAK, out, realmFile string
 	hex                                                      bool
-	// lifecycle, when set, is the platform's lifecycle from boot (no
-	// flag: golden uses it for its debug-lifecycle vectors).
-	lifecycle *platform.Lifecycle
 }
 
 func newEmulateCmd() *cobra.Command {
@@ -110,7 +78,7 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 		return err
 	}
 	if o.exportCPAK != "" {
-		pem, err := token.MarshalPublicPEM(res.machine.CPAK())
+		pem, err := token.MarshalPublicPEM(res.Machine.CPAK())
 		if err != nil {
 			return err
 		}
@@ -118,7 +86,7 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 			return usagef("--export-cpak: %v", pathErr(err))
 		}
 	}
-	raw := res.token
+	raw := res.Token
 	if o.hex {
 		raw = []byte(hex.EncodeToString(raw) + "\n")
 	}
@@ -129,46 +97,32 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 	if err := os.WriteFile(o.out, raw, 0o644); err != nil {
 		return usagef("-o: %v", pathErr(err))
 	}
-	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.token), o.out, res.challenge)
+	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), o.out, res.Challenge)
 	return nil
 }
 
-// emulation is what one run of the emulated machine produced.
-type emulation struct {
-	machine   *emulator.Machine
-	realm     *vmm.Realm
-	plan      *realm.Plan
-	format    evidence.Format
-	challenge []byte
-	token     []byte
-	rmiCalls  []string       // RMI commands in the order the VMM issued them
-	rmiCount  map[string]int // and how often
-	rsiCalls  map[string]int // RSI calls the realm software made
-	exits     map[uint64]int // REC exits by reason
-	abortIPAs []uint64       // stage-2 data aborts the host resolved
+// emulated is what one run of the emulated machine produced, and in which
+// format.
+type emulated struct {
+	*emulation.Result
+	format evidence.Format
 }
 
-// emulateRealm boots the machine and runs the realm; trace, if set, sees
-// each RMI command as it is issued.
-func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulation, error) {
+// emulateRealm boots the machine and runs the realm as the flags say;
+// trace, if set, sees each RMI command as it is issued.
+func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, error) {
 	format, err := evidence.ParseFormat(o.format)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	res := &emulation{format: format, rmiCount: map[string]int{}, rsiCalls: map[string]int{}, exits: map[uint64]int{}}
+	eo := emulation.Options{Config: emulator.Config{TokenFormat: format}, Trace: trace}
 	if o.challenge != "" {
-		if res.challenge, err = parseNonce(o.challenge); err != nil {
-			return nil, err
-		}
-	} else {
-		res.challenge = make([]byte, token.ChallengeSize)
-		if _, err := rand.Read(res.challenge); err != nil {
+		if eo.Challenge, err = parseNonce(o.challenge); err != nil {
 			return nil, err
 		}
 	}
-	cfg := emulator.Config{TokenFormat: format, Lifecycle: o.lifecycle}
 	if o.cpak != "" {
-		if cfg.CPAK, err = readPrivateKey("cpak", o.cpak, nil); err != nil {
+		if eo.Config.CPAK, err = readPrivateKey("cpak", o.cpak, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -177,60 +131,25 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulation, err
 		if err != nil {
 			return nil, err
 		}
-		if cfg.RAK, err = p384Key(k); err != nil {
+		if eo.Config.RAK, err = p384Key(k); err != nil {
 			return nil, usagef("--rak %s: %v", o.rak, err)
 		}
 	}
-	var desc *realm.Description
-	var load realm.Loader
 	if o.realmFile != "" {
-		if desc, load, err = realm.ReadDescriptionFile(o.realmFile); err != nil {
+		if eo.Realm, eo.Load, err = realmbuild.ReadDescriptionFile(o.realmFile); err != nil {
 			return nil, usagef("--realm: %v", err)
 		}
-	} else if desc, err = realm.ParseDescription([]byte(defaultRealm)); err != nil {
+	}
+	res, err := emulation.Run(eo)
+	switch {
+	case errors.Is(err, realmbuild.ErrDescription):
+		return nil, usagef("--realm: %v", err)
+	case errors.Is(err, emulation.ErrMachine):
+		return nil, usageError(err)
+	case err != nil:
 		return nil, err
 	}
-	if res.plan, err = desc.Plan(load); err != nil {
-		return nil, usagef("--realm: %v", err)
-	}
-	if res.machine, err = emulator.New(cfg); err != nil {
-		return nil, usageError(err)
-	}
-	var runErr error
-	res.machine.SetRealmProgram(desc.RECs[0].PC, func(cpu emulator.RealmCPU) {
-		c := &countingCPU{RealmCPU: cpu, calls: res.rsiCalls}
-		if runErr = guest.MeasurementExtend(c, 1, []byte(bootMessage)); runErr != nil {
-			return
-		}
-		res.token, runErr = guest.AttestationToken(c, res.challenge, tokenBufferIPA)
-	})
-	v := vmm.New(res.machine)
-	v.Trace = func(cmd string, x0 uint64) {
-		res.rmiCalls = append(res.rmiCalls, cmd)
-		res.rmiCount[cmd]++
-		if trace != nil {
-			trace(cmd, x0)
-		}
-	}
-	if res.realm, err = v.Build(res.plan); err != nil {
-		return nil, fmt.Errorf("building the realm: %w", err)
-	}
-	_, err = res.realm.Run(0, vmm.Handlers{Exit: func(_ int, e vmm.Exit) {
-		res.exits[e.Reason]++
-		if e.Reason == rmm.ExitSync {
-			res.abortIPAs = append(res.abortIPAs, e.IPA())
-		}
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("running the realm: %w", err)
-	}
-	if runErr != nil {
-		return nil, fmt.Errorf("realm software: %w", runErr)
-	}
-	if res.token == nil {
-		return nil, errors.New("the realm stopped without a token")
-	}
-	return res, nil
+	return &emulated{Result: res, format: format}, nil
 }
 
 func p384Key(k crypto.Signer) (*ecdsa.PrivateKey, error) {
@@ -239,26 +158,4 @@ func p384Key(k crypto.Signer) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("the RAK must be a P-384 ECDSA key, got %s", token.DescribeKey(k.Public()))
 	}
 	return e, nil
-}
-
-// countingCPU counts the realm software's RSI calls by name.
-type countingCPU struct {
-	emulator.RealmCPU
-	calls map[string]int
-}
-
-var rsiNames = map[uint64]string{
-	rmm.RSIVersion: "RSI_VERSION", rmm.RSIFeatures: "RSI_FEATURES", rmm.RSIMeasurementRead: "RSI_MEASUREMENT_READ",
-	rmm.RSIMeasurementExtend: "RSI_MEASUREMENT_EXTEND", rmm.RSIAttestationTokenInit: "RSI_ATTESTATION_TOKEN_INIT",
-	rmm.RSIAttestationTokenContinue: "RSI_ATTESTATION_TOKEN_CONTINUE", rmm.RSIRealmConfig: "RSI_REALM_CONFIG",
-	rmm.RSIIPAStateSet: "RSI_IPA_STATE_SET", rmm.RSIIPAStateGet: "RSI_IPA_STATE_GET", rmm.RSIHostCall: "RSI_HOST_CALL",
-}
-
-func (c *countingCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
-	name, ok := rsiNames[fid]
-	if !ok {
-		name = fmt.Sprintf("SMC %#x", fid)
-	}
-	c.calls[name]++
-	return c.RealmCPU.SMC(fid, args...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 )
 
@@ -101,11 +102,11 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	if o.realm == "-" {
 		dir = "."
 	}
-	d, err := realm.ParseDescription(data)
+	d, err := realmbuild.ParseDescription(data)
 	if err != nil {
 		return usagef("--realm %s: %v", o.realm, err)
 	}
-	plan, err := d.Plan(realm.DirLoader(dir))
+	plan, err := d.Plan(realmbuild.DirLoader(dir))
 	if err != nil {
 		return usagef("--realm %s: %v", o.realm, pathErr(err))
 	}
@@ -144,26 +145,26 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	return nil
 }
 
-func writeMeasureText(w io.Writer, path string, plan *realm.Plan, pred realm.Prediction) {
+func writeMeasureText(w io.Writer, path string, plan *realmbuild.Plan, pred realmbuild.Prediction) {
 	var ripas, measured, unmeasured, recs, runnable int
 	for _, s := range plan.Steps {
 		switch s := s.(type) {
-		case realm.InitRIPASStep:
+		case realmbuild.InitRIPASStep:
 			ripas++
-		case realm.DataCreateStep:
+		case realmbuild.DataCreateStep:
 			if s.Measured() {
 				measured++
 			} else {
 				unmeasured++
 			}
-		case realm.RECCreateStep:
+		case realmbuild.RECCreateStep:
 			recs++
 			if s.Runnable() {
 				runnable++
 			}
 		}
 	}
-	create := plan.Steps[0].(realm.RealmCreateStep)
+	create := plan.Steps[0].(realmbuild.RealmCreateStep)
 	fmt.Fprintf(w, "realm:                 %s\n", path)
 	fmt.Fprintf(w, "ipa width (s2sz):      %d, RTT start level %d (%d table(s))\n", create.Params.S2SZ, create.RTTLevelStart, create.RTTNumStart)
 	fmt.Fprintf(w, "steps:                 REALM_CREATE, %d RTT_INIT_RIPAS entries, %d measured DATA_CREATE, %d REC_CREATE (%d runnable), %d unmeasured DATA_CREATE\n",
@@ -175,9 +176,9 @@ func writeMeasureText(w io.Writer, path string, plan *realm.Plan, pred realm.Pre
 
 // writePlan lists every step with the RIM after it, to compare with a
 // trace of the emulated RMM line by line.
-func writePlan(w io.Writer, plan *realm.Plan) {
+func writePlan(w io.Writer, plan *realmbuild.Plan) {
 	n := 0
-	plan.Replay(func(s realm.Step, rim *realm.Measurement) {
+	plan.Replay(func(s realmbuild.Step, rim *realm.Measurement) {
 		fmt.Fprintf(w, "%d %s rim=%s\n", n, s, hex.EncodeToString(rim.Value(plan.HashAlgo)))
 		n++
 	})

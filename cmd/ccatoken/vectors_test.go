@@ -1,73 +1,107 @@
 package main
 
-// The shipped test vectors (testvectors/) are made by 'ccatoken golden'
-// (golden.go), and TestGolden checks that they are up to date.
+// The shipped test vectors (testvectors/) are made and checked by
+// internal/testvectors (go test ./internal/testvectors [-update]). The
+// tests here run every verification the manifest records through the CLI.
 //
 //	go test ./cmd/ccatoken -update
 //
-// runs golden on testvectors/ too, and rewrites the golden files in
-// testdata/.
+// rewrites the golden files in testdata/.
 
 import (
+	"encoding/json"
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/testvectors"
+	"github.com/ccakit/cca/verifier"
 )
 
-var update = flag.Bool("update", false, "regenerate testvectors/ and the golden files in testdata/")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const vectorDir = "../../testvectors"
 
-// vector is one of the created, trustworthy vectors (createdVectors).
-type vector = createdVector
-
-var vectors = createdVectors
-
-func (v vector) path() string { return filepath.Join(vectorDir, v.file) }
-func (v vector) cpakPrivate() string {
-	return filepath.Join(vectorDir, "keys", v.cpak+".pem")
+// vector is one of the created, trustworthy vectors.
+type vector struct {
+	file, claims, cpak string
+	format             evidence.Format
+	nonce              string
+	anchors            string // its trust-anchor store
 }
-func (v vector) cpakPEM() string { return filepath.Join(vectorDir, "keys", v.cpak+".pub.pem") }
-func (v vector) cpakJWK() string { return filepath.Join(vectorDir, "keys", v.cpak+".pub.jwk") }
+
+var vectors = func() []vector {
+	var vs []vector
+	for _, c := range testvectors.CreatedVectors {
+		vs = append(vs, vector{c.File, c.Claims, c.CPAK, c.Format, c.Nonce, c.TrustAnchors()})
+	}
+	return vs
+}()
+
+func (v vector) path() string        { return filepath.Join(vectorDir, v.file) }
+func (v vector) cpakPrivate() string { return filepath.Join(vectorDir, "keys", v.cpak+".pem") }
+func (v vector) cpakPEM() string     { return filepath.Join(vectorDir, "keys", v.cpak+".pub.pem") }
+func (v vector) cpakJWK() string     { return filepath.Join(vectorDir, "keys", v.cpak+".pub.jwk") }
 
 // trustAnchors is the trust-anchor store of the vector's CPAK.
-func (v vector) trustAnchors() string {
-	return filepath.Join(vectorDir, v.trustAnchorStore())
-}
+func (v vector) trustAnchors() string { return filepath.Join(vectorDir, v.anchors) }
 
-// createdRefvals is the reference-value store of the created vectors.
-var createdRefvals = filepath.Join(vectorDir, rvCreated)
+// Stores of the shipped vectors.
+var (
+	createdRefvals  = filepath.Join(vectorDir, testvectors.RVCreated)
+	rvEmulator      = testvectors.RVEmulator
+	rvEmulatorRealm = testvectors.RVEmulatorRealm
+	taEmulator      = testvectors.TAEmulator
+)
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if *update {
-		if err := runGolden(os.Stdout, os.Stderr, goldenOptions{dir: vectorDir}); err != nil {
-			fmt.Fprintln(os.Stderr, "regenerating test vectors:", err)
-			os.Exit(1)
+// TestManifestCLI runs every verification the manifest records through the
+// CLI, as its command says, in text and JSON output, and compares the
+// verdict with the manifest's. (internal/testvectors checks the same
+// verdicts through the verifier library.)
+func TestManifestCLI(t *testing.T) {
+	for _, v := range loadManifest(t).Vectors {
+		for i, run := range v.Verify {
+			t.Run(v.Name+"/"+itoa(i), func(t *testing.T) {
+				args := run.Args(vectorDir, v.File)
+				if got := "ccatoken " + strings.Join(args, " "); got != strings.ReplaceAll(run.Command, "testvectors/", vectorDir+"/") {
+					t.Errorf("command %q, the manifest says %q", got, run.Command)
+				}
+				r := ccatoken(t, nil, args...)
+				var cause []string
+				if len(run.Failed) > 0 {
+					cause = []string{"not trustworthy"}
+				}
+				r.check(t, run.Exit, cause...)
+				for _, f := range run.Failed {
+					if !strings.Contains(r.stdout, "  - "+f+": ") {
+						t.Errorf("text output does not give the reason %q:\n%s", f, r.stdout)
+					}
+				}
+				r = ccatoken(t, nil, append(args, "--output", "json")...)
+				r.check(t, run.Exit, cause...)
+				var res verifier.Result
+				if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+					t.Fatal(err)
+				}
+				if res.Trustworthy != run.Trustworthy || !slices.Equal(testvectors.FailedChecks(&res), run.Failed) {
+					t.Errorf("CLI: trustworthy %v, failed %q; manifest: %v, %q", res.Trustworthy, testvectors.FailedChecks(&res), run.Trustworthy, run.Failed)
+				}
+			})
 		}
 	}
-	os.Exit(m.Run())
 }
 
-// TestVectorsREADME keeps the README's tables in step with the vectors.
-func TestVectorsREADME(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(vectorDir, "README.md"))
+// manifestVector is a vector of the manifest.
+type manifestVector = testvectors.Vector
+
+func loadManifest(t *testing.T) *testvectors.Manifest {
+	t.Helper()
+	m, err := testvectors.LoadManifest(vectorDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range vectors {
-		for _, s := range []string{v.file, v.claims, v.cpak + ".pub.pem", v.nonce} {
-			if !strings.Contains(string(readme), s) {
-				t.Errorf("README.md does not mention %s (vector %s)", s, v.file)
-			}
-		}
-	}
-	for _, v := range loadManifest(t).Vectors {
-		if !strings.Contains(string(readme), "`"+v.File+"`") {
-			t.Errorf("README.md does not mention %s", v.File)
-		}
-	}
+	return m
 }

@@ -83,7 +83,7 @@ one requirement each; the policy id in the result names them.
 --cpak trusts one platform attestation public key (PEM or JWK) for any
 platform instance; --trust-anchors is a store of CPAKs by instance id
 (rust-ccatoken's JSON). --refvals is a reference-value store (the JSON that
-'ccatoken measure -o' and 'ccatoken golden' write; see verifier's package
+'ccatoken measure -o' writes and testvectors/ ships; see verifier's package
 documentation).
 
 Output forms (--output):
@@ -288,24 +288,24 @@ type waiver struct {
 // mixed profiles, unknown claims.
 func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.Policy) (waiver, bool) {
 	switch {
-	case side == "realm" && c.Name == verifier.CheckFreshness && c.Outcome == verifier.NotChecked:
+	case side == "realm" && c.ID == verifier.CheckFreshness && c.Outcome == verifier.NotChecked:
 		return waiver{"allow-missing-nonce-unsafe", "give --nonce"}, true
-	case side == "platform" && c.Name == verifier.CheckImplementationID && c.Outcome == verifier.NotChecked:
+	case side == "platform" && c.ID == verifier.CheckImplementationID && c.Outcome == verifier.NotChecked:
 		return waiver{"allow-unknown-platform-unsafe", "give --refvals with platform entries"}, true
-	case side == "realm" && c.Name == verifier.CheckInitialMeasurement && c.Outcome == verifier.NotChecked:
+	case side == "realm" && c.ID == verifier.CheckInitialMeasurement && c.Outcome == verifier.NotChecked:
 		return waiver{"allow-unknown-realm-unsafe", "give --refvals with realm entries"}, true
-	case side == "realm" && strings.HasPrefix(c.Name, verifier.CheckREM+" ") && c.Outcome == verifier.NotChecked && p.RequireREMs:
+	case side == "realm" && c.ID == verifier.CheckREM && c.Outcome == verifier.NotChecked && p.RequireREMs:
 		return waiver{"require-rems", "give the REMs in the realm's --refvals entry"}, true
-	case side == "platform" && c.Name == verifier.CheckLifecycle && c.Outcome == verifier.Mismatched:
+	case side == "platform" && c.ID == verifier.CheckLifecycle && c.Outcome == verifier.Mismatched:
 		switch res.Platform.Lifecycle.State() {
 		case platform.LifecycleNonCCAPlatformDebug:
 			return waiver{"allow-non-cca-platform-debug-unsafe", ""}, true
 		case platform.LifecycleRecoverableCCAPlatformDebug:
 			return waiver{"allow-debug-lifecycle-unsafe", ""}, true
 		}
-	case side == "realm" && c.Name == verifier.CheckProfiles && c.Outcome == verifier.Mismatched:
+	case side == "realm" && c.ID == verifier.CheckProfiles && c.Outcome == verifier.Mismatched:
 		return waiver{"allow-mixed-profiles-unsafe", ""}, true
-	case c.Name == verifier.CheckClaims && c.Outcome == verifier.Mismatched && p.RejectUnknownClaims:
+	case c.ID == verifier.CheckClaims && c.Outcome == verifier.Mismatched && p.RejectUnknownClaims:
 		return waiver{"reject-unknown-claims", ""}, true
 	}
 	return waiver{}, false
@@ -317,7 +317,7 @@ func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.P
 // (--require-rems, --reject-unknown-claims) are dropped rather than added.
 // It returns the flags in policyFlags order, or none with ok false when no
 // policy would accept the evidence.
-func acceptingFlags(anchors *verifier.TrustAnchors, opts []verifier.Option, p verifier.Policy, res *verifier.Result,
+func acceptingFlags(anchors verifier.TrustAnchorStore, opts []verifier.Option, p verifier.Policy, res *verifier.Result,
 	data, nonce []byte) (flags []string, none bool) {
 	want := map[string]bool{}
 	for _, side := range []struct {
@@ -421,7 +421,8 @@ func (vr *verification) failureLine() string {
 // legRow is one leg of the verification in the text output: a check of
 // the result, by side and name.
 type legRow struct {
-	label, side, check string
+	label, side string
+	check       verifier.CheckID
 }
 
 var legRows = []legRow{
@@ -437,12 +438,12 @@ var legRows = []legRow{
 
 // isLeg reports whether a check is shown among the legs rather than the
 // appraisal (the realm's "platform" check summarises the platform legs).
-func isLeg(side, name string) bool {
-	if name == verifier.CheckDecode || (side == "realm" && name == verifier.CheckPlatform) {
+func isLeg(side string, id verifier.CheckID) bool {
+	if id == verifier.CheckDecode || (side == "realm" && id == verifier.CheckPlatform) {
 		return true
 	}
 	for _, l := range legRows {
-		if l.side == side && l.check == name {
+		if l.side == side && l.check == id {
 			return true
 		}
 	}
@@ -463,9 +464,9 @@ func notCheckedText(c verifier.Check) string {
 func (vr *verification) writeText(w io.Writer) {
 	res := vr.res
 	checks := map[string][]verifier.Check{"platform": res.Platform.Checks, "realm": res.Realm.Checks}
-	find := func(side, name string) (verifier.Check, bool) {
+	find := func(side string, id verifier.CheckID) (verifier.Check, bool) {
 		for _, c := range checks[side] {
-			if c.Name == name {
+			if c.ID == id {
 				return c, true
 			}
 		}
@@ -502,14 +503,14 @@ func (vr *verification) writeText(w io.Writer) {
 	for _, side := range []string{"platform", "realm"} {
 		n := 0
 		for _, c := range checks[side] {
-			if isLeg(side, c.Name) {
+			if isLeg(side, c.ID) {
 				continue
 			}
 			status := string(c.Outcome) + ": " + c.Detail
 			if c.Outcome == verifier.NotChecked {
 				status = notCheckedText(c)
 			}
-			rows = append(rows, [2]string{side + " " + c.Name, status})
+			rows = append(rows, [2]string{side + " " + c.Name(), status})
 			n++
 		}
 		if n == 0 {
@@ -540,4 +541,29 @@ func (vr *verification) writeText(w io.Writer) {
 	case vr.noHint:
 		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
 	}
+}
+
+// sideCheck is a check and the side it is of: "platform" or "realm".
+type sideCheck struct {
+	side string
+	verifier.Check
+}
+
+// failingChecks lists the checks of a result that did not pass, in the
+// order and with the omissions of Result.Reasons: the realm's copies of the
+// platform's verdict (its "platform" check, a decode failure) are left out.
+func failingChecks(res *verifier.Result) []sideCheck {
+	var out []sideCheck
+	for _, side := range []struct {
+		name   string
+		checks []verifier.Check
+	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
+		for _, c := range side.checks {
+			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
+				continue
+			}
+			out = append(out, sideCheck{side.name, c})
+		}
+	}
+	return out
 }

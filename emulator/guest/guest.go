@@ -17,12 +17,7 @@ var ErrRSI = errors.New("guest: RSI call failed")
 
 // rsiError describes a failed call.
 func rsiError(call string, x0 uint64) error {
-	names := [...]string{"RSI_SUCCESS", "RSI_ERROR_INPUT", "RSI_ERROR_STATE", "RSI_INCOMPLETE", "RSI_ERROR_UNKNOWN"}
-	name := fmt.Sprintf("%#x", x0)
-	if x0 < uint64(len(names)) {
-		name = names[x0]
-	}
-	return fmt.Errorf("%w: %s returned %s", ErrRSI, call, name)
+	return fmt.Errorf("%w: %s returned %s", ErrRSI, call, rmm.RSIStatusName(x0))
 }
 
 // Challenge packs a 32..64-byte challenge into X1..X8 the way Linux does:

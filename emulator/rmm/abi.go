@@ -9,6 +9,12 @@
 // the specification's (RMI_REALM_CREATE is RMIRealmCreate).
 package rmm
 
+import (
+	"fmt"
+
+	"github.com/ccakit/cca/realm"
+)
+
 // Function identifiers: SMCCC fast calls, SMC64, OEN 4: 0xC4000000 | fnum
 // (cca-rmm-1.0.md §1.1, TF-RMM lib/smc/include/smc.h).
 const (
@@ -117,6 +123,47 @@ const (
 	RSIIncomplete   = 3
 	RSIErrorUnknown = 4
 )
+
+// rmiStatusNames and rsiStatusNames are the specification's names of the
+// status codes above, by value: the one table every error message uses.
+var (
+	rmiStatusNames = [...]string{"RMI_SUCCESS", "RMI_ERROR_INPUT", "RMI_ERROR_REALM", "RMI_ERROR_REC", "RMI_ERROR_RTT"}
+	rsiStatusNames = [...]string{"RSI_SUCCESS", "RSI_ERROR_INPUT", "RSI_ERROR_STATE", "RSI_INCOMPLETE", "RSI_ERROR_UNKNOWN"}
+)
+
+// RMIStatusName names an RMI status code ("RMI_ERROR_RTT"); a code the
+// specification does not define is "status N".
+func RMIStatusName(status uint8) string {
+	if int(status) < len(rmiStatusNames) {
+		return rmiStatusNames[status]
+	}
+	return fmt.Sprintf("status %d", status)
+}
+
+// RSIStatusName names an RSI status code, as a realm reads it from X0
+// ("RSI_ERROR_STATE"); a value the specification does not define is given
+// in hex.
+func RSIStatusName(x0 uint64) string {
+	if x0 < uint64(len(rsiStatusNames)) {
+		return rsiStatusNames[x0]
+	}
+	return fmt.Sprintf("%#x", x0)
+}
+
+// rsiCommandNames names the RSI commands of RMM 1.0 by FID.
+var rsiCommandNames = map[uint64]string{
+	RSIVersion: "RSI_VERSION", RSIFeatures: "RSI_FEATURES", RSIMeasurementRead: "RSI_MEASUREMENT_READ",
+	RSIMeasurementExtend: "RSI_MEASUREMENT_EXTEND", RSIAttestationTokenInit: "RSI_ATTESTATION_TOKEN_INIT",
+	RSIAttestationTokenContinue: "RSI_ATTESTATION_TOKEN_CONTINUE", RSIRealmConfig: "RSI_REALM_CONFIG",
+	RSIIPAStateSet: "RSI_IPA_STATE_SET", RSIIPAStateGet: "RSI_IPA_STATE_GET", RSIHostCall: "RSI_HOST_CALL",
+}
+
+// RSICommandName names an RSI command of RMM 1.0 by its FID
+// ("RSI_HOST_CALL"); ok is false for any other FID.
+func RSICommandName(fid uint64) (name string, ok bool) {
+	name, ok = rsiCommandNames[fid]
+	return name, ok
+}
 
 // Pack packs an RMI status and index into X0 (§1.4, status.h).
 func Pack(status, index uint8) uint64 { return uint64(index)<<8 | uint64(status) }
@@ -252,5 +299,6 @@ const (
 	HostCallNumGPRs = 31
 )
 
-// Granule size.
-const GranuleSize = 4096
+// GranuleSize is the RMM's granule, defined once in package realm (whose
+// measurement algorithms hash whole granules).
+const GranuleSize = realm.GranuleSize

@@ -21,6 +21,14 @@ type Platform interface {
 	// gpt.ErrGPF.
 	Read(pas gpt.PAS, pa uint64, p []byte) error
 	Write(pas gpt.PAS, pa uint64, p []byte) error
+	// CopyGranule copies the whole granule at src (read in srcPAS) to the
+	// whole granule at dst (written in dstPAS) with one copy through the
+	// GPC; a fault on either copies nothing. see, if not nil, gets the bytes
+	// as they landed in dst and must neither keep them nor access memory.
+	CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error
+	// Check is the granule protection check of the granule at pa for an
+	// access in pas, without an access.
+	Check(pas gpt.PAS, pa uint64) error
 	// EL3 issues an SMC from the RMM to EL3 (cca-rmm-1.0.md §7) and returns
 	// X0..X4.
 	EL3(fid uint64, args ...uint64) [5]uint64
@@ -58,6 +66,11 @@ type Config struct {
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
 	Programs func(pc uint64) (Program, bool)
+	// Sharing enables the inter-realm memory-sharing extension
+	// (docs/sharing.md). Off, the RMM is a strict 1.0-REL0: the
+	// extension's RMI and RSI FIDs answer SMC_UNKNOWN like any FID the
+	// specification does not define.
+	Sharing bool
 }
 
 // Errors of the RMM's own (not ABI status codes, which go to registers).
@@ -129,9 +142,25 @@ type RMM struct {
 	vmids    map[uint16]bool
 	// scratch holds a host buffer granule while a command uses it.
 	scratch [GranuleSize]byte
+	// rttBuf is the RTT accessors' buffer (rtt.go); args holds the
+	// arguments of the RMI command running under mu. Both keep the
+	// commands free of allocations.
+	rttBuf [GranuleSize]byte
+	args   [6]uint64
+	// dataCreate is what RMI_DATA_CREATE measures, and measureData the
+	// function the platform's copy calls with the landed content.
+	dataCreate struct {
+		rl         *realmDesc
+		ipa, flags uint64
+	}
+	measureData func(landed []byte)
 	// shares are the share regions of the sharing extension, by SR
-	// address (share.go, docs/sharing.md).
-	shares map[uint64]*shareRegion
+	// address (share.go, docs/sharing.md); sharePins the DATA granules an
+	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
+	// extension's event counters (share_counters.go).
+	shares    map[uint64]*shareRegion
+	sharePins map[uint64]int
+	shareCtr  shareCounters
 
 	// Attestation material fetched from EL3 at boot and cached for the
 	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).
@@ -158,6 +187,10 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 		recs:     map[uint64]*recDesc{},
 		vmids:    map[uint16]bool{},
 	}
+	r.measureData = func(landed []byte) {
+		d := &r.dataCreate
+		d.rl.rim.ExtendData(d.rl.hash, d.ipa, d.flags, landed)
+	}
 	if err := r.bootAttestation(); err != nil {
 		return nil, err
 	}
@@ -177,6 +210,9 @@ func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	h, ok := rmiHandlers[fid&^SVEHint]
 	if !ok {
+		h, ok = r.shareRMIHandler(fid &^ SVEHint)
+	}
+	if !ok {
 		return [5]uint64{SMCUnknown}
 	}
 	if fid&^SVEHint == RMIRecEnter {
@@ -184,7 +220,8 @@ func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return h(r, &args)
+	r.args = args
+	return h(r, &r.args)
 }
 
 // status returns X0 for a status with index 0.

@@ -81,14 +81,19 @@ func rsiIPAStateGet(c *realmCPU, x *[11]uint64) [9]uint64 {
 	start := base &^ (size - 1)
 	addr := start
 	var ripas uint8
+	var shared bool
 	for i := w.index; i < entriesPerRTT && addr < end; i++ {
 		e := entries[i]
-		if h := e.hipas(); h != hipasUnassigned && h != hipasAssigned {
+		h := e.hipas()
+		if h != hipasUnassigned && h != hipasAssigned && h != hipasShared {
 			break // no RIPAS (a table, or unprotected)
 		}
+		// The sharing extension (docs/sharing.md §4.2): a region entry
+		// reads its RIPAS, EMPTY, and a range never spans region and
+		// non-region entries.
 		if addr == start {
-			ripas = e.ripas()
-		} else if e.ripas() != ripas {
+			ripas, shared = e.ripas(), h == hipasShared
+		} else if e.ripas() != ripas || (h == hipasShared) != shared {
 			break
 		}
 		addr += size

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"sync"
 
 	"github.com/ccakit/cca/emulator/rmm/accesscode"
 )
@@ -12,19 +13,33 @@ import (
 // The inter-realm memory-sharing extension (docs/sharing.md): share
 // regions of delegated granules that the RMM maps into exactly the member
 // realms' stage 2, accessed either through access code the RMM verified
-// and runs atomically (mediated mode, the paper in ../shared/seeds) or
+// and runs atomically (mediated mode, after You and Paek, "Secure and
+// Efficient Memory Sharing on ARM Confidential Compute Architecture") or
 // under leases that map the region into one writer or several readers at a
 // time (amortised mode). This file holds the bookkeeping and the RMI
 // commands; share_rsi.go the RSI commands; share_s2.go the RTT entries.
 
-func init() {
-	registerRMI(RMIShareRegionCreate, (*RMM).rmiShareRegionCreate)
-	registerRMI(RMIShareGranuleAdd, (*RMM).rmiShareGranuleAdd)
-	registerRMI(RMIShareMemberAdd, (*RMM).rmiShareMemberAdd)
-	registerRMI(RMIShareRegionActivate, (*RMM).rmiShareRegionActivate)
-	registerRMI(RMIShareMemberRemove, (*RMM).rmiShareMemberRemove)
-	registerRMI(RMIShareRegionDestroy, (*RMM).rmiShareRegionDestroy)
-	registerRMI(RMIShareRegionRead, (*RMM).rmiShareRegionRead)
+// shareRMI is the extension's RMI dispatch table. It is consulted only
+// when Config.Sharing is set: the default RMM is a strict 1.0-REL0, for
+// which these FIDs are unknown (SMC_UNKNOWN).
+var shareRMI = map[uint64]handler{
+	RMIShareRegionCreate:   (*RMM).rmiShareRegionCreate,
+	RMIShareGranuleAdd:     (*RMM).rmiShareGranuleAdd,
+	RMIShareMemberAdd:      (*RMM).rmiShareMemberAdd,
+	RMIShareRegionActivate: (*RMM).rmiShareRegionActivate,
+	RMIShareMemberRemove:   (*RMM).rmiShareMemberRemove,
+	RMIShareRegionDestroy:  (*RMM).rmiShareRegionDestroy,
+	RMIShareRegionRead:     (*RMM).rmiShareRegionRead,
+}
+
+// shareRMIHandler returns the extension's handler for fid when the
+// extension is enabled.
+func (r *RMM) shareRMIHandler(fid uint64) (handler, bool) {
+	if !r.cfg.Sharing {
+		return nil, false
+	}
+	h, ok := shareRMI[fid]
+	return h, ok
 }
 
 // regionState is a share region's state (docs/sharing.md §4.3).
@@ -86,6 +101,15 @@ type shareRegion struct {
 	readers int
 	ticks   uint64
 	torn    bool
+
+	// run is the region's own lock, held while access code runs on the
+	// region (RSI_SHARE_INVOKE), without the RMM's global lock: one
+	// region's invocation never waits for, nor holds up, another region
+	// or any other RMI or RSI call. invoking (guarded by the RMM's lock)
+	// says that code is running: leases wait, the region cannot be
+	// destroyed.
+	run      sync.Mutex
+	invoking bool
 }
 
 func (rg *shareRegion) size() uint64 { return uint64(len(rg.granules)) * GranuleSize }
@@ -186,8 +210,9 @@ func (r *RMM) rmiShareGranuleAdd(a *[6]uint64) [5]uint64 {
 // RMI_SHARE_MEMBER_ADD(sr, rd, ipa): sr_*, rd_* → INPUT; region_state
 // (not NEW, or granules missing) → REALM[0]; member_dup, member_count →
 // INPUT; realm_state (SYSTEM_OFF) → REALM[1]; ipa_align, ipa_bound →
-// INPUT; rtt_walk → RTT[walk level]; rtte_state (not UNASSIGNED) → RTT[3].
-// Every level-3 entry of [ipa, ipa+size) becomes SHARED with no access.
+// INPUT; rtt_walk → RTT[walk level]; rtte_state (not UNASSIGNED) →
+// RTT[3]; rtte_ripas (RIPAS RAM or DESTROYED) → RTT[3]. Every level-3
+// entry of [ipa, ipa+size) becomes SHARED, RIPAS EMPTY, with no access.
 func (r *RMM) rmiShareMemberAdd(a *[6]uint64) [5]uint64 {
 	rg := r.lookupSR(a[0])
 	if rg == nil {
@@ -217,8 +242,16 @@ func (r *RMM) rmiShareMemberAdd(a *[6]uint64) [5]uint64 {
 			return errRTT(walks[i].level)
 		}
 	}
+	// rtte_state, then rtte_ripas: the range must be nothing the member
+	// can use as its own memory, so UNASSIGNED with RIPAS EMPTY (not RAM,
+	// not DESTROYED); both RTT[3] (docs/sharing.md §3).
 	for _, w := range walks {
 		if w.entry.hipas() != hipasUnassigned {
+			return errRTT(maxLevel)
+		}
+	}
+	for _, w := range walks {
+		if w.entry.ripas() != RIPASEmpty {
 			return errRTT(maxLevel)
 		}
 	}
@@ -308,15 +341,15 @@ func (r *RMM) rmiShareMemberRemove(a *[6]uint64) [5]uint64 {
 	return status(RMISuccess)
 }
 
-// RMI_SHARE_REGION_DESTROY(sr): sr_* → INPUT; region_live (members remain)
-// → REALM[0]. Every granule of the region and the SR are zeroed and
+// RMI_SHARE_REGION_DESTROY(sr): sr_* → INPUT; region_live (members
+// remain, or a removed member's invocation is still running) → REALM[0]. Every granule of the region and the SR are zeroed and
 // DELEGATED.
 func (r *RMM) rmiShareRegionDestroy(a *[6]uint64) [5]uint64 {
 	rg := r.lookupSR(a[0])
 	if rg == nil {
 		return status(RMIErrorInput)
 	}
-	if len(rg.members) > 0 {
+	if len(rg.members) > 0 || rg.invoking {
 		return statusIdx(RMIErrorRealm, 0)
 	}
 	for _, pa := range rg.granules {

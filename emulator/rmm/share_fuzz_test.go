@@ -16,15 +16,15 @@ func FuzzShareRSI(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 2, 3, 4, 5, 6})
 	f.Add([]byte{0, 0, 2, 1, 1, 3, 0, 0, 4, 1, 5, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h := newHost(t)
+		h := newShareHost(t)
 		in := &fuzzInput{b: data}
-		const ram = 1<<30 + 2<<20 // RIPAS RAM, backed on demand
+		const ram = 2<<30 + 2<<20 // RIPAS RAM, backed on demand
 		good, err := accesscode.Assemble(".arg 64\nldr8 r5, [0]\naddi r5, r5, 1\nstr8 r5, [0]\njgti r4, 64, e\nmovi r6, 8\nmovi r7, 0\ncpin r6, r7, r4\ne: exit")
 		if err != nil {
 			t.Fatal(err)
 		}
 		var sr uint64
-		fids := []uint64{RSIShareAttach, RSIShareDetach, RSIShareCodeLoad, RSIShareInvoke, RSIShareLeaseAcquire, RSIShareLeaseRelease}
+		fids := []uint64{RSIShareAttach, RSIShareDetach, RSIShareCodeLoad, RSIShareInvoke, RSIShareLeaseAcquire, RSIShareLeaseRelease, RSIShareIPAQuery}
 		h.r.cfg.Programs = func(uint64) (Program, bool) {
 			return func(cpu RealmCPU) {
 				ipas := []uint64{0, shareIPA, shareIPA + 8, ram, ram + 0x10, 1 << 39, 1<<39 - 8}
@@ -72,7 +72,7 @@ func FuzzShareRSI(f *testing.F) {
 		var rds, recs []uint64
 		for v := range uint64(2) {
 			rd := h.newRealm(1 + v)
-			h.ramAt(rd, 1<<30)
+			h.ramAt(rd, 2<<30)
 			h.rttsDownTo(rd, shareIPA, maxLevel)
 			recs = append(recs, h.newREC(rd, 0, 0x1000))
 			h.wantStatus("REALM_ACTIVATE", h.smc(RMIRealmActivate, rd), RMISuccess, 0)

@@ -16,31 +16,34 @@ import (
 // The RSI commands of the sharing extension (docs/sharing.md §6). Each is a
 // realm exit to the RMM, counted as such for the monitor's cost model.
 
-func init() {
-	registerRSI(RSIShareAttach, rsiShareAttach)
-	registerRSI(RSIShareDetach, rsiShareDetach)
-	registerRSI(RSIShareCodeLoad, rsiShareCodeLoad)
-	registerRSI(RSIShareInvoke, rsiShareInvoke)
-	registerRSI(RSIShareLeaseAcquire, rsiShareLeaseAcquire)
-	registerRSI(RSIShareLeaseRelease, rsiShareLeaseRelease)
+// shareRSI is the extension's RSI dispatch table, consulted only when
+// Config.Sharing is set (see shareRMI).
+var shareRSI = map[uint64]rsiHandler{
+	RSIShareAttach:       rsiShareAttach,
+	RSIShareDetach:       rsiShareDetach,
+	RSIShareCodeLoad:     rsiShareCodeLoad,
+	RSIShareInvoke:       rsiShareInvoke,
+	RSIShareLeaseAcquire: rsiShareLeaseAcquire,
+	RSIShareLeaseRelease: rsiShareLeaseRelease,
+	RSIShareIPAQuery:     rsiShareIPAQuery,
 }
 
-// exitNoter is implemented by a platform that counts realm exits the
-// monitor cannot see (emulator.Machine's, for monitor.NoteRealmExit).
-type exitNoter interface{ NoteRealmExit() }
-
-func (r *RMM) noteRealmExit() {
-	if n, ok := r.plat.(exitNoter); ok {
-		n.NoteRealmExit()
+// shareRSIHandler returns the extension's handler for fid when the
+// extension is enabled.
+func (r *RMM) shareRSIHandler(fid uint64) (rsiHandler, bool) {
+	if !r.cfg.Sharing {
+		return nil, false
 	}
+	h, ok := shareRSI[fid]
+	return h, ok
 }
 
-// shareCall is the common start of every share RSI call: count the exit,
-// take the RMM lock, find the region (region_id → INPUT) and the caller's
+// shareCall is the common start of every share RSI call: count the call
+// (a trap to R-EL2, handled without the host), take the RMM lock, find the region (region_id → INPUT) and the caller's
 // attached membership (not_member, member_state → STATE). On failure the
 // lock is released and the RSI return is given.
 func shareCall(c *realmCPU, x *[11]uint64, wantAttached bool) (*shareRegion, *shareMember, [9]uint64, bool) {
-	c.r.noteRealmExit()
+	c.r.shareCtr.rsiCalls.Add(1)
 	c.r.mu.Lock()
 	rg := c.r.lookupSR(x[0])
 	if rg == nil {
@@ -186,6 +189,9 @@ func rsiShareCodeLoad(c *realmCPU, x *[11]uint64) [9]uint64 {
 		return rsiReturn(x, RSIErrorState)
 	}
 	m.codes[h] = prog
+	// The loader's REM[3] records the code that will touch the region
+	// (docs/sharing.md §7), hashed with the realm's algorithm.
+	c.rl.rems[ShareREM-1].ExtendREM(c.rl.hash, descriptorDigest(c.rl.hash, img))
 	sum := prog.Hash()
 	le := binary.LittleEndian
 	return rsiReturn(x, RSISuccess, uint64(h),
@@ -197,71 +203,155 @@ func rsiShareCodeLoad(c *realmCPU, x *[11]uint64) [9]uint64 {
 // handle, mode (not MEDIATED), arg_len, arg_bound → INPUT; busy (another
 // member holds a lease) → INCOMPLETE, a lease tick; an argument granule
 // that is not the caller's RAM → INPUT, or, unmapped, an exit to the host
-// and a retry. The code runs with the RMM lock held throughout: atomic with
-// respect to every other member, lease holders included.
+// and a retry.
+//
+// The code runs under the region's own lock, not the RMM's: the checks
+// and the argument's stage-2 walk are made under the RMM lock, the
+// argument's DATA granules are pinned (RMI_DATA_DESTROY of one fails until
+// the call ends), the region is marked busy (no lease can be granted, the
+// region cannot be destroyed), and the RMM lock is dropped while the code
+// runs. Other regions, and every other RMI and RSI call, proceed meanwhile;
+// another member invoking the same region waits for the region lock, so
+// each invocation is atomic with respect to every other member.
 func rsiShareInvoke(c *realmCPU, x *[11]uint64) [9]uint64 {
-	handle, argIPA, argLen := x[1], x[2], x[3]
-	c.r.noteRealmExit()
+	c.r.shareCtr.rsiCalls.Add(1)
 	for {
 		c.r.mu.Lock()
-		out, unmapped, done := c.invokeLocked(x, handle, argIPA, argLen)
+		_, rg, ret, ok := c.invokeCheck(x)
 		c.r.mu.Unlock()
-		if done {
-			return out
+		if !ok {
+			return ret
 		}
-		// Touch the unmapped argument granule the usual way: the REC exits
-		// with a data abort, and the call is retried once the host has
-		// mapped it (or fails if it cannot be).
-		var b [1]byte
-		if err := c.Read(unmapped, b[:]); err != nil {
-			return rsiReturn(x, RSIErrorInput)
+		rg.run.Lock()
+		c.r.mu.Lock()
+		job, ret, unmapped, ok := c.invokeBegin(x, rg)
+		c.r.mu.Unlock()
+		if !ok {
+			rg.run.Unlock()
+			if unmapped == noIPA {
+				return ret
+			}
+			// Touch the unmapped argument granule the usual way: the REC
+			// exits with a data abort, and the call is retried once the
+			// host has mapped it (or fails if it cannot be).
+			var b [1]byte
+			if err := c.Read(unmapped, b[:]); err != nil {
+				return rsiReturn(x, RSIErrorInput)
+			}
+			continue
 		}
+		res, err := job.prog.Run(job.region, job.arg, [4]uint64{x[4], x[5], x[6], x[7]})
+		c.r.mu.Lock()
+		rg.invoking = false
+		c.r.unpin(job.arg.pages)
+		c.r.mu.Unlock()
+		rg.run.Unlock()
+		ctr := &c.r.shareCtr
+		ctr.invocations.Add(1)
+		ctr.steps.Add(res.Steps)
+		ctr.copyIn.Add(res.CopyIn)
+		ctr.copyOut.Add(res.CopyOut)
+		ctr.copyWithin.Add(res.CopyWithin)
+		ctr.loadStore.Add(res.LoadStore)
+		if err != nil {
+			// Verified code cannot fault: a broken invariant, reported as
+			// such rather than taken out on the machine.
+			return rsiReturn(x, RSIErrorUnknown)
+		}
+		return rsiReturn(x, RSISuccess, res.Regs[0], res.Regs[1], res.Regs[2], res.Regs[3], res.Steps, res.Moved)
 	}
 }
 
-// invokeLocked is RSI_SHARE_INVOKE with r.mu held. It returns the RSI
-// result, or an IPA of the argument buffer the host must map first.
-func (c *realmCPU) invokeLocked(x *[11]uint64, handle, argIPA, argLen uint64) ([9]uint64, uint64, bool) {
+// noIPA marks "no argument granule to fault in".
+const noIPA = ^uint64(0)
+
+// invokeJob is an invocation ready to run without the RMM lock.
+type invokeJob struct {
+	prog        *accesscode.Program
+	region, arg granuleMem
+}
+
+// invokeCheck applies INVOKE's failure conditions up to arg_bound. The
+// caller holds r.mu.
+func (c *realmCPU) invokeCheck(x *[11]uint64) (*shareMember, *shareRegion, [9]uint64, bool) {
+	handle, argIPA, argLen := x[1], x[2], x[3]
 	rg := c.r.lookupSR(x[0])
 	if rg == nil {
-		return rsiReturn(x, RSIErrorInput), 0, true
+		return nil, nil, rsiReturn(x, RSIErrorInput), false
 	}
 	m := rg.member(c.rl.rd)
 	if m == nil || m.state != memberAttached {
-		return rsiReturn(x, RSIErrorState), 0, true
+		return nil, nil, rsiReturn(x, RSIErrorState), false
 	}
 	if handle >= ShareMaxCodes || m.codes[handle] == nil || rg.flags&ShareFlagMediated == 0 {
-		return rsiReturn(x, RSIErrorInput), 0, true
+		return nil, nil, rsiReturn(x, RSIErrorInput), false
 	}
-	prog := m.codes[handle]
-	if argLen > prog.ArgSize() || argLen > 0 && !c.inPAR(argIPA, argLen) {
-		return rsiReturn(x, RSIErrorInput), 0, true
+	if argLen > m.codes[handle].ArgSize() || argLen > 0 && !c.inPAR(argIPA, argLen) {
+		return nil, nil, rsiReturn(x, RSIErrorInput), false
 	}
-	if rg.leasedToOthers(m) && !c.r.contend(rg) {
-		return rsiReturn(x, RSIIncomplete), 0, true
+	return m, rg, [9]uint64{}, true
+}
+
+// invokeBegin repeats the checks with the region lock held (the region or
+// the membership may have changed while the caller waited for it), applies
+// busy, walks and pins the argument, and marks the region busy. It
+// returns the job, or the RSI result and noIPA, or an IPA of the argument
+// the host must map first. The caller holds r.mu and rg.run.
+func (c *realmCPU) invokeBegin(x *[11]uint64, rg *shareRegion) (invokeJob, [9]uint64, uint64, bool) {
+	m, now, ret, ok := c.invokeCheck(x)
+	switch {
+	case !ok:
+		return invokeJob{}, ret, noIPA, false
+	case now != rg:
+		// The region was destroyed and its SR reused while we waited.
+		return invokeJob{}, rsiReturn(x, RSIErrorInput), noIPA, false
+	case rg.leasedToOthers(m) && !c.r.contend(rg):
+		return invokeJob{}, rsiReturn(x, RSIIncomplete), noIPA, false
 	}
+	argIPA, argLen := x[2], x[3]
 	arg := granuleMem{r: c.r, first: argIPA % GranuleSize, size: argLen}
 	if argLen > 0 {
 		for page := argIPA &^ (GranuleSize - 1); page < argIPA+argLen; page += GranuleSize {
+			c.r.shareCtr.argWalks.Add(1)
 			pa, pas, f := c.r.translate(c.rl, page)
 			switch {
 			case f == nil && pas == gpt.PASRealm:
 				arg.pages = append(arg.pages, pa)
 			case f != nil && f.state == hipasUnassigned && f.ripas == RIPASRAM:
-				return [9]uint64{}, page, false
+				return invokeJob{}, [9]uint64{}, page, false
 			default:
-				return rsiReturn(x, RSIErrorInput), 0, true
+				return invokeJob{}, rsiReturn(x, RSIErrorInput), noIPA, false
 			}
 		}
 	}
-	region := granuleMem{r: c.r, pages: rg.granules, size: rg.size()}
-	res, err := prog.Run(region, arg, [4]uint64{x[4], x[5], x[6], x[7]})
-	if err != nil {
-		// Verified code cannot fault: a broken invariant, reported as
-		// such rather than taken out on the machine.
-		return rsiReturn(x, RSIErrorUnknown), 0, true
+	c.r.shareCtr.regionLocks.Add(1)
+	c.r.pin(arg.pages)
+	rg.invoking = true
+	return invokeJob{
+		prog:   m.codes[x[1]],
+		region: granuleMem{r: c.r, pages: rg.granules, size: rg.size()},
+		arg:    arg,
+	}, [9]uint64{}, noIPA, true
+}
+
+// pin and unpin count the in-flight invocations using each DATA granule
+// as their argument; RMI_DATA_DESTROY refuses a pinned granule. The caller
+// holds r.mu.
+func (r *RMM) pin(pages []uint64) {
+	if r.sharePins == nil {
+		r.sharePins = map[uint64]int{}
 	}
-	return rsiReturn(x, RSISuccess, res.Regs[0], res.Regs[1], res.Regs[2], res.Regs[3], res.Steps, res.Moved), 0, true
+	for _, pa := range pages {
+		r.sharePins[pa]++
+	}
+}
+
+func (r *RMM) unpin(pages []uint64) {
+	for _, pa := range pages {
+		if r.sharePins[pa]--; r.sharePins[pa] <= 0 {
+			delete(r.sharePins, pa)
+		}
+	}
 }
 
 // granuleMem is an accesscode.Memory over granules in the Realm PAS (the
@@ -322,10 +412,16 @@ func rsiShareLeaseAcquire(c *realmCPU, x *[11]uint64) [9]uint64 {
 	case m.lease != leaseNone:
 		return rsiReturn(x, RSIErrorState)
 	}
+	if rg.invoking {
+		// Access code is running on the region: retry (not a lease tick,
+		// the invocation ends within its verified bound).
+		return rsiReturn(x, RSIIncomplete)
+	}
 	busy := rg.writer != nil || access == ShareLeaseWrite && rg.readers > 0
 	if busy && !c.r.contend(rg) {
 		return rsiReturn(x, RSIIncomplete)
 	}
+	c.r.shareCtr.regionLocks.Add(1)
 	if rg.writer == nil && rg.readers == 0 {
 		rg.ticks = 0
 	}
@@ -361,6 +457,37 @@ func rsiShareLeaseRelease(c *realmCPU, x *[11]uint64) [9]uint64 {
 		}
 		return rsiReturn(x, RSIErrorState, revoked)
 	}
+	c.r.shareCtr.regionLocks.Add(1)
 	c.r.dropLease(rg, m, false)
 	return rsiReturn(x, RSISuccess)
+}
+
+// RSI_SHARE_IPA_QUERY(ipa) → region, base, size, access: whether ipa is
+// in a share region of the caller, so that a realm can tell before it
+// writes that an address is shared (docs/sharing.md §6). X1 = the region
+// id and X2, X3 where the region is in the caller's IPA space, X4 the
+// caller's access now (0 none, 1 read-only, 2 read-write); all 0 when ipa
+// is not in a region. ipa_bound (outside the PAR) → INPUT.
+func rsiShareIPAQuery(c *realmCPU, x *[11]uint64) [9]uint64 {
+	c.r.shareCtr.rsiCalls.Add(1)
+	ipa := x[0]
+	if ipa >= c.rl.parTop() {
+		return rsiReturn(x, RSIErrorInput)
+	}
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	w := c.r.mustWalk(c.rl, ipa, maxLevel)
+	if w.level != maxLevel || w.entry.hipas() != hipasShared {
+		return rsiReturn(x, RSISuccess, 0, 0, 0, 0)
+	}
+	var m *shareMember
+	g := c.r.granules.lookup(w.entry.addr())
+	rg := c.r.shares[g.owner]
+	if rg != nil {
+		m = rg.member(c.rl.rd)
+	}
+	if g.state != granuleShared || m == nil {
+		panic("rmm: a SHARED entry of a realm that is not a member of its region")
+	}
+	return rsiReturn(x, RSISuccess, rg.sr, m.ipa, rg.size(), uint64(w.entry.shareAccess()))
 }

@@ -3,7 +3,7 @@ package rmm
 import "github.com/ccakit/cca/emulator/gpt"
 
 // Stage-2 side of the sharing extension (docs/sharing.md §4.2): a member's
-// RTT entry of a shared granule has HIPAS SHARED, RIPAS RAM and the
+// RTT entry of a shared granule has HIPAS SHARED, RIPAS EMPTY and the
 // granule's PA; its descriptor is valid only while the member holds a
 // lease, read-only for a READ lease (S2AP 01) and read-write for the WRITE
 // lease (S2AP 11).
@@ -21,7 +21,7 @@ const (
 const s2apWrite = 1 << 7
 
 func sharedRTTE(pa uint64, acc shareAccess) rtte {
-	e := mkRTTE(hipasShared, RIPASRAM, pa)
+	e := mkRTTE(hipasShared, RIPASEmpty, pa)
 	switch acc {
 	case accessRO:
 		e |= rtteRealmAttrs&^s2apWrite | rtteTypePage
@@ -61,16 +61,30 @@ func (r *RMM) translateAccess(rl *realmDesc, ipa uint64, write bool) (uint64, gp
 
 // setShareAccess rewrites a member's entries of the region with access acc.
 // The entries were made SHARED by MEMBER_ADD and only the RMM changes them,
-// so the walks reach level 3. On hardware this is followed by TLB
-// invalidation by VMID and IPA (TLBI IPAS2E1IS) and a DSB before the
-// operation that needed it proceeds.
+// so the walks reach level 3. Taking access away is followed on hardware by
+// TLB invalidation of the range and a DSB before the operation that needed
+// it proceeds.
 func (r *RMM) setShareAccess(rg *shareRegion, m *shareMember, acc shareAccess) {
 	rl := r.realms[m.rd]
+	var rtt uint64
 	for i, pa := range rg.granules {
 		w := r.mustWalk(rl, m.ipa+uint64(i)*GranuleSize, maxLevel)
 		if w.level != maxLevel || w.entry.hipas() != hipasShared || w.entry.addr() != pa {
 			panic("rmm: a member's entry of a shared granule changed behind the RMM")
 		}
+		if w.rtt != rtt {
+			// A hardware RMM walks once per level-3 RTT and then writes
+			// consecutive entries; that is what is counted.
+			rtt = w.rtt
+			r.shareCtr.leaseWalks.Add(1)
+		}
 		mustPlatform(r.writeRTTE(w.rtt, w.index, sharedRTTE(pa, acc)))
+	}
+	r.shareCtr.leaseEntries.Add(uint64(len(rg.granules)))
+	if acc != accessRW {
+		// Access taken away (or reduced to read-only): one TLB
+		// invalidation by IPA range for the member's VMID (TLBI
+		// RIPAS2E1IS, FEAT_TLBIRANGE, Armv8.4) and its DSB.
+		r.shareCtr.tlbis.Add(1)
 	}
 }

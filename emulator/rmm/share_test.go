@@ -107,7 +107,7 @@ func srStimuli(h *host, args func(sr uint64) []uint64) []rmiStimulus {
 }
 
 func TestShareRegionCreate(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	h.newRealm(1)
 	h.newShare(1, ShareFlagMediated, 0)
 	p := func(flags, n, ticks uint64) func() []uint64 {
@@ -135,7 +135,7 @@ func TestShareRegionCreate(t *testing.T) {
 }
 
 func TestShareGranuleAdd(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	h.newRealm(1)
 	sr := h.delegated()
 	h.wantStatus("REGION_CREATE", h.smc(RMIShareRegionCreate, sr, h.shareParams(ShareFlagMediated, 2, 0)), RMISuccess, 0)
@@ -165,7 +165,7 @@ func TestShareGranuleAdd(t *testing.T) {
 }
 
 func TestShareMemberAdd(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	h.granuleZoo(99)
 	const n = 2
 	rd := h.memberRealm(1, n, false)
@@ -176,6 +176,12 @@ func TestShareMemberAdd(t *testing.T) {
 	half := h.memberRealm(3, 1, false)        // a level-3 table for [shareIPA, +2 MiB) only
 	busy := h.memberRealm(4, n, false)        // an ASSIGNED entry in the range
 	h.dataUnknown(busy, shareIPA+GranuleSize) //
+	ram := h.memberRealm(6, n, false)         // the second granule is RIPAS RAM
+	h.wantStatus("RTT_INIT_RIPAS", h.smc(RMIRttInitRipas, ram, shareIPA+GranuleSize, shareIPA+2*GranuleSize), RMISuccess, 0)
+	gone := h.memberRealm(7, n, false) // the first granule is DESTROYED
+	h.wantStatus("RTT_INIT_RIPAS", h.smc(RMIRttInitRipas, gone, shareIPA, shareIPA+GranuleSize), RMISuccess, 0)
+	h.dataUnknown(gone, shareIPA)
+	h.wantStatus("DATA_DESTROY", h.smc(RMIDataDestroy, gone, shareIPA), RMISuccess, 0)
 	off := h.memberRealm(5, n, true)
 	h.r.realms[off].state = realmSystemOff
 	in := uint8(RMIErrorInput)
@@ -193,12 +199,14 @@ func TestShareMemberAdd(t *testing.T) {
 		rmiStimulus{msg: "rtt_walk", args: add(sr, bare, shareIPA), status: RMIErrorRtt, index: 1},
 		rmiStimulus{msg: "rtt_walk on the second granule", args: add(sr, half, shareIPA+szL2-GranuleSize), status: RMIErrorRtt, index: 2},
 		rmiStimulus{msg: "rtte_state", args: add(sr, busy, shareIPA), status: RMIErrorRtt, index: 3},
+		rmiStimulus{msg: "rtte_ripas: RAM", args: add(sr, ram, shareIPA), status: RMIErrorRtt, index: 3},
+		rmiStimulus{msg: "rtte_ripas: DESTROYED", args: add(sr, gone, shareIPA), status: RMIErrorRtt, index: 3},
 		rmiStimulus{msg: "success", args: add(sr, rd, shareIPA), status: RMISuccess},
 		rmiStimulus{msg: "member_dup", args: add(sr, rd, shareIPA), status: in},
 	)
 	h.runShareStimuli(t, RMIShareMemberAdd, tests)
 	for i, g := range gs {
-		if e := h.rttRead(rd, shareIPA+uint64(i)*GranuleSize, 3); e.state != RTTEStateShared || e.desc != g || e.ripas != RIPASRAM {
+		if e := h.rttRead(rd, shareIPA+uint64(i)*GranuleSize, 3); e.state != RTTEStateShared || e.desc != g || e.ripas != RIPASEmpty {
 			t.Errorf("granule %d: READ_ENTRY %+v", i, e)
 		}
 	}
@@ -212,7 +220,7 @@ func TestShareMemberAdd(t *testing.T) {
 }
 
 func TestShareActivateRemoveDestroy(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	h.granuleZoo(99)
 	a := h.memberRealm(1, 1, true)
 	b := h.memberRealm(2, 1, false)
@@ -272,7 +280,7 @@ func TestShareActivateRemoveDestroy(t *testing.T) {
 
 // The stage-2 side: entries translate only with the access a lease gives.
 func TestShareTranslateAccess(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	a := h.memberRealm(1, 1, true)
 	b := h.memberRealm(2, 1, true)
 	sr, gs := h.newShare(1, ShareFlagLease, 1)
@@ -306,7 +314,7 @@ func TestShareTranslateAccess(t *testing.T) {
 // region its owner names, every member's entries of it are SHARED and map
 // it, no SR is lost.
 func TestShareRandomRMI(t *testing.T) {
-	h := newHost(t)
+	h := newShareHost(t)
 	h.granuleZoo(99)
 	rng := rand.New(rand.NewPCG(7, 11))
 	var rds []uint64

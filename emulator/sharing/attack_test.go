@@ -198,7 +198,7 @@ func TestAttackHost(t *testing.T) {
 	expectRMI(t, "RTT_DESTROY of the window's table", m.HostSMC(rmm.RMIRttDestroy, a.RD, WindowIPA, 3), rmm.RMIErrorRtt, 3)
 	expectRMI(t, "RTT_FOLD of the window's table", m.HostSMC(rmm.RMIRttFold, a.RD, WindowIPA, 3), rmm.RMIErrorRtt, 3)
 	x := m.HostSMC(rmm.RMIRttReadEntry, a.RD, WindowIPA, 3)
-	if x[0] != rmm.RMISuccess || x[2] != rmm.RTTEStateShared || x[3] != g || x[4] != rmm.RIPASRAM {
+	if x[0] != rmm.RMISuccess || x[2] != rmm.RTTEStateShared || x[3] != g || x[4] != rmm.RIPASEmpty {
 		t.Errorf("RTT_READ_ENTRY of a shared entry: %#x", x)
 	}
 	expectRMI(t, "another region's GRANULE_ADD", func() [5]uint64 {

@@ -137,7 +137,7 @@ func TestAttestableSharing(t *testing.T) {
 		expectedREM3(rmm.ShareFlagMediated, granules*rmm.GranuleSize, 0, a, b),
 	} {
 		res := appraise(wrong)
-		if chk, _ := res.Realm.Check(verifier.CheckREM + " 2"); res.Trustworthy || chk.Outcome != verifier.Mismatched {
+		if chk, _ := res.Realm.Check(verifier.CheckREM, 2); res.Trustworthy || chk.Outcome != verifier.Mismatched {
 			t.Errorf("wrong sharing claim accepted: %+v", chk)
 		}
 	}

@@ -38,15 +38,17 @@ const (
 	// the receiver, a host call per send and per receive (the host relays
 	// the channel, as virtio-vsock does).
 	Baseline Mode = "baseline"
-	// BaselinePolled: Baseline without the per-message host calls (the
-	// receiver polls the NS ring): the cheapest the encrypted channel can be.
-	BaselinePolled Mode = "baseline-polled"
+	// SealedInPlace: the strongest fair encrypted channel: the sender
+	// seals straight into the NS ring (the seal's output is the copy), the
+	// receiver polls the ring and opens straight from it; no host call
+	// per message.
+	SealedInPlace Mode = "sealed-in-place"
 	// Direct: an unprotected NS ring, no encryption, no exits: the ceiling.
 	Direct Mode = "direct"
 )
 
 // Modes lists every mode, in report order.
-var Modes = []Mode{Mediated, Amortised, Baseline, BaselinePolled, Direct}
+var Modes = []Mode{Mediated, Amortised, Baseline, SealedInPlace, Direct}
 
 // DefaultSizes are the message sizes of the benchmark: 64 B to 1 MiB.
 func DefaultSizes() []int {
@@ -83,36 +85,55 @@ type Run struct {
 	Size     int
 	Messages int
 	Window   int
-	// Elapsed is the wall-clock time from the start barrier to the last
-	// message received.
+	// Elapsed is the emulator's wall-clock time from the start barrier to
+	// the last message received: a property of the emulator, not a model
+	// of hardware.
 	Elapsed time.Duration
-	// Counters are the monitor's events during the run.
+	// Counters are the monitor's events during the run, Share the RMM's
+	// sharing-extension events.
 	Counters monitor.Counters
-	// Copied is the bytes copied by the data path (by the RMM or the
-	// realms), Sealed and Opened the bytes encrypted and decrypted, with
-	// SealOps and OpenOps operations; Steps the access-code instructions
-	// the RMM ran; LeaseEntries the stage-2 entries it rewrote for leases.
-	Copied, Sealed, Opened uint64
-	SealOps, OpenOps       uint64
-	Steps, LeaseEntries    uint64
+	Share    rmm.ShareCounters
+	// The realms' own work, counted by the realm software where it does
+	// it: bytes copied with the source in the copying core's cache
+	// (CopyCache) or written by the other realm (CopyMem), bytes read in
+	// place that the other realm wrote (ReadMem), bytes sealed and opened
+	// with AES-GCM and the operations.
+	CopyCache, CopyMem, ReadMem uint64
+	Sealed, Opened              uint64
+	SealOps, OpenOps            uint64
 }
 
-// Cycles returns the modelled cycles of the run under c.
-func (r Run) Cycles(c Costs) float64 {
-	cy := float64(r.Counters.ModelledCycles(c.Exits))
-	cy += float64(r.Copied) * c.Copy.PerByteAt(r.Size)
-	cy += float64(r.SealOps)*c.Seal.At(r.Size) + float64(r.OpenOps)*c.Open.At(r.Size)
-	cy += float64(r.Steps)*c.StepCycles + float64(r.LeaseEntries)*c.RTTEntryCycles
-	return cy
+// Counts maps the run's counted events onto the cost table.
+func (r Run) Counts() Counts {
+	var c Counts
+	exits := float64(r.Counters.RealmExits)
+	c[HostExit], c[HostWork] = exits, exits
+	c[RSITrap] = float64(r.Share.RSICalls)
+	// Each realm exit is four switches (NS→EL3→realm, realm→EL3→NS).
+	c[WorldSwitch] = max(0, float64(r.Counters.WorldSwitches())-4*exits)
+	c[S2Walk] = float64(r.Share.ArgWalks + r.Share.LeaseWalks)
+	c[RTTEntry] = float64(r.Share.LeaseEntries)
+	c[TLBI] = float64(r.Share.TLBIs)
+	c[Lock] = float64(r.Share.RegionLocks)
+	c[Step] = float64(r.Share.Steps)
+	c[CopyCache] = float64(r.Share.CopyIn + r.CopyCache)
+	c[CopyMem] = float64(r.Share.CopyOut + r.Share.CopyWithin + r.CopyMem)
+	c[ReadMem] = float64(r.ReadMem)
+	c[GCMByte] = float64(r.Sealed + r.Opened)
+	c[GCMMsg] = float64(r.SealOps + r.OpenOps)
+	return c
 }
+
+// Cycles returns the modelled cycles of the run at p.
+func (r Run) Cycles(p Point) float64 { return r.Counts().Cycles(p) }
 
 // CyclesPerMessage is Cycles / Messages.
-func (r Run) CyclesPerMessage(c Costs) float64 { return r.Cycles(c) / float64(r.Messages) }
+func (r Run) CyclesPerMessage(p Point) float64 { return r.Cycles(p) / float64(r.Messages) }
 
 // ModelledThroughput is the payload bytes per second the model gives at
-// c.GHz.
-func (r Run) ModelledThroughput(c Costs) float64 {
-	return float64(r.Size) * float64(r.Messages) / (r.Cycles(c) / (c.GHz * 1e9))
+// DefaultGHz.
+func (r Run) ModelledThroughput(p Point) float64 {
+	return float64(r.Size) * float64(r.Messages) / (r.Cycles(p) / (DefaultGHz * 1e9))
 }
 
 // WallThroughput is the payload bytes per second on the emulator.
@@ -157,7 +178,7 @@ func RunMode(mode Mode, size int, opt Options) (Run, error) {
 	if !known {
 		return Run{}, fmt.Errorf("sharing: unknown mode %q", mode)
 	}
-	m, err := emulator.New(emulator.Config{})
+	m, err := emulator.New(emulator.Config{Sharing: true})
 	if err != nil {
 		return Run{}, err
 	}
@@ -170,7 +191,7 @@ func RunMode(mode Mode, size int, opt Options) (Run, error) {
 		ready: make(chan int, 1), drained: make(chan struct{}, 1), abort: make(chan struct{})}
 	b.window = min(opt.Messages, max(1, opt.RingBytes/(size+64)))
 	b.ring = Ring{Slots: b.window, SlotSize: size}
-	if mode == Baseline || mode == BaselinePolled {
+	if mode == Baseline || mode == SealedInPlace {
 		b.ring.SlotSize = size + ChannelOverhead
 	}
 	b.run = Run{Mode: mode, Size: size, Messages: opt.Messages, Window: b.window}
@@ -253,6 +274,7 @@ type bench struct {
 	waited    bool
 	start     time.Time
 	before    monitor.Counters
+	beforeSh  rmm.ShareCounters
 
 	mu  sync.Mutex
 	err error
@@ -354,6 +376,7 @@ func (b *bench) receiverCalls(imm uint16, gprs [31]uint64) [31]uint64 {
 		b.add(func(r *Run) {
 			r.Elapsed = time.Since(b.start)
 			r.Counters = b.m.Counters().Sub(b.before)
+			r.Share = b.m.ShareCounters().Sub(b.beforeSh)
 		})
 		hostSend(b, b.drained, struct{}{})
 	}
@@ -362,6 +385,7 @@ func (b *bench) receiverCalls(imm uint16, gprs [31]uint64) [31]uint64 {
 
 func (b *bench) startClock() {
 	b.before = b.m.Counters()
+	b.beforeSh = b.m.ShareCounters()
 	b.start = time.Now()
 }
 
@@ -427,7 +451,7 @@ func (b *bench) setup(cpu emulator.RealmCPU, sender bool) (*Channel, []Code, err
 			}
 			codes = append(codes, c)
 		}
-	case Baseline, BaselinePolled:
+	case Baseline, SealedInPlace:
 		priv, err := NewChannelKey()
 		if err != nil {
 			return nil, nil, err
@@ -450,7 +474,7 @@ func (b *bench) setup(cpu emulator.RealmCPU, sender bool) (*Channel, []Code, err
 			return nil, nil, err
 		}
 	}
-	if b.mode != Baseline && b.mode != BaselinePolled {
+	if b.mode != Baseline && b.mode != SealedInPlace {
 		if _, err := hostCallX0(cpu, callSetup, 0); err != nil {
 			return nil, nil, err
 		}
@@ -478,9 +502,17 @@ func (b *bench) sender(cpu emulator.RealmCPU) error {
 			}
 		}
 		for i := uint64(sent); i < uint64(sent+k); i++ {
-			// Production: the message appears in the sender's memory.
+			// Production: the message appears in the sender's memory; with
+			// a lease, straight in the region (zero copy), which only
+			// memory the sender may write but the host cannot read allows.
 			message(msg, i)
-			if err := cpu.Write(benchScratch, msg); err != nil {
+			out, dst := msg, uint64(benchScratch)
+			if b.mode == Amortised {
+				le.PutUint64(tmp, uint64(b.size))
+				copy(tmp[8:], msg)
+				out, dst = tmp[:8+b.size], WindowIPA+uint64(b.ring.Slot(i))
+			}
+			if err := cpu.Write(dst, out); err != nil {
 				return err
 			}
 			if err := b.send(cpu, i, ch, codes, tmp); err != nil {
@@ -496,10 +528,6 @@ func (b *bench) sender(cpu emulator.RealmCPU) error {
 			if err := Release(cpu, b.region); err != nil {
 				return err
 			}
-			b.add(func(r *Run) {
-				r.Copied += 8
-				r.LeaseEntries += 2 * uint64(b.ring.Granules())
-			})
 		}
 		if _, err := hostCallX0(cpu, callWindow, uint64(k)); err != nil {
 			return err
@@ -521,14 +549,12 @@ func (b *bench) send(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Code,
 		if res.Regs[0] != 0 {
 			return fmt.Errorf("sharing: put of message %d: status %d", i, res.Regs[0])
 		}
-		b.add(func(r *Run) { r.Copied += res.Moved; r.Steps += res.Steps })
 		return nil
-	case Amortised, Direct:
+	case Amortised:
+		return nil // produced in place
+	case Direct:
 		// The copy into the ring: read the private buffer, write the slot.
-		base := uint64(WindowIPA)
-		if b.mode == Direct {
-			base = nsRing
-		}
+		base := uint64(nsRing)
 		le.PutUint64(tmp, uint64(b.size))
 		if err := cpu.Read(benchScratch, tmp[8:8+b.size]); err != nil {
 			return err
@@ -536,7 +562,7 @@ func (b *bench) send(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Code,
 		if err := cpu.Write(base+uint64(b.ring.Slot(i)), tmp[:8+b.size]); err != nil {
 			return err
 		}
-		b.add(func(r *Run) { r.Copied += uint64(8 + b.size) })
+		b.add(func(r *Run) { r.CopyCache += uint64(8 + b.size) })
 		return nil
 	}
 	// Baseline: encrypt from the private buffer, copy into NS memory.
@@ -552,7 +578,12 @@ func (b *bench) send(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Code,
 	b.add(func(r *Run) {
 		r.Sealed += uint64(b.size)
 		r.SealOps++
-		r.Copied += uint64(8 + len(ct))
+		if b.mode == Baseline {
+			// The paper's channel seals in private memory, then copies
+			// into NS memory; sealed in place, the seal's output is the
+			// write into the ring.
+			r.CopyCache += uint64(8 + len(ct))
+		}
 	})
 	if b.mode == Baseline {
 		_, err := hostCallX0(cpu, callNotify, i)
@@ -608,10 +639,6 @@ func (b *bench) receiver(cpu emulator.RealmCPU) error {
 			if err := Release(cpu, b.region); err != nil {
 				return err
 			}
-			b.add(func(r *Run) {
-				r.Copied += 16
-				r.LeaseEntries += 2 * uint64(b.ring.Granules())
-			})
 		}
 		recvd += k
 	}
@@ -633,7 +660,6 @@ func (b *bench) receive(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Co
 		if res.Regs[0] != 0 {
 			return nil, fmt.Errorf("sharing: get of message %d: status %d", i, res.Regs[0])
 		}
-		b.add(func(r *Run) { r.Copied += res.Moved; r.Steps += res.Steps })
 		msg := buf[:res.Regs[1]]
 		return msg, cpu.Read(benchScratch, msg)
 	case Amortised, Direct:
@@ -649,7 +675,8 @@ func (b *bench) receive(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Co
 		if n > uint64(b.ring.SlotSize) {
 			return nil, fmt.Errorf("sharing: message %d: length %d", i, n)
 		}
-		b.add(func(r *Run) { r.Copied += 8 })
+		// Consumed in place: the first read of what the other realm wrote.
+		b.add(func(r *Run) { r.ReadMem += 8 + n })
 		msg := buf[:n]
 		return msg, cpu.Read(slot+8, msg)
 	}
@@ -680,7 +707,11 @@ func (b *bench) receive(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Co
 	b.add(func(r *Run) {
 		r.Opened += uint64(len(pt))
 		r.OpenOps++
-		r.Copied += 8 + n
+		if b.mode == Baseline {
+			r.CopyMem += 8 + n // copied out of NS memory, then opened
+		} else {
+			r.ReadMem += 8 + n // opened straight from the ring
+		}
 	})
 	msg := buf[:len(pt)]
 	return msg, cpu.Read(benchScratch, msg)

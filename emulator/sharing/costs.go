@@ -1,197 +1,168 @@
 package sharing
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/ccakit/cca/emulator/monitor"
+	"math"
 )
 
-// The cycle model of the benchmark (docs/sharing.md §11). Exits come from
-// the monitor's cost model (the paper's 1,865 cycles per realm exit, 362
-// per normal VM exit); the data path is charged per byte with costs either
-// measured on the running machine (Calibrate) or the fixed defaults below.
+// The cost model of the benchmark (docs/sharing.md §11): one table of
+// every primitive either data path executes, each with a low, middle and
+// high value and its source. A run's modelled cycles are the sum over
+// primitives of (events counted) × (cycles per event); nothing is assumed
+// per message. Events are counted where they are executed: the monitor
+// counts realm exits to the host (monitor.Counters), the RMM counts what
+// the sharing extension executes (rmm.ShareCounters), and the realms'
+// software counts its own copies and AES-GCM operations (Run).
 
-// Curve is the cost in cycles of an operation on n bytes: a fixed part and
-// a per-byte part, or, where measured, the measured value at n.
-type Curve struct {
-	Fixed, PerByte float64
-	Measured       map[int]float64
-}
+// Primitive is one row of the cost table.
+type Primitive int
 
-// At is the cost of one operation on n bytes.
-func (c Curve) At(n int) float64 {
-	if v, ok := c.Measured[n]; ok {
-		return v
-	}
-	return c.Fixed + c.PerByte*float64(n)
-}
-
-// PerByteAt is the cost per byte of an operation on n bytes, what bytes
-// moved in n-byte messages are charged (n > 0).
-func (c Curve) PerByteAt(n int) float64 { return c.At(n) / float64(n) }
-
-// Costs is the cycle model.
-type Costs struct {
-	Exits monitor.CostModel
-	// Copy is a memory copy (memmove) of n bytes; Seal and Open are
-	// AES-128-GCM encryption and decryption of an n-byte message.
-	Copy, Seal, Open Curve
-	// StepCycles is charged per access-code instruction the RMM executes:
-	// one cycle, as for code a real RMM would run natively after checking
-	// it (the paper loads the code; the emulator's interpreter is not the
-	// model).
-	StepCycles float64
-	// RTTEntryCycles is charged per stage-2 entry the RMM rewrites to grant
-	// or revoke a lease. An estimate (a store and its share of the TLB
-	// invalidation by VMID and IPA); no measurement backs it.
-	RTTEntryCycles float64
-	// GHz converts measured times to cycles.
-	GHz float64
-	// Source says where the data-path costs come from.
-	Source string
-}
-
-// Fixed defaults, measured with Calibrate on the development machine (AMD
-// EPYC, 2.25 GHz, a virtual machine; Go 1.26 crypto/aes with AES-NI and
-// PCLMULQDQ; copy is Go's memmove) over 64 B–1 MiB, three runs, rounded:
-// copy 0.08–0.11 cycles/B plus about 25 per call; seal and open 0.9–1.9
-// cycles/B plus about 600 per message. For comparison: the best
-// published AES-GCM figure on x86 is 0.64 cycles/byte (Drucker, Gueron and
-// Krasnov, "Making AES great again", 2018), and Arm's crypto extensions
-// give "<1 cycle per byte" for AES (Linux arm64 crypto, A. Biesheuvel).
-// The sensitivity of the results to these figures is in the report.
 const (
-	DefaultGHz            = 2.25
-	DefaultCopyFixed      = 25
-	DefaultCopyPerByte    = 0.09
-	DefaultGCMFixed       = 600
-	DefaultGCMPerByte     = 1.3
-	DefaultStepCycles     = 1
-	DefaultRTTEntryCycles = 10
+	HostExit    Primitive = iota // realm exit to the host and back, through EL3
+	HostWork                     // the host's own handling of an exit
+	RSITrap                      // RSI call handled inside the RMM (R-EL2), no host
+	WorldSwitch                  // a switch through EL3 not part of an exit
+	S2Walk                       // a software stage-2 walk by the RMM
+	RTTEntry                     // the RMM writing one RTT entry
+	TLBI                         // TLB invalidation of a range and its DSB
+	Lock                         // acquire and release of an uncontended lock
+	Step                         // one access-code instruction
+	CopyCache                    // memcpy per byte, source in the copying core's cache
+	CopyMem                      // memcpy per byte, source written by another core
+	ReadMem                      // read per byte of data another core wrote
+	GCMByte                      // AES-128-GCM per byte (seal or open)
+	GCMMsg                       // AES-128-GCM per message (IV, tag, finalisation)
+	NumPrimitives
 )
 
-// DefaultCosts is the fixed model (no measurement).
-func DefaultCosts() Costs {
-	return Costs{
-		Exits:          monitor.DefaultCostModel(),
-		Copy:           Curve{Fixed: DefaultCopyFixed, PerByte: DefaultCopyPerByte},
-		Seal:           Curve{Fixed: DefaultGCMFixed, PerByte: DefaultGCMPerByte},
-		Open:           Curve{Fixed: DefaultGCMFixed, PerByte: DefaultGCMPerByte},
-		StepCycles:     DefaultStepCycles,
-		RTTEntryCycles: DefaultRTTEntryCycles,
-		GHz:            DefaultGHz,
-		Source:         fmt.Sprintf("fixed defaults (copy %.2f cycles/B, AES-128-GCM %.1f cycles/B + %d)", DefaultCopyPerByte, DefaultGCMPerByte, DefaultGCMFixed),
-	}
+// Constant is a row of the table: cycles per event (or per byte).
+type Constant struct {
+	Name           string
+	Unit           string
+	Low, Mid, High float64
+	Source         string
+	Counted        string // where the emulator counts the events
 }
 
-// CPUGHz reads the clock of the first CPU from /proc/cpuinfo, or returns
-// 0 when it cannot.
-func CPUGHz() float64 {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return 0
+// CostTable is the cost table. Ranges are the defensible span of each
+// constant on an Armv9 / Neoverse-class server core; the sources say
+// where each end comes from, and "estimate" where no published figure
+// exists.
+var CostTable = [NumPrimitives]Constant{
+	HostExit: {"realm exit to host", "cycles", 932, 1865, 3730,
+		"You & Paek (the paper): 1,865 cycles measured on Arm FVP; FVP is not cycle-accurate, so ×0.5..×2",
+		"monitor: RMI_REC_ENTER returns (monitor.Counters.RealmExits)"},
+	HostWork: {"host work per exit", "cycles", 100, 300, 1000,
+		"estimate: KVM's exit dispatch and wake-up of the peer thread, beyond the switch itself",
+		"monitor: as realm exits"},
+	RSITrap: {"RSI call inside the RMM", "cycles", 200, 362, 1865,
+		"mid: the paper's 362 cycles for a guest exit handled at EL2 (KVM); high: the paper's 1,865 (an RMM that leaves through EL3 as the paper's does); low: exception entry, register save and ERET",
+		"RMM: sharing RSI calls (rmm.ShareCounters.RSICalls)"},
+	WorldSwitch: {"world switch via EL3 (outside an exit)", "cycles", 0, 0, 0,
+		"included in the realm-exit figure; no other switch happens in the measured interval",
+		"monitor: world switches"},
+	S2Walk: {"stage-2 walk by the RMM", "cycles", 16, 44, 400,
+		"4 dependent loads: L1 hit 4 cycles, L2 11 cycles (Arm Neoverse N1 Software Optimization Guide), ~100 cycles each from DRAM",
+		"RMM: argument pages (ArgWalks) and lease changes (LeaseWalks)"},
+	RTTEntry: {"RTT entry write", "cycles", 1, 2, 10,
+		"a store to a line the walk brought in; estimate",
+		"RMM: LeaseEntries"},
+	TLBI: {"TLB invalidation (range) + DSB", "cycles", 200, 1000, 5000,
+		"estimate: broadcast TLBI RIPAS2E1IS (FEAT_TLBIRANGE) and DSB ISH; no published Neoverse figure, hence the wide range",
+		"RMM: TLBIs (a lease taken away or reduced)"},
+	Lock: {"lock acquire + release", "cycles", 20, 40, 100,
+		"estimate: an LSE CAS and a store-release on an L1/L2 line",
+		"RMM: RegionLocks"},
+	Step: {"access-code instruction", "cycles", 0.5, 1, 4,
+		"the RMM runs verified code natively (the interpreter is not the model): IPC 2..0.25",
+		"RMM: Steps"},
+	CopyCache: {"memcpy from cache", "cycles/B", 0.031, 0.0625, 0.125,
+		"16 B/cycle (N1: two 16-byte loads, one 16-byte store per cycle, Software Optimization Guide); 32 B/cycle on V1/V2; 8 B/cycle from L2 (chipsandcheese, Deep Diving Neoverse N1, 2021: ~19 B/cycle L2 reads)",
+		"RMM: CopyIn; realms: copies of their own fresh data"},
+	CopyMem: {"memcpy from memory", "cycles/B", 0.1, 0.2, 0.4,
+		"reads from another core's cache or DRAM: ~10 B/cycle (SLC) to ~2.5 B/cycle (DRAM, one core, chipsandcheese N1 2021), plus the store stream",
+		"RMM: CopyOut, CopyWithin; realms: copies of data another realm wrote"},
+	ReadMem: {"read from memory", "cycles/B", 0.05, 0.1, 0.2,
+		"half the traffic of CopyMem (no store stream), same sources",
+		"realms: in-place reads of data another realm wrote"},
+	GCMByte: {"AES-128-GCM per byte", "cycles/B", 0.3, 0.6, 1.0,
+		"low: Neoverse V1 with the unrolled EOR3 code (Arm community blog, AES-GCM optimizations for Armv8.4 on Neoverse V1, 2022); high: Armv8 Crypto Extensions '<1 cycle per byte' (Linux arm64 crypto, A. Biesheuvel)",
+		"realms: bytes sealed and opened"},
+	GCMMsg: {"AES-128-GCM per message", "cycles", 100, 250, 600,
+		"estimate: counter setup, length block, tag; high end measured with Go crypto/aes on the development machine",
+		"realms: seal and open operations"},
+}
+
+// Point is a value for each constant.
+type Point [NumPrimitives]float64
+
+// MidPoint is every constant at its middle value.
+func MidPoint() Point {
+	var p Point
+	for i, c := range CostTable {
+		p[i] = c.Mid
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "cpu MHz" {
-			mhz, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil && mhz > 0 {
-				return mhz / 1000
+	return p
+}
+
+// With returns p with constant i set to v.
+func (p Point) With(i Primitive, v float64) Point {
+	p[i] = v
+	return p
+}
+
+// PaperSetting is the middle point with every sharing RSI call charged as
+// a full realm exit, as in the paper's implementation.
+func PaperSetting() Point { return MidPoint().With(RSITrap, CostTable[HostExit].Mid) }
+
+// Counts are a run's events by primitive (bytes for per-byte rows).
+type Counts [NumPrimitives]float64
+
+// Cycles is the modelled cost of the counted events at p.
+func (c Counts) Cycles(p Point) float64 {
+	var sum float64
+	for i := range c {
+		sum += c[i] * p[i]
+	}
+	return sum
+}
+
+// DefaultGHz converts modelled cycles to time for throughput figures: a
+// Neoverse N1 server core (Graviton2) runs at 2.5 GHz.
+const DefaultGHz = 2.5
+
+// Band is a ratio at the middle point and its range when each constant in
+// turn takes its low and its high value (the others at the middle).
+type Band struct {
+	Mid, Low, High float64
+	// LowBy names the constant whose range end gives Low.
+	LowBy string
+}
+
+// band evaluates f at the middle point and at each constant's range ends.
+func band(f func(Point) float64) Band {
+	mid := MidPoint()
+	b := Band{Mid: f(mid), Low: math.Inf(1), High: math.Inf(-1)}
+	for i := range CostTable {
+		for _, v := range []float64{CostTable[i].Low, CostTable[i].High} {
+			r := f(mid.With(Primitive(i), v))
+			if r < b.Low {
+				b.Low, b.LowBy = r, CostTable[i].Name
 			}
+			b.High = max(b.High, r)
 		}
 	}
-	return 0
+	b.Low, b.High = min(b.Low, b.Mid), max(b.High, b.Mid)
+	return b
 }
 
-// Calibrate measures copy, seal and open at each size on this machine
-// (the median of several timed loops of about 2 ms each) and converts them
-// to cycles at ghz.
-func Calibrate(sizes []int, ghz float64) (Costs, error) {
-	c := DefaultCosts()
-	c.GHz = ghz
-	c.Copy.Measured, c.Seal.Measured, c.Open.Measured = map[int]float64{}, map[int]float64{}, map[int]float64{}
-	priv, err := NewChannelKey()
-	if err != nil {
-		return c, err
-	}
-	peer, err := NewChannelKey()
-	if err != nil {
-		return c, err
-	}
-	for _, n := range sizes {
-		src, dst := make([]byte, n), make([]byte, n+ChannelOverhead)
-		c.Copy.Measured[n] = ghz * timeOp(func() { copy(dst, src) })
-		tx, err := NewChannel(priv, peer.PublicKey().Bytes(), true)
-		if err != nil {
-			return c, err
-		}
-		c.Seal.Measured[n] = ghz * timeOp(func() { dst = tx.Seal(dst[:0], src) })
-		// Open needs a message sealed with the matching nonce each time:
-		// measure seal+open and subtract seal.
-		rx, err := NewChannel(peer, priv.PublicKey().Bytes(), false)
-		if err != nil {
-			return c, err
-		}
-		tx.sendSeq = 0
-		pt := make([]byte, n)
-		var openErr error
-		both := ghz * timeOp(func() {
-			ct := tx.Seal(dst[:0], src)
-			if pt, err = rx.Open(pt[:0], ct); err != nil {
-				openErr = err
-			}
-		})
-		if openErr != nil {
-			return c, openErr
-		}
-		c.Open.Measured[n] = max(both-c.Seal.Measured[n], c.Seal.Measured[n]/2)
-	}
-	c.Source = fmt.Sprintf("measured on this machine at %.2f GHz (Go memmove, Go crypto/aes AES-128-GCM)", ghz)
-	return c, nil
-}
-
-// timeOp returns the median time of f in nanoseconds.
-func timeOp(f func()) float64 {
-	const rounds = 7
-	iters := 1
-	for {
-		start := time.Now()
-		for range iters {
-			f()
-		}
-		if time.Since(start) > 2*time.Millisecond || iters >= 1<<24 {
-			break
-		}
-		iters *= 2
-	}
-	var ns []float64
-	for range rounds {
-		start := time.Now()
-		for range iters {
-			f()
-		}
-		ns = append(ns, float64(time.Since(start).Nanoseconds())/float64(iters))
-	}
-	slices.Sort(ns)
-	return ns[rounds/2]
-}
-
-// Describe renders the data-path costs at the given sizes.
-func (c Costs) Describe(sizes []int) string {
+// DescribeTable renders the cost table in markdown.
+func DescribeTable() string {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Cost model: realm exit %d cycles, normal exit %d, world switch %d; access-code step %.0f; lease RTT entry %.0f (estimate). Data path: %s.\n\n",
-		c.Exits.RealmExitCycles, c.Exits.NormalExitCycles, c.Exits.WorldSwitchCycles, c.StepCycles, c.RTTEntryCycles, c.Source)
-	fmt.Fprintf(&b, "| size | copy cycles/B | AES-GCM seal cycles/B | open cycles/B |\n|---:|---:|---:|---:|\n")
-	for _, n := range sizes {
-		fmt.Fprintf(&b, "| %s | %.3f | %.2f | %.2f |\n", sizeName(n), c.Copy.PerByteAt(n), c.Seal.PerByteAt(n), c.Open.PerByteAt(n))
+	b.WriteString("| primitive | unit | low | mid | high | counted by | source |\n|---|---|---:|---:|---:|---|---|\n")
+	for _, c := range CostTable {
+		fmt.Fprintf(&b, "| %s | %s | %g | %g | %g | %s | %s |\n", c.Name, c.Unit, c.Low, c.Mid, c.High, c.Counted, c.Source)
 	}
 	return b.String()
 }

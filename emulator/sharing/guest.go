@@ -31,11 +31,7 @@ type RSIError struct {
 }
 
 func (e *RSIError) Error() string {
-	names := [...]string{"RSI_SUCCESS", "RSI_ERROR_INPUT", "RSI_ERROR_STATE", "RSI_INCOMPLETE", "RSI_ERROR_UNKNOWN"}
-	name := fmt.Sprintf("%#x", e.Status)
-	if e.Status < uint64(len(names)) {
-		name = names[e.Status]
-	}
+	name := rmm.RSIStatusName(e.Status)
 	if e.Call == "RSI_SHARE_CODE_LOAD" && e.Status == rmm.RSIErrorInput && e.X1 != 0 {
 		return fmt.Sprintf("sharing: %s: %s (code rejected: %v at instruction %d)", e.Call, name, accesscode.Reason(e.X1), int64(e.X2))
 	}

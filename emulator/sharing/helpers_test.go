@@ -19,7 +19,7 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	m, err := emulator.New(emulator.Config{})
+	m, err := emulator.New(emulator.Config{Sharing: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // The host side: a hypervisor (emulator/vmm) that builds the realms, plus
@@ -122,10 +123,10 @@ func (h *Host) NewRealm(spec RealmSpec) (*Realm, error) {
 	if ram == 0 {
 		ram = DefaultRAMSize
 	}
-	d := &realm.Description{
-		Realm: realm.Parameters{S2SZ: S2SZ, HashAlgo: realm.HashSHA256, RPV: spec.RPV, NumBPS: 1, NumWPS: 1},
-		RAM:   []realm.RAMRange{{Base: RAMBase, Size: ram}},
-		RECs:  []realm.REC{{PC: spec.Entry, GPRs: spec.Args, Runnable: true, MPIDR: realm.MPIDRForIndex(0)}},
+	d := &realmbuild.Description{
+		Realm: realmbuild.Parameters{S2SZ: S2SZ, HashAlgo: realm.HashSHA256, RPV: spec.RPV, NumBPS: 1, NumWPS: 1},
+		RAM:   []realmbuild.RAMRange{{Base: RAMBase, Size: ram}},
+		RECs:  []realmbuild.REC{{PC: spec.Entry, GPRs: spec.Args, Runnable: true, MPIDR: realmbuild.MPIDRForIndex(0)}},
 	}
 	plan, err := d.Plan(nil)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 func machine(t *testing.T) *emulator.Machine {
 	t.Helper()
-	m, err := emulator.New(emulator.Config{})
+	m, err := emulator.New(emulator.Config{Sharing: true})
 	if err != nil {
 		t.Fatal(err)
 	}

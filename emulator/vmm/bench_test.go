@@ -12,14 +12,14 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // BenchmarkEmulateEndToEnd is what `ccatoken emulate` does: boot the
 // machine, build testvectors/realms/small.json through RMI, run it, get the
 // token over RSI.
 func BenchmarkEmulateEndToEnd(b *testing.B) {
-	d, load, err := realm.ReadDescriptionFile(filepath.Join("..", "..", "testvectors", "realms", "small.json"))
+	d, load, err := realmbuild.ReadDescriptionFile(filepath.Join("..", "..", "testvectors", "realms", "small.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func BenchmarkSHA256_16MB(b *testing.B) {
 // for 16 MB at 1 GB), 4096 delegated data granules and 4096 NS source
 // granules full of random bytes.
 func dataCreateSetup(b *testing.B) (m *emulator.Machine, rd uint64, data, src []uint64, ipa uint64) {
-	d, err := realm.ParseDescription([]byte(`{
+	d, err := realmbuild.ParseDescription([]byte(`{
 	  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
 	  "ram": [{"base": "0x40000000", "size": "0x2000000"}],
 	  "recs": [{"pc": "0x40000000"}]}`))
@@ -101,9 +101,9 @@ func dataCreateSetup(b *testing.B) (m *emulator.Machine, rd uint64, data, src []
 		b.Fatal(err)
 	}
 	// Replay only REALM_CREATE and INIT_RIPAS: the realm must stay NEW.
-	var steps []realm.Step
+	var steps []realmbuild.Step
 	for _, s := range plan.Steps {
-		if s.Op() == realm.OpRealmCreate || s.Op() == realm.OpInitRIPAS {
+		if s.Op() == realmbuild.OpRealmCreate || s.Op() == realmbuild.OpInitRIPAS {
 			steps = append(steps, s)
 		}
 	}
@@ -122,7 +122,7 @@ func dataCreateSetup(b *testing.B) (m *emulator.Machine, rd uint64, data, src []
 		return pa
 	}
 	v := vmm.New(m)
-	r, err := v.BuildSteps(&realm.Plan{HashAlgo: plan.HashAlgo, RPV: plan.RPV, Steps: steps})
+	r, err := v.BuildSteps(&realmbuild.Plan{HashAlgo: plan.HashAlgo, RPV: plan.RPV, Steps: steps})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,8 +196,8 @@ func BenchmarkP384Sign(b *testing.B) {
 	}
 }
 
-func mustPlan(b *testing.B, desc string) *realm.Plan {
-	d, err := realm.ParseDescription([]byte(desc))
+func mustPlan(b *testing.B, desc string) *realmbuild.Plan {
+	d, err := realmbuild.ParseDescription([]byte(desc))
 	if err != nil {
 		b.Fatal(err)
 	}

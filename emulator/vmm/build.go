@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ccakit/cca/emulator/rmm"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // Realm is a realm the VMM built.
@@ -39,11 +39,11 @@ type REC struct {
 }
 
 // Build creates a realm through RMI exactly as plan says (the order of
-// realm.Plan: REALM_CREATE, INIT_RIPAS over the RAM ranges, measured
+// realmbuild.Plan: REALM_CREATE, INIT_RIPAS over the RAM ranges, measured
 // DATA_CREATEs, REC_CREATEs, unmeasured DATA_CREATEs), creating the RTTs
 // the usual way (retry after ERROR_RTT), then activates it. On error the
 // partly built realm is returned with the error so it can be destroyed.
-func (v *VMM) Build(plan *realm.Plan) (*Realm, error) {
+func (v *VMM) Build(plan *realmbuild.Plan) (*Realm, error) {
 	r, err := v.BuildSteps(plan)
 	if err != nil {
 		return r, err
@@ -56,22 +56,22 @@ func (v *VMM) Build(plan *realm.Plan) (*Realm, error) {
 
 // BuildSteps is Build without the final RMI_REALM_ACTIVATE: the realm stays
 // NEW (for tools and tests that add to it).
-func (v *VMM) BuildSteps(plan *realm.Plan) (*Realm, error) {
+func (v *VMM) BuildSteps(plan *realmbuild.Plan) (*Realm, error) {
 	r := &Realm{v: v, data: map[uint64]uint64{}}
 	var ranges [][2]uint64
 	for _, st := range plan.Steps {
 		var err error
 		switch s := st.(type) {
-		case realm.RealmCreateStep:
+		case realmbuild.RealmCreateStep:
 			err = r.create(s, plan)
-		case realm.InitRIPASStep:
+		case realmbuild.InitRIPASStep:
 			if n := len(ranges); n == 0 || ranges[n-1] != [2]uint64{s.RAMBase, s.RAMTop} {
 				ranges = append(ranges, [2]uint64{s.RAMBase, s.RAMTop})
 				err = r.initRIPAS(s.RAMBase, s.RAMTop)
 			}
-		case realm.DataCreateStep:
+		case realmbuild.DataCreateStep:
 			err = r.dataCreate(s.IPA, s.Flags, s.Content)
-		case realm.RECCreateStep:
+		case realmbuild.RECCreateStep:
 			err = r.recCreate(s)
 		default:
 			err = fmt.Errorf("vmm: unknown plan step %v", st)
@@ -86,7 +86,7 @@ func (v *VMM) BuildSteps(plan *realm.Plan) (*Realm, error) {
 	return r, nil
 }
 
-func (r *Realm) create(s realm.RealmCreateStep, plan *realm.Plan) error {
+func (r *Realm) create(s realmbuild.RealmCreateStep, plan *realmbuild.Plan) error {
 	v := r.v
 	r.s2sz, r.startLevel = uint(s.Params.S2SZ), s.RTTLevelStart
 	first, err := v.allocContiguous(s.RTTNumStart)
@@ -132,7 +132,7 @@ func (r *Realm) create(s realm.RealmCreateStep, plan *realm.Plan) error {
 // rttCreate creates the RTT at level covering ipa, and the missing ones
 // above it.
 func (r *Realm) rttCreate(ipa uint64, level int) error {
-	base := ipa &^ (realm.LevelSize(level-1) - 1)
+	base := ipa &^ (realmbuild.LevelSize(level-1) - 1)
 	for {
 		pa, err := r.v.delegate()
 		if err != nil {
@@ -174,11 +174,19 @@ func (r *Realm) retryRTT(ipa uint64, call func() error) error {
 }
 
 // initRIPAS sets [base, top) to RIPAS RAM with the largest entries the RTT
-// geometry allows (realm.RIPASEntries predicts the same decomposition).
+// geometry allows (realmbuild.RIPASEntries predicts the same decomposition).
 func (r *Realm) initRIPAS(base, top uint64) error {
+	return r.walkRIPAS("RMI_RTT_INIT_RIPAS", rmm.RMIRttInitRipas, []uint64{r.RD}, base, top)
+}
+
+// walkRIPAS issues a RIPAS command (RMI_RTT_INIT_RIPAS, RMI_RTT_SET_RIPAS)
+// over [base, top) until the whole range is done: each call covers one RTT
+// entry's worth and returns in X1 where it stopped, and an RTT missing at
+// base is created first (retryRTT). args precede base and top.
+func (r *Realm) walkRIPAS(name string, fid uint64, args []uint64, base, top uint64) error {
 	for base < top {
 		err := r.retryRTT(base, func() error {
-			x, err := r.v.smc("RMI_RTT_INIT_RIPAS", rmm.RMIRttInitRipas, r.RD, base, top)
+			x, err := r.v.smc(name, fid, append(args, base, top)...)
 			if err == nil {
 				base = x[1]
 			}
@@ -201,35 +209,31 @@ func (r *Realm) dataCreate(ipa, flags uint64, content []byte) error {
 	if err := r.v.writeGranule(src, nil, map[uint64][]byte{0: content}); err != nil {
 		return err
 	}
-	data, err := r.v.delegate()
-	if err != nil {
-		return err
-	}
-	err = r.retryRTT(ipa, func() error {
+	return r.createData(ipa, func(data uint64) error {
 		_, err := r.v.smc("RMI_DATA_CREATE", rmm.RMIDataCreate, r.RD, data, ipa, src, flags)
 		return err
 	})
-	if err != nil {
-		_ = r.v.undelegate(data)
-		return err
-	}
-	r.data[ipa] = data
-	return nil
 }
 
 // mapUnknown backs a protected IPA with a fresh zero granule
 // (RMI_DATA_CREATE_UNKNOWN), as a hypervisor does on a stage-2 fault.
 func (r *Realm) mapUnknown(ipa uint64) error {
 	ipa &^= rmm.GranuleSize - 1
+	return r.createData(ipa, func(data uint64) error {
+		_, err := r.v.smc("RMI_DATA_CREATE_UNKNOWN", rmm.RMIDataCreateUnknown, r.RD, data, ipa)
+		return err
+	})
+}
+
+// createData delegates a granule and makes it the DATA granule at ipa
+// with create (one of the DATA_CREATE commands), creating missing RTTs on
+// the way; on failure the granule goes back to the host.
+func (r *Realm) createData(ipa uint64, create func(data uint64) error) error {
 	data, err := r.v.delegate()
 	if err != nil {
 		return err
 	}
-	err = r.retryRTT(ipa, func() error {
-		_, err := r.v.smc("RMI_DATA_CREATE_UNKNOWN", rmm.RMIDataCreateUnknown, r.RD, data, ipa)
-		return err
-	})
-	if err != nil {
+	if err := r.retryRTT(ipa, func() error { return create(data) }); err != nil {
 		_ = r.v.undelegate(data)
 		return err
 	}
@@ -237,7 +241,7 @@ func (r *Realm) mapUnknown(ipa uint64) error {
 	return nil
 }
 
-func (r *Realm) recCreate(s realm.RECCreateStep) error {
+func (r *Realm) recCreate(s realmbuild.RECCreateStep) error {
 	v := r.v
 	x, err := v.smc("RMI_REC_AUX_COUNT", rmm.RMIRecAuxCount, r.RD)
 	if err != nil {

@@ -13,19 +13,19 @@ import (
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // realmDesc is a small realm: 4 MB of RAM at 1 GB, one 4 KB image holding
 // secret at the base, entering at entry.
-func realmDesc(t *testing.T, entry uint64, secret string, recs int) *realm.Plan {
+func realmDesc(t *testing.T, entry uint64, secret string, recs int) *realmbuild.Plan {
 	t.Helper()
 	// REC k enters with x0 = k.
 	recsJSON := fmt.Sprintf(`{"pc": "%#x", "gprs": ["0x0"]}`, entry)
 	for i := 1; i < recs; i++ {
 		recsJSON += fmt.Sprintf(`, {"pc": "%#x", "gprs": ["%#x"], "runnable": true}`, entry, i)
 	}
-	d, err := realm.ParseDescription([]byte(fmt.Sprintf(`{
+	d, err := realmbuild.ParseDescription([]byte(fmt.Sprintf(`{
 	  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
 	  "ram": [{"base": "0x40000000", "size": "0x400000"}],
 	  "images": [{"name": "secret", "ipa": "0x40000000", "hex": "%x"}],
@@ -124,7 +124,7 @@ func TestParallelRealms(t *testing.T) {
 	var mu sync.Mutex
 	outs := map[uint64][]out{}
 	var built []*vmm.Realm
-	var plans []*realm.Plan
+	var plans []*realmbuild.Plan
 	for i := range realms {
 		entry := uint64(0x4000_0000 + 4*i)
 		m.SetRealmProgram(entry, func(cpu emulator.RealmCPU) {

@@ -1,6 +1,6 @@
 // Package vmm is a host hypervisor for the emulated machine, the part of
 // KVM or kvmtool that builds and runs realms: it owns the NS memory,
-// delegates granules, builds a realm through RMI from a realm.Plan (the
+// delegates granules, builds a realm through RMI from a realmbuild.Plan (the
 // same plan RIM prediction replays), enters its RECs, and answers their
 // exits (host calls, RIPAS changes, data aborts, PSCI).
 //
@@ -34,12 +34,7 @@ type RMIError struct {
 }
 
 func (e *RMIError) Error() string {
-	names := [...]string{"RMI_SUCCESS", "RMI_ERROR_INPUT", "RMI_ERROR_REALM", "RMI_ERROR_REC", "RMI_ERROR_RTT"}
-	name := fmt.Sprintf("status %d", e.Status)
-	if int(e.Status) < len(names) {
-		name = names[e.Status]
-	}
-	return fmt.Sprintf("vmm: %s: %s (index %d)", e.Command, name, e.Index)
+	return fmt.Sprintf("vmm: %s: %s (index %d)", e.Command, rmm.RMIStatusName(e.Status), e.Index)
 }
 
 func (e *RMIError) Unwrap() error { return ErrRMI }

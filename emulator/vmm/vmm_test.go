@@ -11,13 +11,13 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
-	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // buildSmall builds testvectors/realms/small.json on a fresh machine.
-func buildSmall(t *testing.T, f evidence.Format) (*emulator.Machine, *vmm.Realm, *realm.Plan, *realm.Description) {
+func buildSmall(t *testing.T, f evidence.Format) (*emulator.Machine, *vmm.Realm, *realmbuild.Plan, *realmbuild.Description) {
 	t.Helper()
-	d, load, err := realm.ReadDescriptionFile(filepath.Join("..", "..", "testvectors", "realms", "small.json"))
+	d, load, err := realmbuild.ReadDescriptionFile(filepath.Join("..", "..", "testvectors", "realms", "small.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,10 @@ type Result struct {
 	Regs  [4]uint64
 	Steps uint64
 	Moved uint64
+	// Moved by kind: CopyIn (CPIN, argument to region), CopyOut (CPOUT,
+	// region to argument), CopyWithin (CPR) and LoadStore (LDR, STR, LDA,
+	// STA), for a cost model that prices them apart.
+	CopyIn, CopyOut, CopyWithin, LoadStore uint64
 }
 
 // window is the argument window: the caller's buffer, then zeros up to
@@ -176,6 +180,7 @@ func (p *Program) Run(region, arg Memory, args [4]uint64) (Result, error) {
 				}
 			}
 			res.Moved += in.width()
+			res.LoadStore += in.width()
 		case OpCPIN, OpCPOUT, OpCPR:
 			dst, src := region, Memory(win)
 			switch in.Op {
@@ -188,6 +193,14 @@ func (p *Program) Run(region, arg Memory, args [4]uint64) (Result, error) {
 				return res, err
 			}
 			res.Moved += r[in.C]
+			switch in.Op {
+			case OpCPIN:
+				res.CopyIn += r[in.C]
+			case OpCPOUT:
+				res.CopyOut += r[in.C]
+			default:
+				res.CopyWithin += r[in.C]
+			}
 		case OpJMP:
 			pc += int(in.Imm)
 		case OpJEQ, OpJNE, OpJLT, OpJLE, OpJGT, OpJGE:

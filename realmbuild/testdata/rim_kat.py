@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Known-answer RIMs for realm descriptions, independent of the Go code.
 
-Run from the repository root:  python3 realm/testdata/rim_kat.py
+Run from the repository root:  python3 realmbuild/testdata/rim_kat.py
 (or with description files as arguments, to print their RIMs:
-python3 realm/testdata/rim_kat.py testvectors/realms/*.json)
+python3 realmbuild/testdata/rim_kat.py testvectors/realms/*.json)
 
-It writes the descriptions realm/testdata/realms/<name>.json (and the image
-files they name) and realm/testdata/rim-kat.txt, which predict_test.go
-checks realm.PredictRIM against. Everything here is computed straight from
+It writes the descriptions realmbuild/testdata/realms/<name>.json (and the image
+files they name) and realmbuild/testdata/rim-kat.txt, which predict_test.go
+checks realmbuild.PredictRIM against. Everything here is computed straight from
 the layouts of docs cca-rmm-1.0.md §2 and §5 with hashlib: RmiRealmParams,
 RmiRecParams, and the 256-byte DATA, REC and RIPAS measurement descriptors;
 the RTT_INIT_RIPAS decomposition follows the geometry rule of

@@ -1,4 +1,4 @@
-package realm
+package realmbuild
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // TestPredictKnownAnswers predicts the RIM of each description in
@@ -62,7 +64,7 @@ func TestPredictKnownAnswers(t *testing.T) {
 			if got := hex.EncodeToString(pred.RIM); got != want {
 				t.Errorf("RIM %s\nwant %s", got, want)
 			}
-			if len(pred.RPV) != PersonalizationValueSize || !slices.Equal(pred.RPV, d.Realm.RPV[:]) {
+			if len(pred.RPV) != realm.PersonalizationValueSize || !slices.Equal(pred.RPV, d.Realm.RPV[:]) {
 				t.Errorf("RPV %x", pred.RPV)
 			}
 		})
@@ -222,7 +224,7 @@ func TestRIPASEntriesProperties(t *testing.T) {
 // small is a valid two-image description used by the plan tests.
 func small() *Description {
 	return &Description{
-		Realm: Parameters{S2SZ: 40, HashAlgo: HashSHA256, NumBPS: 1, NumWPS: 1},
+		Realm: Parameters{S2SZ: 40, HashAlgo: realm.HashSHA256, NumBPS: 1, NumWPS: 1},
 		RAM:   []RAMRange{{0x80000000, 0x10000000}},
 		Images: []Image{
 			{Name: "dtb", IPA: 0x8FE00000, Data: []byte{0xd0, 0x0d, 0xfe, 0xed}, Size: 0x10000, Measured: true},
@@ -265,7 +267,7 @@ func TestPlanOrder(t *testing.T) {
 
 	// Contents: zero-padded whole granules.
 	first := p.Steps[1+128].(DataCreateStep)
-	if len(first.Content) != GranuleSize || first.Content[0] != 0xaa || first.Content[GranuleSize-1] != 0xaa {
+	if len(first.Content) != realm.GranuleSize || first.Content[0] != 0xaa || first.Content[realm.GranuleSize-1] != 0xaa {
 		t.Errorf("kernel granule: %d bytes %x…", len(first.Content), first.Content[:4])
 	}
 	dtb := p.Steps[1+128+3].(DataCreateStep)
@@ -338,24 +340,24 @@ func TestPlanSensitivity(t *testing.T) {
 // measure.go functions.
 func TestPlanMatchesStepwiseReplay(t *testing.T) {
 	d := small()
-	d.Realm.HashAlgo = HashSHA512
+	d.Realm.HashAlgo = realm.HashSHA512
 	p, err := d.Plan(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m Measurement
+	var m realm.Measurement
 	i := 0
-	final := p.Replay(func(s Step, rim *Measurement) {
+	final := p.Replay(func(s Step, rim *realm.Measurement) {
 		switch s := s.(type) {
 		case RealmCreateStep:
-			m = InitialRIM(s.Params)
+			m = realm.InitialRIM(s.Params)
 		case InitRIPASStep:
-			m.ExtendRIPAS(HashSHA512, s.Base, s.Top)
+			m.ExtendRIPAS(realm.HashSHA512, s.Base, s.Top)
 		case DataCreateStep:
-			m.ExtendData(HashSHA512, s.IPA, s.Flags, s.Content)
+			m.ExtendData(realm.HashSHA512, s.IPA, s.Flags, s.Content)
 		case RECCreateStep:
 			if s.Params.Flags == RECFlagRunnable {
-				m.ExtendREC(HashSHA512, s.Params)
+				m.ExtendREC(realm.HashSHA512, s.Params)
 			}
 		}
 		if m != *rim {
@@ -363,7 +365,7 @@ func TestPlanMatchesStepwiseReplay(t *testing.T) {
 		}
 		i++
 	})
-	if i != len(p.Steps) || !slices.Equal(final.Value(HashSHA512), p.Predict().RIM) || len(p.Predict().RIM) != 64 {
+	if i != len(p.Steps) || !slices.Equal(final.Value(realm.HashSHA512), p.Predict().RIM) || len(p.Predict().RIM) != 64 {
 		t.Error("Replay and Predict disagree")
 	}
 }

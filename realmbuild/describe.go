@@ -1,4 +1,11 @@
-package realm
+// Package realmbuild is the realm-building toolchain: the realm description
+// (a JSON account of a realm as a VMM builds it, and its image files), the
+// RMI build sequence a VMM runs for it (Plan, with the RTT geometry it
+// needs), and the RIM predicted by replaying that sequence with the
+// measurement algorithms of package realm. The emulated VMM builds realms
+// from the same Plan, so a predicted RIM and an emulated one agree by
+// construction; `ccatoken measure` writes the predictions as reference values.
+package realmbuild
 
 import (
 	"bytes"
@@ -12,6 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // This file is the realm description: a JSON account of a realm as a VMM
@@ -20,8 +29,22 @@ import (
 // docs/realm-description.md documents the format with an example.
 
 // ErrDescription is wrapped by every error about a realm description: bad
-// JSON, an invalid or inconsistent field, an image that cannot be loaded.
+// JSON, an invalid or inconsistent field, an image that cannot be loaded,
+// a limit exceeded.
 var ErrDescription = errors.New("realm description")
+
+// Limits on what a description may ask for. A description is input: a size
+// field of 0xffffffffff must get an error, not an allocation the process
+// cannot survive. The limits are far above real realms (a kvmtool or QEMU
+// realm loads a kernel of tens of MB, an initrd and a DTB).
+const (
+	// MaxImagesSize bounds the sum of the images' sizes, each rounded out
+	// to whole granules: the memory that prediction and the emulated VMM
+	// fill with their contents.
+	MaxImagesSize = 1 << 30
+	// MaxDescriptionSize bounds a description file.
+	MaxDescriptionSize = 64 << 20
+)
 
 // Description is a realm as a VMM builds it. ParseDescription reads and
 // validates the JSON form, with its defaults applied; a Description built
@@ -34,11 +57,12 @@ type Description struct {
 }
 
 // Parameters are the RmiRealmParams the VMM passes to RMI_REALM_CREATE
-// (cca-rmm-1.0.md §2). The counts are the RMI encodings, as measured.
+// (Arm DEN0137 1.0-REL0, RmiRealmParams type). The counts are the RMI
+// encodings, as measured.
 type Parameters struct {
-	S2SZ     uint          // IPA width in bits; the PAR is [0, 2^(S2SZ-1))
-	HashAlgo HashAlgorithm // RIM/REM algorithm
-	RPV      [PersonalizationValueSize]byte
+	S2SZ     uint                // IPA width in bits; the PAR is [0, 2^(S2SZ-1))
+	HashAlgo realm.HashAlgorithm // RIM/REM algorithm
+	RPV      [realm.PersonalizationValueSize]byte
 
 	// NumBPS and NumWPS are "minus one" encodings, as in
 	// ID_AA64DFR0_EL1.BRPs/WRPs and RmiFeatureRegister0: the number of
@@ -77,8 +101,8 @@ func (p *Parameters) Flags() uint64 {
 }
 
 // Measured returns the fields of the parameters that the RIM covers.
-func (p *Parameters) Measured() RealmParams {
-	return RealmParams{
+func (p *Parameters) Measured() realm.RealmParams {
+	return realm.RealmParams{
 		Flags: p.Flags(), S2SZ: uint32(p.S2SZ), SVEVL: p.SVEVL, NumBPS: p.NumBPS,
 		NumWPS: p.NumWPS, PMUNumCtrs: p.PMUNumCtrs, HashAlgo: p.HashAlgo,
 	}
@@ -129,7 +153,8 @@ type Image struct {
 	Fill []byte // a pattern repeated over Size bytes
 }
 
-// REC is a vCPU: RMI_REC_CREATE parameters (cca-rmm-1.0.md §2).
+// REC is a vCPU: RMI_REC_CREATE parameters (Arm DEN0137 1.0-REL0,
+// RmiRecParams type).
 type REC struct {
 	PC       uint64
 	GPRs     [8]uint64 // x0..x7
@@ -137,7 +162,10 @@ type REC struct {
 	MPIDR    uint64    // must give the REC its index (MPIDRForIndex)
 }
 
-// Limits of the description (cca-rmm-1.0.md §1.6, §6.2; TF-RMM).
+// Limits of the description: the widths of the RmiFeatureRegister0 fields
+// and the RMI_REALM_CREATE rtt_num_level condition (Arm DEN0137 1.0-REL0),
+// with TF-RMM rmm-spec-v1.0-rel0 lib/smc/include/smc-rmi.h and
+// runtime/rmi/realm.c for the IPA bounds.
 const (
 	MinS2SZ = 32 // TF-RMM MIN_IPA_BITS
 	// MaxS2SZ is 48: wider IPA spaces need LPA2 and a level -1 start,
@@ -177,7 +205,7 @@ func ParseDescription(data []byte) (*Description, error) {
 // ReadDescriptionFile reads a description file and returns it with a
 // Loader that resolves image files relative to the file's directory.
 func ReadDescriptionFile(path string) (*Description, Loader, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, MaxDescriptionSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrDescription, err)
 	}
@@ -192,13 +220,43 @@ func ReadDescriptionFile(path string) (*Description, Loader, error) {
 type Loader func(path string) ([]byte, error)
 
 // DirLoader loads image files relative to dir (absolute paths as they are).
+// A file must be a regular file of at most MaxImagesSize bytes.
 func DirLoader(dir string) Loader {
 	return func(path string) ([]byte, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		return os.ReadFile(path)
+		return readBounded(path, MaxImagesSize)
 	}
+}
+
+// readBounded reads a regular file of at most limit bytes. The size is
+// checked before reading, and a device or a pipe (/dev/zero) is refused,
+// since its size says nothing about how much it would give.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the limit of %d", path, fi.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit { // it grew while being read
+		return nil, fmt.Errorf("%s is more than the limit of %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // fieldError is a description error naming the member at fault.
@@ -409,7 +467,7 @@ func (j *jsonRealm) convert(p *Parameters) error {
 	if j.HashAlgo == nil {
 		return fieldError("realm.hash_algo", "missing (\"sha-256\" or \"sha-512\")")
 	}
-	if p.HashAlgo, err = HashAlgorithmByName(*j.HashAlgo); err != nil {
+	if p.HashAlgo, err = realm.HashAlgorithmByName(*j.HashAlgo); err != nil {
 		return fieldError("realm.hash_algo", "%q: want \"sha-256\" or \"sha-512\"", *j.HashAlgo)
 	}
 	if j.RPV != nil {
@@ -417,8 +475,8 @@ func (j *jsonRealm) convert(p *Parameters) error {
 		if err != nil {
 			return err
 		}
-		if len(rpv) > PersonalizationValueSize {
-			return fieldError("realm.rpv", "%d bytes, at most %d", len(rpv), PersonalizationValueSize)
+		if len(rpv) > realm.PersonalizationValueSize {
+			return fieldError("realm.rpv", "%d bytes, at most %d", len(rpv), realm.PersonalizationValueSize)
 		}
 		copy(p.RPV[:], rpv) // zero-padded on the right
 	}
@@ -537,7 +595,9 @@ func (j *jsonREC) convert(f string, index int) (REC, error) {
 // MPIDRForIndex is the RmiRecMpidr of the REC with index i. The RMM
 // numbers RECs Aff0[3:0] | Aff1 << 4 | Aff2 << 12 | Aff3 << 20, with Aff0
 // in bits [3:0], Aff1 [15:8], Aff2 [23:16] and Aff3 [31:24]
-// (cca-rmm-1.0.md §2), and they must be created in index order.
+// (Arm DEN0137 1.0-REL0, RmiRecMpidr type and RMI_REC_CREATE mpidr_index
+// condition; TF-RMM rmm-spec-v1.0-rel0 runtime/include/rec.h), and they
+// must be created in index order.
 func MPIDRForIndex(i int) uint64 {
 	u := uint64(i)
 	return u&0xF | (u>>4&0xFF)<<8 | (u>>12&0xFF)<<16 | (u>>20&0xFF)<<24
@@ -629,11 +689,11 @@ func (d *Description) validateRAM() error {
 	for i, r := range d.RAM {
 		f := fmt.Sprintf("ram[%d]", i)
 		switch {
-		case r.Base%GranuleSize != 0:
+		case r.Base%realm.GranuleSize != 0:
 			return fieldError(f+".base", "%#x is not 4 KB aligned", r.Base)
 		case r.Size == 0:
 			return fieldError(f+".size", "zero")
-		case r.Size%GranuleSize != 0:
+		case r.Size%realm.GranuleSize != 0:
 			return fieldError(f+".size", "%#x is not a multiple of 4 KB", r.Size)
 		case r.Base >= par || r.Size > par-r.Base:
 			return fieldError(f, "[%#x, %#x) is outside the protected IPA range [0, %#x) of a %d-bit realm",
@@ -651,10 +711,10 @@ func (d *Description) validateRAM() error {
 // granuleSpan is the granule-aligned range [lo, hi) that size bytes at
 // ipa occupy.
 func granuleSpan(ipa, size uint64) (lo, hi uint64) {
-	lo = ipa &^ (GranuleSize - 1)
+	lo = ipa &^ (realm.GranuleSize - 1)
 	hi = ipa + size
-	if hi%GranuleSize != 0 {
-		hi += GranuleSize - hi%GranuleSize
+	if hi%realm.GranuleSize != 0 {
+		hi += realm.GranuleSize - hi%realm.GranuleSize
 	}
 	return lo, hi
 }
@@ -721,6 +781,7 @@ func (d *Description) validateImages() error {
 // once).
 func (d *Description) checkPlacement(sizes []uint64) error {
 	par := d.Realm.parTop()
+	var total uint64
 	for i, im := range d.Images {
 		f := fmt.Sprintf("images[%d]", i)
 		size := sizes[i]
@@ -731,6 +792,10 @@ func (d *Description) checkPlacement(sizes []uint64) error {
 			return fieldError(f, "%q (%#x bytes at %#x) runs past the protected IPA range [0, %#x)", im.Name, size, im.IPA, par)
 		}
 		lo, hi := granuleSpan(im.IPA, size)
+		if total += hi - lo; total > MaxImagesSize {
+			return fieldError(f, "%q (%#x bytes) brings the images to %#x bytes in whole granules, more than the limit of %#x (MaxImagesSize)",
+				im.Name, size, total, uint64(MaxImagesSize))
+		}
 		if !d.inRAM(lo, hi) {
 			return fieldError(f, "%q [%#x, %#x) is not inside guest RAM", im.Name, im.IPA, im.IPA+size)
 		}

@@ -1,9 +1,9 @@
-package main
+package testvectors
 
-// golden makes testvectors/: the keys' public files, the trust-anchor and
-// reference-value stores, every token (from create, from the emulated
-// machine, and broken on purpose) and manifest.json, which records how each
-// token is verified and the verdict.
+// This file makes the set: the keys' public files, the trust-anchor and
+// reference-value stores, every token (made from claims as `ccatoken
+// create` does, from the emulated machine, and broken on purpose) and
+// manifest.json, with every verdict checked against the vector's intent.
 
 import (
 	"bytes"
@@ -24,176 +24,38 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/spf13/cobra"
 
+	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rot"
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
 )
 
-type goldenOptions struct {
-	dir   string
-	check bool
-}
-
-func newGoldenCmd() *cobra.Command {
-	var o goldenOptions
-	cmd := &cobra.Command{
-		Use:   "golden [--check] [--dir DIR]",
-		Short: "Regenerate the test vectors (testvectors/), or check that they are up to date",
-		Long: `golden regenerates the test vectors from their inputs: the claims files
-(claims/*.json), the private keys (keys/*.pem; a missing one is created), the
-realm descriptions (realms/) and the emulated machine. It writes the public
-key files, the trust-anchor stores (trust-anchors/), the reference-value
-stores (refvals/), every token, and manifest.json: for each token how it was
-made, how to verify it, and the verdict ('ccatoken verify' exit status,
-trustworthy or not, the checks that fail, the EAR statuses). testvectors/
-README.md documents the set and the manifest.
-
-Tokens made with create are signed with deterministic ECDSA (RFC 6979), so
-their bytes do not change. Tokens from the emulated machine carry random
-signatures: a regenerated one whose claims and verdicts are those of the
-file on disk leaves the file as it is.
-
-Before anything is written, every verdict is checked against what the
-vector is made to show (a bad signature must fail its signature check, and
-nothing else): golden refuses to record a vector that does not.
-
---check writes nothing. It regenerates in memory and reports, one line each
-on standard error, every file that would change (bytes for deterministic
-files, claims for emulated tokens), every token on disk whose verdict is not
-the one recorded, and every difference in manifest.json.
-
-Exit status: 0 written, or up to date with --check; 1 --check found
-differences, or a vector does not show what it is made to; 2 usage or
-unreadable inputs.`,
-		Example: `  ccatoken golden
-  ccatoken golden --check
-  ccatoken golden --check --dir /tmp/testvectors-copy`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGolden(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
-		},
-	}
-	cmd.Flags().BoolVar(&o.check, "check", false, "write nothing; fail if regenerating would change a vector's claims or verdict")
-	cmd.Flags().StringVar(&o.dir, "dir", "testvectors", "the test-vector `DIR`")
-	return cmd
-}
-
-func runGolden(stdout, stderr io.Writer, o goldenOptions) error {
-	if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
-		return usagef("--dir %s: not a directory", o.dir)
-	}
-	g, err := generateGolden(o.dir, !o.check)
-	if err != nil {
-		return err
-	}
-	if o.check {
-		diffs := g.check()
-		for _, d := range diffs {
-			fmt.Fprintf(stderr, "ccatoken: golden: %s\n", oneLine(d))
-		}
-		if len(diffs) > 0 {
-			return evidenceError(fmt.Errorf("golden --check: %d difference(s) in %s; 'ccatoken golden' regenerates the vectors", len(diffs), o.dir))
-		}
-		fmt.Fprintf(stdout, "%s: %d vectors, %d files, up to date\n", o.dir, len(g.manifest.Vectors), len(g.files))
-		return nil
-	}
-	written, err := g.write()
-	if err != nil {
-		return usagef("writing %s: %v", o.dir, err)
-	}
-	fmt.Fprintf(stdout, "%s: %d vectors, %d files, %d written\n", o.dir, len(g.manifest.Vectors), len(g.files), written)
-	return nil
-}
-
-// ---- the manifest -------------------------------------------------------
-
-// goldenManifest is testvectors/manifest.json.
-type goldenManifest struct {
-	About   string           `json:"about"`
-	Vectors []manifestVector `json:"vectors"`
-}
-
-// manifestVector is one token and how it is verified.
-type manifestVector struct {
-	Name        string `json:"name"`
-	File        string `json:"file"`
-	Description string `json:"description"`
-	// Source is how the token was made: "create" (from claims, as
-	// 'ccatoken create' does), "emulator" (the emulated machine, as
-	// 'ccatoken emulate' does) or "mutation" (another vector, broken).
-	Source string `json:"source"`
-	// MadeFrom names the inputs: claims, keys, realm, base vector.
-	MadeFrom map[string]string `json:"made-from"`
-	// Format is rel0, legacy, cmw, mixed, or malformed.
-	Format      string `json:"format"`
-	PlatformAlg string `json:"platform-alg,omitempty"`
-	// Challenge is the realm challenge the token carries, in hex.
-	Challenge string `json:"challenge,omitempty"`
-	// Compare is what 'golden --check' compares: "bytes", or "claims" for
-	// tokens with random signatures.
-	Compare string        `json:"compare"`
-	Verify  []manifestRun `json:"verify"`
-}
-
-// manifestRun is one 'ccatoken verify' of the token and its verdict. Paths
-// are relative to the test-vector directory.
-type manifestRun struct {
-	CPAK         string   `json:"cpak,omitempty"`
-	TrustAnchors string   `json:"trust-anchors,omitempty"`
-	Refvals      string   `json:"refvals,omitempty"`
-	Nonce        string   `json:"nonce,omitempty"`
-	Policy       []string `json:"policy,omitempty"`
-	// Command is the same verification from the repository's root.
-	Command     string `json:"command"`
-	Trustworthy bool   `json:"trustworthy"`
-	Exit        int    `json:"exit"`
-	// Failed lists the checks that did not pass, "platform <check>" or
-	// "realm <check>" as the verifier names them.
-	Failed []string `json:"failed,omitempty"`
-	// EAR is the ear.status of each EAR submodule.
-	EAR map[string]string `json:"ear"`
-}
-
-// args is the run as verify arguments, paths under dir.
-func (r *manifestRun) args(dir, file string) []string {
-	args := []string{"verify", filepath.Join(dir, filepath.FromSlash(file))}
-	for _, f := range []struct{ flag, path string }{{"--cpak", r.CPAK}, {"--trust-anchors", r.TrustAnchors}, {"--refvals", r.Refvals}} {
-		if f.path != "" {
-			args = append(args, f.flag, filepath.Join(dir, filepath.FromSlash(f.path)))
-		}
-	}
-	if r.Nonce != "" {
-		args = append(args, "--nonce", r.Nonce)
-	}
-	return append(args, r.Policy...)
-}
-
 // ---- the vectors ---------------------------------------------------------
 
-// createdVector is a token made by create from a claims file, signed by a
-// CPAK and the RAK, and verifiable with the nonce.
-type createdVector struct {
-	file   string // under the vector directory
-	claims string // under claims/
-	cpak   string // private key keys/<cpak>.pem; public: .pub.pem, .pub.jwk
-	rak    string // under keys/
-	format evidence.Format
-	nonce  string // hex, the realm challenge before zero padding
+// Created is a token made from a claims file as `ccatoken create` does,
+// signed by a CPAK and the RAK, and verifiable with its nonce.
+type Created struct {
+	File   string // under the vector directory
+	Claims string // under claims/
+	CPAK   string // private key keys/<CPAK>.pem; public: .pub.pem, .pub.jwk
+	RAK    string // under keys/
+	Format evidence.Format
+	Nonce  string // hex, the realm challenge before zero padding
 }
 
-// createdVectors are the well-formed, trustworthy tokens made by create:
+// CreatedVectors are the well-formed, trustworthy tokens made from claims:
 // every generation with an ES384 and an ES256 platform key.
-var createdVectors = []createdVector{
+var CreatedVectors = []Created{
 	{"rel0-es384.cbor", "rel0.json", "cpak-p384", "rak-p384.pem", evidence.FormatREL0,
 		"21a69831527cae75a4f3a4b32f1467346ccd7d94127af62c057bc756489641c5cc15c2f4d1eddef74bf3899da4cf4c7315e190027a885e8eab4099aafa086d44"},
 	{"rel0-es256.cbor", "rel0.json", "cpak-p256", "rak-p384.pem", evidence.FormatREL0,
@@ -208,16 +70,16 @@ var createdVectors = []createdVector{
 		"c2987f4af903380152dd62bd75225cffe5639800ad3b93db173bdf054ab2a56b"},
 }
 
-// trustAnchorStore is the trust-anchor store of the vector's CPAK.
-func (v createdVector) trustAnchorStore() string {
-	if v.cpak == "cpak-p256" {
-		return taCreatedP256
+// TrustAnchors is the trust-anchor store of the vector's CPAK.
+func (v Created) TrustAnchors() string {
+	if v.CPAK == "cpak-p256" {
+		return TACreatedP256
 	}
-	return taCreatedP384
+	return TACreatedP384
 }
 
-func (v createdVector) alg() string {
-	if v.cpak == "cpak-p256" {
+func (v Created) alg() string {
+	if v.CPAK == "cpak-p256" {
 		return "ES256"
 	}
 	return "ES384"
@@ -236,81 +98,74 @@ var keySpecs = []struct {
 	{"rak-p384", elliptic.P384(), false},
 }
 
-// Files the stores are written to.
-const (
-	taCreatedP384   = "trust-anchors/created-p384.json"
-	taCreatedP256   = "trust-anchors/created-p256.json"
-	taEmulator      = "trust-anchors/emulator.json"
-	rvCreated       = "refvals/created.json"
-	rvEmulator      = "refvals/emulator.json"
-	rvEmulatorRealm = "refvals/emulator-realm-only.json"
-	emulatorCPAKPub = "keys/emulator-cpak.pub.pem"
-	manifestFile    = "manifest.json"
-)
-
-// goldenRun is a verification of a vector and the failed checks it is made to
+// plannedRun is a verification of a vector and the failed checks it is made to
 // show (none: trustworthy).
-type goldenRun struct {
-	manifestRun
+type plannedRun struct {
+	Run
 	want []string
 }
 
-func (r goldenRun) with(policy ...string) goldenRun {
+func (r plannedRun) with(policy ...string) plannedRun {
 	r.Policy = append(slices.Clone(r.Policy), policy...)
 	return r
 }
 
-func (r goldenRun) wants(failed ...string) goldenRun {
+func (r plannedRun) wants(failed ...string) plannedRun {
 	r.want = failed
 	return r
 }
 
-func (r goldenRun) noNonce() goldenRun {
+func (r plannedRun) noNonce() plannedRun {
 	r.Nonce = ""
 	return r
 }
 
-func withTA(ta, rv, nonce string) goldenRun {
-	return goldenRun{manifestRun: manifestRun{TrustAnchors: ta, Refvals: rv, Nonce: nonce}}
+func withTA(ta, rv, nonce string) plannedRun {
+	return plannedRun{Run: Run{TrustAnchors: ta, Refvals: rv, Nonce: nonce}}
 }
 
-func withCPAK(cpak, rv, nonce string) goldenRun {
-	return goldenRun{manifestRun: manifestRun{CPAK: cpak, Refvals: rv, Nonce: nonce}}
+func withCPAK(cpak, rv, nonce string) plannedRun {
+	return plannedRun{Run: Run{CPAK: cpak, Refvals: rv, Nonce: nonce}}
 }
 
 // spec is one vector: its manifest entry without the verdicts, how to make
 // its token, and its verifications.
 type spec struct {
-	manifestVector
+	Vector
 	make func() ([]byte, error)
-	runs []goldenRun
+	runs []plannedRun
 }
 
-// goldenSet is a generated set of test vectors.
-type goldenSet struct {
+// Set is a generated set of test vectors, in memory until Write.
+type Set struct {
 	dir       string
-	files     map[string][]byte // every file golden makes, by slash path under dir
+	files     map[string][]byte // every file the set has, by slash path under dir
 	compare   map[string]string // token files: "bytes" or "claims"
-	manifest  goldenManifest
+	manifest  Manifest
 	verifiers map[string]*verifier.Verifier // by stores and policy: parsed once
 }
 
 // generator holds the inputs while the set is made.
 type generator struct {
-	*goldenSet
+	*Set
 	create  bool // create missing private keys
 	signers map[string]crypto.Signer
 	tokens  map[string][]byte // by vector name
 }
 
-// generateGolden makes the whole set in memory. create allows creating
-// missing private keys (and writes them at once: they are inputs).
-func generateGolden(dir string, create bool) (*goldenSet, error) {
+// Generate makes the whole set of directory dir in memory from its inputs.
+// createKeys allows creating missing private keys (written at once: they
+// are inputs). A vector whose verdict is not the one it is made to show is
+// an error wrapping ErrIntent; a missing or unreadable input, ErrInput.
+func Generate(dir string, createKeys bool) (*Set, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a directory", ErrInput, dir)
+	}
 	g := &generator{
-		goldenSet: &goldenSet{dir: dir, files: map[string][]byte{}, compare: map[string]string{}, verifiers: map[string]*verifier.Verifier{}},
-		create:    create,
-		signers:   map[string]crypto.Signer{},
-		tokens:    map[string][]byte{},
+		Set:     &Set{dir: dir, files: map[string][]byte{}, compare: map[string]string{}, verifiers: map[string]*verifier.Verifier{}},
+		create:  createKeys,
+		signers: map[string]crypto.Signer{},
+		tokens:  map[string][]byte{},
 	}
 	if err := g.keys(); err != nil {
 		return nil, err
@@ -319,7 +174,7 @@ func generateGolden(dir string, create bool) (*goldenSet, error) {
 		return nil, err
 	}
 	g.manifest.About = "ccakit test vectors: how each token was made, how to verify it, and the verdict. " +
-		"Written by 'ccatoken golden'; 'ccatoken golden --check' checks it. See README.md."
+		"Written by 'go test ./internal/testvectors -update'; 'go test ./internal/testvectors' checks it. See README.md."
 	for _, s := range g.vectorSpecs() {
 		tok, err := s.make()
 		if err != nil {
@@ -328,9 +183,9 @@ func generateGolden(dir string, create bool) (*goldenSet, error) {
 		g.tokens[s.Name] = tok
 		g.files[s.File] = tok
 		g.compare[s.File] = s.Compare
-		mv := s.manifestVector
+		mv := s.Vector
 		for i, r := range s.runs {
-			mr, err := g.verdict(tok, s.File, r.manifestRun)
+			mr, err := g.verdict(tok, s.File, r.Run)
 			if err != nil {
 				return nil, fmt.Errorf("vector %s, verification %d: %w", s.Name, i, err)
 			}
@@ -343,8 +198,8 @@ func generateGolden(dir string, create bool) (*goldenSet, error) {
 				got = []string{}
 			}
 			if !slices.Equal(got, want) {
-				return nil, evidenceError(fmt.Errorf("vector %s, verification %d (%s): failed checks %q, but the vector is made to fail %q",
-					s.Name, i, mr.Command, got, want))
+				return nil, fmt.Errorf("%w: vector %s, verification %d (%s): failed checks %q, but the vector is made to fail %q",
+					ErrIntent, s.Name, i, mr.Command, got, want)
 			}
 			mv.Verify = append(mv.Verify, mr)
 		}
@@ -354,14 +209,14 @@ func generateGolden(dir string, create bool) (*goldenSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.files[manifestFile] = append(m, '\n')
-	return g.goldenSet, nil
+	g.files[ManifestFile] = append(m, '\n')
+	return g.Set, nil
 }
 
-func (g *goldenSet) path(p string) string { return filepath.Join(g.dir, filepath.FromSlash(p)) }
+func (g *Set) path(p string) string { return filepath.Join(g.dir, filepath.FromSlash(p)) }
 
 // read reads a file of the set: the generated one, or the one on disk.
-func (g *goldenSet) read(p string) ([]byte, error) {
+func (g *Set) read(p string) ([]byte, error) {
 	if b, ok := g.files[p]; ok {
 		return b, nil
 	}
@@ -383,11 +238,11 @@ func (g *generator) keys() error {
 			}
 		}
 		if err != nil {
-			return usagef("%s: %v", p, pathErr(err))
+			return fmt.Errorf("%w: %v", ErrInput, err)
 		}
 		signer, err := token.ParsePrivateKey(data)
 		if err != nil {
-			return usagef("%s: %v", p, err)
+			return fmt.Errorf("%w: %s: %v", ErrInput, p, err)
 		}
 		g.signers[ks.name] = signer
 		if ks.pkcs8 { // a CPAK: its public half for verify
@@ -411,7 +266,7 @@ func (g *generator) keys() error {
 	if err != nil {
 		return err
 	}
-	return g.publicKeyFiles(strings.TrimSuffix(emulatorCPAKPub, ".pub.pem"), r.CPAK(), false)
+	return g.publicKeyFiles(strings.TrimSuffix(EmulatorCPAKPub, ".pub.pem"), r.CPAK(), false)
 }
 
 func (g *generator) publicKeyFiles(base string, pub crypto.PublicKey, withJWK bool) error {
@@ -472,29 +327,41 @@ func (g *generator) signer(name string) crypto.Signer {
 	return deterministic{g.signers[strings.TrimSuffix(strings.TrimSuffix(name, ".pem"), ".jwk")].(*ecdsa.PrivateKey)}
 }
 
-func (g *generator) claims(name string) (*claimsDocument, error) {
+// claimsFile is a claims file of claims/: the evcli form of the two claims
+// sets, the form `ccatoken create --claims` reads.
+type claimsFile struct {
+	Platform *platform.Claims `json:"cca-platform-token"`
+	Realm    *realm.Claims    `json:"cca-realm-delegated-token"`
+}
+
+func (g *generator) claims(name string) (*claimsFile, error) {
 	data, err := os.ReadFile(g.path("claims/" + name))
 	if err != nil {
-		return nil, usagef("claims/%s: %v", name, pathErr(err))
+		return nil, fmt.Errorf("%w: %v", ErrInput, err)
 	}
-	doc, err := parseClaimsDocument(data)
-	if err != nil {
-		return nil, usagef("claims/%s: %v", name, err)
+	var doc claimsFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: claims/%s: %v", ErrInput, name, err)
 	}
-	return doc, nil
+	if doc.Platform == nil || doc.Realm == nil {
+		return nil, fmt.Errorf("%w: claims/%s: a token object is missing", ErrInput, name)
+	}
+	return &doc, nil
 }
 
 // makeCreated makes a created vector's token the way create does, with
 // deterministic signatures; edit, if set, changes the claims first.
-func (g *generator) makeCreated(v createdVector, edit func(*claimsDocument)) ([]byte, error) {
-	doc, err := g.claims(v.claims)
+func (g *generator) makeCreated(v Created, edit func(*claimsFile)) ([]byte, error) {
+	doc, err := g.claims(v.Claims)
 	if err != nil {
 		return nil, err
 	}
 	if edit != nil {
 		edit(doc)
 	}
-	return createEvidence(doc, g.signer(v.cpak), g.signer(v.rak), v.format, nil)
+	return evidence.Create(doc.Platform, doc.Realm, g.signer(v.CPAK), g.signer(v.RAK), v.Format, nil)
 }
 
 // ---- the stores -----------------------------------------------------------
@@ -573,10 +440,10 @@ func (g *generator) stores() error {
 			anchorClaims = doc.Platform
 		}
 	}
-	if err := g.putJSON(rvCreated, rv); err != nil {
+	if err := g.putJSON(RVCreated, rv); err != nil {
 		return err
 	}
-	for _, ta := range []struct{ file, key string }{{taCreatedP384, "cpak-p384"}, {taCreatedP256, "cpak-p256"}} {
+	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
 		if err := g.putAnchors(ta.file, verifier.TrustAnchor{InstanceID: anchorClaims.InstanceID,
 			ImplementationID: anchorClaims.ImplementationID, Key: g.signers[ta.key].Public()}); err != nil {
 			return err
@@ -598,10 +465,10 @@ func (g *generator) stores() error {
 		}
 		anchors = append(anchors, verifier.TrustAnchor{InstanceID: id, ImplementationID: pc.ImplementationID, Key: pub})
 	}
-	if err := g.putAnchors(taEmulator, anchors...); err != nil {
+	if err := g.putAnchors(TAEmulator, anchors...); err != nil {
 		return err
 	}
-	desc, err := realm.ParseDescription([]byte(defaultRealm))
+	desc, err := realmbuild.ParseDescription([]byte(emulation.DefaultRealm))
 	if err != nil {
 		return err
 	}
@@ -614,10 +481,10 @@ func (g *generator) stores() error {
 	// not a reference value, explains (token-formats.md §5).
 	er := refvalRealm{InitialMeasurement: hex.EncodeToString(pred.RIM), PersonalizationValue: hex.EncodeToString(pred.RPV),
 		HashAlgo: pred.HashAlgo.Name()}
-	if err := g.putJSON(rvEmulator, refvalStore{Platform: []refvalPlatform{platformRefval(pc)}, Realm: []refvalRealm{er}}); err != nil {
+	if err := g.putJSON(RVEmulator, refvalStore{Platform: []refvalPlatform{platformRefval(pc)}, Realm: []refvalRealm{er}}); err != nil {
 		return err
 	}
-	return g.putJSON(rvEmulatorRealm, refvalStore{Realm: []refvalRealm{er}})
+	return g.putJSON(RVEmulatorRealm, refvalStore{Realm: []refvalRealm{er}})
 }
 
 func (g *generator) putAnchors(p string, anchors ...verifier.TrustAnchor) error {
@@ -657,53 +524,53 @@ func (g *generator) vectorSpecs() []spec {
 	add := func(s spec) { specs = append(specs, s) }
 
 	// Created, trustworthy: every generation, both platform algorithms.
-	for _, v := range createdVectors {
-		full := withTA(v.trustAnchorStore(), rvCreated, v.nonce)
-		runs := []goldenRun{full}
-		switch v.file {
+	for _, v := range CreatedVectors {
+		full := withTA(v.TrustAnchors(), RVCreated, v.Nonce)
+		runs := []plannedRun{full}
+		switch v.File {
 		case "rel0-es384.cbor":
 			cpak := "keys/cpak-p384.pub.pem"
 			runs = append(runs,
 				// The cryptographic legs only (issue 2): not trustworthy
 				// by default; the flags that waive the appraisal accept it.
 				withCPAK(cpak, "", "").wants("platform implementation id", "realm freshness", "realm initial measurement"),
-				withCPAK(cpak, "", v.nonce).with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
+				withCPAK(cpak, "", v.Nonce).with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
 				withCPAK(cpak, "", "").with("--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
 				full.noNonce().wants("realm freshness"),
 				full.noNonce().with("--allow-missing-nonce-unsafe"),
 				full.with("--require-rems", "--reject-unknown-claims"),
 				// Another platform's key.
-				withTA(taEmulator, rvCreated, v.nonce).wants("platform trust anchor"),
+				withTA(TAEmulator, RVCreated, v.Nonce).wants("platform trust anchor"),
 			)
 		case "rel0-es256.cbor":
 			runs = append(runs,
-				withCPAK("keys/cpak-p256.pub.jwk", rvCreated, v.nonce),
+				withCPAK("keys/cpak-p256.pub.jwk", RVCreated, v.Nonce),
 				// The other CPAK: the token says ES256, the key is P-384.
-				withCPAK("keys/cpak-p384.pub.pem", rvCreated, v.nonce).wants("platform signature"),
-				withTA(taCreatedP384, rvCreated, v.nonce).wants("platform signature"),
+				withCPAK("keys/cpak-p384.pub.pem", RVCreated, v.Nonce).wants("platform signature"),
+				withTA(TACreatedP384, RVCreated, v.Nonce).wants("platform signature"),
 			)
 		case "cmw-es384.cbor":
-			runs = append(runs, withCPAK("keys/cpak-p384.pub.jwk", rvCreated, v.nonce))
+			runs = append(runs, withCPAK("keys/cpak-p384.pub.jwk", RVCreated, v.Nonce))
 		}
 		add(spec{
-			manifestVector: manifestVector{
-				Name: strings.TrimSuffix(v.file, ".cbor"), File: v.file, Source: "create", Format: v.format.String(),
-				PlatformAlg: v.alg(), Challenge: v.nonce, Compare: "bytes",
+			Vector: Vector{
+				Name: strings.TrimSuffix(v.File, ".cbor"), File: v.File, Source: "create", Format: v.Format.String(),
+				PlatformAlg: v.alg(), Challenge: v.Nonce, Compare: "bytes",
 				Description: fmt.Sprintf("%s evidence made by create from claims/%s, platform token signed %s; trustworthy with its trust anchor, the reference values and its nonce",
-					v.format, v.claims, v.alg()),
-				MadeFrom: map[string]string{"claims": "claims/" + v.claims, "cpak": "keys/" + v.cpak + ".pem", "rak": "keys/" + v.rak},
+					v.Format, v.Claims, v.alg()),
+				MadeFrom: map[string]string{"claims": "claims/" + v.Claims, "cpak": "keys/" + v.CPAK + ".pem", "rak": "keys/" + v.RAK},
 			},
 			make: func() ([]byte, error) { return g.makeCreated(v, nil) },
 			runs: runs,
 		})
 	}
-	rel0 := createdVectors[0]
-	full := withTA(taCreatedP384, rvCreated, rel0.nonce)
-	bad := func(name, desc, format string, mk func() ([]byte, error), runs ...goldenRun) {
+	rel0 := CreatedVectors[0]
+	full := withTA(TACreatedP384, RVCreated, rel0.Nonce)
+	bad := func(name, desc, format string, mk func() ([]byte, error), runs ...plannedRun) {
 		add(spec{
-			manifestVector: manifestVector{
+			Vector: Vector{
 				Name: "bad/" + name, File: "bad/" + name + ".cbor", Source: "mutation", Format: format, PlatformAlg: "ES384",
-				Challenge: rel0.nonce, Compare: "bytes", Description: desc,
+				Challenge: rel0.Nonce, Compare: "bytes", Description: desc,
 				MadeFrom: map[string]string{"base": "rel0-es384", "cpak": "keys/cpak-p384.pem", "rak": "keys/rak-p384.pem"},
 			},
 			make: mk,
@@ -730,25 +597,25 @@ func (g *generator) vectorSpecs() []spec {
 	stale := challengeFor("bad/stale-nonce", false)
 	bad("stale-nonce", "rel0 evidence over an earlier challenge, verified with the relying party's current nonce",
 		"rel0", func() ([]byte, error) {
-			return g.makeCreated(rel0, func(d *claimsDocument) { d.Realm.Challenge, _ = hex.DecodeString(stale) })
+			return g.makeCreated(rel0, func(d *claimsFile) { d.Realm.Challenge, _ = hex.DecodeString(stale) })
 		}, full.wants("realm freshness"), full.noNonce().with("--allow-missing-nonce-unsafe"))
 	specs[len(specs)-1].Challenge = stale
 	bad("wrong-rim", "rel0 evidence, genuine and fresh, of a realm whose initial measurement is not in the reference values",
 		"rel0", func() ([]byte, error) {
-			return g.makeCreated(rel0, func(d *claimsDocument) {
+			return g.makeCreated(rel0, func(d *claimsFile) {
 				h := sha256.Sum256([]byte("ccakit golden: another realm image"))
 				d.Realm.InitialMeasurement = h[:]
 			})
 		}, full.wants("realm initial measurement"),
 		// Without realm reference values the RIM is not checked at all.
-		withTA(taCreatedP384, rvEmulatorRealm, rel0.nonce).wants("platform implementation id", "realm initial measurement"))
+		withTA(TACreatedP384, RVEmulatorRealm, rel0.Nonce).wants("platform implementation id", "realm initial measurement"))
 	bad("mixed-profiles", "legacy-es384's platform claims (CCA-SSD profile) bound to rel0-es384's realm token (2023 profile) in one tag-399 collection",
 		"mixed", func() ([]byte, error) { return g.mixed() },
 		full.wants("realm profile coherence"), full.with("--allow-mixed-profiles-unsafe"))
 	specs[len(specs)-1].MadeFrom["base"] = "legacy-es384 and rel0-es384"
 	bad("unknown-claim", "rel0 evidence whose platform token carries a claim (key 99999) no profile defines: trustworthy by default, not with --reject-unknown-claims",
 		"rel0", func() ([]byte, error) {
-			return g.makeCreated(rel0, func(d *claimsDocument) {
+			return g.makeCreated(rel0, func(d *claimsFile) {
 				d.Platform.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage{0x63, 'c', 'c', 'a'}}
 			})
 		}, full, full.with("--reject-unknown-claims").wants("platform claims"))
@@ -772,7 +639,7 @@ func (g *generator) vectorSpecs() []spec {
 	// From the emulated machine: every generation with the test CPAK
 	// (ES384) and with keys/cpak-p256.pem, a debug platform in each debug
 	// state, and a realm that is not the one of the reference values.
-	emu := func(name, format, cpak string, short bool, lc *platform.Lifecycle, realmFile, desc string, runs ...goldenRun) {
+	emu := func(name, format, cpak string, short bool, lc *platform.Lifecycle, realmFile, desc string, runs ...plannedRun) {
 		challenge := challengeFor("emulated/"+name, short)
 		made := map[string]string{"realm": "emulate's built-in realm", "cpak": "emulator/rot.TestCPAKScalar",
 			"rak": "emulator/rot.TestRAKScalar"}
@@ -792,38 +659,47 @@ func (g *generator) vectorSpecs() []spec {
 			}
 		}
 		add(spec{
-			manifestVector: manifestVector{
+			Vector: Vector{
 				Name: "emulated/" + name, File: "emulated/" + name + ".cbor", Source: "emulator", Format: format, PlatformAlg: alg,
 				Challenge: challenge, Compare: "claims", Description: desc, MadeFrom: made,
 			},
 			make: func() ([]byte, error) {
-				o := emulateOptions{format: format, challenge: challenge, lifecycle: lc}
-				if cpak != "" {
-					o.cpak = g.path("keys/" + cpak + ".pem")
-				}
-				if realmFile != "" {
-					o.realmFile = g.path(realmFile)
-				}
-				res, err := emulateRealm(o, nil)
+				f, err := evidence.ParseFormat(format)
 				if err != nil {
 					return nil, err
 				}
-				res.machine.Close()
-				return res.token, nil
+				o := emulation.Options{Config: emulator.Config{TokenFormat: f, Lifecycle: lc}}
+				if o.Challenge, err = hex.DecodeString(challenge); err != nil {
+					return nil, err
+				}
+				if cpak != "" {
+					o.Config.CPAK = g.signers[cpak]
+				}
+				if realmFile != "" {
+					if o.Realm, o.Load, err = realmbuild.ReadDescriptionFile(g.path(realmFile)); err != nil {
+						return nil, fmt.Errorf("%w: %v", ErrInput, err)
+					}
+				}
+				res, err := emulation.Run(o)
+				if err != nil {
+					return nil, err
+				}
+				res.Machine.Close()
+				return res.Token, nil
 			},
 			runs: runs,
 		})
 	}
-	emuFull := withTA(taEmulator, rvEmulator, "=")
+	emuFull := withTA(TAEmulator, RVEmulator, "=")
 	for _, f := range []string{"rel0", "legacy", "cmw"} {
-		runs := []goldenRun{emuFull}
+		runs := []plannedRun{emuFull}
 		if f == "rel0" {
 			runs = append(runs,
 				emuFull.with("--require-rems").wants("realm REM 0", "realm REM 1", "realm REM 2", "realm REM 3"),
-				withTA(taEmulator, rvEmulatorRealm, "=").wants("platform implementation id"),
-				withTA(taEmulator, rvEmulatorRealm, "=").with("--allow-unknown-platform-unsafe"),
-				withCPAK(emulatorCPAKPub, "", "=").with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
-				withTA(taCreatedP384, rvEmulator, "=").wants("platform trust anchor"),
+				withTA(TAEmulator, RVEmulatorRealm, "=").wants("platform implementation id"),
+				withTA(TAEmulator, RVEmulatorRealm, "=").with("--allow-unknown-platform-unsafe"),
+				withCPAK(EmulatorCPAKPub, "", "=").with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
+				withTA(TACreatedP384, RVEmulator, "=").wants("platform trust anchor"),
 			)
 		}
 		emu(f+"-es384", f, "", f == "cmw", nil, "", fmt.Sprintf("%s token from the emulated machine with its test keys: the realm extends REM[0] and asks over RSI", f), runs...)
@@ -935,7 +811,7 @@ func (g *generator) duplicateLifecycle(raw []byte) ([]byte, error) {
 
 // verdict verifies a token as run says, through the verifier library, and
 // fills in the command and the verdict.
-func (g *goldenSet) verdict(tok []byte, file string, r manifestRun) (manifestRun, error) {
+func (g *Set) verdict(tok []byte, file string, r Run) (Run, error) {
 	v, err := g.verifier(r)
 	if err != nil {
 		return r, err
@@ -950,13 +826,13 @@ func (g *goldenSet) verdict(tok []byte, file string, r manifestRun) (manifestRun
 	if err != nil {
 		return r, err
 	}
-	r.Command = "ccatoken " + strings.Join(slashPaths(r.args("testvectors", file)), " ")
+	r.Command = "ccatoken " + strings.Join(slashPaths(r.Args("testvectors", file)), " ")
 	r.Trustworthy = res.Trustworthy
-	r.Exit = exitOK
+	r.Exit = ExitTrustworthy
 	if !res.Trustworthy {
-		r.Exit = exitFailed
+		r.Exit = ExitNotTrustworthy
 	}
-	r.Failed = failedChecks(res)
+	r.Failed = FailedChecks(res)
 	ar, err := res.EAR()
 	if err != nil {
 		return r, err
@@ -971,7 +847,7 @@ func (g *goldenSet) verdict(tok []byte, file string, r manifestRun) (manifestRun
 }
 
 // verifier is the verifier of a run's stores and policy.
-func (g *goldenSet) verifier(r manifestRun) (*verifier.Verifier, error) {
+func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors, r.Refvals}, r.Policy), "\x00")
 	if v, ok := g.verifiers[key]; ok {
 		return v, nil
@@ -1007,13 +883,9 @@ func (g *goldenSet) verifier(r manifestRun) (*verifier.Verifier, error) {
 		}
 		opts = append(opts, verifier.WithReferenceValues(rv))
 	}
-	var policy verifier.Policy
-	for _, f := range r.Policy {
-		i := slices.IndexFunc(policyFlags, func(pf policyFlag) bool { return "--"+pf.name == f })
-		if i < 0 {
-			return nil, fmt.Errorf("unknown policy flag %q", f)
-		}
-		*policyFlags[i].field(&policy) = true
+	policy, err := Policy(r.Policy)
+	if err != nil {
+		return nil, err
 	}
 	v, err := verifier.New(anchors, append(opts, verifier.WithPolicy(policy))...)
 	if err != nil {
@@ -1027,282 +899,6 @@ func slashPaths(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = filepath.ToSlash(a)
-	}
-	return out
-}
-
-// sideCheck is a check and the side it is of: "platform" or "realm".
-type sideCheck struct {
-	side string
-	verifier.Check
-}
-
-// failingChecks lists the checks of a result that did not pass, in the
-// order and with the omissions of Result.Reasons: the realm's copies of the
-// platform's verdict (its "platform" check, a decode failure) are left out.
-func failingChecks(res *verifier.Result) []sideCheck {
-	var out []sideCheck
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.Name == verifier.CheckPlatform || c.Name == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, sideCheck{side.name, c})
-		}
-	}
-	return out
-}
-
-// failedChecks names the failing checks, "platform <check>" and "realm
-// <check>".
-func failedChecks(res *verifier.Result) []string {
-	var out []string
-	for _, c := range failingChecks(res) {
-		out = append(out, c.side+" "+c.Name)
-	}
-	return out
-}
-
-// ---- writing and checking -----------------------------------------------
-
-func (g *goldenSet) sortedFiles() []string {
-	names := make([]string, 0, len(g.files))
-	for n := range g.files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// write writes every file that changed. An emulated token whose claims and
-// verdicts are those of the file on disk is left as it is, so that its
-// random signatures do not churn.
-func (g *goldenSet) write() (int, error) {
-	written := 0
-	for _, name := range g.sortedFiles() {
-		data := g.files[name]
-		p := g.path(name)
-		old, err := os.ReadFile(p)
-		if err == nil && bytes.Equal(old, data) {
-			continue
-		}
-		if err == nil && g.compare[name] == "claims" && len(claimsDiff(old, data)) == 0 && len(g.verdictDiffs(name, old)) == 0 {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return written, err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return written, err
-		}
-		written++
-	}
-	return written, nil
-}
-
-// check compares the generated set with the files on disk and returns one
-// line per difference.
-func (g *goldenSet) check() []string {
-	var diffs []string
-	for _, name := range g.sortedFiles() {
-		data := g.files[name]
-		old, err := os.ReadFile(g.path(name))
-		switch {
-		case err != nil:
-			diffs = append(diffs, fmt.Sprintf("%s: %v", name, pathErr(err)))
-		case name == manifestFile:
-			diffs = append(diffs, manifestDiff(old, g.manifest)...)
-		case g.compare[name] == "claims":
-			for _, d := range claimsDiff(old, data) {
-				diffs = append(diffs, name+": "+d)
-			}
-			diffs = append(diffs, g.verdictDiffs(name, old)...)
-		case !bytes.Equal(old, data):
-			what := "differs from what its inputs give"
-			if _, isToken := g.compare[name]; isToken {
-				if d := claimsDiff(old, data); len(d) > 0 {
-					what += ": " + strings.Join(d, "; ")
-				}
-			}
-			diffs = append(diffs, name+": "+what)
-		}
-	}
-	return diffs
-}
-
-// verdictDiffs verifies a token file's bytes on disk as the manifest says
-// and reports every verdict that is not the regenerated one.
-func (g *goldenSet) verdictDiffs(file string, tok []byte) []string {
-	var diffs []string
-	for _, mv := range g.manifest.Vectors {
-		if mv.File != file {
-			continue
-		}
-		for i, want := range mv.Verify {
-			got, err := g.verdict(tok, file, want)
-			if err != nil {
-				diffs = append(diffs, fmt.Sprintf("%s: verification %d: %v", file, i, err))
-				continue
-			}
-			if d := runDiff(want, got); d != "" {
-				diffs = append(diffs, fmt.Sprintf("%s: verification %d (%s): the file on disk gives %s", file, i, want.Command, d))
-			}
-		}
-	}
-	return diffs
-}
-
-// runDiff describes how a verdict differs from the expected one.
-func runDiff(want, got manifestRun) string {
-	var d []string
-	if want.Trustworthy != got.Trustworthy || want.Exit != got.Exit {
-		d = append(d, fmt.Sprintf("trustworthy %v, exit %d (recorded: trustworthy %v, exit %d)", got.Trustworthy, got.Exit, want.Trustworthy, want.Exit))
-	}
-	if !slices.Equal(want.Failed, got.Failed) {
-		d = append(d, fmt.Sprintf("failed checks %q (recorded: %q)", got.Failed, want.Failed))
-	}
-	if !equalJSON(want.EAR, got.EAR) {
-		d = append(d, fmt.Sprintf("EAR statuses %v (recorded: %v)", got.EAR, want.EAR))
-	}
-	return strings.Join(d, "; ")
-}
-
-// manifestDiff compares the manifest on disk with the regenerated one,
-// vector by vector and verification by verification.
-func manifestDiff(old []byte, want goldenManifest) []string {
-	var got goldenManifest
-	dec := json.NewDecoder(bytes.NewReader(old))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
-		return []string{manifestFile + ": not a manifest: " + err.Error()}
-	}
-	var diffs []string
-	byName := map[string]manifestVector{}
-	for _, v := range got.Vectors {
-		byName[v.Name] = v
-	}
-	seen := map[string]bool{}
-	for _, w := range want.Vectors {
-		seen[w.Name] = true
-		g, ok := byName[w.Name]
-		if !ok {
-			diffs = append(diffs, fmt.Sprintf("%s: vector %s is missing", manifestFile, w.Name))
-			continue
-		}
-		wv, gv := w, g
-		wv.Verify, gv.Verify = nil, nil
-		if !equalJSON(wv, gv) {
-			diffs = append(diffs, fmt.Sprintf("%s: vector %s: its description differs (name, file, source, inputs, format, challenge)", manifestFile, w.Name))
-		}
-		for i := range max(len(w.Verify), len(g.Verify)) {
-			switch {
-			case i >= len(g.Verify):
-				diffs = append(diffs, fmt.Sprintf("%s: vector %s: verification %d (%s) is missing", manifestFile, w.Name, i, w.Verify[i].Command))
-			case i >= len(w.Verify):
-				diffs = append(diffs, fmt.Sprintf("%s: vector %s: verification %d (%s) would be removed", manifestFile, w.Name, i, g.Verify[i].Command))
-			case !equalJSON(w.Verify[i], g.Verify[i]):
-				what := runDiff(g.Verify[i], w.Verify[i])
-				if what == "" {
-					what = "the command or its inputs differ: " + w.Verify[i].Command
-				} else {
-					what = "regenerating gives " + what
-				}
-				diffs = append(diffs, fmt.Sprintf("%s: vector %s: verification %d: %s", manifestFile, w.Name, i, what))
-			}
-		}
-	}
-	for _, g := range got.Vectors {
-		if !seen[g.Name] {
-			diffs = append(diffs, fmt.Sprintf("%s: vector %s would be removed", manifestFile, g.Name))
-		}
-	}
-	if got.About != want.About {
-		diffs = append(diffs, manifestFile+": \"about\" differs")
-	}
-	return diffs
-}
-
-// claimsDiff compares two tokens by what they say: the wrapper, each
-// token's algorithm and every claim, ignoring signatures. Tokens that do
-// not decode are compared by their bytes.
-func claimsDiff(old, new []byte) []string {
-	a, errA := evidence.Decode(old)
-	b, errB := evidence.Decode(new)
-	if errA != nil || errB != nil {
-		if bytes.Equal(old, new) {
-			return nil
-		}
-		if errA != nil {
-			return []string{"does not decode: " + errA.Error()}
-		}
-		return []string{"differs (the regenerated token does not decode: " + errB.Error() + ")"}
-	}
-	var diffs []string
-	if ka, kb := a.Kind(), b.Kind(); ka != kb {
-		diffs = append(diffs, fmt.Sprintf("evidence is %v, regenerating gives %v", ka, kb))
-	}
-	if a.PlatformSign1.Alg != b.PlatformSign1.Alg || a.RealmSign1.Alg != b.RealmSign1.Alg {
-		diffs = append(diffs, fmt.Sprintf("algorithms %v/%v, regenerating gives %v/%v",
-			a.PlatformSign1.Alg, a.RealmSign1.Alg, b.PlatformSign1.Alg, b.RealmSign1.Alg))
-	}
-	ma, mb := claimsMap(a), claimsMap(b)
-	keys := make([]string, 0, len(ma)+len(mb))
-	for k := range ma {
-		keys = append(keys, k)
-	}
-	for k := range mb {
-		if _, ok := ma[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if va, vb := ma[k], mb[k]; va != vb {
-			diffs = append(diffs, fmt.Sprintf("claim %s is %s, regenerating gives %s", k, orAbsent(va), orAbsent(vb)))
-		}
-	}
-	return diffs
-}
-
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	if len(s) > 40 {
-		return s[:37] + "..."
-	}
-	return s
-}
-
-// claimsMap flattens a token's claims (inspect's JSON form, so every claim
-// has a name) to "token.member" -> JSON value.
-func claimsMap(e *evidence.Evidence) map[string]string {
-	doc := newClaimsDocument(e, nil)
-	b, err := json.Marshal(doc)
-	out := map[string]string{}
-	if err != nil {
-		return out
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(b, &top) != nil {
-		return out
-	}
-	for _, name := range []string{"cca-platform-token", "cca-realm-delegated-token"} {
-		var members map[string]json.RawMessage
-		if json.Unmarshal(top[name], &members) != nil {
-			continue
-		}
-		for k, v := range members {
-			out[k] = string(v)
-		}
-	}
-	for _, name := range []string{"cca-platform-extra-claims", "cca-realm-extra-claims"} {
-		if v, ok := top[name]; ok {
-			out[name] = string(v)
-		}
 	}
 	return out
 }

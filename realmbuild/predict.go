@@ -1,9 +1,11 @@
-package realm
+package realmbuild
 
 import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // This file turns a realm description into the RMI build sequence a VMM
@@ -13,7 +15,8 @@ import (
 // it gets from the emulated RMM must equal the prediction.
 //
 // The order is the conventional one of the Realm VM specification
-// (veraison/cca-realm-measurements docs/realm-vm.md, cca-rmm-1.0.md §5),
+// (veraison/cca-realm-measurements docs/realm-vm.md; Arm DEN0137 1.0-REL0,
+// Realm Initial Measurement),
 // which kvmtool and QEMU follow:
 //
 //  1. RMI_REALM_CREATE;
@@ -29,7 +32,9 @@ import (
 //
 // RMI_REALM_ACTIVATE then freezes the RIM.
 
-// RECFlagRunnable is the RUNNABLE flag of RmiRecParams (cca-rmm-1.0.md §1.6).
+// RECFlagRunnable is the RUNNABLE flag of RmiRecParams (Arm DEN0137
+// 1.0-REL0, RmiRecCreateFlags type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
+// REC_PARAMS_FLAG_RUNNABLE).
 const RECFlagRunnable uint64 = 1
 
 // LevelSize is the size an RTT entry maps at level, with 4 KB granules:
@@ -42,7 +47,9 @@ func levelShift(level int) uint { return uint(12 + 9*(3-level)) }
 // needs to resolve the IPA bits above it, or 0 when the level cannot start
 // an s2sz-bit space: it must resolve at least one bit and at most 9+4 (16
 // concatenated tables of 512 entries). This is REALM_CREATE's rtt_num_level
-// rule (cca-rmm-1.0.md §6.2), as the emulated RMM applies it.
+// rule (Arm DEN0137 1.0-REL0, RMI_REALM_CREATE failure conditions; TF-RMM
+// rmm-spec-v1.0-rel0 runtime/rmi/realm.c validate_realm_params), as the
+// emulated RMM applies it.
 func rttNumStart(s2sz uint, level int) int {
 	if level < 0 || level > maxRTTLevel {
 		return 0
@@ -139,15 +146,15 @@ func (o Op) String() string {
 type Step interface {
 	Op() Op
 	// Measure applies the step to the RIM as the RMM does.
-	Measure(h HashAlgorithm, rim *Measurement)
+	Measure(h realm.HashAlgorithm, rim *realm.Measurement)
 	String() string
 	isStep()
 }
 
 // RealmCreateStep is RMI_REALM_CREATE with these parameters.
 type RealmCreateStep struct {
-	Params        RealmParams // the measured fields
-	RPV           [PersonalizationValueSize]byte
+	Params        realm.RealmParams // the measured fields
+	RPV           [realm.PersonalizationValueSize]byte
 	VMID          uint16
 	RTTLevelStart int
 	RTTNumStart   int
@@ -166,7 +173,7 @@ type InitRIPASStep struct {
 }
 
 // DataCreateStep is RMI_DATA_CREATE of the granule at IPA with Flags
-// (MeasureContent or NoMeasureContent) and Content, GranuleSize bytes of
+// (realm.MeasureContent or realm.NoMeasureContent) and Content, realm.GranuleSize bytes of
 // image Image (zero-padded). The VMM creates the level-3 table it needs.
 type DataCreateStep struct {
 	IPA     uint64
@@ -180,7 +187,7 @@ type DataCreateStep struct {
 type RECCreateStep struct {
 	Index  int
 	MPIDR  uint64
-	Params RecParams
+	Params realm.RecParams
 }
 
 func (RealmCreateStep) Op() Op { return OpRealmCreate }
@@ -193,14 +200,18 @@ func (InitRIPASStep) isStep()   {}
 func (DataCreateStep) isStep()  {}
 func (RECCreateStep) isStep()   {}
 
-func (s RealmCreateStep) Measure(_ HashAlgorithm, rim *Measurement) { *rim = InitialRIM(s.Params) }
-func (s InitRIPASStep) Measure(h HashAlgorithm, rim *Measurement)   { rim.ExtendRIPAS(h, s.Base, s.Top) }
-func (s DataCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
+func (s RealmCreateStep) Measure(_ realm.HashAlgorithm, rim *realm.Measurement) {
+	*rim = realm.InitialRIM(s.Params)
+}
+func (s InitRIPASStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
+	rim.ExtendRIPAS(h, s.Base, s.Top)
+}
+func (s DataCreateStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
 	rim.ExtendData(h, s.IPA, s.Flags, s.Content)
 }
 
 // Measure extends the RIM for a runnable REC only.
-func (s RECCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
+func (s RECCreateStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
 	if s.Runnable() {
 		rim.ExtendREC(h, s.Params)
 	}
@@ -210,7 +221,7 @@ func (s RECCreateStep) Measure(h HashAlgorithm, rim *Measurement) {
 func (s RECCreateStep) Runnable() bool { return s.Params.Flags&RECFlagRunnable != 0 }
 
 // Measured reports whether the granule's content is measured.
-func (s DataCreateStep) Measured() bool { return s.Flags == MeasureContent }
+func (s DataCreateStep) Measured() bool { return s.Flags == realm.MeasureContent }
 
 func (s RealmCreateStep) String() string {
 	p := s.Params
@@ -240,23 +251,23 @@ func (s RECCreateStep) String() string {
 
 // Plan is the ordered RMI build sequence of a realm description.
 type Plan struct {
-	HashAlgo HashAlgorithm
-	RPV      [PersonalizationValueSize]byte
+	HashAlgo realm.HashAlgorithm
+	RPV      [realm.PersonalizationValueSize]byte
 	Steps    []Step
 }
 
 // Prediction holds the reference values a realm description gives: the
 // RIM, the algorithm it is computed with, and the RPV.
 type Prediction struct {
-	HashAlgo HashAlgorithm
+	HashAlgo realm.HashAlgorithm
 	RIM      []byte // HashAlgo.Size() bytes
-	RPV      []byte // PersonalizationValueSize bytes
+	RPV      []byte // realm.PersonalizationValueSize bytes
 }
 
 // Replay applies the steps in order and returns the final RIM, calling fn
 // (when not nil) with each step and the RIM after it.
-func (p *Plan) Replay(fn func(s Step, rim *Measurement)) Measurement {
-	var rim Measurement
+func (p *Plan) Replay(fn func(s Step, rim *realm.Measurement)) realm.Measurement {
+	var rim realm.Measurement
 	for _, s := range p.Steps {
 		s.Measure(p.HashAlgo, &rim)
 		if fn != nil {
@@ -322,22 +333,22 @@ func (d *Description) Plan(load Loader) (*Plan, error) {
 			if im.Measured != measured {
 				continue
 			}
-			flags := NoMeasureContent
+			flags := realm.NoMeasureContent
 			if measured {
-				flags = MeasureContent
+				flags = realm.MeasureContent
 			}
 			buf := images[i]
-			base := im.IPA &^ (GranuleSize - 1)
-			for off := 0; off < len(buf); off += GranuleSize {
+			base := im.IPA &^ (realm.GranuleSize - 1)
+			for off := 0; off < len(buf); off += realm.GranuleSize {
 				p.Steps = append(p.Steps, DataCreateStep{
-					IPA: base + uint64(off), Flags: flags, Image: im.Name, Content: buf[off : off+GranuleSize : off+GranuleSize],
+					IPA: base + uint64(off), Flags: flags, Image: im.Name, Content: buf[off : off+realm.GranuleSize : off+realm.GranuleSize],
 				})
 			}
 		}
 	}
 	data(true)
 	for i, rec := range d.RECs {
-		rp := RecParams{PC: rec.PC, GPRs: rec.GPRs}
+		rp := realm.RecParams{PC: rec.PC, GPRs: rec.GPRs}
 		if rec.Runnable {
 			rp.Flags = RECFlagRunnable
 		}

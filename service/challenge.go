@@ -1,0 +1,304 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ccakit/cca/service/store"
+)
+
+// sessionJSON is the challenge-response session resource, with the members
+// and order of veraison/services verification/api/challengeresponsesession.go
+// ChallengeResponseSession.
+type sessionJSON struct {
+	Status   store.State   `json:"status"`
+	Nonce    string        `json:"nonce"`
+	Expiry   time.Time     `json:"expiry"` // RFC 3339, sub-second precision when present
+	Accept   []string      `json:"accept"`
+	Evidence *evidenceJSON `json:"evidence,omitempty"`
+	Result   *string       `json:"result,omitempty"` // the EAR JWT
+}
+
+type evidenceJSON struct {
+	Type  string `json:"type"`
+	Value []byte `json:"value"` // standard base64, as encoding/json writes []byte
+}
+
+func (s *Service) sessionJSON(sess *store.Session) sessionJSON {
+	j := sessionJSON{Status: sess.State, Nonce: s.cfg.NonceEncoding.encode(sess.Nonce), Expiry: sess.Expires.UTC(), Accept: sess.Accept}
+	if j.Accept == nil {
+		j.Accept = []string{}
+	}
+	if sess.EvidenceType != "" {
+		j.Evidence = &evidenceJSON{Type: sess.EvidenceType, Value: sess.Evidence}
+	}
+	if sess.Result != "" {
+		r := sess.Result
+		j.Result = &r
+	}
+	return j
+}
+
+// newSessionID is a random (version 4) UUID. Veraison mints version 1
+// UUIDs from the machine id and the clock (verification/api/handler.go
+// mintSessionID); a random one is not guessable, and whoever knows a
+// session's id may read and delete it.
+func newSessionID() (string, error) {
+	var u [16]byte
+	if _, err := rand.Read(u[:]); err != nil {
+		return "", err
+	}
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
+}
+
+// parseSessionID accepts a UUID in its canonical 36-character form (either
+// case) and returns it in lower case.
+func parseSessionID(id string) (string, error) {
+	if len(id) != 36 {
+		return "", fmt.Errorf("invalid session id: %d characters, want a 36-character UUID", len(id))
+	}
+	for i, c := range []byte(id) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return "", fmt.Errorf("invalid session id: want a UUID (8-4-4-4-12 hex digits)")
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return "", fmt.Errorf("invalid session id: want a UUID (8-4-4-4-12 hex digits)")
+			}
+		}
+	}
+	return strings.ToLower(id), nil
+}
+
+// newSession is POST /challenge-response/v1/newSession
+// (verification/api/handler.go NewChallengeResponse): 201, Location
+// session/<id> relative to the request, and the waiting session.
+func (s *Service) newSession(w http.ResponseWriter, r *http.Request) {
+	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
+		return
+	}
+	q := r.URL.Query()
+	nonce, minted, err := parseNonceRequest(q.Get("nonce"), q.Get("nonceSize"), s.cfg.NonceSize)
+	if err != nil {
+		if errors.Is(err, errNonce) {
+			writeProblem(w, http.StatusBadRequest, "failed handling nonce request: "+err.Error())
+		} else {
+			s.internal(w, r, "minting a nonce", err)
+		}
+		return
+	}
+	if !minted {
+		used, err := s.cfg.Store.NonceUsed(r.Context(), nonce)
+		if err != nil {
+			s.internal(w, r, "looking up the nonce", err)
+			return
+		}
+		if used {
+			s.m.rejected("nonce-reused")
+			writeProblem(w, http.StatusBadRequest, "failed handling nonce request: this nonce was already used by another session")
+			return
+		}
+	}
+	id, err := newSessionID()
+	if err != nil {
+		s.internal(w, r, "minting a session id", err)
+		return
+	}
+	sess := &store.Session{
+		ID: id, Nonce: nonce, State: store.Waiting, Accept: evidenceMediaTypes,
+		Expires: s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond),
+	}
+	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
+		s.internal(w, r, "storing the session", err)
+		return
+	}
+	s.m.sessionCreated()
+	w.Header().Set("Location", sessionLocationRelative+id)
+	writeJSON(w, http.StatusCreated, SessionMediaType, s.sessionJSON(sess))
+}
+
+// session serves /challenge-response/v1/session/{id}: POST submits
+// evidence, GET reads the session, DELETE removes it.
+func (s *Service) session(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		s.submitEvidence(w, r)
+	case http.MethodGet:
+		s.getSession(w, r)
+	case http.MethodDelete:
+		s.deleteSession(w, r)
+	}
+}
+
+// sessionError maps a store error on a session to its status: unknown and
+// expired sessions are 404 (Veraison's session manager forgets a session
+// at its TTL, verification/api/handler.go lookupSession), a session whose
+// nonce was already used 409.
+func (s *Service) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
+		if errors.Is(err, store.ErrExpired) {
+			s.m.rejected("expired")
+		}
+		writeProblem(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrSessionUsed), errors.Is(err, store.ErrNonceUsed):
+		s.m.rejected("replay")
+		writeProblem(w, http.StatusConflict, err.Error()+": a nonce is used once; start a new session")
+	default:
+		s.internal(w, r, "reading the session", err)
+	}
+}
+
+func (s *Service) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.log.Error(what, "path", r.URL.Path, "error", err)
+	writeProblem(w, http.StatusInternalServerError, what+" failed")
+}
+
+// getSession is GET …/session/{id} (verification/api/handler.go
+// GetSession): 406, 400 bad id, 404, or 200 and the session.
+func (s *Service) getSession(w http.ResponseWriter, r *http.Request) {
+	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
+		return
+	}
+	id, err := parseSessionID(r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	sess, err := s.cfg.Store.Session(r.Context(), id, s.cfg.Now())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, SessionMediaType, s.sessionJSON(sess))
+}
+
+// deleteSession is DELETE …/session/{id} (verification/api/handler.go
+// DelSession): 204; 400 bad id; 404 for a session it does not know, where
+// Veraison passes its session manager's error on as a 500.
+func (s *Service) deleteSession(w http.ResponseWriter, r *http.Request) {
+	id, err := parseSessionID(r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := s.cfg.Store.DeleteSession(r.Context(), id); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readBody reads a bounded request body: 413 past MaxBody, 400 when empty
+// or unreadable.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.m.rejected("oversized")
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s larger than %d bytes", what, s.cfg.MaxBody))
+		return nil, false
+	case err != nil:
+		writeProblem(w, http.StatusBadRequest, "unable to read "+what+" from the request body")
+		return nil, false
+	case len(body) == 0:
+		writeProblem(w, http.StatusBadRequest, "unable to read "+what+" from the request body: empty")
+		return nil, false
+	}
+	return body, true
+}
+
+// submitEvidence is POST …/session/{id} (verification/api/handler.go
+// SubmitEvidence), in its order: 406; 400 for an empty body or a broken
+// CMW; 415 (with Accept) for an unsupported type; 400 bad id; 404. Then,
+// unlike Veraison, the session is claimed atomically: evidence for a
+// session that already had some (or whose nonce another session used) is a
+// 409, so a nonce is appraised once. The appraisal itself is synchronous:
+// 200 and the complete session with the EAR; a bad token is an EAR whose
+// status says so, not an HTTP error; only a failure of the service (500)
+// leaves the session failed.
+func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
+	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
+		return
+	}
+	evidence, ok := s.readBody(w, r, "evidence")
+	if !ok {
+		return
+	}
+	mediaType := r.Header.Get("Content-Type")
+	if cmwMediaTypes[mediaType] {
+		inner, value, unwrapped, err := unwrapCMW(evidence)
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, "could not unwrap the CMW: "+err.Error())
+			return
+		}
+		if unwrapped {
+			mediaType, evidence = inner, value
+		}
+	}
+	normalized, err := normalizeMediaType(mediaType)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "could not check media type: "+err.Error())
+		return
+	}
+	if !supported(evidenceMediaTypes, normalized) {
+		w.Header().Set("Accept", strings.Join(evidenceMediaTypes, ", "))
+		s.m.rejected("media-type")
+		writeProblem(w, http.StatusUnsupportedMediaType, "no active plugin found for "+mediaType)
+		return
+	}
+	id, err := parseSessionID(r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	sess, err := s.cfg.Store.ClaimSession(r.Context(), id, s.cfg.Now())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	// The session is ours now: finish it even if the client goes away or
+	// the server is shutting down (Shutdown waits for this handler).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+	defer cancel()
+	sess.EvidenceType = CCAEvidenceMediaType
+	sess.Evidence = evidence
+	sess.Expires = s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond)
+	start := time.Now()
+	res, err := s.cfg.Appraiser.Verify(ctx, evidence, sess.Nonce)
+	var jwt []byte
+	if err == nil {
+		jwt, err = res.EARJWT(s.cfg.EARKey)
+	}
+	s.m.verified(time.Since(start), res, err)
+	if err != nil {
+		sess.State = store.Failed
+		if ferr := s.cfg.Store.FinishSession(ctx, sess); ferr != nil {
+			s.log.Error("storing a failed session", "session", id, "error", ferr)
+		}
+		s.internal(w, r, "processing the evidence", err)
+		return
+	}
+	sess.State = store.Complete
+	sess.Result = string(jwt)
+	if err := s.cfg.Store.FinishSession(ctx, sess); err != nil {
+		s.internal(w, r, "storing the result", err)
+		return
+	}
+	s.log.LogAttrs(ctx, levelInfo, "appraised", attrSession(id), attrVerdict(res))
+	writeJSON(w, http.StatusOK, SessionMediaType, s.sessionJSON(sess))
+}

@@ -1,0 +1,210 @@
+package service
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Media types of the API, as veraison/services defines them.
+const (
+	// SessionMediaType: verification/api/handler.go
+	// ChallengeResponseSessionMediaType.
+	SessionMediaType = "application/vnd.veraison.challenge-response-session+json"
+	// ProvisioningSessionMediaType: provisioning/api/handler.go.
+	ProvisioningSessionMediaType = "application/vnd.veraison.provisioning-session+json"
+	// DiscoveryMediaType: capability/well-known.go WellKnownMediaType.
+	DiscoveryMediaType = "application/vnd.veraison.discovery+json"
+	// CCAEvidenceMediaType is the one evidence type of Veraison's ARM_CCA
+	// scheme (scheme/arm-cca/scheme.go Descriptor.EvidenceMediaTypes): a
+	// CCA attestation token, tag 399 or (since ba83e6c) the CMW tag 907.
+	CCAEvidenceMediaType = `application/eat-collection; profile="http://arm.com/CCA-SSD/1.0.0"`
+)
+
+// CoRIM profiles of the CCA endorsements (veraison/corim profiles/cca;
+// scheme/arm-cca/scheme.go Descriptor.CorimProfiles).
+const (
+	CCAPlatformProfile = "tag:arm.com,2025:cca_platform#1.0.0"
+	CCARealmProfile    = "tag:arm.com,2025:cca_realm#1.0.0"
+)
+
+// Legacy CoRIM profiles of Veraison's ARM_CCA scheme before d4c39f7
+// (2026-03), and their unsigned media type.
+const (
+	legacyPlatformProfile = "http://arm.com/cca/ssd/1"
+	legacyRealmProfile    = "http://arm.com/cca/realm/1"
+	legacyCoRIMType       = "application/corim-unsigned+cbor"
+)
+
+// provisioningMediaTypes lists the submit media types: two per profile, as
+// handler/schemeimplementationwrapper.go GetSupportedProvisioningMediaTypes
+// builds them, unsigned (application/rim+cbor) and signed
+// (application/rim+cose) CoRIMs; then the two that clients written before
+// d4c39f7 send (scheme/arm-cca/scheme.go at b8993d2).
+var provisioningMediaTypes = []string{
+	`application/rim+cbor; profile="` + CCAPlatformProfile + `"`,
+	`application/rim+cose; profile="` + CCAPlatformProfile + `"`,
+	`application/rim+cbor; profile="` + CCARealmProfile + `"`,
+	`application/rim+cose; profile="` + CCARealmProfile + `"`,
+	legacyCoRIMType + `; profile="` + legacyPlatformProfile + `"`,
+	legacyCoRIMType + `; profile="` + legacyRealmProfile + `"`,
+}
+
+// evidenceMediaTypes is the accept list of a session.
+var evidenceMediaTypes = []string{CCAEvidenceMediaType}
+
+// cmwMediaTypes are the Content-Types under which evidence may arrive
+// wrapped in a CMW record (verification/api/handler.go cmwMap). They are
+// compared as sent, without parameters, as Veraison does.
+var cmwMediaTypes = map[string]bool{
+	"application/cmw":                   true,
+	"application/cmw+json":              true,
+	"application/cmw+cbor":              true,
+	"application/vnd.veraison.cmw":      true,
+	"application/vnd.veraison.cmw+cbor": true,
+	"application/vnd.veraison.cmw+json": true,
+}
+
+var (
+	errMediaType = errors.New("malformed media type")
+	errCMW       = errors.New("malformed CMW")
+)
+
+// normalizeMediaType is Veraison's api/api.go NormalizeMediaType: parse
+// with Go's mime package and format again, so that spacing, case and
+// quoting do not matter.
+func normalizeMediaType(mt string) (string, error) {
+	m, p, err := mime.ParseMediaType(mt)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", errMediaType, mt, err)
+	}
+	return mime.FormatMediaType(m, p), nil
+}
+
+func supported(list []string, normalized string) bool {
+	for _, m := range list {
+		if n, err := normalizeMediaType(m); err == nil && n == normalized {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptable reports whether an Accept header admits mediaType, as gin's
+// Context.NegotiateFormat decides it for Veraison's handlers: no header
+// admits anything; otherwise one of the listed ranges (parameters ignored)
+// must be the type, "type/*" or "*/*".
+func acceptable(accept string, mediaType ...string) bool {
+	if strings.TrimSpace(accept) == "" {
+		return true
+	}
+	for _, r := range strings.Split(accept, ",") {
+		r, _, _ = strings.Cut(r, ";")
+		r = strings.ToLower(strings.TrimSpace(r))
+		for _, mt := range mediaType {
+			major, _, _ := strings.Cut(mt, "/")
+			if r == mt || r == "*/*" || r == major+"/*" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unwrapCMW takes evidence out of a CMW record (draft-ietf-rats-msg-wrap:
+// CBOR [type, value, ?ind] or JSON [type, base64url value, ?ind]), as
+// Veraison's SubmitEvidence does through veraison/cmw Deserialize. A CMW
+// collection, or a tag whose type is not a media type, is not unwrapped:
+// it is returned as is with ok false, and is then an unsupported media type
+// (415), as in Veraison. Anything else that is not a well-formed CMW is
+// errCMW (400), a raw tag-907 token included.
+func unwrapCMW(body []byte) (mediaType string, value []byte, ok bool, err error) {
+	if len(body) == 0 {
+		return "", nil, false, fmt.Errorf("%w: empty", errCMW)
+	}
+	// The first byte decides the form, as veraison/cmw utils.go sniffs it.
+	switch b := body[0]; {
+	case b == 0x82 || b == 0x83 || b == 0x9f:
+		var rec []cbor.RawMessage
+		if err := cmwCBOR.Unmarshal(body, &rec); err != nil {
+			return "", nil, false, fmt.Errorf("%w: CBOR record: %v", errCMW, err)
+		}
+		if len(rec) < 2 || len(rec) > 3 {
+			return "", nil, false, fmt.Errorf("%w: CBOR record of %d items, want 2 or 3", errCMW, len(rec))
+		}
+		var typ any
+		if err := cmwCBOR.Unmarshal(rec[0], &typ); err != nil {
+			return "", nil, false, fmt.Errorf("%w: record type: %v", errCMW, err)
+		}
+		if err := cmwCBOR.Unmarshal(rec[1], &value); err != nil {
+			return "", nil, false, fmt.Errorf("%w: record value is not a byte string: %v", errCMW, err)
+		}
+		return cmwType(typ, value)
+	case b >= 0xa0 && b <= 0xbb || b == 0xbf, b == '{':
+		return "", nil, false, nil // a collection: not unwrapped
+	case b >= 0xda:
+		var tag cbor.RawTag
+		if err := cmwCBOR.Unmarshal(body, &tag); err != nil {
+			return "", nil, false, fmt.Errorf("%w: CBOR tag: %v", errCMW, err)
+		}
+		if err := cmwCBOR.Unmarshal(tag.Content, &value); err != nil {
+			return "", nil, false, fmt.Errorf("%w: tag %d does not wrap a byte string: %v", errCMW, tag.Number, err)
+		}
+		// A tag names a CoAP content format, and no CCA evidence type has one.
+		return "", nil, false, nil
+	case b == '[':
+		var rec []json.RawMessage
+		if err := json.Unmarshal(body, &rec); err != nil {
+			return "", nil, false, fmt.Errorf("%w: JSON record: %v", errCMW, err)
+		}
+		if len(rec) < 2 || len(rec) > 3 {
+			return "", nil, false, fmt.Errorf("%w: JSON record of %d items, want 2 or 3", errCMW, len(rec))
+		}
+		var typ any
+		if err := json.Unmarshal(rec[0], &typ); err != nil {
+			return "", nil, false, fmt.Errorf("%w: record type: %v", errCMW, err)
+		}
+		var v string
+		if err := json.Unmarshal(rec[1], &v); err != nil {
+			return "", nil, false, fmt.Errorf("%w: record value is not a string: %v", errCMW, err)
+		}
+		// veraison/cmw utils.go: the value is unpadded base64url.
+		if value, err = base64.RawURLEncoding.DecodeString(v); err != nil {
+			return "", nil, false, fmt.Errorf("%w: record value is not unpadded base64url: %v", errCMW, err)
+		}
+		return cmwType(typ, value)
+	}
+	return "", nil, false, fmt.Errorf("%w: first byte %#02x starts neither a CBOR nor a JSON CMW", errCMW, body[0])
+}
+
+// cmwType reads a record's type: a media type string, or a CoAP content
+// format number (which no CCA evidence type has: reported as such).
+func cmwType(typ any, value []byte) (string, []byte, bool, error) {
+	switch t := typ.(type) {
+	case string:
+		return t, value, true, nil
+	case uint64:
+		return "CoAP content format " + strconv.FormatUint(t, 10), value, true, nil
+	case float64:
+		if t >= 0 && t <= 65535 && t == float64(uint16(t)) {
+			return "CoAP content format " + strconv.Itoa(int(t)), value, true, nil
+		}
+	}
+	return "", nil, false, fmt.Errorf("%w: record type must be a media type string or a content format number", errCMW)
+}
+
+// cmwCBOR decodes CMW records strictly: no duplicate map keys, bounded
+// nesting, definite lengths allowed both ways (the record may be 0x9f).
+var cmwCBOR = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{MaxNestedLevels: 8, MaxArrayElements: 16, MaxMapPairs: 64, DupMapKey: cbor.DupMapKeyEnforcedAPF}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}()

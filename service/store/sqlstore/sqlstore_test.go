@@ -1,0 +1,217 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ccakit/cca/service/store"
+)
+
+// PostgresEnv names the environment variable that holds the DSN of a real
+// PostgreSQL server for the tests (.ci/run sets it after starting one);
+// without it the PostgreSQL tests skip and the SQLite ones still run.
+const PostgresEnv = "CCAKIT_TEST_POSTGRES"
+
+// backends opens one store per available database, and for PostgreSQL a
+// second, independent one on the same database: two replicas.
+func backends(t *testing.T) map[string][2]*Store {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][2]*Store{}
+	path := filepath.Join(t.TempDir(), "state", "ccakit.db")
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	out["sqlite"] = [2]*Store{a, b}
+	if dsn := os.Getenv(PostgresEnv); dsn != "" {
+		a, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", PostgresEnv, err)
+		}
+		b, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close(); b.Close() })
+		out["postgres"] = [2]*Store{a, b}
+	} else {
+		t.Logf("%s not set: PostgreSQL tests skipped", PostgresEnv)
+	}
+	return out
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newSession(t testing.TB, ttl time.Duration) *store.Session {
+	return &store.Session{
+		ID:      fmt.Sprintf("%x", randomBytes(t, 16)),
+		Nonce:   randomBytes(t, 48),
+		State:   store.Waiting,
+		Accept:  []string{`application/eat-collection; profile="http://arm.com/CCA-SSD/1.0.0"`},
+		Expires: time.Now().Add(ttl).Truncate(time.Millisecond).UTC(),
+	}
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			s, other := st[0], st[1]
+			sess := newSession(t, time.Minute)
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateSession(ctx, sess); !errors.Is(err, store.ErrDuplicate) {
+				t.Fatalf("second create: %v, want ErrDuplicate", err)
+			}
+			got, err := other.Session(ctx, sess.ID, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != store.Waiting || string(got.Nonce) != string(sess.Nonce) || !got.Expires.Equal(sess.Expires) || len(got.Accept) != 1 || got.Accept[0] != sess.Accept[0] {
+				t.Fatalf("read back %+v, stored %+v", got, sess)
+			}
+			claimed, err := other.ClaimSession(ctx, sess.ID, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if claimed.State != store.Processing {
+				t.Fatalf("claimed session is %s", claimed.State)
+			}
+			if used, err := s.NonceUsed(ctx, sess.Nonce); err != nil || !used {
+				t.Fatalf("NonceUsed after claim = %v, %v", used, err)
+			}
+			if _, err := s.ClaimSession(ctx, sess.ID, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
+				t.Fatalf("second claim: %v, want ErrSessionUsed", err)
+			}
+			claimed.State, claimed.EvidenceType, claimed.Evidence, claimed.Result = store.Complete, "t", []byte{1, 2}, "jwt"
+			if err := s.FinishSession(ctx, claimed); err != nil {
+				t.Fatal(err)
+			}
+			got, err = other.Session(ctx, sess.ID, time.Now())
+			if err != nil || got.State != store.Complete || got.Result != "jwt" || string(got.Evidence) != "\x01\x02" || got.EvidenceType != "t" {
+				t.Fatalf("finished session: %+v, %v", got, err)
+			}
+			if err := other.DeleteSession(ctx, sess.ID); err != nil {
+				t.Fatal(err)
+			}
+			for _, err := range []error{
+				s.DeleteSession(ctx, sess.ID),
+				func() error { _, err := s.Session(ctx, sess.ID, time.Now()); return err }(),
+				func() error { _, err := s.ClaimSession(ctx, sess.ID, time.Now()); return err }(),
+			} {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("after delete: %v, want ErrNotFound", err)
+				}
+			}
+		})
+	}
+}
+
+func TestExpiryAndPurge(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			s := st[0]
+			sess := newSession(t, time.Second)
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			later := sess.Expires.Add(time.Millisecond)
+			if _, err := s.Session(ctx, sess.ID, later); !errors.Is(err, store.ErrExpired) {
+				t.Fatalf("read after expiry: %v", err)
+			}
+			if _, err := s.ClaimSession(ctx, sess.ID, later); !errors.Is(err, store.ErrExpired) {
+				t.Fatalf("claim after expiry: %v", err)
+			}
+			if n, err := s.Purge(ctx, later, later); err != nil || n < 1 {
+				t.Fatalf("Purge = %d, %v", n, err)
+			}
+			if _, err := s.Session(ctx, sess.ID, time.Now()); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("read after purge: %v", err)
+			}
+		})
+	}
+}
+
+// TestClaimRace is the guarantee the service's replay protection rests on:
+// of many claims racing through two independent connections pools (two
+// replicas), on one session or on two sessions sharing a nonce, exactly one
+// wins.
+func TestClaimRace(t *testing.T) {
+	ctx := context.Background()
+	const rounds, racers = 20, 8
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			for round := range rounds {
+				shared := round%2 == 1 // odd rounds: one nonce, several sessions
+				first := newSession(t, time.Minute)
+				sessions := make([]*store.Session, racers)
+				for i := range sessions {
+					sessions[i] = first
+					if shared {
+						s := newSession(t, time.Minute)
+						s.Nonce = first.Nonce
+						sessions[i] = s
+					}
+					if i == 0 || shared {
+						if err := st[i%2].CreateSession(ctx, sessions[i]); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				var wg sync.WaitGroup
+				errs := make([]error, racers)
+				start := make(chan struct{})
+				for i := range racers {
+					wg.Go(func() {
+						<-start
+						_, errs[i] = st[i%2].ClaimSession(ctx, sessions[i].ID, time.Now())
+					})
+				}
+				close(start)
+				wg.Wait()
+				wins := 0
+				for _, err := range errs {
+					switch {
+					case err == nil:
+						wins++
+					case errors.Is(err, store.ErrSessionUsed), errors.Is(err, store.ErrNonceUsed):
+					default:
+						t.Fatalf("round %d: unexpected error %v", round, err)
+					}
+				}
+				if wins != 1 {
+					t.Fatalf("round %d (shared nonce %v): %d claims won, want exactly 1", round, shared, wins)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, u := range []string{"", "sqlite:", "file:/tmp/x.db?_pragma=foo", "postgres://%zz"} {
+		if _, err := Open(context.Background(), u); !errors.Is(err, ErrURL) {
+			t.Errorf("Open(%q) = %v, want ErrURL", u, err)
+		}
+	}
+}
