@@ -36,7 +36,7 @@ description. Each step is explained as it happens.`,
 			return runDemo(cmd.OutOrStdout(), format)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "rel0", "token format: rel0, legacy or cmw")
+	cmd.Flags().StringVar(&format, "format", "rel0", "token `FORMAT`: rel0, legacy, cmw or tfrmm-main")
 	return cmd
 }
 
