@@ -1,6 +1,7 @@
 // Package evidence puts the token layer together: it decodes a CCA evidence
-// collection into its two signed claims sets, says which generation it is,
-// validates it, runs the cryptographic verification legs (platform
+// collection into its two signed claims sets (or a bare platform token),
+// names its shape (Kind: the wrapper and the pairing of profiles, checked
+// against a table of what producers emit), validates it, runs the cryptographic verification legs (platform
 // signature, realm signature, binding, freshness) and creates evidence of
 // each generation.
 //

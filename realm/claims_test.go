@@ -547,3 +547,27 @@ func TestMECPolicyDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestRAKParsedOnce: on decoded claims, RAK after Validate returns the key
+// Validate parsed, without parsing (or allocating) again.
+func TestRAKParsedOnce(t *testing.T) {
+	c, err := realm.Decode(sampleCBOR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := c.ValidateRAK(realm.ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := c.RAK()
+	if err != nil || k1 != k2 {
+		t.Fatalf("RAK after Validate: %p, %p, %v", k1, k2, err)
+	}
+	if n := testing.AllocsPerRun(20, func() { _, _ = c.RAK() }); n != 0 {
+		t.Errorf("RAK after Validate allocates %v times", n)
+	}
+	var nilClaims *realm.Claims
+	if _, err := nilClaims.RAK(); !errors.Is(err, token.ErrMalformed) {
+		t.Errorf("RAK of no realm token: %v", err)
+	}
+}
