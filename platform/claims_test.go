@@ -257,6 +257,8 @@ func TestValidate(t *testing.T) {
 		{name: "hash algorithm missing", mutate: func(c *platform.Claims) { c.HashAlgID = "" }, err: token.ErrMissingClaim, msg: "platform claim 2402"},
 		{name: "hash algorithm sha3-256", mutate: func(c *platform.Claims) { c.HashAlgID = "sha3-256" }},
 		{name: "hash algorithm unknown", mutate: func(c *platform.Claims) { c.HashAlgID = "md5" }, err: token.ErrSyntax, msg: `"md5" is not an IANA hash algorithm name`},
+		{name: "hash algorithm escaped", mutate: func(c *platform.Claims) { c.HashAlgID = "sha\n\x1b[31m" }, err: token.ErrSyntax, msg: `"sha\n\x1b[31m" is not an IANA hash algorithm name`},
+		{name: "profile escaped", mutate: func(c *platform.Claims) { c.Profile = "tag:\r\u202e" }, err: token.ErrProfile, msg: `unknown platform profile "tag:\r\u202e"`},
 		{name: "unknown claim tolerated", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} }},
 		{name: "unknown claim, strict", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} },
 			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim -75000 is not defined"},
