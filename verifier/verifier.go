@@ -170,6 +170,16 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 		return res, nil
 	}
 	res.Format = e.Kind().String()
+	if e.Bare() {
+		// evidence.Decode takes a bare platform token; until the platform
+		// legs run alone, refuse it cleanly (a stopgap of the "tokens"
+		// helper: the "verifier" helper replaces it).
+		c := Check{ID: CheckDecode, Outcome: Mismatched, Detail: "a bare platform token: verify takes a collection of a platform and a realm token"}
+		res.Platform.Checks = []Check{c}
+		res.Realm.Checks = []Check{c}
+		res.finish()
+		return res, nil
+	}
 	var lookupErr error
 	res.Platform, lookupErr = v.verifyPlatform(ctx, e)
 	if err := ctx.Err(); err != nil {
