@@ -50,11 +50,15 @@ func Decode(data []byte) (*Evidence, error) {
 	if e.PlatformSign1, err = token.DecodeSign1(coll.Platform, "platform token"); err != nil {
 		return nil, err
 	}
-	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
-		return nil, err
-	}
 	if e.Platform, err = platform.Decode(e.PlatformSign1.Payload); err != nil {
 		return nil, fmt.Errorf("platform token: %w", err)
+	}
+	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
+		if p, perr := token.LookupProfile(e.Platform.Profile, token.SetPlatform); perr == nil && p.Binding == token.BindingDirect {
+			return nil, fmt.Errorf("%w (platform profile %q is the direct model of %s §4.10, whose realm claims set is not signed; ccakit does not decode it)",
+				err, p.Name, p.Draft)
+		}
+		return nil, err
 	}
 	if e.Realm, err = realm.Decode(e.RealmSign1.Payload); err != nil {
 		return nil, fmt.Errorf("realm token: %w", err)

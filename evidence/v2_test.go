@@ -297,3 +297,16 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectModel: a collection whose platform profile names the direct
+// model of draft -04 and whose realm entry is not a COSE_Sign1 (the
+// unsigned claims set of that model) is refused with an error that says so.
+func TestDirectModel(t *testing.T) {
+	s := draft04(t, nil)
+	s.plat.set(token.KeyProfile, cTstr(token.ProfilePlatform2026Direct))
+	s.realmTok = func([]byte) []byte { return cTag(601, s.realm.encode(t)) } // a UCCS
+	_, err := Decode(s.build(t))
+	if !errors.Is(err, token.ErrMalformed) || !strings.Contains(err.Error(), `platform profile "tag:arm.com,2026:cca_platform#2.0.0;direct" is the direct model of draft-ffm-rats-cca-token-04 §4.10`) {
+		t.Fatalf("%v", err)
+	}
+}
