@@ -366,57 +366,34 @@ func (g *generator) makeCreated(v Created, edit func(*claimsFile)) ([]byte, erro
 
 // ---- the stores -----------------------------------------------------------
 
-// refvalStore is a reference-value store as verifier.ParseReferenceValues
-// reads it (rust-ccatoken's member names, hex byte strings).
-type refvalStore struct {
-	Platform []refvalPlatform `json:"platform,omitempty"`
-	Realm    []refvalRealm    `json:"realm,omitempty"`
-}
-
-type refvalPlatform struct {
-	ImplementationID string         `json:"implementation-id"`
-	Config           string         `json:"platform-configuration"`
-	SwComponents     []refvalSwComp `json:"sw-components"`
-}
-
-type refvalSwComp struct {
-	Type     string `json:"component-type,omitempty"`
-	Value    string `json:"measurement-value"`
-	SignerID string `json:"signer-id"`
-	Version  string `json:"version,omitempty"`
-}
-
-type refvalRealm struct {
-	InitialMeasurement     string   `json:"initial-measurement"`
-	PersonalizationValue   string   `json:"personalization-value,omitempty"`
-	ExtensibleMeasurements []string `json:"extensible-measurements,omitempty"`
-	HashAlgo               string   `json:"hash-algo"`
-}
-
-func platformRefval(c *platform.Claims) refvalPlatform {
-	p := refvalPlatform{ImplementationID: hex.EncodeToString(c.ImplementationID), Config: hex.EncodeToString(c.Config)}
+// platformReference is the reference value of a claims file's platform.
+func platformReference(c *platform.Claims) verifier.PlatformReference {
+	p := verifier.PlatformReference{ImplementationID: c.ImplementationID, Config: c.Config}
 	for _, sc := range c.SwComponents {
-		p.SwComponents = append(p.SwComponents, refvalSwComp{Type: sc.MeasurementType, Value: hex.EncodeToString(sc.MeasurementValue),
-			SignerID: hex.EncodeToString(sc.SignerID), Version: sc.Version})
+		p.SwComponents = append(p.SwComponents, verifier.SwComponentReference{Type: sc.MeasurementType, Value: sc.MeasurementValue,
+			SignerID: sc.SignerID, Version: sc.Version})
 	}
 	return p
 }
 
-func realmRefval(c *realm.Claims) refvalRealm {
-	r := refvalRealm{InitialMeasurement: hex.EncodeToString(c.InitialMeasurement),
-		PersonalizationValue: hex.EncodeToString(c.PersonalizationValue), HashAlgo: c.HashAlgID}
-	for _, rem := range c.ExtensibleMeasurements {
-		r.ExtensibleMeasurements = append(r.ExtensibleMeasurements, hex.EncodeToString(rem))
-	}
-	return r
+// realmReference is the reference value of a claims file's realm.
+func realmReference(c *realm.Claims) verifier.RealmReference {
+	return verifier.RealmReference{InitialMeasurement: c.InitialMeasurement, PersonalizationValue: c.PersonalizationValue,
+		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID}
 }
 
-func (g *generator) putJSON(p string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// putReferenceValues writes a reference-value store as verifier's JSON
+// form writes it (rust-ccatoken's shape).
+func (g *generator) putReferenceValues(p string, platforms []verifier.PlatformReference, realms []verifier.RealmReference) error {
+	rv, err := verifier.NewReferenceValues(platforms, realms)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", p, err)
 	}
-	g.files[p] = append(b, '\n')
+	b, err := json.Marshal(rv)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	g.files[p] = append(indentJSON(b), '\n')
 	return nil
 }
 
@@ -424,23 +401,24 @@ func (g *generator) putJSON(p string, v any) error {
 // claims files (created vectors) and those of the emulated machine, each
 // derived from its source, never from a token.
 func (g *generator) stores() error {
-	var rv refvalStore
+	var platforms []verifier.PlatformReference
+	var realms []verifier.RealmReference
 	var anchorClaims *platform.Claims
 	for _, name := range []string{"rel0.json", "legacy.json", "cmw.json"} {
 		doc, err := g.claims(name)
 		if err != nil {
 			return err
 		}
-		p := platformRefval(doc.Platform)
-		if !slices.ContainsFunc(rv.Platform, func(q refvalPlatform) bool { return equalJSON(p, q) }) {
-			rv.Platform = append(rv.Platform, p)
+		p := platformReference(doc.Platform)
+		if !slices.ContainsFunc(platforms, func(q verifier.PlatformReference) bool { return equalJSON(p, q) }) {
+			platforms = append(platforms, p)
 		}
-		rv.Realm = append(rv.Realm, realmRefval(doc.Realm))
+		realms = append(realms, realmReference(doc.Realm))
 		if anchorClaims == nil {
 			anchorClaims = doc.Platform
 		}
 	}
-	if err := g.putJSON(RVCreated, rv); err != nil {
+	if err := g.putReferenceValues(RVCreated, platforms, realms); err != nil {
 		return err
 	}
 	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
@@ -456,14 +434,14 @@ func (g *generator) stores() error {
 	if err != nil {
 		return err
 	}
-	pc := r.Claims(make([]byte, 32))
+	implID := r.ImplementationID()
 	var anchors []verifier.TrustAnchor
 	for _, pub := range []crypto.PublicKey{r.CPAK(), g.signers["cpak-p256"].Public()} {
 		id, err := rot.InstanceID(pub)
 		if err != nil {
 			return err
 		}
-		anchors = append(anchors, verifier.TrustAnchor{InstanceID: id, ImplementationID: pc.ImplementationID, Key: pub})
+		anchors = append(anchors, verifier.TrustAnchor{InstanceID: id, ImplementationID: implID, Key: pub})
 	}
 	if err := g.putAnchors(TAEmulator, anchors...); err != nil {
 		return err
@@ -476,15 +454,22 @@ func (g *generator) stores() error {
 	if err != nil {
 		return err
 	}
-	pred := plan.Predict()
-	// No REMs: the realm extends REM[0] at run time, which a runtime log,
-	// not a reference value, explains (token-formats.md §5).
-	er := refvalRealm{InitialMeasurement: hex.EncodeToString(pred.RIM), PersonalizationValue: hex.EncodeToString(pred.RPV),
-		HashAlgo: pred.HashAlgo.Name()}
-	if err := g.putJSON(RVEmulator, refvalStore{Platform: []refvalPlatform{platformRefval(pc)}, Realm: []refvalRealm{er}}); err != nil {
+	pr, rr := emulation.PlatformReference(r), emulation.RealmReference(plan)
+	if err := g.putReferenceValues(RVEmulator, []verifier.PlatformReference{pr}, []verifier.RealmReference{rr}); err != nil {
 		return err
 	}
-	return g.putJSON(RVEmulatorRealm, refvalStore{Realm: []refvalRealm{er}})
+	if err := g.putReferenceValues(RVEmulatorRealm, nil, []verifier.RealmReference{rr}); err != nil {
+		return err
+	}
+	// What `ccatoken measure` predicts from the description alone: the
+	// REMs as the realm starts, zero, not the value its software extends
+	// REM[0] to.
+	atActivation := rr
+	atActivation.ExtensibleMeasurements = make([][]byte, len(rr.ExtensibleMeasurements))
+	for i := range atActivation.ExtensibleMeasurements {
+		atActivation.ExtensibleMeasurements[i] = make([]byte, len(rr.InitialMeasurement))
+	}
+	return g.putReferenceValues(RVEmulatorActivation, []verifier.PlatformReference{pr}, []verifier.RealmReference{atActivation})
 }
 
 func (g *generator) putAnchors(p string, anchors ...verifier.TrustAnchor) error {
@@ -695,7 +680,9 @@ func (g *generator) vectorSpecs() []spec {
 		runs := []plannedRun{emuFull}
 		if f == "rel0" {
 			runs = append(runs,
-				emuFull.with("--require-rems").wants("realm REM 0", "realm REM 1", "realm REM 2", "realm REM 3"),
+				emuFull.with("--require-rems"),
+				// Reference values without the realm's run-time REM[0].
+				withTA(TAEmulator, RVEmulatorActivation, "=").wants("realm REM 0"),
 				withTA(TAEmulator, RVEmulatorRealm, "=").wants("platform implementation id"),
 				withTA(TAEmulator, RVEmulatorRealm, "=").with("--allow-unknown-platform-unsafe"),
 				withCPAK(EmulatorCPAKPub, "", "=").with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),

@@ -49,7 +49,10 @@ const (
 	RVCreated       = "refvals/created.json"
 	RVEmulator      = "refvals/emulator.json"
 	RVEmulatorRealm = "refvals/emulator-realm-only.json"
-	EmulatorCPAKPub = "keys/emulator-cpak.pub.pem"
+	// RVEmulatorActivation has the emulated realm's REMs as they are when
+	// it is activated (zero), before its software extends REM[0].
+	RVEmulatorActivation = "refvals/emulator-at-activation.json"
+	EmulatorCPAKPub      = "keys/emulator-cpak.pub.pem"
 )
 
 // Manifest is testvectors/manifest.json.
