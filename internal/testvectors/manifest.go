@@ -166,21 +166,11 @@ func Policy(flags []string) (verifier.Policy, error) {
 }
 
 // FailedChecks names the checks of a result that did not pass, "platform
-// <check>" and "realm <check>", in the order of Result.Reasons and with its
-// omissions: the realm's copies of the platform's verdict (its "platform"
-// check, a decode failure) are left out.
+// <check>" and "realm <check>" (Result.Failures).
 func FailedChecks(res *verifier.Result) []string {
 	var out []string
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, side.name+" "+c.Name())
-		}
+	for _, f := range res.Failures() {
+		out = append(out, f.Side+" "+f.Name())
 	}
 	return out
 }
