@@ -143,10 +143,6 @@ func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
 }
 
-// NoteRealmExit counts an exit the RMM handles without the host (an RSI
-// call of the sharing extension) in the monitor's cost model.
-func (w realmWorld) NoteRealmExit() { w.mon.NoteRealmExit() }
-
 // HostSMC is an SMC by the Normal-world host: X0 = fid, X1.. = args. It
 // returns X0..X4 as the host sees them.
 func (m *Machine) HostSMC(fid uint64, args ...uint64) [5]uint64 {
