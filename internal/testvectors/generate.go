@@ -70,6 +70,12 @@ var CreatedVectors = []Created{
 		"c2987f4af903380152dd62bd75225cffe5639800ad3b93db173bdf054ab2a56b"},
 }
 
+// TFRMMMainVector is the token of TF-RMM main's shape made from claims: tag
+// 907, the 2023 platform profile, a realm 2.0 token with the realm instance
+// id and the MEC policy (integer form).
+var TFRMMMainVector = Created{"tfrmm-main-es384.cbor", "tfrmm-main.json", "cpak-p384", "rak-p384.pem", evidence.FormatTFRMMMain,
+	"fbd4201d7d332e4404ef42fdb0715d96cdd4116baf87e810546c010ed5a90f3e39a0f2dd4edf064dddb54f10f4e48de254ff26621f5a42ecb01425c1afa36a82"}
+
 // TrustAnchors is the trust-anchor store of the vector's CPAK.
 func (v Created) TrustAnchors() string {
 	if v.CPAK == "cpak-p256" {
@@ -404,7 +410,7 @@ func (g *generator) stores() error {
 	var platforms []verifier.PlatformReference
 	var realms []verifier.RealmReference
 	var anchorClaims *platform.Claims
-	for _, name := range []string{"rel0.json", "legacy.json", "cmw.json"} {
+	for _, name := range []string{"rel0.json", "legacy.json", "cmw.json", TFRMMMainVector.Claims} {
 		doc, err := g.claims(name)
 		if err != nil {
 			return err
@@ -504,6 +510,22 @@ func challengeFor(name string, short bool) string {
 	return hex.EncodeToString(h[:])
 }
 
+// createdSpec is the spec of a token made from a claims file as create
+// makes it.
+func (g *generator) createdSpec(v Created, runs ...plannedRun) spec {
+	return spec{
+		Vector: Vector{
+			Name: strings.TrimSuffix(v.File, ".cbor"), File: v.File, Source: "create", Format: v.Format.String(),
+			PlatformAlg: v.alg(), Challenge: v.Nonce, Compare: "bytes",
+			Description: fmt.Sprintf("%s evidence made by create from claims/%s, platform token signed %s; trustworthy with its trust anchor, the reference values and its nonce",
+				v.Format, v.Claims, v.alg()),
+			MadeFrom: map[string]string{"claims": "claims/" + v.Claims, "cpak": "keys/" + v.CPAK + ".pem", "rak": "keys/" + v.RAK},
+		},
+		make: func() ([]byte, error) { return g.makeCreated(v, nil) },
+		runs: runs,
+	}
+}
+
 func (g *generator) vectorSpecs() []spec {
 	var specs []spec
 	add := func(s spec) { specs = append(specs, s) }
@@ -537,17 +559,7 @@ func (g *generator) vectorSpecs() []spec {
 		case "cmw-es384.cbor":
 			runs = append(runs, withCPAK("keys/cpak-p384.pub.jwk", RVCreated, v.Nonce))
 		}
-		add(spec{
-			Vector: Vector{
-				Name: strings.TrimSuffix(v.File, ".cbor"), File: v.File, Source: "create", Format: v.Format.String(),
-				PlatformAlg: v.alg(), Challenge: v.Nonce, Compare: "bytes",
-				Description: fmt.Sprintf("%s evidence made by create from claims/%s, platform token signed %s; trustworthy with its trust anchor, the reference values and its nonce",
-					v.Format, v.Claims, v.alg()),
-				MadeFrom: map[string]string{"claims": "claims/" + v.Claims, "cpak": "keys/" + v.CPAK + ".pem", "rak": "keys/" + v.RAK},
-			},
-			make: func() ([]byte, error) { return g.makeCreated(v, nil) },
-			runs: runs,
-		})
+		add(g.createdSpec(v, runs...))
 	}
 	rel0 := CreatedVectors[0]
 	full := withTA(TACreatedP384, RVCreated, rel0.Nonce)
@@ -706,6 +718,34 @@ func (g *generator) vectorSpecs() []spec {
 	emu("wrong-rim", "rel0", "", false, nil, "realms/small.json",
 		"rel0 token of the realm realms/small.json, appraised against the reference values of emulate's built-in realm",
 		emuFull.wants("realm initial measurement"))
+
+	// What today's producers emit beyond RMM 1.0: TF-RMM main's shape
+	// (tag 907, TF-A's 2023-profile platform token, a realm 2.0 token with
+	// the realm instance id and the MEC policy), made from claims and by the
+	// emulated machine, and tf-m-tools' legacy tokens in a tag-907
+	// collection. Each is trustworthy by default; the 2.0 claims are claims
+	// of the 2.0 profile, so rejecting unknown claims does not change that.
+	tfrmm := TFRMMMainVector
+	tfrmmFull := withTA(tfrmm.TrustAnchors(), RVCreated, tfrmm.Nonce)
+	add(g.createdSpec(tfrmm, tfrmmFull, tfrmmFull.with("--reject-unknown-claims"),
+		// Its realm is not in the emulator's reference values.
+		withTA(tfrmm.TrustAnchors(), RVEmulatorRealm, tfrmm.Nonce).with("--allow-unknown-platform-unsafe").wants("realm initial measurement")))
+	emu("tfrmm-main-es384", "tfrmm-main", "", false, nil, "",
+		"tfrmm-main token from the emulated machine: tag 907, the 2023 platform profile, a realm 2.0 token with the realm instance id the RMM drew at REALM_CREATE and the MEC policy",
+		emuFull, emuFull.with("--reject-unknown-claims"))
+	legacy := CreatedVectors[2]
+	add(spec{
+		Vector: Vector{
+			Name: "shapes/legacy-in-cmw", File: "shapes/legacy-in-cmw.cbor", Source: "mutation", Format: "legacy-cmw", PlatformAlg: "ES384",
+			Challenge: legacy.Nonce, Compare: "bytes",
+			Description: "legacy-es384's two tokens, unchanged, in a tag-907 CMW collection, as tf-m-tools ships its legacy samples: one generation, only the wrapper is newer",
+			MadeFrom:    map[string]string{"base": "legacy-es384", "cpak": "keys/cpak-p384.pem", "rak": "keys/rak-p384.pem"},
+		},
+		make: func() ([]byte, error) {
+			return editCollection(g.tokens["legacy-es384"], func(c *token.Collection) { c.Wrapper = token.Wrapper907 })
+		},
+		runs: []plannedRun{withTA(TACreatedP384, RVCreated, legacy.Nonce), withTA(TACreatedP384, RVCreated, legacy.Nonce).noNonce().wants("realm freshness")},
+	})
 	return specs
 }
 

@@ -72,7 +72,9 @@ type Vector struct {
 	Source string `json:"source"`
 	// MadeFrom names the inputs: claims, keys, realm, base vector.
 	MadeFrom map[string]string `json:"made-from"`
-	// Format is rel0, legacy, cmw, mixed, or malformed.
+	// Format is a creatable format (rel0, legacy, cmw, tfrmm-main),
+	// legacy-cmw (legacy tokens in a tag-907 collection), mixed, or
+	// malformed.
 	Format      string `json:"format"`
 	PlatformAlg string `json:"platform-alg,omitempty"`
 	// Challenge is the realm challenge the token carries, in hex.
