@@ -120,20 +120,13 @@ func (r *Result) finish() {
 	r.Realm.Trustworthy = allPassed(r.Realm.Checks)
 	r.Trustworthy = r.Platform.Trustworthy && r.Realm.Trustworthy
 	r.Reasons = nil
-	add := func(side string, checks []Check) {
-		for _, c := range checks {
-			if c.Passed() || (side == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
-				continue // the platform's reasons already say why
-			}
-			what := c.Detail
-			if c.Outcome == NotChecked {
-				what = "not checked, and the policy requires it: " + c.Detail
-			}
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name(), what))
+	for _, f := range r.Failures() {
+		what := f.Detail
+		if f.Outcome == NotChecked {
+			what = "not checked, and the policy requires it: " + f.Detail
 		}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", f.Side, f.Name(), what))
 	}
-	add("platform", r.Platform.Checks)
-	add("realm", r.Realm.Checks)
 }
 
 // Reason is the first reason the result is not trustworthy, or "".
