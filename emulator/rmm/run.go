@@ -192,7 +192,7 @@ func gicv3ConfigValid(e *recEntry) bool {
 	return true
 }
 
-// RMI_REC_ENTER(rec, run_ptr). Conditions (cca-rmm-1.0.md §6.2): run_align,
+// RMI_REC_ENTER(rec, run_ptr). Conditions (Arm DEN0137 1.0-REL0 B4.3.14.2): run_align,
 // run_bound, run_pas, rec_align, rec_bound, rec_gran_state → INPUT; REC
 // running → REC; realm NEW → REALM[0]; realm SYSTEM_OFF → REALM[1]; REC not
 // runnable → REC; PSCI pending → REC; EMUL_MMIO without an emulatable
@@ -525,7 +525,7 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 		return h(c, &x)
 	}
 	if fid == SMCCCVersion {
-		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
+		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (TF-RMM runtime/core/exit.c)
 	}
 	// An unknown SMC returns SMC_UNKNOWN and the realm continues.
 	return rsiReturn(&x, SMCUnknown)
