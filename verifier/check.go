@@ -168,6 +168,19 @@ func (c Check) Name() string {
 	return c.ID.String()
 }
 
+// DetailText is the detail as the text renderings show it: for a check not
+// made, prefixed with "not checked: " or, when the policy requires it,
+// "not checked (required by the policy): ". It is not escaped.
+func (c Check) DetailText() string {
+	switch {
+	case c.Outcome == NotChecked && c.Required:
+		return "not checked (required by the policy): " + c.Detail
+	case c.Outcome == NotChecked:
+		return "not checked: " + c.Detail
+	}
+	return c.Detail
+}
+
 // Passed reports whether the check lets the result be trustworthy.
 func (c Check) Passed() bool {
 	return c.Outcome == Matched || (c.Outcome == NotChecked && !c.Required)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/platform"
 )
 
@@ -145,16 +147,19 @@ func (r *Result) Reason() string {
 }
 
 // Text renders the result for a terminal: the verdict, then one line per
-// check, marked ✓ matched, ✗ mismatched, – not checked.
+// check, marked ✓ matched, ✗ mismatched, – not checked. Every string that
+// came from the evidence or a store (a component type, a detail quoting a
+// claim) is escaped (newlines, terminal escape sequences, bidirectional
+// controls), so that no token can print a line of its own.
 func (r *Result) Text() string {
 	var b strings.Builder
 	verdict := "TRUSTWORTHY"
 	if !r.Trustworthy {
 		verdict = "NOT TRUSTWORTHY"
 	}
-	fmt.Fprintf(&b, "%s (policy %s)\n", verdict, r.Policy)
+	fmt.Fprintf(&b, "%s (policy %s)\n", verdict, textsafe.Escape(r.Policy))
 	if r.Format != "" {
-		fmt.Fprintf(&b, "evidence: %s\n", r.Format)
+		fmt.Fprintf(&b, "evidence: %s\n", textsafe.Escape(r.Format))
 	}
 	side := func(name string, ok bool, checks []Check) {
 		state := "trustworthy"
@@ -162,24 +167,23 @@ func (r *Result) Text() string {
 			state = "not trustworthy"
 		}
 		fmt.Fprintf(&b, "%s: %s\n", name, state)
+		names := make([]string, len(checks))
 		width := 0
-		for _, c := range checks {
-			width = max(width, len([]rune(c.Name())))
+		for i, c := range checks {
+			names[i] = textsafe.Escape(c.Name())
+			width = max(width, utf8.RuneCountInString(names[i]))
 		}
-		for _, c := range checks {
+		for i, c := range checks {
 			mark := map[Outcome]string{Matched: "✓", Mismatched: "✗", NotChecked: "–"}[c.Outcome]
-			detail := c.Detail
-			switch {
-			case c.Outcome == NotChecked && c.Required:
-				detail = "not checked (required by the policy): " + detail
-			case c.Outcome == NotChecked:
-				detail = "not checked: " + detail
-			}
-			pad := strings.Repeat(" ", width-len([]rune(c.Name())))
-			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, c.Name(), pad, detail)
+			pad := strings.Repeat(" ", width-utf8.RuneCountInString(names[i]))
+			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, names[i], pad, textsafe.Escape(c.DetailText()))
 		}
 	}
 	side("platform", r.Platform.Trustworthy, r.Platform.Checks)
+	if r.Realm.Absent {
+		b.WriteString("realm: none (a bare platform token)\n")
+		return b.String()
+	}
 	side("realm", r.Realm.Trustworthy, r.Realm.Checks)
 	return b.String()
 }

@@ -442,3 +442,23 @@ func TestResultText(t *testing.T) {
 		t.Errorf("%d lines for %d checks:\n%s", n, len(res.Platform.Checks)+len(res.Realm.Checks), txt)
 	}
 }
+
+// TestResultTextEscapes: a component type with a newline, ANSI escapes and
+// a bidirectional override cannot add or hide a line of Result.Text.
+func TestResultTextEscapes(t *testing.T) {
+	cpak, _, _, _ := keys()
+	p := samplePlatform()
+	p.SwComponents[2].MeasurementType = "RMM\nTRUSTWORTHY (policy x)\x1b[2K\u202e"
+	res := verify(t, newVerifier(t, sampleAnchors(t), WithReferenceValues(sampleRefs(t))),
+		build(t, p, sampleRealm(), cpak, evidence.FormatREL0, testNonce), testNonce)
+	txt := res.Text()
+	if strings.ContainsAny(txt, "\x1b\u202e") || strings.Contains(txt, "\nTRUSTWORTHY") {
+		t.Fatalf("unescaped:\n%q", txt)
+	}
+	if !strings.Contains(txt, `sw component #2 RMM\nTRUSTWORTHY (policy x)\x1b[2K\u202e`) {
+		t.Errorf("the type is not shown escaped:\n%s", txt)
+	}
+	if n := strings.Count(txt, "\n"); n != 4+len(res.Platform.Checks)+len(res.Realm.Checks) {
+		t.Errorf("%d lines for %d checks:\n%s", n, len(res.Platform.Checks)+len(res.Realm.Checks), txt)
+	}
+}
