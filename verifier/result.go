@@ -9,6 +9,7 @@ import (
 
 	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/realm"
 )
 
 // Result is the verdict on one piece of evidence: trustworthy or not, why,
@@ -54,9 +55,15 @@ type PlatformResult struct {
 	// verified with this key before and was not verified again.
 	Cached bool `json:"cached,omitempty"`
 	// Claims are all the token's claims in their evcli JSON form (EAR's
-	// ear.veraison.annotated-evidence), once the token decoded.
+	// ear.veraison.annotated-evidence), once the token decoded. Verify
+	// leaves the field empty and ClaimsJSON renders them when asked (the
+	// JSON encoding of a Result and EAR do), so that a verification does
+	// not pay for a rendering nobody reads; a Result read back from JSON
+	// has them here.
 	Claims json.RawMessage `json:"claims,omitempty"`
 	Checks []Check         `json:"checks"`
+
+	decoded *platform.Claims
 }
 
 // SwComponent is a software component as the platform token reports it.
@@ -78,9 +85,51 @@ type RealmResult struct {
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
-	// Claims are all the token's claims in their evcli JSON form.
+	// Claims are all the token's claims in their evcli JSON form, as for
+	// PlatformResult.Claims.
 	Claims json.RawMessage `json:"claims,omitempty"`
 	Checks []Check         `json:"checks"`
+
+	decoded *realm.Claims
+}
+
+// ClaimsJSON returns the platform token's claims in their evcli JSON form,
+// or nil when the token did not decode.
+func (p *PlatformResult) ClaimsJSON() (json.RawMessage, error) {
+	return claimsJSON(p.Claims, p.decoded)
+}
+
+// ClaimsJSON returns the realm token's claims in their evcli JSON form, or
+// nil when the token did not decode or there is no realm.
+func (r *RealmResult) ClaimsJSON() (json.RawMessage, error) {
+	return claimsJSON(r.Claims, r.decoded)
+}
+
+func claimsJSON[C any](have json.RawMessage, decoded *C) (json.RawMessage, error) {
+	if have != nil || decoded == nil {
+		return have, nil
+	}
+	return json.Marshal(decoded)
+}
+
+// MarshalJSON writes the platform result with its claims.
+func (p PlatformResult) MarshalJSON() ([]byte, error) {
+	type plain PlatformResult
+	var err error
+	if p.Claims, err = p.ClaimsJSON(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain(p))
+}
+
+// MarshalJSON writes the realm result with its claims.
+func (r RealmResult) MarshalJSON() ([]byte, error) {
+	type plain RealmResult
+	var err error
+	if r.Claims, err = r.ClaimsJSON(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain(r))
 }
 
 // Check returns the platform check id (index: of the software component;

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -201,7 +200,7 @@ func lookupFailed(checks *[]Check, what string, err error) error {
 func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (PlatformResult, error) {
 	c := e.Platform
 	pr := describePlatform(c)
-	pr.Claims, _ = json.Marshal(c) // the evcli form cannot fail on decoded claims
+	pr.decoded = c
 	add := func(id CheckID, o Outcome, detail string) {
 		pr.Checks = append(pr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
@@ -352,7 +351,7 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	for _, rem := range c.ExtensibleMeasurements {
 		rr.ExtensibleMeasurements = append(rr.ExtensibleMeasurements, cloneBytes(rem))
 	}
-	rr.Claims, _ = json.Marshal(c)
+	rr.decoded = c
 	add := func(id CheckID, o Outcome, detail string) {
 		rr.Checks = append(rr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
