@@ -63,9 +63,9 @@ func FuzzDecode(f *testing.F) {
 		if err := ev.Validate(ValidateOptions{RejectUnknownClaims: true}); err != nil {
 			oneClass(t, err)
 		}
-		if err := ev.Verify(cpak, VerifyOptions{Nonce: nonce}); err != nil {
+		if err := runLegs(ev, cpak, legOptions{Nonce: nonce}); err != nil {
 			oneClass(t, err)
-			if FailedLeg(err) == "" {
+			if failedLeg(err) == "" {
 				t.Fatalf("verify error without a leg: %v", err)
 			}
 		}

@@ -71,7 +71,7 @@ func TestProfile2Tokens(t *testing.T) {
 				tc.mutate(t, s)
 			}
 			raw := s.build(t)
-			ev, err := DecodeAndVerify(raw, s.cpak, VerifyOptions{Nonce: nonce})
+			ev, err := decodeAndRunLegs(raw, s.cpak, legOptions{Nonce: nonce})
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
@@ -131,14 +131,14 @@ func TestProfile2Mixed(t *testing.T) {
 			s := v2Spec(t, token.Wrapper907, tc.platProf)
 			s.realm.set(token.KeyProfile, cTstr(tc.realProf))
 			raw := s.build(t)
-			_, err := DecodeAndVerify(raw, s.cpak, VerifyOptions{Nonce: nonce})
-			checkErr(t, err, token.ErrProfile, LegValidate, []string{"mixed"})
-			_, err = DecodeAndVerify(raw, s.cpak, VerifyOptions{Nonce: nonce, ValidateOptions: ValidateOptions{AllowMixedProfilesUnsafe: true}})
+			_, err := decodeAndRunLegs(raw, s.cpak, legOptions{Nonce: nonce})
+			checkErr(t, err, token.ErrProfile, legValidate, []string{"mixed"})
+			_, err = decodeAndRunLegs(raw, s.cpak, legOptions{Nonce: nonce, ValidateOptions: ValidateOptions{AllowMixedProfilesUnsafe: true}})
 			checkErr(t, err, nil, "", nil)
 			// The 1.0 side must reject the 2.0 claims it carries when strict.
-			_, err = DecodeAndVerify(raw, s.cpak, VerifyOptions{Nonce: nonce,
+			_, err = decodeAndRunLegs(raw, s.cpak, legOptions{Nonce: nonce,
 				ValidateOptions: ValidateOptions{AllowMixedProfilesUnsafe: true, RejectUnknownClaims: true}})
-			checkErr(t, err, token.ErrSyntax, LegValidate, []string{"is not defined by"})
+			checkErr(t, err, token.ErrSyntax, legValidate, []string{"is not defined by"})
 		})
 	}
 }

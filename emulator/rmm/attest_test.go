@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ccakit/cca/emulator/rot"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 )
@@ -136,7 +136,7 @@ func chunkedToken(cpu RealmCPU, challenge []byte, buf uint64, chunk uint64) ([]b
 // realm's measurements and the expected format.
 func verifyToken(t *testing.T, w *guestWorld, rd uint64, tok, nonce []byte, wrapper token.Wrapper, gen token.Generation, rems [4]realm.Measurement) {
 	t.Helper()
-	e, err := evidence.DecodeAndVerify(tok, w.p.rot.CPAK(), evidence.VerifyOptions{Nonce: nonce})
+	e, err := verifytest.Verify(tok, w.p.rot.CPAK(), nonce)
 	if err != nil {
 		t.Fatalf("token (%d bytes): %v", len(tok), err)
 	}
