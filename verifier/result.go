@@ -170,6 +170,12 @@ func (r *Result) finish() {
 	r.Platform.Trustworthy = allPassed(r.Platform.Checks)
 	r.Realm.Trustworthy = allPassed(r.Realm.Checks)
 	r.Trustworthy = r.Platform.Trustworthy && r.Realm.Trustworthy
+	if r.Realm.Absent {
+		// A bare platform token: its verdict is the platform's, and
+		// fresh only as the policy allows (the realm's one check); there
+		// is no realm to trust.
+		r.Realm.Trustworthy = false
+	}
 	r.Reasons = nil
 	add := func(side string, checks []Check) {
 		for _, c := range checks {
@@ -210,12 +216,9 @@ func (r *Result) Text() string {
 	if r.Format != "" {
 		fmt.Fprintf(&b, "evidence: %s\n", textsafe.Escape(r.Format))
 	}
-	side := func(name string, ok bool, checks []Check) {
-		state := "trustworthy"
-		if !ok {
-			state = "not trustworthy"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", name, state)
+	state := map[bool]string{true: "trustworthy", false: "not trustworthy"}
+	side := func(header string, checks []Check) {
+		b.WriteString(header + "\n")
 		names := make([]string, len(checks))
 		width := 0
 		for i, c := range checks {
@@ -228,11 +231,11 @@ func (r *Result) Text() string {
 			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, names[i], pad, textsafe.Escape(c.DetailText()))
 		}
 	}
-	side("platform", r.Platform.Trustworthy, r.Platform.Checks)
+	side("platform: "+state[r.Platform.Trustworthy], r.Platform.Checks)
 	if r.Realm.Absent {
-		b.WriteString("realm: none (a bare platform token)\n")
-		return b.String()
+		side("realm: none (a bare platform token)", r.Realm.Checks)
+	} else {
+		side("realm: "+state[r.Realm.Trustworthy], r.Realm.Checks)
 	}
-	side("realm", r.Realm.Trustworthy, r.Realm.Checks)
 	return b.String()
 }

@@ -174,7 +174,11 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if lookupErr == nil {
+	switch {
+	case lookupErr != nil:
+	case e.Realm == nil || e.RealmSign1 == nil:
+		res.Realm = v.noRealm(nonce)
+	default:
 		res.Realm, lookupErr = v.verifyRealm(ctx, e, &res.Platform, nonce)
 	}
 	res.finish()
@@ -345,6 +349,19 @@ func platformAuthenticated(pr *PlatformResult) bool {
 		}
 	}
 	return n == 3
+}
+
+// noRealm is the realm side of a bare platform token (as TF-A, TF-RMM and
+// tf-m-tools ship it): there is no realm, and nothing in a platform token
+// is the relying party's nonce, so it is fresh only under a policy that
+// does not ask for freshness; a nonce given is not in it.
+func (v *Verifier) noRealm(nonce []byte) RealmResult {
+	c := Check{ID: CheckFreshness, Outcome: NotChecked, Required: !v.policy.AllowMissingNonceUnsafe,
+		Detail: "a bare platform token: no realm token carries a nonce, so it may be a replay"}
+	if nonce != nil {
+		c = Check{ID: CheckFreshness, Outcome: Mismatched, Detail: "a nonce was given, but a bare platform token has no realm token to carry it"}
+	}
+	return RealmResult{Absent: true, Checks: []Check{c}}
 }
 
 func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *PlatformResult, nonce []byte) (RealmResult, error) {

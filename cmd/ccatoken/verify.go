@@ -523,6 +523,8 @@ func (vr *verification) writeText(w io.Writer) {
 	for _, l := range legRows {
 		c, ok := find(l.side, l.check)
 		switch {
+		case !ok && l.side == "realm" && res.Realm.Absent:
+			leg(l.label, "none: a bare platform token has no realm token")
 		case !ok:
 			leg(l.label, "not checked: not reached after the failure above")
 		case c.Outcome == verifier.Matched:
@@ -563,7 +565,11 @@ func (vr *verification) writeText(w io.Writer) {
 
 	side := func(ok bool) string { return map[bool]string{true: "trustworthy", false: "not trustworthy"}[ok] }
 	fmt.Fprintf(w, "platform:            %s\n", side(res.Platform.Trustworthy))
-	fmt.Fprintf(w, "realm:               %s\n", side(res.Realm.Trustworthy))
+	if res.Realm.Absent {
+		fmt.Fprintf(w, "realm:               none (a bare platform token)\n")
+	} else {
+		fmt.Fprintf(w, "realm:               %s\n", side(res.Realm.Trustworthy))
+	}
 	if res.Trustworthy {
 		fmt.Fprintf(w, "result:              TRUSTWORTHY\n")
 		return
