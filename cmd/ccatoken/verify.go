@@ -552,7 +552,10 @@ func (vr *verification) writeText(w io.Writer) {
 			rows = append(rows, [2]string{textsafe.Escape(side + " " + c.Name()), textsafe.Escape(status)})
 			n++
 		}
-		if n == 0 {
+		switch {
+		case n == 0 && side == "realm" && res.Realm.Absent:
+			rows = append(rows, [2]string{side, "none: a bare platform token has no realm token"})
+		case n == 0:
 			rows = append(rows, [2]string{side, "not appraised: its verification failed"})
 		}
 	}
