@@ -96,9 +96,9 @@ func badCases() []badCase {
 		{name: "wrong outer tag 398", mutate: func(_ testing.TB, s *spec) {
 			s.wrap = func(p, r []byte) []byte { return cTag(398, cMap(cInt(44234), cBstr(p), cInt(44241), cBstr(r))) }
 		}, want: token.ErrMalformed, leg: legDecode, msg: []string{"found tag 398", "expected 399 or 907"}},
-		{name: "wrong outer tag 18 (bare platform token)", mutate: func(_ testing.TB, s *spec) {
+		{name: "bare platform token: no realm token", mutate: func(_ testing.TB, s *spec) {
 			s.wrap = func(p, _ []byte) []byte { return p }
-		}, want: token.ErrMalformed, leg: legDecode, msg: []string{"evidence collection", "found tag 18"}},
+		}, want: token.ErrMalformed, leg: legRealmSignature, msg: []string{"no realm token"}},
 		{name: "missing outer tag", mutate: func(_ testing.TB, s *spec) {
 			s.wrap = func(p, r []byte) []byte { return cMap(cInt(44234), cBstr(p), cInt(44241), cBstr(r)) }
 		}, want: token.ErrMalformed, leg: legDecode, msg: []string{"evidence collection", "expected CBOR tag 399, found map"}},
@@ -360,7 +360,7 @@ func badCases() []badCase {
 		{name: "5 REMs", mutate: setR(token.KeyRealmExtensibleMeas, cArr(cBstr(rep(1, 32)), cBstr(rep(2, 32)), cBstr(rep(3, 32)), cBstr(rep(4, 32)), cBstr(rep(5, 32)))),
 			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44239", "5 measurements"}},
 		{name: "REM length mismatch", mutate: setR(token.KeyRealmExtensibleMeas, cArr(cBstr(rep(1, 32)), cBstr(rep(2, 32)), cBstr(rep(3, 64)), cBstr(rep(4, 32)))),
-			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44239", "REM[2] is 64 bytes, must be 32 (hash algorithm sha-256)"}},
+			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44239", `REM[2] is 64 bytes, must be 32 (hash algorithm "sha-256")`}},
 		{name: "32-byte RIM with sha-512", mutate: setR(token.KeyRealmHashAlgID, cTstr("sha-512")),
 			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44238 (cca-realm-initial-measurement)", "32 bytes, must be 64", "sha-512"}},
 		{name: "realm hash algorithm sha-384", mutate: setR(token.KeyRealmHashAlgID, cTstr("sha-384")),
@@ -468,27 +468,39 @@ func badCases() []badCase {
 			opts: func(o *legOptions) { o.RejectUnknownClaims = true },
 			want: token.ErrSyntax, leg: legValidate, msg: []string{"platform claim 9999 is not defined by profile"}},
 		{name: "unknown claim, tolerated", mutate: setP(9999, cInt(1))},
-		{name: "2.0 realm claim in a 1.0 token, RejectUnknownClaims", mutate: setR(token.KeyRealmMECPolicy, cInt(0)),
+		{name: "2.0 realm claim in a 1.0 token, RejectUnknownClaims", mutate: setR(token.KeyRealmInstanceID, cBstr(append([]byte{1}, rep(7, 32)...))),
 			opts: func(o *legOptions) { o.RejectUnknownClaims = true },
-			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44243 (cca-realm-mec-policy) is not defined by the RMM 1.0-REL0"}},
-		{name: "2.0 platform claim in a 1.0 token, RejectUnknownClaims", mutate: setP(token.KeyPlatformTBBRoTPK, cBstr(rep(1, 32))),
+			want: token.ErrSyntax, leg: legValidate, msg: []string{`realm claim 256 (cca-realm-instance-id) is not defined by realm profile "tag:arm.com,2023:realm#1.0.0"`}},
+		{name: "2.0 realm claim in a 1.0 token, tolerated", mutate: setR(token.KeyRealmInstanceID, cBstr(append([]byte{1}, rep(7, 32)...)))},
+		{name: "MEC policy as an integer in a 1.0 token, RejectUnknownClaims", mutate: setR(token.KeyRealmMECPolicy, cInt(0)),
+			opts: func(o *legOptions) { o.RejectUnknownClaims = true },
+			want: token.ErrSyntax, leg: legValidate, msg: []string{"realm claim 44243 (cca-realm-mec-policy)", "as text"}},
+		{name: "MEC policy as text in a 1.0 token (TF-RMM v0.8.0), RejectUnknownClaims", mutate: setR(token.KeyRealmMECPolicy, cTstr("shared")),
+			opts: func(o *legOptions) { o.RejectUnknownClaims = true }},
+		{name: "bad MEC policy", mutate: setR(token.KeyRealmMECPolicy, cTstr("public")),
+			want: token.ErrSyntax, leg: legValidate, msg: []string{`realm claim 44243 (cca-realm-mec-policy): "public" is neither "shared" nor "private"`}},
+		{name: "2.0 platform claim in a 1.0 token, RejectUnknownClaims", mutate: setP(token.KeyPlatformTBBRoTPK, cArr(cMap(cInt(1), cTstr("CM"), cInt(2), cInt(0), cInt(3), cInt(0), cInt(4), cBstr(rep(1, 32))))),
 			opts: func(o *legOptions) { o.RejectUnknownClaims = true },
 			want: token.ErrSyntax, leg: legValidate, msg: []string{"platform claim 2405 (cca-platform-tbb-rotpk)"}},
 
 		// --- generations -----------------------------------------------------------------
-		{name: "mixed: legacy platform + 2023 realm", base: FormatLegacy, mutate: legacyPlatform2023Realm,
-			want: token.ErrProfile, leg: legValidate, msg: []string{"mixed", "legacy", "2023"}},
+		{name: "opt-in: legacy platform + 2023 realm (Veraison)", base: FormatLegacy, mutate: legacyPlatform2023Realm,
+			want: token.ErrProfile, leg: legValidate, msg: []string{"CCA-SSD platform profile, realm 1.0 profile", "Veraison's test evidence", "opt-in"}},
 		{name: "mixed: legacy platform + 2023 realm, unsafe", base: FormatLegacy, mutate: legacyPlatform2023Realm,
 			opts: func(o *legOptions) { o.AllowMixedProfilesUnsafe = true }},
 		{name: "mixed: 2023 platform + profile-less realm", mutate: profilelessRealm,
 			want: token.ErrProfile, leg: legValidate, msg: []string{"mixed", "2023", "legacy"}},
 		{name: "mixed: 2023 platform + profile-less realm, unsafe", mutate: profilelessRealm,
 			opts: func(o *legOptions) { o.AllowMixedProfilesUnsafe = true }},
-		{name: "mixed: legacy profiles in a 907 wrapper", base: FormatLegacy, mutate: func(_ testing.TB, s *spec) { s.wrapper = token.Wrapper907 },
-			want: token.ErrProfile, leg: legValidate, msg: []string{"mixed", "tag 907"}},
-		{name: "mixed: legacy profiles in a 907 wrapper, unsafe", base: FormatLegacy, mutate: func(_ testing.TB, s *spec) { s.wrapper = token.Wrapper907 },
-			opts: func(o *legOptions) { o.AllowMixedProfilesUnsafe = true }},
-		{name: "mixed: 2.0 platform + 2023 realm", mutate: setP(token.KeyProfile, cTstr(token.ProfilePlatform2)),
+		{name: "legacy profiles in a 907 wrapper (tf-m-tools)", base: FormatLegacy, mutate: func(_ testing.TB, s *spec) { s.wrapper = token.Wrapper907 }},
+		{name: "2023 realm in a 907 wrapper with a legacy platform", base: FormatLegacy, mutate: func(t testing.TB, s *spec) {
+			legacyPlatform2023Realm(t, s)
+			s.wrapper = token.Wrapper907
+		}, want: token.ErrProfile, leg: legValidate, msg: []string{"CMW collection, CCA-SSD platform profile, realm 1.0 profile"}},
+		{name: "mixed: 2.0 platform + 2023 realm", mutate: func(t testing.TB, s *spec) {
+			s.plat.set(token.KeyProfile, cTstr(token.ProfilePlatform2))
+			s.plat.set(token.KeyPlatformClientID, cInt(1))
+		},
 			want: token.ErrProfile, leg: legValidate, msg: []string{"mixed", "2.0", "2023"}},
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/veraison/apiclient/auth"
+	"github.com/veraison/apiclient/provisioning"
 	"github.com/veraison/apiclient/verification"
 	"github.com/veraison/ear"
 )
@@ -54,7 +56,9 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 	realm := startEmulatedRealm(t)
 	for name, db := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
-			ts := startTestServer(t, Config{Store: openStore(t, db), Appraiser: emulatedAppraiser(t, realm)})
+			st := openStore(t, db)
+			ts := startTestServer(t, Config{Store: st, Appraiser: storeVerifier(t, st), Provisioner: &CoRIMProvisioner{Store: st}})
+			provisionWithAPIClient(t, ts.admin.URL, nil, corimsFor(t, realm))
 			disc := discover(t, ts.public.URL)
 			if disc.ServiceState != "READY" || disc.ApiEndpoints["newChallengeResponseSession"] != PathNewSession ||
 				len(disc.MediaTypes) != 1 || disc.MediaTypes[0] != CCAEvidenceMediaType {
@@ -110,6 +114,24 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// provisionWithAPIClient submits the CoRIMs with apiclient's provisioning
+// flow; a, if set, authenticates.
+func provisionWithAPIClient(t testing.TB, base string, a auth.IAuthenticator, c emulatedCoRIMs) {
+	t.Helper()
+	for _, sub := range []struct {
+		profile string
+		body    []byte
+	}{{CCAPlatformProfile, c.anchors}, {CCAPlatformProfile, c.platform}, {CCARealmProfile, c.realm}} {
+		cfg := provisioning.SubmitConfig{Auth: a}
+		if err := cfg.SetSubmitURI(base + PathSubmit); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Run(sub.body, `application/rim+cbor; profile="`+sub.profile+`"`); err != nil {
+			t.Fatalf("apiclient provisioning: %v", err)
+		}
 	}
 }
 

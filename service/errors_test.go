@@ -78,7 +78,8 @@ func wantStatus(t testing.TB, ar *ear.AttestationResult, sub string, want ear.Tr
 // problem-details body naming the problem, never a 5xx.
 func TestMalformedRequests(t *testing.T) {
 	realm := startEmulatedRealm(t)
-	ts := startTestServer(t, Config{Store: openStore(t, testDatabases(t)["sqlite"]), Appraiser: emulatedAppraiser(t, realm), MaxBody: 4096})
+	st := openStore(t, testDatabases(t)["sqlite"])
+	ts := startTestServer(t, Config{Store: st, Appraiser: provisionedAppraiser(t, st, realm), MaxBody: 4096})
 	base := ts.public.URL
 	sess, _ := newSessionFor(t, base, "")
 	big := make([]byte, 4097)
@@ -135,7 +136,8 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	for name, db := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
-			ts := startTestServer(t, Config{Store: openStore(t, db), Appraiser: emulatedAppraiser(t, realm), Now: clk.now})
+			st := openStore(t, db)
+			ts := startTestServer(t, Config{Store: st, Appraiser: provisionedAppraiser(t, st, realm), Now: clk.now})
 			base := ts.public.URL
 			submit := func(url string, tok []byte) (int, []byte) {
 				status, _, body := do(t, "POST", url, CCAEvidenceMediaType, SessionMediaType, tok)

@@ -34,15 +34,26 @@ const (
 	CCARealmProfile    = "tag:arm.com,2025:cca_realm#1.0.0"
 )
 
-// provisioningMediaTypes lists the submit media types, two per profile, as
+// Legacy CoRIM profiles of Veraison's ARM_CCA scheme before d4c39f7
+// (2026-03), and their unsigned media type.
+const (
+	legacyPlatformProfile = "http://arm.com/cca/ssd/1"
+	legacyRealmProfile    = "http://arm.com/cca/realm/1"
+	legacyCoRIMType       = "application/corim-unsigned+cbor"
+)
+
+// provisioningMediaTypes lists the submit media types: two per profile, as
 // handler/schemeimplementationwrapper.go GetSupportedProvisioningMediaTypes
-// builds them: unsigned (application/rim+cbor) and signed
-// (application/rim+cose) CoRIMs.
+// builds them, unsigned (application/rim+cbor) and signed
+// (application/rim+cose) CoRIMs; then the two that clients written before
+// d4c39f7 send (scheme/arm-cca/scheme.go at b8993d2).
 var provisioningMediaTypes = []string{
 	`application/rim+cbor; profile="` + CCAPlatformProfile + `"`,
 	`application/rim+cose; profile="` + CCAPlatformProfile + `"`,
 	`application/rim+cbor; profile="` + CCARealmProfile + `"`,
 	`application/rim+cose; profile="` + CCARealmProfile + `"`,
+	legacyCoRIMType + `; profile="` + legacyPlatformProfile + `"`,
+	legacyCoRIMType + `; profile="` + legacyRealmProfile + `"`,
 }
 
 // evidenceMediaTypes is the accept list of a session.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/realmbuild"
 )
 
 // The example realms and the reference values they give (written by
@@ -106,6 +108,28 @@ func TestMeasureErrors(t *testing.T) {
 	bad := writeTemp(t, "bad.json", []byte(strings.Replace(string(readFileT(t, small)), `"s2sz": 40`, `"s2sz": 40, "ipa_bits": 40`, 1)))
 	outside := writeTemp(t, "outside.json", []byte(strings.Replace(string(readFileT(t, small)), `"0x8fe00000", "file"`, `"0x90000000", "file"`, 1)))
 	noImage := writeTemp(t, "noimage.json", readFileT(t, small)) // small.dtb is not beside it
+	// A size that would allocate a terabyte, in a realm large enough to
+	// place it: a clear error, not an out-of-memory crash.
+	huge := writeTemp(t, "huge.json", []byte(`{"realm": {"s2sz": 48, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x400000000000"}],
+	  "images": [{"name": "kernel", "ipa": "0x0", "fill": "00", "size": "0xffffffffff"}],
+	  "recs": [{"pc": "0x0"}]}`))
+	// Image files: a device, and a (sparse) file over the limit, each
+	// refused before it is read.
+	fileImage := func(name, file string) string {
+		return writeTemp(t, name, []byte(`{"realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x80000000"}],
+	  "images": [{"name": "kernel", "ipa": "0x0", "file": "`+file+`"}],
+	  "recs": [{"pc": "0x0"}]}`))
+	}
+	sparse := filepath.Join(t.TempDir(), "sparse.img")
+	if err := os.WriteFile(sparse, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, realmbuild.MaxImagesSize+1); err != nil {
+		t.Fatal(err)
+	}
+	device, tooBig := fileImage("device.json", "/dev/zero"), fileImage("big.json", sparse)
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -119,6 +143,9 @@ func TestMeasureErrors(t *testing.T) {
 		{"unknown member", []string{"measure", "--realm", bad}, []string{"realm description", `unknown field "ipa_bits"`}},
 		{"image outside RAM", []string{"measure", "--realm", outside}, []string{`images[1]: "dtb"`, "is not inside guest RAM"}},
 		{"image file missing", []string{"measure", "--realm", noImage}, []string{"images[1].file", "small.dtb: no such file or directory"}},
+		{"image of 40 bits", []string{"measure", "--realm", huge}, []string{`images[0]: "kernel" (0xffffffffff bytes)`, "more than the limit of 0x40000000 (MaxImagesSize)"}},
+		{"image file a device", []string{"measure", "--realm", device}, []string{"images[0].file", "/dev/zero is not a regular file"}},
+		{"image file too large", []string{"measure", "--realm", tooBig}, []string{"images[0].file", "sparse.img is 1073741825 bytes, more than the limit of 1073741824"}},
 		{"unwritable -o", []string{"measure", "--realm", small, "-o", filepath.Join(t.TempDir(), "no", "dir", "rv.json")}, []string{"-o:", "no such file or directory"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -128,7 +128,7 @@ is reported as one line on standard error.`,
 	root.SetVersionTemplate("ccatoken {{.Version}}\n")
 	root.AddCommand(newInspectCmd(), newCreateCmd(), newVerifyCmd())
 	root.AddCommand(newMeasureCmd(), newEmulateCmd(), newDemoCmd())
-	root.AddCommand(newBenchCmd())
+	root.AddCommand(newBenchCmd(), newServeCmd())
 	return root
 }
 

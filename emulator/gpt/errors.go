@@ -26,6 +26,10 @@ var (
 	// Secure → Secure/NS, Realm → Realm/NS, Root → any).
 	ErrIllegalPAS = errors.New("gpt: security state cannot access this PAS")
 
+	// ErrAlignment is returned for a granule operation on an address that is
+	// not granule aligned.
+	ErrAlignment = errors.New("gpt: address not granule aligned")
+
 	// ErrConfig is returned for an invalid register value, memory map or table
 	// placement.
 	ErrConfig = errors.New("gpt: invalid configuration")

@@ -311,6 +311,25 @@ func (t *Table) Write(s SecurityState, pas PAS, pa uint64, p []byte) error {
 	return t.mem.access(pa, p, true, t, s, pas)
 }
 
+// CopyGranule copies the whole granule at src, read in PAS srcPAS, to the
+// whole granule at dst, written in PAS dstPAS, on behalf of security state
+// s: one memmove, with the granule protection check of both granules made
+// under their locks, so that a failing copy copies nothing (the *Fault of
+// the failing granule is returned). It is the platform's copy primitive
+// for the RMM's RMI_DATA_CREATE: the content moves from the host's granule
+// into the realm's without a bounce buffer. If see is not nil it is called
+// with the bytes as they landed in dst (the RMM measures them there); it
+// must neither keep the slice nor access memory.
+func (t *Table) CopyGranule(s SecurityState, dstPAS PAS, dst uint64, srcPAS PAS, src uint64, see func([]byte)) error {
+	if !s.CanAccess(srcPAS) {
+		return illegalPAS(s, srcPAS)
+	}
+	if !s.CanAccess(dstPAS) {
+		return illegalPAS(s, dstPAS)
+	}
+	return t.mem.copyGranule(dst, src, t, s, dstPAS, srcPAS, see)
+}
+
 // Snapshot returns a copy of the GPT memory in use (the L0 table and every L1
 // table allocated so far), for comparisons in tests and audits.
 func (t *Table) Snapshot() []byte {

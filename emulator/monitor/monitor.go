@@ -156,6 +156,12 @@ func (m *Monitor) Access(s gpt.SecurityState, pas gpt.PAS, pa uint64, p []byte, 
 	return m.gpt.Read(s, pas, pa, p)
 }
 
+// CopyGranule copies a whole granule on behalf of security state s, from
+// src in srcPAS to dst in dstPAS, through the GPC (see gpt.Table.CopyGranule).
+func (m *Monitor) CopyGranule(s gpt.SecurityState, dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return m.gpt.CopyGranule(s, dstPAS, dst, srcPAS, src, see)
+}
+
 // Check is the granule protection check alone (see gpt.Table.Check).
 func (m *Monitor) Check(s gpt.SecurityState, pas gpt.PAS, pa uint64) error {
 	return m.gpt.Check(s, pas, pa)

@@ -210,6 +210,14 @@ const (
 	RealmFlagSVE  = 1 << 1
 	RealmFlagPMU  = 1 << 2
 
+	// RmiRealmParams.flags0 MEC_POLICY, bits [8:7] (TF-RMM main,
+	// RMM 2.0-bet2; not part of RMM 1.0-REL0): 0 shared, 1 private. Only
+	// an RMM configured for TF-RMM main's tokens takes it.
+	RealmFlagMECPolicyShift = 7
+	RealmFlagMECPolicyMask  = 3 << RealmFlagMECPolicyShift
+	RealmMECPolicyShared    = 0
+	RealmMECPolicyPrivate   = 1
+
 	// RsiRipasChangeDestroyed (X4 of RSI_IPA_STATE_SET).
 	RIPASNoChangeDestroyed = 0
 	RIPASChangeDestroyed   = 1

@@ -69,8 +69,9 @@ type attestContext struct {
 // realmClaims takes the snapshot of RSI_ATTESTATION_TOKEN_INIT: the realm
 // claims of the configured generation (§4.2: REL0 has the 1.0 realm profile
 // and a COSE_Key RAK; the legacy token of RMM 1.0-EAC5 has no profile and a
-// raw-point RAK), with the RIM and the four REMs at the size of the realm's
-// hash algorithm. The RAK hash algorithm is always SHA-256, as in TF-RMM,
+// raw-point RAK; TF-RMM main adds the realm instance id and the MEC policy
+// under the 2.0 realm profile, encoded in its order by realm.Claims.Encode),
+// with the RIM and the four REMs at the size of the realm's hash algorithm. The RAK hash algorithm is always SHA-256, as in TF-RMM,
 // which also hashes the RAK claim with it for the platform challenge at
 // boot. The caller holds r.mu; the claims share no memory with the realm
 // descriptor.
@@ -91,6 +92,16 @@ func (r *RMM) realmClaims(rl *realmDesc, challenge []byte) (*realm.Claims, error
 	}
 	for i := range rl.rems {
 		c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, bytes.Clone(rl.rems[i].Value(h)))
+	}
+	if r.cfg.Generation == token.Gen2 {
+		// TF-RMM main: the realm instance id drawn at REALM_CREATE, and
+		// the MEC policy as mec_is_realm_mecid_s2_pvt() (lib/mec) finds it
+		// at token time: private only if the realm's stage 2 uses a
+		// private MECID. This machine has no FEAT_MEC, so every realm
+		// shares the one MECID and the policy is 0 (shared), whatever
+		// flags0 asked for.
+		c.InstanceID = bytes.Clone(rl.instanceID)
+		c.MECPolicy = realm.MECPolicyOf(false)
 	}
 	return c, nil
 }

@@ -60,6 +60,10 @@ type recDesc struct {
 
 	// attest is the REC's attestation token context (RSI_ATTESTATION_*).
 	attest attestContext
+
+	// fault records why the realm software stopped with an SError exit
+	// (run.go). Under r.mu.
+	fault *RealmFault
 }
 
 // mpidrIndex turns an RmiRecMpidr into a REC index: Aff0[3:0] | Aff1 << 4

@@ -1,6 +1,11 @@
 package rmm
 
-import "github.com/ccakit/cca/realm"
+import (
+	"errors"
+
+	"github.com/ccakit/cca/emulator/gpt"
+	"github.com/ccakit/cca/realm"
+)
 
 func init() {
 	registerRMI(RMIDataCreate, (*RMM).rmiDataCreate)
@@ -62,8 +67,8 @@ func (r *RMM) dataEntry(rl *realmDesc, ipa uint64) (walkResult, [5]uint64, bool)
 // hash of the content (§5 step 3).
 func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 	rdAddr, dataAddr, ipa, src, flags := a[0], a[1], a[2], a[3], a[4]
-	content, ok := r.readNSGranule(src)
-	if !ok {
+	// src_align, src_bound, src_pas: the GPC alone, the copy comes last.
+	if !r.nsGranule(src) || r.plat.Check(gpt.PASNonSecure, src) != nil {
 		return status(RMIErrorInput)
 	}
 	g := r.dataGranule(dataAddr)
@@ -84,8 +89,18 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 	if !ok {
 		return x
 	}
-	mustPlatform(r.realmWrite(dataAddr, content[:]))
-	rl.rim.ExtendData(rl.hash, ipa, flags, content[:])
+	// One copy through the GPC from the host's granule into the data
+	// granule, measured where it landed: what the RIM covers is what the
+	// realm gets, whatever the host does to src meanwhile (TF-RMM
+	// rmm-spec-v1.0-rel0 runtime/rmi/rtt.c smc_data_create copies into the
+	// mapped data granule, then measures that).
+	r.dataCreate.rl, r.dataCreate.ipa, r.dataCreate.flags = rl, ipa, flags
+	if err := r.plat.CopyGranule(gpt.PASRealm, dataAddr, gpt.PASNonSecure, src, r.measureData); err != nil {
+		if f := (*gpt.Fault)(nil); errors.As(err, &f) && f.PA == src {
+			return status(RMIErrorInput) // src_pas, the GPT changed since the check: nothing copied
+		}
+		mustPlatform(err)
+	}
 	mustPlatform(r.writeRTTE(w.rtt, w.index, assignedRTTE(dataAddr, RIPASRAM, maxLevel)))
 	*g = granule{state: granuleData, owner: rl.rd}
 	return status(RMISuccess)

@@ -1,9 +1,11 @@
 package rmm
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
 )
 
 func init() {
@@ -68,10 +70,22 @@ func parseRealmParams(b *[GranuleSize]byte) realmParams {
 	return p
 }
 
-// valid is params_valid: encodings the specification defines.
-func (p *realmParams) valid() bool {
+// valid is params_valid: encodings the specification defines. RMM
+// 1.0-REL0 defines flags bits 0 to 2 and no others, so any other bit is
+// refused. An RMM emitting TF-RMM main's tokens (mec) also takes the MEC
+// policy request in flags0 bits [8:7], 0 shared or 1 private (TF-RMM main
+// runtime/rmi/realm.c validate_realm_params: other values are
+// RMI_ERROR_INPUT).
+func (p *realmParams) valid(mec bool) bool {
 	_, ok := measurementHash(p.hashAlgo)
-	return ok && p.s2sz >= minS2SZ && p.flags&^(RealmFlagLPA2|RealmFlagSVE|RealmFlagPMU) == 0
+	defined := uint64(RealmFlagLPA2 | RealmFlagSVE | RealmFlagPMU)
+	if mec {
+		defined |= RealmFlagMECPolicyMask
+		if pol := p.flags & RealmFlagMECPolicyMask >> RealmFlagMECPolicyShift; pol != RealmMECPolicyShared && pol != RealmMECPolicyPrivate {
+			return false
+		}
+	}
+	return ok && p.s2sz >= minS2SZ && p.flags&^defined == 0
 }
 
 // supported is params_supp: what this RMM's feature register allows. The
@@ -102,7 +116,8 @@ func (r *RMM) rmiRealmCreate(a *[6]uint64) [5]uint64 {
 		return status(RMIErrorInput)
 	}
 	p := parseRealmParams(buf)
-	if !p.valid() || !p.supported() {
+	mec := r.cfg.Generation == token.Gen2
+	if !p.valid(mec) || !p.supported() {
 		return status(RMIErrorInput)
 	}
 	// alias: the RD inside the starting-level RTTs. rtt_num_start is
@@ -157,6 +172,14 @@ func (r *RMM) rmiRealmCreate(a *[6]uint64) [5]uint64 {
 		Flags: p.flags, S2SZ: uint32(p.s2sz), SVEVL: uint32(p.sveVL), NumBPS: uint32(p.numBPS),
 		NumWPS: uint32(p.numWPS), PMUNumCtrs: uint32(p.pmuCtrs), HashAlgo: hash,
 	})
+	if mec {
+		// TF-RMM main smc_realm_create → generate_realm_instance_id: UEID
+		// type RAND (0x01) and 32 bytes from the RMM's PRNG; the host has
+		// no say in it. crypto/rand.Read never fails (Go 1.24+).
+		rl.instanceID = make([]byte, 1+32)
+		rl.instanceID[0] = 0x01
+		_, _ = rand.Read(rl.instanceID[1:])
+	}
 	rdG.state = granuleRD
 	r.vmids[rl.vmid] = true
 	r.realms[rdAddr] = rl

@@ -461,7 +461,12 @@ func (r *RMM) rmiRttInitRipas(a *[6]uint64) [5]uint64 {
 }
 
 // RMI_RTT_SET_RIPAS(rd, rec, base, top) → out_top: the host's answer to the
-// REC's pending RSI_IPA_STATE_SET. Conditions: size_valid → INPUT; rd_*,
+// REC's pending RSI_IPA_STATE_SET. Conditions: size_valid and
+// top_gran_align (top not 4 KB aligned) → INPUT, checked first as TF-RMM
+// runtime/rmi/rtt.c smc_rtt_set_ripas does since its fix after the
+// rmm-spec-v1.0-rel0 tag (cca-rmm-acs v1.0_REL0_12.24 cmd_rtt_set_ripas
+// rows top_gran_align; Arm DEN0137 1.0-REL0 B4.3.21.2 orders it only
+// before no_progress); rd_*,
 // rec_align, rec_bound, rec_gran_state → INPUT; rec running → REC;
 // rec_owner (the REC is not rd's) → REC; base_bound (base is not the REC's
 // progress address, or no change is pending), top_bound (top beyond the
@@ -472,7 +477,7 @@ func (r *RMM) rmiRttInitRipas(a *[6]uint64) [5]uint64 {
 // progress. The REC's progress address advances; nothing is measured.
 func (r *RMM) rmiRttSetRipas(a *[6]uint64) [5]uint64 {
 	base, top := a[2], a[3]
-	if top <= base {
+	if top <= base || !aligned(top) {
 		return status(RMIErrorInput)
 	}
 	rl := r.lookupRD(a[0])

@@ -21,6 +21,14 @@ type Platform interface {
 	// gpt.ErrGPF.
 	Read(pas gpt.PAS, pa uint64, p []byte) error
 	Write(pas gpt.PAS, pa uint64, p []byte) error
+	// CopyGranule copies the whole granule at src (read in srcPAS) to the
+	// whole granule at dst (written in dstPAS) with one copy through the
+	// GPC; a fault on either copies nothing. see, if not nil, gets the bytes
+	// as they landed in dst and must neither keep them nor access memory.
+	CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error
+	// Check is the granule protection check of the granule at pa for an
+	// access in pas, without an access.
+	Check(pas gpt.PAS, pa uint64) error
 	// EL3 issues an SMC from the RMM to EL3 (cca-rmm-1.0.md §7) and returns
 	// X0..X4.
 	EL3(fid uint64, args ...uint64) [5]uint64
@@ -50,7 +58,10 @@ type Config struct {
 	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
 	SharedBuffer uint64
 	// Wrapper and Generation select the attestation token format: tag 399
-	// or 907, legacy or 1.0 claims. The zero values give RMM 1.0-REL0.
+	// or 907, and the realm claims of RMM 1.0-EAC5 (legacy), 1.0-REL0
+	// (Gen1), or TF-RMM main (Gen2: the realm#2.0.0 profile with the realm
+	// instance id and the MEC policy, and the MEC policy request of
+	// RmiRealmParams.flags0). The zero values give RMM 1.0-REL0.
 	Wrapper    token.Wrapper
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
@@ -102,6 +113,10 @@ type realmDesc struct {
 	rim  realm.Measurement
 	rems [4]realm.Measurement
 
+	// instanceID is the realm instance id of TF-RMM main (Gen2 only):
+	// 0x01 and 32 random bytes drawn at RMI_REALM_CREATE.
+	instanceID []byte
+
 	// recIndex is the index the next REC must have (rec_count); numRecs
 	// counts the RECs that exist.
 	recIndex uint64
@@ -127,6 +142,18 @@ type RMM struct {
 	vmids    map[uint16]bool
 	// scratch holds a host buffer granule while a command uses it.
 	scratch [GranuleSize]byte
+	// rttBuf is the RTT accessors' buffer (rtt.go); args holds the
+	// arguments of the RMI command running under mu. Both keep the
+	// commands free of allocations.
+	rttBuf [GranuleSize]byte
+	args   [6]uint64
+	// dataCreate is what RMI_DATA_CREATE measures, and measureData the
+	// function the platform's copy calls with the landed content.
+	dataCreate struct {
+		rl         *realmDesc
+		ipa, flags uint64
+	}
+	measureData func(landed []byte)
 	// shares are the share regions of the sharing extension, by SR
 	// address (share.go, docs/sharing.md); sharePins the DATA granules an
 	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
@@ -160,6 +187,10 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 		recs:     map[uint64]*recDesc{},
 		vmids:    map[uint16]bool{},
 	}
+	r.measureData = func(landed []byte) {
+		d := &r.dataCreate
+		d.rl.rim.ExtendData(d.rl.hash, d.ipa, d.flags, landed)
+	}
 	if err := r.bootAttestation(); err != nil {
 		return nil, err
 	}
@@ -189,7 +220,8 @@ func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return h(r, &args)
+	r.args = args
+	return h(r, &r.args)
 }
 
 // status returns X0 for a status with index 0.

@@ -95,9 +95,10 @@ func (w *guestWorld) entryPoint(prog Program) uint64 {
 }
 
 type guestOpts struct {
-	hash realm.HashAlgorithm
-	rpv  []byte
-	recs int // RECs beyond the first, created not runnable
+	hash  realm.HashAlgorithm
+	rpv   []byte
+	recs  int    // RECs beyond the first, created not runnable
+	flags uint64 // RmiRealmParams.flags
 }
 
 type guestRealm struct {
@@ -115,6 +116,7 @@ func (w *guestWorld) newGuestRealm(o guestOpts, prog Program) *guestRealm {
 	p := w.realmParams(rtt, w.vmid)
 	w.vmid++
 	p[RealmParamsHashAlgo] = uint64(o.hash)
+	p[RealmParamsFlags] |= o.flags
 	params := w.params(p)
 	if o.rpv != nil {
 		if err := w.write(params+RealmParamsRPV, o.rpv); err != nil {

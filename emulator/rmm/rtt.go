@@ -147,24 +147,28 @@ func (r *RMM) walk(rl *realmDesc, ipa uint64, target int) (walkResult, error) {
 	}
 }
 
+// The RTT accessors below hold r.mu, as every user of realm state does,
+// and go through r.rttBuf: a buffer on the stack would escape into the
+// Platform interface and cost an allocation per entry walked.
+
 func (r *RMM) readRTTE(rtt uint64, index int) (rtte, error) {
-	var b [rtteSize]byte
-	if err := r.realmRead(rtt+uint64(index)*rtteSize, b[:]); err != nil {
+	b := r.rttBuf[:rtteSize]
+	if err := r.realmRead(rtt+uint64(index)*rtteSize, b); err != nil {
 		return 0, fmt.Errorf("rmm: reading RTT entry at %#x: %w", rtt+uint64(index)*rtteSize, err)
 	}
-	return rtte(binary.LittleEndian.Uint64(b[:])), nil
+	return rtte(binary.LittleEndian.Uint64(b)), nil
 }
 
 func (r *RMM) writeRTTE(rtt uint64, index int, e rtte) error {
-	var b [rtteSize]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(e))
-	return r.realmWrite(rtt+uint64(index)*rtteSize, b[:])
+	b := r.rttBuf[:rtteSize]
+	binary.LittleEndian.PutUint64(b, uint64(e))
+	return r.realmWrite(rtt+uint64(index)*rtteSize, b)
 }
 
 // readRTT reads a whole RTT granule.
 func (r *RMM) readRTT(rtt uint64) ([entriesPerRTT]rtte, error) {
 	var out [entriesPerRTT]rtte
-	var b [GranuleSize]byte
+	b := &r.rttBuf
 	if err := r.realmRead(rtt, b[:]); err != nil {
 		return out, err
 	}
@@ -176,7 +180,7 @@ func (r *RMM) readRTT(rtt uint64) ([entriesPerRTT]rtte, error) {
 
 // writeRTT writes a whole RTT granule.
 func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
-	var b [GranuleSize]byte
+	b := &r.rttBuf
 	for i, e := range entries {
 		binary.LittleEndian.PutUint64(b[i*rtteSize:], uint64(e))
 	}

@@ -182,8 +182,10 @@ func TestRttSetRipas(t *testing.T) {
 		}, status: RMIErrorInput},
 		{msg: "top_bound", args: with(b0, t0, rd, rec, b0, t0+szL3), status: RMIErrorInput},
 		{msg: "base_align", args: with(2*szL1+szL2, 3*szL1, rd, rec, 2*szL1+szL2, 3*szL1), status: RMIErrorRtt, index: 1},
-		{msg: "top_align", args: with(b0, t0, rd, rec, b0, b0+0x800), status: RMIErrorRtt, index: 3},
+		{msg: "top_gran_align", args: with(b0, t0, rd, rec, b0, b0+0x800), status: RMIErrorInput},
+		{msg: "top_gran_align", args: with(b0, t0, rd, rec, b0, szL3+1), status: RMIErrorInput},
 		{msg: "no_progress", args: with(2*szL1, 3*szL1, rd, rec, 2*szL1, 2*szL1+szL3), status: RMIErrorRtt, index: 1},
+		{msg: "top_gran_align_compare_no_progress", args: with(2*szL1, 3*szL1, rd, rec, 2*szL1, 2*szL1+szL3+0x10), status: RMIErrorInput},
 		{msg: "base_bound_compare_base_align", args: with(2*szL1+szL2, 3*szL1, rd, rec, 2*szL1+2*szL2, 3*szL1), status: RMIErrorInput},
 		{msg: "success", args: with(b0, t0, rd, rec, b0, t0), status: RMISuccess, out: []uint64{t0}},
 	}...)

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/ccakit/cca/verifier"
 )
 
 // Errors returned by stores. Each names one outcome the HTTP layer maps to a
@@ -81,4 +83,28 @@ type Sessions interface {
 	// nonces recorded before nonceCutoff; it returns how many sessions
 	// went.
 	Purge(ctx context.Context, now, nonceCutoff time.Time) (int64, error)
+}
+
+// Provisioned is one accepted endorsement submission: the CoRIM as
+// submitted and what it endorses, in the verifier's terms.
+type Provisioned struct {
+	MediaType, Profile string
+	CoRIMID            string
+	Body               []byte
+	TrustAnchors       []verifier.TrustAnchor
+	Platforms          []verifier.PlatformReference
+	Realms             []verifier.RealmReference
+}
+
+// Endorsements stores provisioned endorsements and answers the verifier's
+// lookups from them, so that every replica appraises against the same
+// endorsements the moment they are committed.
+type Endorsements interface {
+	verifier.TrustAnchorStore
+	verifier.ReferenceValueStore
+	// AddEndorsements stores a submission in one transaction. Submitting
+	// the same CoRIM bytes again changes nothing. Endorsements
+	// accumulate: a second key for an instance is a second trust anchor
+	// (either verifies), as verifier.CombineTrustAnchors defines.
+	AddEndorsements(ctx context.Context, p *Provisioned) error
 }

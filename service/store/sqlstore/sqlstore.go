@@ -161,6 +161,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			profile TEXT NOT NULL,
 			corim_id TEXT NOT NULL,
 			body ` + b + ` NOT NULL,
+			body_sha256 ` + b + ` NOT NULL UNIQUE,
 			added_ms BIGINT NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS trust_anchors (
 			corim_seq BIGINT NOT NULL,

@@ -1,0 +1,152 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ccakit/cca/service/store"
+	"github.com/ccakit/cca/verifier"
+)
+
+var _ store.Endorsements = (*Store)(nil)
+
+// AddEndorsements implements store.Endorsements. Trust anchors keep their
+// key as a DER SubjectPublicKeyInfo; reference values are kept as JSON of
+// the verifier's types, indexed by the identity the verifier looks them up
+// by (implementation id, RIM).
+func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error {
+	sum := sha256.Sum256(p.Body)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storing endorsements: %w", err)
+	}
+	defer tx.Rollback()
+	var seq int64
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO corims (media_type, profile, corim_id, body, body_sha256, added_ms)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING RETURNING seq`),
+		p.MediaType, p.Profile, p.CoRIMID, p.Body, sum[:], time.Now().UnixMilli()).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the same CoRIM again
+	}
+	if err != nil {
+		return fmt.Errorf("storing CoRIM %q: %w", p.CoRIMID, err)
+	}
+	for _, ta := range p.TrustAnchors {
+		spki, err := x509.MarshalPKIXPublicKey(ta.Key)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrEncode, ta.Where, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO trust_anchors (corim_seq, instance_id, implementation_id, spki, where_) VALUES (?, ?, ?, ?, ?)`),
+			seq, nonNil(ta.InstanceID), nonNil(ta.ImplementationID), spki, ta.Where); err != nil {
+			return fmt.Errorf("storing trust anchor %s: %w", ta.Where, err)
+		}
+	}
+	for _, pr := range p.Platforms {
+		body, err := json.Marshal(pr)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrEncode, pr.Where, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO platform_refs (corim_seq, implementation_id, body) VALUES (?, ?, ?)`),
+			seq, nonNil(pr.ImplementationID), string(body)); err != nil {
+			return fmt.Errorf("storing platform reference %s: %w", pr.Where, err)
+		}
+	}
+	for _, rr := range p.Realms {
+		body, err := json.Marshal(rr)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrEncode, rr.Where, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO realm_refs (corim_seq, rim, body) VALUES (?, ?, ?)`),
+			seq, nonNil(rr.InitialMeasurement), string(body)); err != nil {
+			return fmt.Errorf("storing realm reference %s: %w", rr.Where, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storing CoRIM %q: %w", p.CoRIMID, err)
+	}
+	return nil
+}
+
+// ErrEncode: an endorsement could not be encoded for storage (a key type
+// x509 cannot marshal).
+var ErrEncode = errors.New("cannot store endorsement")
+
+// nonNil stores an absent identity as an empty byte string, so that the
+// NOT NULL columns and equality lookups behave alike in both databases.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// TrustAnchors implements verifier.TrustAnchorStore: the anchors provisioned
+// for this instance id. A stored key that no longer parses is returned
+// Unusable, so that the platform's result names it.
+func (s *Store) TrustAnchors(ctx context.Context, instanceID, implementationID []byte) ([]verifier.TrustAnchor, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT instance_id, implementation_id, spki, where_ FROM trust_anchors WHERE instance_id = ? ORDER BY corim_seq`), nonNil(instanceID))
+	if err != nil {
+		return nil, fmt.Errorf("looking up trust anchors: %w", err)
+	}
+	defer rows.Close()
+	var out []verifier.TrustAnchor
+	for rows.Next() {
+		var ta verifier.TrustAnchor
+		var spki []byte
+		if err := rows.Scan(&ta.InstanceID, &ta.ImplementationID, &spki, &ta.Where); err != nil {
+			return nil, fmt.Errorf("looking up trust anchors: %w", err)
+		}
+		if len(ta.ImplementationID) == 0 {
+			ta.ImplementationID = nil
+		}
+		ta.Where = "database: " + ta.Where
+		if ta.Key, err = x509.ParsePKIXPublicKey(spki); err != nil {
+			ta.Unusable = fmt.Errorf("stored key: %v", err)
+		}
+		out = append(out, ta)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("looking up trust anchors: %w", err)
+	}
+	return out, nil
+}
+
+// PlatformReferences implements verifier.ReferenceValueStore.
+func (s *Store) PlatformReferences(ctx context.Context, implementationID []byte) ([]verifier.PlatformReference, error) {
+	return lookupJSON[verifier.PlatformReference](ctx, s, `SELECT body FROM platform_refs WHERE implementation_id = ? ORDER BY corim_seq`, implementationID)
+}
+
+// RealmReferences implements verifier.ReferenceValueStore.
+func (s *Store) RealmReferences(ctx context.Context, rim []byte) ([]verifier.RealmReference, error) {
+	return lookupJSON[verifier.RealmReference](ctx, s, `SELECT body FROM realm_refs WHERE rim = ? ORDER BY corim_seq`, rim)
+}
+
+func lookupJSON[T any](ctx context.Context, s *Store, query string, key []byte) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), nonNil(key))
+	if err != nil {
+		return nil, fmt.Errorf("looking up reference values: %w", err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("looking up reference values: %w", err)
+		}
+		var v T
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			return nil, fmt.Errorf("looking up reference values: stored entry: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("looking up reference values: %w", err)
+	}
+	return out, nil
+}
