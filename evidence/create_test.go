@@ -71,7 +71,7 @@ func TestCreateDeterministic(t *testing.T) {
 		if !bytes.Equal(a, b) || bytes.Equal(a, c) {
 			t.Errorf("%v: deterministic runs equal %v, random run equal %v", f, bytes.Equal(a, b), bytes.Equal(a, c))
 		}
-		if _, err := DecodeAndVerify(a, iak.Public(), VerifyOptions{}); err != nil {
+		if _, err := decodeAndRunLegs(a, iak.Public(), legOptions{}); err != nil {
 			t.Errorf("%v: %v", f, err)
 		}
 	}

@@ -155,7 +155,7 @@ func TestProducerShapes(t *testing.T) {
 			if tc.draft {
 				return // the binding of the 2026 profiles is not claim 10
 			}
-			if _, err := DecodeAndVerify(raw, ev.PlatformSign1Key(t), VerifyOptions{Nonce: nonce, ValidateOptions: tc.opts}); err != nil {
+			if _, err := decodeAndRunLegs(raw, ev.PlatformSign1Key(t), legOptions{Nonce: nonce, ValidateOptions: tc.opts}); err != nil {
 				t.Errorf("verify: %v", err)
 			}
 		})
