@@ -1,20 +1,20 @@
 // Package evidence puts the token layer together: it decodes a CCA evidence
-// collection into its two signed claims sets, says which generation it is,
-// validates it, runs the cryptographic verification legs (platform
-// signature, realm signature, binding, freshness) and creates evidence of
-// each generation.
+// collection into its two signed claims sets (or a bare platform token),
+// names its shape (Kind: the wrapper and the pairing of profiles, checked
+// against a table of what producers emit), validates it, and creates
+// evidence of each generation.
 //
-// Appraisal against trust anchors, reference values and policy is the
-// verifier package's; this package answers "is this well-formed, genuine
-// evidence signed by this key".
+// Verifying evidence (the signatures, the binding of the realm key to the
+// platform, freshness) and appraising it against trust anchors, reference
+// values and a policy is the verifier package's Verifier.Verify, the one
+// verification a relying party embeds. This package gives it the decoded
+// parts: Evidence.PlatformSign1 and RealmSign1 (token.Sign1.Verify),
+// Evidence.Realm.RAK, and the claims that token.CheckBinding and
+// token.CheckFreshness compare.
 package evidence
 
 import (
-	"crypto"
-	"errors"
 	"fmt"
-
-	cose "github.com/veraison/go-cose"
 
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
@@ -36,7 +36,8 @@ type Evidence struct {
 // COSE_Sign1 envelopes, and both claims sets; or a bare platform token,
 // one COSE_Sign1 (tag 18, or untagged as RFC 9052 §4.2 allows where the
 // context says what it is), as TF-A, TF-RMM and tf-m-tools ship it. It does
-// not validate the claims (see Validate) nor check any signature.
+// not validate the claims (see Validate) nor check any signature
+// (verifier.Verifier.Verify does).
 func Decode(data []byte) (*Evidence, error) {
 	if isBareSign1(data) {
 		return decodeBare(data)
@@ -49,11 +50,15 @@ func Decode(data []byte) (*Evidence, error) {
 	if e.PlatformSign1, err = token.DecodeSign1(coll.Platform, "platform token"); err != nil {
 		return nil, err
 	}
-	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
-		return nil, err
-	}
 	if e.Platform, err = platform.Decode(e.PlatformSign1.Payload); err != nil {
 		return nil, fmt.Errorf("platform token: %w", err)
+	}
+	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
+		if p, perr := token.LookupProfile(e.Platform.Profile, token.SetPlatform); perr == nil && p.Binding == token.BindingDirect {
+			return nil, fmt.Errorf("%w (platform profile %q is the direct model of %s §4.10, whose realm claims set is not signed; ccakit does not decode it)",
+				err, p.Name, p.Draft)
+		}
+		return nil, err
 	}
 	if e.Realm, err = realm.Decode(e.RealmSign1.Payload); err != nil {
 		return nil, fmt.Errorf("realm token: %w", err)
@@ -142,87 +147,4 @@ func (e *Evidence) Validate(opts ValidateOptions) error {
 		return err
 	}
 	return nil
-}
-
-// VerifyOptions tune Verify.
-type VerifyOptions struct {
-	ValidateOptions
-	// Nonce, when set, must be the realm challenge (32..64 bytes,
-	// zero-padded to 64). Without it freshness is not checked.
-	Nonce []byte
-	// Algorithms widens or narrows the signature algorithms accepted for
-	// either token; nil means token.DefaultAlgorithms.
-	Algorithms []cose.Algorithm
-}
-
-// Leg names a verification step, for reporting.
-type Leg string
-
-const (
-	LegDecode            Leg = "decode"
-	LegValidate          Leg = "claims"
-	LegPlatformSignature Leg = "platform signature"
-	LegRealmSignature    Leg = "realm signature"
-	LegBinding           Leg = "binding"
-	LegFreshness         Leg = "freshness"
-)
-
-// LegError says which leg failed.
-type LegError struct {
-	Leg Leg
-	Err error
-}
-
-func (e *LegError) Error() string { return string(e.Leg) + ": " + e.Err.Error() }
-func (e *LegError) Unwrap() error { return e.Err }
-
-// FailedLeg returns the leg an error from Verify or DecodeAndVerify failed
-// in, or "" when it carries none.
-func FailedLeg(err error) Leg {
-	var le *LegError
-	if errors.As(err, &le) {
-		return le.Leg
-	}
-	return ""
-}
-
-// Verify validates the evidence and runs the cryptographic legs in order:
-// the platform signature with cpak, the realm signature with the RAK the
-// realm token carries, the binding of the two, and freshness when a nonce is
-// given. The first failure is returned as a *LegError wrapping its class.
-func (e *Evidence) Verify(cpak crypto.PublicKey, opts VerifyOptions) error {
-	if err := e.Validate(opts.ValidateOptions); err != nil {
-		return &LegError{LegValidate, err}
-	}
-	if err := e.PlatformSign1.Verify(cpak, opts.Algorithms); err != nil {
-		return &LegError{LegPlatformSignature, fmt.Errorf("platform token: %w", err)}
-	}
-	rak, err := e.Realm.RAK()
-	if err != nil {
-		return &LegError{LegRealmSignature, err}
-	}
-	if err := e.RealmSign1.Verify(rak, opts.Algorithms); err != nil {
-		return &LegError{LegRealmSignature, fmt.Errorf("realm token: %w", err)}
-	}
-	if err := token.CheckBinding(e.Platform.Challenge, e.Realm.PubKeyHashAlgID, e.Realm.PubKey); err != nil {
-		return &LegError{LegBinding, err}
-	}
-	if opts.Nonce != nil {
-		if err := token.CheckFreshness(e.Realm.Challenge, opts.Nonce); err != nil {
-			return &LegError{LegFreshness, err}
-		}
-	}
-	return nil
-}
-
-// DecodeAndVerify is Decode followed by Verify.
-func DecodeAndVerify(data []byte, cpak crypto.PublicKey, opts VerifyOptions) (*Evidence, error) {
-	e, err := Decode(data)
-	if err != nil {
-		return nil, &LegError{LegDecode, err}
-	}
-	if err := e.Verify(cpak, opts); err != nil {
-		return e, err
-	}
-	return e, nil
 }

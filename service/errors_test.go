@@ -157,7 +157,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 			t.Run("token for another nonce", func(t *testing.T) {
 				url, _ := newSessionFor(t, base, "")
 				other := make([]byte, 48)
-				tok, err := realm.token(other)
+				tok, err := realm.Token(other)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -171,7 +171,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 
 			t.Run("replayed to the same session", func(t *testing.T) {
 				url, nonce := newSessionFor(t, base, "")
-				tok, err := realm.token(nonce)
+				tok, err := realm.Token(nonce)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -192,7 +192,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 				q := "?nonce=" + strings.TrimRight(b64url(nonce), "=")
 				url, _ := newSessionFor(t, base, q)
 				twin, _ := newSessionFor(t, base, q) // before the first is used: allowed
-				tok, err := realm.token(nonce)
+				tok, err := realm.Token(nonce)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -207,7 +207,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 
 			t.Run("expired session", func(t *testing.T) {
 				url, nonce := newSessionFor(t, base, "")
-				tok, err := realm.token(nonce)
+				tok, err := realm.Token(nonce)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -84,7 +84,7 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 	ptv := platformVector(&r.Platform)
 	pstatus := worstTier(ptv)
 	pa := &ear.Appraisal{Status: &pstatus, TrustVector: &ptv, AppraisalPolicyID: &policy}
-	if err := annotate(pa, r.Platform.Claims); err != nil {
+	if err := annotate(pa, r.Platform.ClaimsJSON); err != nil {
 		return nil, err
 	}
 	ar.Submods[SubmodPlatform] = pa
@@ -102,7 +102,7 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 		claims := map[string]any{PolicyClaimCappedByPlatform: pstatus.String()}
 		ra.VeraisonPolicyClaims = &claims
 	}
-	if err := annotate(ra, r.Realm.Claims); err != nil {
+	if err := annotate(ra, r.Realm.ClaimsJSON); err != nil {
 		return nil, err
 	}
 	ar.Submods[SubmodRealm] = ra
@@ -118,7 +118,11 @@ func earPolicyID(id string) string {
 
 // annotate sets ear.veraison.annotated-evidence: the token's claims in
 // their evcli JSON form, as Veraison annotates each submodule.
-func annotate(a *ear.Appraisal, claims json.RawMessage) error {
+func annotate(a *ear.Appraisal, render func() (json.RawMessage, error)) error {
+	claims, err := render()
+	if err != nil {
+		return err
+	}
 	if len(claims) == 0 {
 		return nil
 	}

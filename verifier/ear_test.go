@@ -302,8 +302,10 @@ func maskForeign(res *Result) {
 	}
 	// The keys are generated for each run: their traces in the claims are
 	// masked too.
-	res.Platform.Claims = maskClaims(res.Platform.Claims, "cca-platform-challenge")
-	res.Realm.Claims = maskClaims(res.Realm.Claims, "cca-realm-public-key")
+	pc, _ := res.Platform.ClaimsJSON()
+	rc, _ := res.Realm.ClaimsJSON()
+	res.Platform.Claims = maskClaims(pc, "cca-platform-challenge")
+	res.Realm.Claims = maskClaims(rc, "cca-realm-public-key")
 	res.finish()
 }
 

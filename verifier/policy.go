@@ -32,18 +32,16 @@ type Policy struct {
 	// different generations, or legacy claims in a CMW collection.
 	AllowMixedProfilesUnsafe bool
 
-	// AllowUnknownPlatformUnsafe accepts a platform when no platform
-	// reference values are provisioned at all: its implementation id,
+	// AllowUnknownPlatformUnsafe accepts a platform for whose
+	// implementation id no reference value is provisioned: its
 	// configuration and firmware are then not checked, and only the
-	// signature by a trusted CPAK and the lifecycle vouch for it. A platform
-	// whose implementation id is absent from provisioned reference values
-	// is a mismatch and never accepted.
+	// signature by a trusted CPAK and the lifecycle vouch for it. A
+	// platform that a reference value knows must match it regardless.
 	AllowUnknownPlatformUnsafe bool
 
-	// AllowUnknownRealmUnsafe accepts a realm when no realm reference values
-	// are provisioned at all: its RIM, RPV and REMs are then not checked.
-	// A RIM absent from provisioned reference values is a mismatch and never
-	// accepted.
+	// AllowUnknownRealmUnsafe accepts a realm whose RIM no reference value
+	// knows: its RIM, RPV and REMs are then not checked. A realm that a
+	// reference value knows must match it regardless.
 	AllowUnknownRealmUnsafe bool
 
 	// RequireREMs fails a realm whose reference value does not give the

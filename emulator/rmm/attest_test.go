@@ -11,9 +11,10 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ccakit/cca/emulator/rot"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/verifier"
 )
 
 // newGuestWorldWith boots the test machine with a root of trust and an RMM
@@ -139,8 +140,7 @@ func chunkedToken(cpu RealmCPU, challenge []byte, buf uint64, chunk uint64) ([]b
 // realm's measurements and the expected format.
 func verifyToken(t *testing.T, w *guestWorld, rd uint64, tok, nonce []byte, wrapper token.Wrapper, gen token.Generation, rems [4]realm.Measurement) {
 	t.Helper()
-	e, err := evidence.DecodeAndVerify(tok, w.p.rot.CPAK(), evidence.VerifyOptions{Nonce: nonce,
-		ValidateOptions: evidence.ValidateOptions{RejectUnknownClaims: true}})
+	e, err := verifytest.VerifyWith(tok, w.p.rot.CPAK(), nonce, verifier.Policy{RejectUnknownClaims: true})
 	if err != nil {
 		t.Fatalf("token (%d bytes): %v", len(tok), err)
 	}
