@@ -85,6 +85,10 @@ type RealmResult struct {
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
+	// InstanceID is the realm instance id (claim 256) of a 2.0 realm
+	// token, and MECPolicy its MEC policy (claim 44243) as carried.
+	InstanceID HexBytes         `json:"realm-instance-id,omitempty"`
+	MECPolicy  *realm.MECPolicy `json:"mec-policy,omitempty"`
 	// Claims are all the token's claims in their evcli JSON form, as for
 	// PlatformResult.Claims.
 	Claims json.RawMessage `json:"claims,omitempty"`
