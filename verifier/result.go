@@ -181,20 +181,40 @@ func (r *Result) finish() {
 		r.Realm.Trustworthy = false
 	}
 	r.Reasons = nil
-	add := func(side string, checks []Check) {
-		for _, c := range checks {
-			if c.Passed() || (side == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
-				continue // the platform's reasons already say why
+	for _, f := range r.Failures() {
+		what := f.Detail
+		if f.Outcome == NotChecked {
+			what = "not checked, and the policy requires it: " + f.Detail
+		}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", f.Side, f.Name(), what))
+	}
+}
+
+// Failure is a check that keeps a result from being trustworthy, and the
+// side it is of: "platform" or "realm".
+type Failure struct {
+	Side string
+	Check
+}
+
+// Failures lists the checks that did not pass, one per entry of Reasons and
+// in its order: the realm's copies of the platform's verdict (its
+// CheckPlatform, a decode failure) are left out, the platform's own
+// failures saying why.
+func (r *Result) Failures() []Failure {
+	var out []Failure
+	for _, side := range []struct {
+		name   string
+		checks []Check
+	}{{"platform", r.Platform.Checks}, {"realm", r.Realm.Checks}} {
+		for _, c := range side.checks {
+			if c.Passed() || (side.name == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
+				continue
 			}
-			what := c.Detail
-			if c.Outcome == NotChecked {
-				what = "not checked, and the policy requires it: " + c.Detail
-			}
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name(), what))
+			out = append(out, Failure{side.name, c})
 		}
 	}
-	add("platform", r.Platform.Checks)
-	add("realm", r.Realm.Checks)
+	return out
 }
 
 // Reason is the first reason the result is not trustworthy, or "".

@@ -454,7 +454,7 @@ func (vr *verification) failureLine() string {
 	msg := "not trustworthy"
 	if len(res.Reasons) > 0 {
 		first := res.Reasons[0]
-		if failing := failingChecks(res); len(failing) == len(res.Reasons) {
+		if failing := res.Failures(); len(failing) == len(res.Reasons) {
 			for i, c := range failing {
 				if c.Outcome == verifier.Mismatched {
 					first = res.Reasons[i]
@@ -600,29 +600,4 @@ func (vr *verification) writeText(w io.Writer) {
 	case vr.noHint:
 		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
 	}
-}
-
-// sideCheck is a check and the side it is of: "platform" or "realm".
-type sideCheck struct {
-	side string
-	verifier.Check
-}
-
-// failingChecks lists the checks of a result that did not pass, in the
-// order and with the omissions of Result.Reasons: the realm's copies of the
-// platform's verdict (its "platform" check, a decode failure) are left out.
-func failingChecks(res *verifier.Result) []sideCheck {
-	var out []sideCheck
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, sideCheck{side.name, c})
-		}
-	}
-	return out
 }

@@ -168,16 +168,8 @@ func Policy(flags []string) (verifier.Policy, error) {
 // check, a decode failure) are left out.
 func FailedChecks(res *verifier.Result) []string {
 	var out []string
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, side.name+" "+c.Name())
-		}
+	for _, f := range res.Failures() {
+		out = append(out, f.Side+" "+f.Name())
 	}
 	return out
 }
