@@ -184,7 +184,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- svc.Serve(sctx, 10*time.Second, service.Listener{Listener: ln, Handler: svc.PublicHandler()}) }()
+	go func() {
+		served <- svc.Serve(sctx, 10*time.Second, service.Listener{Listener: ln, Handler: svc.PublicHandler()})
+	}()
 	defer func() { stop(); <-served }()
 	base := "http://" + ln.Addr().String()
 
