@@ -55,7 +55,9 @@ type Config struct {
 	ImplementationID []byte
 	PlatformConfig   []byte
 	// TokenFormat: evidence.FormatREL0 (the default), FormatLegacy
-	// (RMM 1.0-EAC5) or FormatCMW (tag 907).
+	// (RMM 1.0-EAC5), FormatCMW (tag 907, TF-RMM v0.9.0) or
+	// FormatTFRMMMain (what TF-RMM main emits: tag 907, the 2023 platform
+	// token, a realm#2.0.0 realm token with instance id and MEC policy).
 	TokenFormat evidence.Format
 	// Layout is the physical memory map; the zero value is
 	// monitor.DefaultLayout().
@@ -84,20 +86,17 @@ type Machine struct {
 // builds the GPT and enables the GPC, and the RMM boots, fetching its RAK
 // and the platform token from EL3.
 func New(cfg Config) (*Machine, error) {
-	var gen token.Generation
+	var platformGen, realmGen token.Generation
 	var wrapper token.Wrapper
 	switch cfg.TokenFormat {
-	case evidence.FormatREL0:
-		gen, wrapper = token.Gen1, token.Wrapper399
-	case evidence.FormatLegacy:
-		gen, wrapper = token.GenLegacy, token.Wrapper399
-	case evidence.FormatCMW:
-		gen, wrapper = token.Gen1, token.Wrapper907
+	case evidence.FormatREL0, evidence.FormatLegacy, evidence.FormatCMW, evidence.FormatTFRMMMain:
+		f := cfg.TokenFormat
+		platformGen, realmGen, wrapper = f.GenerationOf(token.SetPlatform), f.GenerationOf(token.SetRealm), f.Wrapper()
 	default:
 		return nil, fmt.Errorf("emulator: unknown token format %v", cfg.TokenFormat)
 	}
 	rt, err := rot.New(rot.Config{CPAK: cfg.CPAK, RAK: cfg.RAK, Lifecycle: cfg.Lifecycle, BootChain: cfg.BootChain,
-		ImplementationID: cfg.ImplementationID, PlatformConfig: cfg.PlatformConfig, Generation: gen})
+		ImplementationID: cfg.ImplementationID, PlatformConfig: cfg.PlatformConfig, Generation: platformGen})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +113,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, errors.New("emulator: the memory map has no NS DRAM mapped by granules")
 	}
 	r, err := rmm.New(realmWorld{mon}, rmm.Config{DRAM: dram, SharedBuffer: mon.SharedPage(),
-		Wrapper: wrapper, Generation: gen, Programs: m.program, Sharing: cfg.Sharing})
+		Wrapper: wrapper, Generation: realmGen, Programs: m.program, Sharing: cfg.Sharing})
 	if err != nil {
 		return nil, err
 	}
@@ -134,13 +133,15 @@ func (w realmWorld) Write(pas gpt.PAS, pa uint64, p []byte) error {
 	return w.mon.Access(gpt.StateRealm, pas, pa, p, true)
 }
 
+func (w realmWorld) CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return w.mon.CopyGranule(gpt.StateRealm, dstPAS, dst, srcPAS, src, see)
+}
+
+func (w realmWorld) Check(pas gpt.PAS, pa uint64) error { return w.mon.Check(gpt.StateRealm, pas, pa) }
+
 func (w realmWorld) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return w.mon.SMC(gpt.StateRealm, fid, args...)
 }
-
-// NoteRealmExit counts an exit the RMM handles without the host (an RSI
-// call of the sharing extension) in the monitor's cost model.
-func (w realmWorld) NoteRealmExit() { w.mon.NoteRealmExit() }
 
 // HostSMC is an SMC by the Normal-world host: X0 = fid, X1.. = args. It
 // returns X0..X4 as the host sees them.
@@ -211,3 +212,11 @@ func (m *Machine) Close() { m.rmm.Close() }
 // interruptible point (its realm software's next SMC), and resumes when
 // entered again. It reports whether rec is a REC.
 func (m *Machine) RaiseIRQ(rec uint64) bool { return m.rmm.RaiseIRQ(rec) }
+
+// RealmFault returns why the realm software on the REC at rec stopped with
+// an SError exit: a *rmm.RealmFault (matching rmm.ErrRealmFault) with the
+// panic value and the realm goroutine's stack, or the entry point that had
+// no software; nil if it has not. An RMM invariant broken while it served
+// a realm is not a realm fault: RMI_REC_ENTER panics on the host's
+// goroutine with an *rmm.InvariantPanic.
+func (m *Machine) RealmFault(rec uint64) error { return m.rmm.RealmFault(rec) }

@@ -13,7 +13,7 @@ import (
 
 // The zero Config boots, and the host sees the RMM through the ABI alone.
 func TestBootAndABI(t *testing.T) {
-	for _, f := range []evidence.Format{evidence.FormatREL0, evidence.FormatLegacy, evidence.FormatCMW} {
+	for _, f := range evidence.Formats() {
 		m, err := emulator.New(emulator.Config{TokenFormat: f})
 		if err != nil {
 			t.Fatalf("%v: %v", f, err)

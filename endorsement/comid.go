@@ -12,8 +12,8 @@ type decoder struct {
 	opts       DecodeOptions
 	profile    profileInfo
 	corimWhere string
-	// triples and measurements count what the whole CoRIM holds, to bound
-	// it (MaxTriples, MaxMeasurements).
+	// triples and nMeasurements count what the whole CoRIM holds, to
+	// bound it (MaxTriples, MaxMeasurements).
 	triples, nMeasurements int
 	// attestKeyTriples is the triples-map key of attest-key triples.
 	attestKeyTriples int64

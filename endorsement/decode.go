@@ -3,7 +3,10 @@ package endorsement
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // IsCoRIM reports whether data looks like a CoRIM, by its first items only:
@@ -27,7 +30,7 @@ func IsCoRIM(data []byte) bool {
 		return false
 	}
 	switch major, _, _, _ := head(data); major {
-	case 4: // an untagged COSE_Sign1 after the legacy prefix
+	case 4: // an untagged COSE_Sign1
 		return hasCoRIMContentType(data)
 	case 5:
 		m, err := asMap(data, "", "")
@@ -81,6 +84,53 @@ func stripLegacyPrefix(data []byte) []byte {
 // constants). Every defect is an error naming what and where (CoMID,
 // triple and measurement index), wrapping one of the package's errors.
 func Decode(data []byte, opts DecodeOptions) (*Endorsements, error) {
+	e, err := decode(data, opts)
+	if err != nil {
+		return nil, escaped(err)
+	}
+	for i := range e.BadTrustAnchors {
+		e.BadTrustAnchors[i].Err = escaped(e.BadTrustAnchors[i].Err)
+	}
+	return e, nil
+}
+
+// escapedError is an error whose message has every control and
+// non-printable character escaped: this package quotes the strings it
+// puts in messages, but a library's message (fxamacker's duplicate-key
+// error prints the key) may carry the attacker's bytes as they are.
+type escapedError struct {
+	msg string
+	err error
+}
+
+func (e *escapedError) Error() string { return e.msg }
+func (e *escapedError) Unwrap() error { return e.err }
+
+func escaped(err error) error {
+	msg := err.Error()
+	clean := true
+	for _, r := range msg {
+		if !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return err
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return &escapedError{msg: b.String(), err: err}
+}
+
+func decode(data []byte, opts DecodeOptions) (*Endorsements, error) {
 	switch {
 	case len(data) == 0:
 		return nil, fmt.Errorf("%w: empty input", ErrMalformed)
@@ -93,8 +143,11 @@ func Decode(data []byte, opts DecodeOptions) (*Endorsements, error) {
 	stripped := stripLegacyPrefix(data)
 	legacySigned := len(stripped) != len(data)
 	num, content, tagged := untag(stripped)
+	major, _, _, _ := head(stripped)
 	switch {
-	case legacySigned && !tagged:
+	case !tagged && major == 4:
+		// An untagged COSE_Sign1 (RFC 9052 §4.2), after the legacy prefix
+		// or alone; its content type says whether it is a CoRIM.
 		return decodeSigned(stripped, opts)
 	case tagged && num == tagSign1:
 		return decodeSigned(content, opts)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 
 	c "github.com/ccakit/cca/internal/cbortest"
 	"github.com/ccakit/cca/token"
@@ -16,6 +17,31 @@ import (
 // built here with other values) give an error containing the text
 // Veraison's gives (scheme/arm-cca/corim_test.go), and say where.
 func TestVeraisonBadCoRIMs(t *testing.T) {
+	for _, tt := range veraisonBadCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.in, DecodeOptions{})
+			if err == nil {
+				t.Fatal("decoded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, tt.where) || !strings.Contains(msg, "CoMID 0") {
+				t.Errorf("error %q\nwant it to contain %q and %q", msg, tt.want, tt.where)
+			}
+			if !errors.Is(err, ErrInvalid) || !errors.Is(err, token.ErrSyntax) {
+				t.Errorf("error does not wrap ErrInvalid and token.ErrSyntax: %v", err)
+			}
+		})
+	}
+}
+
+type badCase struct {
+	name  string
+	in    []byte
+	want  string
+	where string
+}
+
+func veraisonBadCases() []badCase {
 	pem := c.Arr(c.Tag(554, c.Tstr(fxTAPEM)))
 	ta := func(env, keys []byte) []byte {
 		return corim("bad-ta", profPlat, comidTag("t", akTriples(c.Arr(env, keys))))
@@ -29,12 +55,7 @@ func TestVeraisonBadCoRIMs(t *testing.T) {
 	blDigests := digests(c.Int(1), fxBL)
 	rim := digestMeas("cca.rim", "sha-384", fxRIM)
 	rpv := meas(c.Tstr("cca.rpv"), c.Map(c.Int(4), tagged(560, fxRPV)))
-	tests := []struct {
-		name  string
-		in    []byte
-		want  string
-		where string
-	}{
+	return []badCase{
 		{"platform-bad-no-class", ta(c.Map(c.Int(1), tagged(550, fxInst)), pem),
 			"environment.class is required", "attestation key triple 0"},
 		{"platform-bad-ta-no-instance", ta(classEnv(tagged(560, fxImpl), nil), pem),
@@ -42,13 +63,13 @@ func TestVeraisonBadCoRIMs(t *testing.T) {
 		{"platform-bad-ta-instance", ta(classEnv(tagged(560, fxImpl), tagged(560, fxInst)), pem),
 			"instance-id must be of type 'ueid', got 'bytes'", "attestation key triple 0"},
 		{"platform-bad-ta-cert", ta(classEnv(tagged(560, fxImpl), tagged(550, fxInst)),
-			c.Arr(c.Tag(555, c.Tstr("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")))),
+			c.Arr(c.Tag(555, c.Tstr(fxCertPEM)))),
 			"verification-key must be of type 'pkix-base64-key', got 'pkix-base64-cert'", "attestation key triple 0"},
 		{"platform-bad-refval-no-mkey", rv(meas(nil, c.Map(c.Int(2), blDigests))),
 			"mkey is mandatory but not set", "reference value triple 0, measurement 0"},
 		{"platform-bad-refval-mkey", rv(meas(c.Int(7), c.Map(c.Int(2), blDigests))),
 			"mkey must be of type 'string', got 'uint'", "measurement 0"},
-		{"platform-bad-refval-mkey-string", rv(swComp("1", "BL", "sha-256", fxBL),
+		{"platform-bad-refval-mkey-string", rv(swComp("", "BL", "sha-256", fxBL),
 			meas(c.Tstr("cca.bad-component"), c.Map(c.Int(2), blDigests))),
 			`invalid mkey "cca.bad-component"`, "measurement 1"},
 		{"platform-bad-refval-cryptokeys", rv(meas(c.Tstr("cca.software-component"), c.Map(
@@ -57,7 +78,7 @@ func TestVeraisonBadCoRIMs(t *testing.T) {
 		{"platform-bad-refval-no-digests", rv(meas(c.Tstr("cca.software-component"), c.Map(
 			c.Int(0), c.Map(c.Int(0), c.Tstr("3.4.2"), c.Int(1), c.Int(16384)), c.Int(4), tagged(560, []byte{1, 2, 3}), c.Int(11), c.Tstr("BL")))),
 			"digests field is mandatory but not set", "measurement 0"},
-		{"platform-bad-refval-no-raw-value", rv(swComp("1", "BL", "sha-256", fxBL),
+		{"platform-bad-refval-no-raw-value", rv(swComp("", "BL", "sha-256", fxBL),
 			meas(c.Tstr("cca.platform-config"), c.Map(c.Int(2), blDigests))),
 			"raw-value is mandatory for cca.platform-config", "measurement 1"},
 		{"realm-bad-instance", realm(classEnv(c.Tag(37, c.Bstr(fxUUID)), nil), rim),
@@ -72,21 +93,6 @@ func TestVeraisonBadCoRIMs(t *testing.T) {
 		{"realm-bad-no-raw-value", realm(classEnv(tagged(560, fxRIM), nil), rim,
 			meas(c.Tstr("cca.rpv"), c.Map(c.Int(2), digests(c.Int(1), fxBL)))),
 			"raw-value is mandatory for cca.rpv", "measurement 1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode(tt.in, DecodeOptions{})
-			if err == nil {
-				t.Fatal("decoded")
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, tt.where) || !strings.Contains(msg, "CoMID 0") {
-				t.Errorf("error %q\nwant it to contain %q and %q", msg, tt.want, tt.where)
-			}
-			if !errors.Is(err, ErrInvalid) || !errors.Is(err, token.ErrSyntax) {
-				t.Errorf("error does not wrap ErrInvalid and token.ErrSyntax: %v", err)
-			}
-		})
 	}
 }
 
@@ -140,7 +146,7 @@ func TestDecodeForms(t *testing.T) {
 	}
 	plat2025 := comidMap("p", c.Map(
 		c.Int(0), c.Arr(c.Arr(classEnv(tagged(560, fxImpl), nil), c.Arr(
-			meas(c.Tstr("cca.software-component"), c.Map(c.Int(2), digests(c.Int(1), fxBL), c.Int(11), c.Tstr("BL"), c.Int(13), c.Arr(tagged(560, fxSigner)))),
+			meas(c.Tstr("cca.software-component"), c.Map(c.Int(0), c.Map(c.Int(0), c.Tstr("2.1")), c.Int(2), digests(c.Int(1), fxBL), c.Int(11), c.Tstr("BL"), c.Int(13), c.Arr(tagged(560, fxSigner)))),
 			// the CCA draft's masked raw value, §3.1.3
 			meas(c.Tstr("cca.platform-config"), c.Map(c.Int(4), c.Tag(563, c.Arr(c.Bstr(fxConfig), c.Bstr(fxMask)))))))),
 		c.Int(3), c.Arr(taTriple())))
@@ -174,7 +180,7 @@ func TestDecodeForms(t *testing.T) {
 		{"2025: integer digest ids, 563 masked config, TAs and RVs in one CoMID",
 			tagged501(profPlat, plat2025), ProfilePlatform, false,
 			[]TrustAnchor{wantTA()}, []PlatformReference{{ImplementationID: fxImpl, Config: fxConfig, ConfigMask: fxMask,
-				SwComponents: []SwComponent{{Type: "BL", Alg: "sha-256", Value: fxBL, SignerID: fxSigner}}}}, nil},
+				SwComponents: []SwComponent{{Type: "BL", Version: "2.1", Alg: "sha-256", Value: fxBL, SignerID: fxSigner}}}}, nil},
 		{"2025 fixtures", fixturePlatform(), ProfilePlatform, false, nil, []PlatformReference{wantPlatform()}, nil},
 		{"2025 realm fixture", fixtureRealm(), ProfileRealm, false, nil, nil, []RealmReference{wantRealm()}},
 	}
@@ -251,6 +257,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"nesting", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(1), deep)), ErrMalformed, "exceeded max nested level"},
 		{"indefinite length", c.Tag(501, c.IndefMap(c.Int(0), c.Tstr("x"))), ErrMalformed, "indefinite"},
 		{"duplicate key", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(0), c.Tstr("y"))), ErrMalformed, "duplicate map key"},
+		{"escaped duplicate key", c.Tag(18, c.Arr(c.Bstr(c.Map(c.Tstr("\x1b[2J"), c.Int(0), c.Tstr("\x1b[2J"), c.Int(1))), c.Map(), c.Bstr(fixtureTA()), c.Bstr([]byte{1}))), ErrMalformed, `\x1b[2J`},
 		{"other tag", c.Tag(502, c.Map()), ErrMalformed, "tag 502"},
 		{"no profile", c.Tag(501, c.Map(c.Int(0), c.Tstr("x"), c.Int(1), c.Arr())), ErrProfile, "no profile"},
 		{"unknown profile", corim("x", c.Tag(32, c.Tstr("http://arm.com/psa/iot/1")), comidTag("t", akTriples(taTriple()))), ErrProfile, `"http://arm.com/psa/iot/1" is not a CCA profile`},
@@ -313,6 +320,11 @@ func TestDecodeErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q\nwant it to contain %q", err, tt.want)
 			}
+			for _, r := range err.Error() {
+				if !unicode.IsPrint(r) {
+					t.Errorf("error %q holds the unprintable %U", err, r)
+				}
+			}
 			var classes int
 			for _, cl := range token.Classes() {
 				if errors.Is(err, cl) {
@@ -323,6 +335,32 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("error %q wraps %d token error classes, want 1", err, classes)
 			}
 		})
+	}
+}
+
+// TestIsolateBadKeys: with IsolateBadKeys, a key that does not parse is
+// set apart with its platform's identity; the other trust anchors load.
+func TestIsolateBadKeys(t *testing.T) {
+	// An off-curve P-256 point in a well-formed SubjectPublicKeyInfo.
+	offCurve := "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB\n-----END PUBLIC KEY-----"
+	otherInst := append([]byte{0x01}, bytes.Repeat([]byte{0x99}, 32)...)
+	bad := c.Arr(classEnv(tagged(560, fxImpl), tagged(550, otherInst)), c.Arr(c.Tag(554, c.Tstr(offCurve))))
+	in := corim("keys", profPlat, comidTag("k", akTriples(bad, taTriple())))
+	if _, err := Decode(in, DecodeOptions{}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "attestation key triple 0: verification-key") {
+		t.Fatalf("strict: %v", err)
+	}
+	e := mustDecode(t, in, DecodeOptions{IsolateBadKeys: true})
+	if len(e.TrustAnchors) != 1 || !bytes.Equal(e.TrustAnchors[0].InstanceID, fxInst) {
+		t.Errorf("trust anchors %+v", e.TrustAnchors)
+	}
+	if len(e.BadTrustAnchors) != 1 || !bytes.Equal(e.BadTrustAnchors[0].InstanceID, otherInst) ||
+		!errors.Is(e.BadTrustAnchors[0].Err, ErrInvalid) || !strings.Contains(e.BadTrustAnchors[0].Where, "attestation key triple 0") {
+		t.Errorf("bad trust anchors %+v", e.BadTrustAnchors)
+	}
+	// A structural defect is not isolated.
+	noInst := c.Arr(classEnv(tagged(560, fxImpl), nil), c.Arr(c.Tag(554, c.Tstr(offCurve))))
+	if _, err := Decode(corim("keys", profPlat, comidTag("k", akTriples(noInst, taTriple()))), DecodeOptions{IsolateBadKeys: true}); err == nil {
+		t.Error("a triple without instance was isolated")
 	}
 }
 
@@ -358,4 +396,50 @@ func TestIsCoRIM(t *testing.T) {
 			t.Errorf("%s: IsCoRIM = %v", tt.name, got)
 		}
 	}
+}
+
+// TestBounds: hostile counts are refused before they cost much.
+func TestBounds(t *testing.T) {
+	rep := func(n int, item []byte) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = item
+		}
+		return out
+	}
+	// One array over MaxArrayLen.
+	long := corim("b", profPlat, comidTag("t", akTriples(rep(MaxArrayLen+1, taTriple())...)))
+	if _, err := Decode(long, DecodeOptions{}); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "exceeded max number of elements") {
+		t.Errorf("long array: %v", err)
+	}
+	// More triples than MaxTriples (lists of MaxArrayLen each): the count
+	// is checked per list, before its triples are read.
+	emptyTriple := c.Arr(c.Map(), c.Arr())
+	d := &decoder{e: &Endorsements{}, profile: profiles[ProfilePlatform], corimWhere: "b", attestKeyTriples: triplesAttestKey}
+	list := c.Arr(rep(MaxArrayLen, emptyTriple)...)
+	var err error
+	for i := 0; err == nil && i <= MaxTriples/MaxArrayLen; i++ {
+		_, err = d.tripleList(list, "b", "reference-triples")
+	}
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "more than 16384 triples") {
+		t.Errorf("triples: %v", err)
+	}
+	// More measurements than MaxMeasurements.
+	ms := c.Arr(rep(MaxArrayLen, c.Map(c.Int(1), c.Map()))...)
+	err = nil
+	for i := 0; err == nil && i <= MaxMeasurements/MaxArrayLen; i++ {
+		_, err = d.measurements(mustArray(t, ms), "b")
+	}
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "more than 65536 measurements") {
+		t.Errorf("measurements: %v", err)
+	}
+}
+
+func mustArray(t *testing.T, b []byte) []item {
+	t.Helper()
+	a, err := asArray(b, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

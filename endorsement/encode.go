@@ -18,7 +18,8 @@ import (
 // them (veraison/services scheme/arm-cca test CoRIMs since d4c39f7):
 // 501({0: id, 1: [506(<<CoMID>>)], 3: 32(profile)}), one CoMID per kind of
 // triple, one digest per software component (Veraison's appraisal refuses
-// more, scheme/arm-cca/scheme.go), digest algorithms by their text names
+// more, scheme/arm-cca/scheme.go), a component version only if given
+// (Veraison's library cannot take one; see platformTripleOut), digest algorithms by their text names
 // (the CCA draft's choice; Veraison reads text and integer ids alike),
 // the platform configuration as {4: 560(value), 5: mask} (veraison/corim
 // refuses the draft's 563 form). Output is deterministic (RFC 8949 §4.2.1
@@ -222,6 +223,12 @@ func platformTripleOut(p PlatformReference) (any, error) {
 		if c.Type != "" {
 			mval[11] = c.Type
 		}
+		// The profile's version, {0: version} without a scheme. Beware:
+		// veraison/corim 53b3014 (profiles/cca/platform.go
+		// validateCCASoftwareComponent) dereferences the absent scheme and
+		// panics on it (and refuses a version with a scheme); for Veraison,
+		// leave Version empty (its appraisal compares a version only when
+		// the reference value has one).
 		if c.Version != "" {
 			mval[0] = map[int]any{0: c.Version}
 		}

@@ -118,6 +118,22 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, in)
 	}
 
+	// A component version, written as the profile has it: {0: version}.
+	p := wantPlatform()
+	p.SwComponents[1].Version = "0.9.1"
+	data, err = EncodePlatform("v", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, c.Cat(c.Int(0), c.Map(c.Int(0), c.Tstr("0.9.1")), c.Int(2))) {
+		t.Errorf("no version map in %x", data)
+	}
+	got = mustDecode(t, data, DecodeOptions{})
+	clearWhere(got)
+	if !reflect.DeepEqual(got.Platforms, []PlatformReference{p}) {
+		t.Errorf("version round trip: %+v", got.Platforms)
+	}
+
 	realm := wantRealm()
 	realm.RPV = nil
 	data, err = EncodeRealm("r", realm)
@@ -130,7 +146,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("realm round trip: %+v", got.Realms)
 	}
 	// The platform configuration's mask, when not given, compares every bit.
-	p := wantPlatform()
+	p = wantPlatform()
 	p.ConfigMask = nil
 	data, err = EncodePlatform("m", p)
 	if err != nil {

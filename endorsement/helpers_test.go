@@ -3,8 +3,14 @@ package endorsement
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	c "github.com/ccakit/cca/internal/cbortest"
 	"github.com/ccakit/cca/token"
@@ -30,6 +36,7 @@ var (
 	fxUUID    = []byte{0x5c, 0x57, 0xe8, 0xf4, 0x46, 0xcd, 0x42, 0x1b, 0x91, 0xc9, 0x08, 0xcf, 0x93, 0xe1, 0x3c, 0xfc}
 	fxTAKey   = mustKey()
 	fxTAPEM   = mustPEM()
+	fxCertPEM = mustCertPEM()
 	otherKey  = mustOtherKey()
 	profPlat  = c.Tag(32, c.Tstr(ProfilePlatform))
 	profRealm = c.Tag(32, c.Tstr(ProfileRealm))
@@ -57,6 +64,17 @@ func mustPEM() string {
 		panic(err)
 	}
 	return strings.TrimRight(string(p), "\n")
+}
+
+// mustCertPEM is a self-signed certificate for fxTAKey, PEM.
+func mustCertPEM() string {
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ACME CPAK"},
+		NotBefore: time.Unix(1767225600, 0), NotAfter: time.Unix(1798761600, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &fxTAKey.PublicKey, fxTAKey)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimRight(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), "\n")
 }
 
 // Builders. Maps list their keys in ascending order, as a deterministic
@@ -99,11 +117,15 @@ func meas(mkey, mval []byte) []byte {
 
 func digests(alg []byte, v []byte) []byte { return c.Arr(c.Arr(alg, c.Bstr(v))) }
 
-// swComp is cca.software-component {0: {0: version}, 2: digests, 11: name,
-// 13: [560(signer)]}.
+// swComp is cca.software-component {?0: {0: version}, 2: digests, 11:
+// name, 13: [560(signer)]}; version "" leaves key 0 out.
 func swComp(version, name string, alg string, value []byte) []byte {
-	return meas(c.Tstr("cca.software-component"), c.Map(
-		c.Int(0), c.Map(c.Int(0), c.Tstr(version)),
+	pairs, ver := uint64(3), []byte(nil)
+	if version != "" {
+		pairs, ver = 4, c.Cat(c.Int(0), c.Map(c.Int(0), c.Tstr(version)))
+	}
+	return meas(c.Tstr("cca.software-component"), c.Cat(c.Head(5, pairs),
+		ver,
 		c.Int(2), digests(c.Tstr(alg), value),
 		c.Int(11), c.Tstr(name),
 		c.Int(13), c.Arr(tagged(560, fxSigner))))
@@ -130,7 +152,7 @@ func fixtureTA() []byte {
 func fixturePlatform() []byte {
 	return corim("acme-fw", profPlat, comidTag("acme-fw/refvals", rvTriples(c.Arr(
 		classEnv(tagged(560, fxImpl), nil),
-		c.Arr(swComp("1.2.0", "BL", "sha-256", fxBL), swComp("0.9.1", "RMM", "sha-384", fxRMM),
+		c.Arr(swComp("", "BL", "sha-256", fxBL), swComp("", "RMM", "sha-384", fxRMM),
 			cfgMeas(fxConfig, fxMask))))))
 }
 
@@ -152,8 +174,8 @@ func wantPlatform() PlatformReference {
 	return PlatformReference{
 		ImplementationID: fxImpl, Config: fxConfig, ConfigMask: fxMask,
 		SwComponents: []SwComponent{
-			{Type: "BL", Version: "1.2.0", Alg: "sha-256", Value: fxBL, SignerID: fxSigner},
-			{Type: "RMM", Version: "0.9.1", Alg: "sha-384", Value: fxRMM, SignerID: fxSigner},
+			{Type: "BL", Alg: "sha-256", Value: fxBL, SignerID: fxSigner},
+			{Type: "RMM", Alg: "sha-384", Value: fxRMM, SignerID: fxSigner},
 		},
 	}
 }

@@ -98,7 +98,12 @@ func (d *decoder) keyTriple(t item, where string) error {
 	}
 	key, err := parsePEMKey(text)
 	if err != nil {
-		return fmt.Errorf("%w: %s: verification-key: %v", ErrInvalid, where, err)
+		err = fmt.Errorf("%w: %s: verification-key: %v", ErrInvalid, where, err)
+		if !d.opts.IsolateBadKeys {
+			return err
+		}
+		d.e.BadTrustAnchors = append(d.e.BadTrustAnchors, BadTrustAnchor{ImplementationID: impl, InstanceID: inst, Where: where, Err: err})
+		return nil
 	}
 	d.e.TrustAnchors = append(d.e.TrustAnchors, TrustAnchor{
 		ImplementationID: impl, InstanceID: inst, Key: key,

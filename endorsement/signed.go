@@ -61,15 +61,22 @@ func decodeSigned(msg []byte, opts DecodeOptions) (*Endorsements, error) {
 	}
 	for label := range unprot {
 		if _, ok := hdr[label]; ok {
-			return nil, fmt.Errorf("%w: %s: header %v is in both the protected and the unprotected header", ErrInvalid, where, label)
+			name := fmt.Sprint(label)
+			if text, isText := label.(string); isText {
+				name = quote(text)
+			}
+			return nil, fmt.Errorf("%w: %s: header %s is in both the protected and the unprotected header", ErrInvalid, where, name)
 		}
 		if n, ok := label.(int64); ok && (n == hdrAlg || n == hdrContentType || n == hdrCoRIMMeta) {
 			return nil, fmt.Errorf("%w: %s: header %d must be protected", ErrInvalid, where, n)
 		}
 	}
 	var alg int64
-	if err := unmarshal(hdr[int64(hdrAlg)], &alg, where, "protected header alg (1)"); err != nil {
-		return nil, err
+	switch a := hdr[int64(hdrAlg)]; {
+	case a == nil:
+		return nil, fmt.Errorf("%w: %s: the protected header has no alg (1)", ErrInvalid, where)
+	case dec.Unmarshal(a, &alg) != nil:
+		return nil, fmt.Errorf("%w: %s: alg (1) is %s, not an integer", ErrInvalid, where, kind(a))
 	}
 	ct, err := asTextOrMissing(hdr[int64(hdrContentType)], where, "content type (3)")
 	if err != nil {

@@ -60,6 +60,9 @@ func TestSigned(t *testing.T) {
 	if e := mustDecode(t, legacy, DecodeOptions{SignerKey: &fxTAKey.PublicKey}); !e.Signed {
 		t.Error("legacy 500(502()) prefix: not signed")
 	}
+	if e := mustDecode(t, signed[1:], DecodeOptions{SignerKey: &fxTAKey.PublicKey}); !e.Signed {
+		t.Error("untagged COSE_Sign1: not signed")
+	}
 	hand := handSigned(t, p256, metaHeader(-7, ContentType), fixtureRealm())
 	if e := mustDecode(t, hand, DecodeOptions{SignerKey: &p256.PublicKey}); !e.Signed || e.SignerName != "ACME" || len(e.Realms) != 1 {
 		t.Errorf("hand-built signed CoRIM: %+v", e)
@@ -84,6 +87,9 @@ func TestSigned(t *testing.T) {
 		{"content type", handSigned(t, p256, metaHeader(-7, "application/cbor"), fixtureRealm()), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, `content type "application/cbor"`},
 		{"no meta", handSigned(t, p256, c.Map(c.Int(1), c.Int(-7), c.Int(3), c.Tstr(ContentType)), fixtureRealm()), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, "corim-meta (header 8) is missing"},
 		{"alg unprotected", c.Tag(18, c.Arr(c.Bstr(c.Map(c.Int(3), c.Tstr(ContentType))), c.Map(c.Int(1), c.Int(-7)), c.Bstr(fixtureRealm()), c.Bstr([]byte{1}))), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, "header 1 must be protected"},
+		{"no alg", handSigned(t, p256, c.Map(c.Int(3), c.Tstr(ContentType)), fixtureRealm()), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, "no alg (1)"},
+		{"text alg", handSigned(t, p256, c.Map(c.Int(1), c.Tstr("ES256"), c.Int(3), c.Tstr(ContentType)), fixtureRealm()), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, "alg (1) is string"},
+		{"header twice", c.Tag(18, c.Arr(c.Bstr(c.Map(c.Int(1), c.Int(-7), c.Tstr("x\x1b[31m"), c.Int(0))), c.Map(c.Tstr("x\x1b[31m"), c.Int(0)), c.Bstr(fixtureRealm()), c.Bstr([]byte{1}))), DecodeOptions{SignerKey: &p256.PublicKey}, ErrInvalid, `header "x\x1b[31m" is in both`},
 		{"detached", c.Tag(18, c.Arr(c.Bstr(metaHeader(-7, ContentType)), c.Map(), []byte{0xf6}, c.Bstr([]byte{1}))), DecodeOptions{SignerKey: &p256.PublicKey}, ErrMalformed, "detached"},
 		{"three elements", c.Tag(18, c.Arr(c.Bstr(metaHeader(-7, ContentType)), c.Map(), c.Bstr(fixtureRealm()))), DecodeOptions{SkipSignatureCheckUnsafe: true}, ErrMalformed, "3 elements"},
 		{"payload not a CoRIM", handSigned(t, p256, metaHeader(-7, ContentType), c.Tstr("x")), DecodeOptions{SignerKey: &p256.PublicKey}, ErrMalformed, "string"},

@@ -103,7 +103,9 @@ type SwComponent struct {
 	// Type is the component type (name, key 11; the label in the legacy
 	// psa.refval-id); "" if not given.
 	Type string
-	// Version is the version; "" if not given.
+	// Version is the version; "" if not given. Leave it empty in a CoRIM
+	// for Veraison: its CoRIM library (53b3014) panics on the profile's
+	// version form (encode.go, platformTripleOut).
 	Version string
 	// Alg is the digest algorithm's name: "sha-256", "sha-384", "sha-512".
 	Alg string
@@ -160,6 +162,11 @@ type Endorsements struct {
 	TrustAnchors []TrustAnchor
 	Platforms    []PlatformReference
 	Realms       []RealmReference
+	// BadTrustAnchors are the attest-key triples whose identity is well
+	// formed but whose key is not usable, kept apart (instead of failing
+	// the CoRIM) with DecodeOptions.IsolateBadKeys, so that a verifier can
+	// fail only the platform they name.
+	BadTrustAnchors []BadTrustAnchor
 
 	// Signed reports a COSE-signed CoRIM whose signature was checked;
 	// SignerName is its corim-meta signer name. A signed CoRIM decoded
@@ -168,6 +175,14 @@ type Endorsements struct {
 	SignerName string
 	// NotBefore and NotAfter are the validity period (zero if none).
 	NotBefore, NotAfter time.Time
+}
+
+// BadTrustAnchor is an attest-key triple for a well-formed platform
+// identity whose key could not be used; Err says why (it wraps ErrInvalid).
+type BadTrustAnchor struct {
+	ImplementationID, InstanceID []byte
+	Where                        string
+	Err                          error
 }
 
 // DecodeOptions controls Decode.
@@ -192,4 +207,9 @@ type DecodeOptions struct {
 	// their algorithm (32, 48 or 64 bytes still required), as Veraison's
 	// profile does; by default sha-256 must be 32 bytes and so on.
 	AllowDigestSizeMismatch bool
+	// IsolateBadKeys keeps an attest-key triple whose key does not parse
+	// (not PEM, not a SubjectPublicKeyInfo, an unusable key type or curve)
+	// in BadTrustAnchors instead of refusing the CoRIM: one bad key then
+	// locks out only its own platform. Every other defect still fails.
+	IsolateBadKeys bool
 }

@@ -29,7 +29,6 @@ var (
 
 var (
 	cNull = []byte{0xf6}
-	cTrue = []byte{0xf5}
 )
 
 // bstrContent returns the content of an encoded definite byte string.

@@ -23,9 +23,9 @@ func TestRoundTrip(t *testing.T) {
 						if err != nil {
 							t.Fatalf("Create: %v", err)
 						}
-						ev, err := DecodeAndVerify(raw, &iak.PublicKey, VerifyOptions{Nonce: r.Challenge})
+						ev, err := decodeAndRunLegs(raw, &iak.PublicKey, legOptions{Nonce: r.Challenge})
 						if err != nil {
-							t.Fatalf("DecodeAndVerify: %v", err)
+							t.Fatalf("decode and legs: %v", err)
 						}
 						k := ev.Kind()
 						if k.Wrapper != f.Wrapper() || k.Platform != f.Generation() || k.Realm != f.Generation() || !k.Coherent() {
@@ -49,7 +49,7 @@ func TestRoundTrip(t *testing.T) {
 						}
 						// And the wrong key fails the platform leg.
 						other := newKey(t, pc)
-						if err := ev.Verify(&other.PublicKey, VerifyOptions{}); !errors.Is(err, token.ErrSignature) || FailedLeg(err) != LegPlatformSignature {
+						if err := runLegs(ev, &other.PublicKey, legOptions{}); !errors.Is(err, token.ErrSignature) || failedLeg(err) != legPlatformSignature {
 							t.Fatalf("verify with another key: %v", err)
 						}
 					})

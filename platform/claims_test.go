@@ -3,6 +3,7 @@ package platform_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -62,7 +63,7 @@ func sample() *platform.Claims {
 }
 
 // sampleCBOR is sample() encoded by hand, in the order of TF-A's sample
-// token (cca-rmm-1.0.md §4.3).
+// token (TF-A plat/arm/board/fvp/fvp_plat_attest_token.c).
 func sampleCBOR() []byte {
 	return cMap(
 		cInt(265), cTstr("tag:arm.com,2023:cca_platform#1.0.0"),
@@ -128,7 +129,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"sw component not a map", cMap(cInt(2399), cArr(cArr())), token.ErrMalformed, "software component 0"},
 		{"sw component missing value", cMap(cInt(2399), comp(cInt(5), cBstr(rep(1, 32)))), token.ErrMissingClaim, "measurement value (2)"},
 		{"sw component missing signer", cMap(cInt(2399), comp(cInt(2), cBstr(rep(1, 32)))), token.ErrMissingClaim, "signer id (5)"},
-		{"sw component unknown key", cMap(cInt(2399), comp(cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32)), cInt(7), cInt(0))), token.ErrSyntax, "unexpected key 7"},
+		{"sw component unknown key", cMap(cInt(2399), comp(cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32)), cInt(9), cInt(0))), token.ErrSyntax, "unexpected key 9"},
+		{"sw component LFA flag as integer", cMap(cInt(2399), comp(cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32)), cInt(7), cInt(0))), token.ErrSyntax, "software component claim 7 (lfa-supported)"},
+		{"client id as text", cMap(cInt(2394), cTstr("RMSD")), token.ErrSyntax, "platform claim 2394 (cca-platform-client-id)"},
+		{"peer signers as bytes", cMap(cInt(2406), cBstr(nil)), token.ErrSyntax, "platform claim 2406 (cca-platform-peer-signers): expected an array of byte strings"},
+		{"tbb rotpk as bytes", cMap(cInt(2405), cBstr(nil)), token.ErrSyntax, "platform claim 2405"},
+		{"extension as a map", cMap(cInt(2404), cMap()), token.ErrSyntax, "platform claim 2404"},
 		{"sw component type as bstr", cMap(cInt(2399), comp(cInt(1), cBstr(nil), cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32)))), token.ErrSyntax, "software component 0"},
 		{"sw component value as array", cMap(cInt(2399), comp(cInt(2), cArr(cInt(1)), cInt(5), cBstr(rep(1, 32)))), token.ErrSyntax, "expected a byte string, found array"},
 		{"sw component null signer", cMap(cInt(2399), comp(cInt(2), cBstr(rep(1, 32)), cInt(5), []byte{0xf6})), token.ErrSyntax, "null"},
@@ -138,6 +144,32 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v containing %q", tc.name, err, tc.err, tc.msg)
 		}
 	}
+}
+
+// draft03 makes the claims a draft-ffm-rats-cca-token-03 platform token
+// (2024 profile) with its 2.0 claims.
+func draft03(c *platform.Claims) {
+	one := uint64(1)
+	c.Profile = "tag:arm.com,2024:cca_platform#2.0.0"
+	c.ClientID = &one
+	c.ManufacturingConfig = []byte("manufactured")
+	name, idx := "CM", int64(0)
+	c.TBBRoTPK = []platform.TBBRoTPK{{Name: &name, ActiveArrayIndex: &idx, Index: &idx, Hash: rep(0x5A, 48)}}
+	c.PeerSigners = [][]byte{rep(0x70, 32)}
+	c.DiscreteTPMBinding = []byte("tpm")
+}
+
+// draft04 makes the claims a draft-ffm-rats-cca-token-04 2.1.0 platform
+// token with every platform claim.
+func draft04(c *platform.Claims) {
+	draft03(c)
+	c.Profile, c.Challenge, c.WorkloadBinding = "tag:arm.com,2026:cca_platform#2.1.0", nil, rep(0xB1, 32)
+	ide, proto, typ, enc := true, "spdm-1.2.3", "cxl-type-3", uint64(1)
+	c.Extension = []platform.ExtensionDevice{{HashAlgID: "sha-384", DeviceMeasurementsDigest: rep(1, 48), CertificateChainDigest: rep(2, 48),
+		UsesIDE: &ide, Protocol: &proto, VCADigest: rep(3, 48), DeviceType: &typ, EncryptionType: &enc}}
+	lfa := false
+	c.SwComponents[0].LFASupported = &lfa
+	c.SwComponents[0].CountersignerIDs = [][]byte{rep(0xC5, 32)}
 }
 
 func TestValidate(t *testing.T) {
@@ -150,19 +182,55 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid"},
 		{name: "legacy profile", mutate: func(c *platform.Claims) { c.Profile = "http://arm.com/CCA-SSD/1.0.0" }},
-		{name: "2.0 profile", mutate: func(c *platform.Claims) { c.Profile = "tag:arm.com,2024:cca_platform#2.0.0" }},
+		{name: "2.0 profile", mutate: draft03},
+		{name: "2.0 profile without client id", mutate: func(c *platform.Claims) { draft03(c); c.ClientID = nil },
+			err: token.ErrMissingClaim, msg: "platform claim 2394 (cca-platform-client-id)"},
+		{name: "client id 2", mutate: func(c *platform.Claims) { draft03(c); *c.ClientID = 2 }, err: token.ErrSyntax, msg: "platform claim 2394 (cca-platform-client-id): 2, must be 1"},
 		{name: "2.0 profile, 17-byte UEID", mutate: func(c *platform.Claims) {
-			c.Profile = "tag:arm.com,2024:platform#2.0.0"
+			draft03(c)
 			c.InstanceID = append([]byte{0x01}, rep(1, 16)...)
 		}},
 		{name: "2.0 profile, EUI-64 UEID", mutate: func(c *platform.Claims) {
-			c.Profile = "tag:arm.com,2024:platform#2.0.0"
+			draft03(c)
 			c.InstanceID = append([]byte{0x02}, rep(1, 8)...)
 		}},
 		{name: "2.0 profile, 18-byte RAND UEID", mutate: func(c *platform.Claims) {
-			c.Profile = "tag:arm.com,2024:cca_platform#2.0.0"
+			draft03(c)
 			c.InstanceID = append([]byte{0x01}, rep(1, 17)...)
 		}, err: token.ErrSyntax, msg: "platform claim 256"},
+		{name: "no-source profile platform#2.0.0", mutate: func(c *platform.Claims) { draft03(c); c.Profile = "tag:arm.com,2024:platform#2.0.0" },
+			err: token.ErrProfile, msg: "unknown platform profile"},
+		{name: "2026, every claim, strict", mutate: draft04, opts: platform.ValidateOptions{RejectUnknownClaims: true}},
+		{name: "2026 with a challenge", mutate: func(c *platform.Claims) { draft04(c); c.Challenge = rep(1, 32) }, err: token.ErrSyntax,
+			msg: "platform claim 10 (cca-platform-challenge): must not appear with profile \"tag:arm.com,2026:cca_platform#2.1.0\""},
+		{name: "2026 HESRAK with a challenge", mutate: func(c *platform.Claims) {
+			draft04(c)
+			c.Profile, c.Extension, c.Challenge = "tag:arm.com,2026:cca_platform#2.0.0;HESRAK", nil, rep(1, 64)
+		}},
+		{name: "2026 without workload binding", mutate: func(c *platform.Claims) { draft04(c); c.WorkloadBinding = nil }, err: token.ErrMissingClaim, msg: "platform claim 2408"},
+		{name: "2026 workload binding 20 bytes", mutate: func(c *platform.Claims) { draft04(c); c.WorkloadBinding = rep(1, 20) }, err: token.ErrSyntax, msg: "platform claim 2408 (cca-platform-workload-binding): 20 bytes"},
+		{name: "workload binding in 1.0", mutate: func(c *platform.Claims) { c.WorkloadBinding = rep(1, 32) }, err: token.ErrSyntax,
+			msg: "platform claim 2408 (cca-platform-workload-binding): profile \"tag:arm.com,2023:cca_platform#1.0.0\" binds through claim 10"},
+		{name: "extension in 2024, strict", mutate: func(c *platform.Claims) { d := sample(); draft04(d); draft03(c); c.Extension = d.Extension },
+			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim 2404 (cca-platform-extension) is not defined by profile"},
+		{name: "extension without VCA digest", mutate: func(c *platform.Claims) { draft04(c); c.Extension[0].VCADigest = nil }, err: token.ErrSyntax,
+			msg: `platform claim 2404 (cca-platform-extension): device 0: protocol "spdm-1.2.3" needs a VCA digest (6)`},
+		{name: "extension cxl without encryption type", mutate: func(c *platform.Claims) { draft04(c); c.Extension[0].EncryptionType = nil }, err: token.ErrSyntax,
+			msg: `device type "cxl-type-3" needs an encryption type (8)`},
+		{name: "extension encryption type 3", mutate: func(c *platform.Claims) { draft04(c); *c.Extension[0].EncryptionType = 3 }, err: token.ErrSyntax, msg: "encryption type (8) 3"},
+		{name: "extension without IDE flag", mutate: func(c *platform.Claims) { draft04(c); c.Extension[0].UsesIDE = nil }, err: token.ErrSyntax, msg: "no IDE flag (4)"},
+		{name: "tbb rotpk without hash", mutate: func(c *platform.Claims) { draft04(c); c.TBBRoTPK[0].Hash = nil }, err: token.ErrSyntax, msg: "entry 0: hash (4) is 0 bytes"},
+		{name: "peer signers empty", mutate: func(c *platform.Claims) { draft04(c); c.PeerSigners = [][]byte{} }, err: token.ErrSyntax, msg: "platform claim 2406 (cca-platform-peer-signers): empty array"},
+		{name: "countersigner 20 bytes", mutate: func(c *platform.Claims) { draft04(c); c.SwComponents[0].CountersignerIDs[0] = rep(1, 20) }, err: token.ErrSyntax,
+			msg: "software component 0: countersigner id 0 (8) is 20 bytes"},
+		{name: "sw component key 7 in 1.0, strict", mutate: func(c *platform.Claims) { t := true; c.SwComponents[0].LFASupported = &t },
+			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "software component 0: key 7 is not defined by profile"},
+		{name: "manufacturing config in 1.0, strict", mutate: func(c *platform.Claims) { c.ManufacturingConfig = []byte("m") },
+			opts: platform.ValidateOptions{RejectUnknownClaims: true}},
+		{name: "manufacturing config in legacy, strict", mutate: func(c *platform.Claims) {
+			c.Profile, c.ManufacturingConfig = "http://arm.com/CCA-SSD/1.0.0", []byte("m")
+		},
+			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim 2403 (cca-platform-manufacturing-config) is not defined"},
 		{name: "48-byte challenge", mutate: func(c *platform.Claims) { c.Challenge = rep(1, 48) }},
 		{name: "64-byte challenge", mutate: func(c *platform.Claims) { c.Challenge = rep(1, 64) }},
 		{name: "no verification service", mutate: func(c *platform.Claims) { c.VerificationService = "" }},
@@ -189,15 +257,14 @@ func TestValidate(t *testing.T) {
 		{name: "hash algorithm missing", mutate: func(c *platform.Claims) { c.HashAlgID = "" }, err: token.ErrMissingClaim, msg: "platform claim 2402"},
 		{name: "hash algorithm sha3-256", mutate: func(c *platform.Claims) { c.HashAlgID = "sha3-256" }},
 		{name: "hash algorithm unknown", mutate: func(c *platform.Claims) { c.HashAlgID = "md5" }, err: token.ErrSyntax, msg: `"md5" is not an IANA hash algorithm name`},
+		{name: "hash algorithm escaped", mutate: func(c *platform.Claims) { c.HashAlgID = "sha\n\x1b[31m" }, err: token.ErrSyntax, msg: `"sha\n\x1b[31m" is not an IANA hash algorithm name`},
+		{name: "profile escaped", mutate: func(c *platform.Claims) { c.Profile = "tag:\r\u202e" }, err: token.ErrProfile, msg: `unknown platform profile "tag:\r\u202e"`},
 		{name: "unknown claim tolerated", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} }},
 		{name: "unknown claim, strict", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} },
 			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim -75000 is not defined"},
-		{name: "2.0 claim in 1.0, strict", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{2394: cInt(1)} },
-			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim 2394 (cca-platform-client-id)"},
-		{name: "2.0 claim in 2.0, strict", mutate: func(c *platform.Claims) {
-			c.Profile = "tag:arm.com,2024:cca_platform#2.0.0"
-			c.Extra = map[int64]cbor.RawMessage{2394: cInt(1), 2403: cBstr(nil), 2404: cMap(), 2405: cBstr(nil), 2406: cArr()}
-		}, opts: platform.ValidateOptions{RejectUnknownClaims: true}},
+		{name: "2.0 claim in 1.0, strict", mutate: func(c *platform.Claims) { one := uint64(1); c.ClientID = &one },
+			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim 2394 (cca-platform-client-id) is not defined by profile"},
+		{name: "2.0 claims in 2.0, strict", mutate: draft03, opts: platform.ValidateOptions{RejectUnknownClaims: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := sample()
@@ -219,7 +286,7 @@ func TestValidate(t *testing.T) {
 }
 
 // TestValidateLifecycle runs Validate over the lifecycle range boundaries
-// (token-formats.md §3): the first and last value of each state's range
+// (draft-ffm-rats-cca-token-04 §4.5.2): the first and last value of each state's range
 // and the values just outside.
 func TestValidateLifecycle(t *testing.T) {
 	valid := []platform.Lifecycle{0x0000, 0x00ff, 0x1000, 0x10ff, 0x2000, 0x20ff, 0x3000, 0x30ff, 0x4000, 0x40ff, 0x5000, 0x50ff, 0x6000, 0x60ff}
@@ -340,12 +407,57 @@ func TestGeneration(t *testing.T) {
 		"http://arm.com/CCA-SSD/1.0.0":        token.GenLegacy,
 		"tag:arm.com,2023:cca_platform#1.0.0": token.Gen1,
 		"tag:arm.com,2024:cca_platform#2.0.0": token.Gen2,
-		"tag:arm.com,2024:platform#2.0.0":     token.Gen2,
+		"tag:arm.com,2024:platform#2.0.0":     token.GenUnknown, // spelt by no source
+		"tag:arm.com,2026:cca_platform#2.0.0": token.Gen2026,
 		"tag:arm.com,2023:realm#1.0.0":        token.GenUnknown,
 		"":                                    token.GenUnknown,
 	} {
 		if got := (&platform.Claims{Profile: prof}).Generation(); got != want {
 			t.Errorf("%q: %v, want %v", prof, got, want)
+		}
+	}
+}
+
+// TestDraftRoundTrip: a draft -04 platform claims set with every claim
+// survives CBOR and JSON.
+func TestDraftRoundTrip(t *testing.T) {
+	for _, mutate := range []func(*platform.Claims){draft03, draft04} {
+		c := sample()
+		mutate(c)
+		if err := c.Validate(platform.ValidateOptions{RejectUnknownClaims: true}); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := platform.Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Validate(platform.ValidateOptions{RejectUnknownClaims: true}); err != nil {
+			t.Fatal(err)
+		}
+		enc2, err := d.Encode()
+		if err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("CBOR round trip (%v)", err)
+		}
+		j, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"cca-platform-client-id", "cca-platform-tbb-rotpk", "cca-platform-peer-signers"} {
+			if !strings.Contains(string(j), `"`+name+`"`) {
+				t.Errorf("JSON has no %s: %s", name, j)
+			}
+		}
+		var back platform.Claims
+		if err := json.Unmarshal(j, &back); err != nil {
+			t.Fatal(err)
+		}
+		enc3, err := back.Encode()
+		if err != nil || !bytes.Equal(enc, enc3) {
+			t.Fatalf("JSON round trip (%v): %s", err, j)
 		}
 	}
 }

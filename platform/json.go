@@ -9,7 +9,7 @@ import (
 )
 
 // jsonClaims is the evcli JSON form of the platform claims
-// (token-formats.md §4). Byte strings are standard base64 with padding,
+// (veraison/evcli, veraison/ccatoken platform/claims.go). Byte strings are standard base64 with padding,
 // which is what encoding/json writes for []byte.
 type jsonClaims struct {
 	Profile             string        `json:"cca-platform-profile"`
@@ -21,16 +21,47 @@ type jsonClaims struct {
 	SwComponents        []SwComponent `json:"cca-platform-sw-components"`
 	VerificationService string        `json:"cca-platform-service-indicator,omitempty"`
 	HashAlgID           string        `json:"cca-platform-hash-algo-id"`
+	// 2.0 claims, named as draft-ffm-rats-cca-token-04 §5 names them
+	// (arm-platform-* as cca-platform-*). Pointers keep absent and empty
+	// apart.
+	ClientID            *uint64            `json:"cca-platform-client-id,omitempty"`
+	ManufacturingConfig *[]byte            `json:"cca-platform-manufacturing-config,omitempty"`
+	Extension           *[]ExtensionDevice `json:"cca-platform-extension,omitempty"`
+	TBBRoTPK            *[]TBBRoTPK        `json:"cca-platform-tbb-rotpk,omitempty"`
+	PeerSigners         *[][]byte          `json:"cca-platform-peer-signers,omitempty"`
+	DiscreteTPMBinding  *[]byte            `json:"cca-platform-discrete-tpm-binding-data,omitempty"`
+	WorkloadBinding     *[]byte            `json:"cca-platform-workload-binding,omitempty"`
 }
 
-// MarshalJSON writes the evcli form. Extra claims have no JSON form and are
-// left out.
+// opt and fromOpt carry an optional value through JSON: nil is no member.
+func opt[T any](v []T) *[]T {
+	if v == nil {
+		return nil
+	}
+	return &v
+}
+
+func fromOpt[T any](p *[]T) []T {
+	if p == nil {
+		return nil
+	}
+	if *p == nil {
+		return []T{}
+	}
+	return *p
+}
+
+// MarshalJSON writes the evcli form, with the 2.0 claims under their draft
+// names. Extra claims have no JSON form and are left out.
 func (c *Claims) MarshalJSON() ([]byte, error) {
 	lc := uint64(c.Lifecycle)
 	return json.Marshal(jsonClaims{
 		Profile: c.Profile, Challenge: c.Challenge, ImplementationID: c.ImplementationID,
 		InstanceID: c.InstanceID, Config: nonNil(c.Config), Lifecycle: &lc,
 		SwComponents: c.SwComponents, VerificationService: c.VerificationService, HashAlgID: c.HashAlgID,
+		ClientID: c.ClientID, ManufacturingConfig: opt(c.ManufacturingConfig), Extension: opt(c.Extension),
+		TBBRoTPK: opt(c.TBBRoTPK), PeerSigners: opt(c.PeerSigners), DiscreteTPMBinding: opt(c.DiscreteTPMBinding),
+		WorkloadBinding: opt(c.WorkloadBinding),
 	})
 }
 
@@ -47,6 +78,9 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 		Profile: j.Profile, Challenge: j.Challenge, ImplementationID: j.ImplementationID,
 		InstanceID: j.InstanceID, Config: j.Config, SwComponents: j.SwComponents,
 		VerificationService: j.VerificationService, HashAlgID: j.HashAlgID,
+		ClientID: j.ClientID, ManufacturingConfig: fromOpt(j.ManufacturingConfig), Extension: fromOpt(j.Extension),
+		TBBRoTPK: fromOpt(j.TBBRoTPK), PeerSigners: fromOpt(j.PeerSigners), DiscreteTPMBinding: fromOpt(j.DiscreteTPMBinding),
+		WorkloadBinding: fromOpt(j.WorkloadBinding),
 	}
 	c.present.set(token.KeyPlatformConfig, j.Config != nil)
 	c.present.set(token.KeyLifecycle, j.Lifecycle != nil)

@@ -47,7 +47,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded claims do not decode: %v", err)
 		}
-		if !reflect.DeepEqual(c, c2) {
+		if !reflect.DeepEqual(realm.ForgetRAK(c), realm.ForgetRAK(c2)) {
 			t.Fatalf("claims changed:\n%+v\n%+v", c, c2)
 		}
 		j, err := json.Marshal(c)

@@ -29,8 +29,22 @@ import (
 // docs/realm-description.md documents the format with an example.
 
 // ErrDescription is wrapped by every error about a realm description: bad
-// JSON, an invalid or inconsistent field, an image that cannot be loaded.
+// JSON, an invalid or inconsistent field, an image that cannot be loaded,
+// a limit exceeded.
 var ErrDescription = errors.New("realm description")
+
+// Limits on what a description may ask for. A description is input: a size
+// field of 0xffffffffff must get an error, not an allocation the process
+// cannot survive. The limits are far above real realms (a kvmtool or QEMU
+// realm loads a kernel of tens of MB, an initrd and a DTB).
+const (
+	// MaxImagesSize bounds the sum of the images' sizes, each rounded out
+	// to whole granules: the memory that prediction and the emulated VMM
+	// fill with their contents.
+	MaxImagesSize = 1 << 30
+	// MaxDescriptionSize bounds a description file.
+	MaxDescriptionSize = 64 << 20
+)
 
 // Description is a realm as a VMM builds it. ParseDescription reads and
 // validates the JSON form, with its defaults applied; a Description built
@@ -191,7 +205,7 @@ func ParseDescription(data []byte) (*Description, error) {
 // ReadDescriptionFile reads a description file and returns it with a
 // Loader that resolves image files relative to the file's directory.
 func ReadDescriptionFile(path string) (*Description, Loader, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, MaxDescriptionSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrDescription, err)
 	}
@@ -206,13 +220,43 @@ func ReadDescriptionFile(path string) (*Description, Loader, error) {
 type Loader func(path string) ([]byte, error)
 
 // DirLoader loads image files relative to dir (absolute paths as they are).
+// A file must be a regular file of at most MaxImagesSize bytes.
 func DirLoader(dir string) Loader {
 	return func(path string) ([]byte, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		return os.ReadFile(path)
+		return readBounded(path, MaxImagesSize)
 	}
+}
+
+// readBounded reads a regular file of at most limit bytes. The size is
+// checked before reading, and a device or a pipe (/dev/zero) is refused,
+// since its size says nothing about how much it would give.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the limit of %d", path, fi.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit { // it grew while being read
+		return nil, fmt.Errorf("%s is more than the limit of %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // fieldError is a description error naming the member at fault.
@@ -737,6 +781,7 @@ func (d *Description) validateImages() error {
 // once).
 func (d *Description) checkPlacement(sizes []uint64) error {
 	par := d.Realm.parTop()
+	var total uint64
 	for i, im := range d.Images {
 		f := fmt.Sprintf("images[%d]", i)
 		size := sizes[i]
@@ -747,6 +792,10 @@ func (d *Description) checkPlacement(sizes []uint64) error {
 			return fieldError(f, "%q (%#x bytes at %#x) runs past the protected IPA range [0, %#x)", im.Name, size, im.IPA, par)
 		}
 		lo, hi := granuleSpan(im.IPA, size)
+		if total += hi - lo; total > MaxImagesSize {
+			return fieldError(f, "%q (%#x bytes) brings the images to %#x bytes in whole granules, more than the limit of %#x (MaxImagesSize)",
+				im.Name, size, total, uint64(MaxImagesSize))
+		}
 		if !d.inRAM(lo, hi) {
 			return fieldError(f, "%q [%#x, %#x) is not inside guest RAM", im.Name, im.IPA, im.IPA+size)
 		}

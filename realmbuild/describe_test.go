@@ -207,3 +207,34 @@ func TestValidateBuilt(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// TestImagesLimit: images larger in total than MaxImagesSize are refused
+// by name before anything is allocated, however large their size fields.
+func TestImagesLimit(t *testing.T) {
+	for _, c := range []struct{ name, desc, want string }{
+		{"two images", `{"realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+		  "ram": [{"base": "0x0", "size": "0x100000000"}],
+		  "images": [{"name": "kernel", "ipa": "0x0", "fill": "00", "size": "0x3ffff001"},
+		             {"name": "initrd", "ipa": "0x80000000", "fill": "00", "size": "0x1"}],
+		  "recs": [{"pc": "0x0"}]}`,
+			`images[1]: "initrd" (0x1 bytes) brings the images to 0x40001000 bytes in whole granules, more than the limit of 0x40000000 (MaxImagesSize)`},
+		{"a 40-bit size", `{"realm": {"s2sz": 48, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+		  "ram": [{"base": "0x0", "size": "0x400000000000"}],
+		  "images": [{"name": "kernel", "ipa": "0x0", "fill": "00", "size": "0xffffffffff"}],
+		  "recs": [{"pc": "0x0"}]}`,
+			`images[0]: "kernel" (0xffffffffff bytes) brings the images to 0x10000000000 bytes`},
+	} {
+		_, err := ParseDescription([]byte(c.desc))
+		if !errors.Is(err, ErrDescription) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
+		}
+	}
+	// At the limit: accepted.
+	d := `{"realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x100000000"}],
+	  "images": [{"name": "kernel", "ipa": "0x0", "fill": "00", "size": "0x40000000"}],
+	  "recs": [{"pc": "0x0"}]}`
+	if _, err := ParseDescription([]byte(d)); err != nil {
+		t.Errorf("images of exactly MaxImagesSize: %v", err)
+	}
+}

@@ -105,7 +105,7 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 					if tc.nonce == nil && uint(len(nonce)) != tc.nonceSize {
 						t.Fatalf("server nonce of %d bytes, asked for %d", len(nonce), tc.nonceSize)
 					}
-					if ar.Nonce == nil || *ar.Nonce != base64.RawURLEncoding.EncodeToString(nonce) {
+					if ar.Nonce == nil || *ar.Nonce != base64.URLEncoding.EncodeToString(nonce) { // Veraison: padded base64url
 						t.Fatalf("eat_nonce %v, want the session nonce", ar.Nonce)
 					}
 					for _, sub := range []string{"CCA_SSD_PLATFORM", "CCA_REALM"} {

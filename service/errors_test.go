@@ -151,7 +151,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 					t.Fatalf("%d %s", status, body)
 				}
 				ar := earOf(t, ts, sessionOf(t, body))
-				wantStatus(t, ar, "CCA_SSD_PLATFORM", ear.TrustTierContraindicated)
+				wantStatus(t, ar, "ARM_CCA", ear.TrustTierContraindicated) // Veraison's failure shape
 			})
 
 			t.Run("token for another nonce", func(t *testing.T) {
@@ -166,8 +166,7 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 					t.Fatalf("%d %s", status, body)
 				}
 				ar := earOf(t, ts, sessionOf(t, body))
-				wantStatus(t, ar, "CCA_SSD_PLATFORM", ear.TrustTierAffirming)
-				wantStatus(t, ar, "CCA_REALM", ear.TrustTierContraindicated)
+				wantStatus(t, ar, "ARM_CCA", ear.TrustTierContraindicated) // Veraison's failure shape
 			})
 
 			t.Run("replayed to the same session", func(t *testing.T) {

@@ -2,9 +2,10 @@ package token
 
 import "fmt"
 
-// Claim keys. EAT and PSA/CCA registered keys from token-formats.md §3 and
-// cca-rmm-1.0.md §4 (TF-RMM rmm-spec-v1.0-rel0 attestation_defs_priv.h,
-// veraison/psatoken swcomponent.go for the software component keys).
+// Claim keys. EAT and PSA/CCA registered keys: Arm DEN0137 RMM 1.0-REL0
+// A7.2 (TF-RMM rmm-spec-v1.0-rel0 lib/attestation/src/attestation_defs_priv.h),
+// draft-ffm-rats-cca-token-04 §5, veraison/psatoken swcomponent.go for the
+// software component keys.
 const (
 	// Collection (top-level map) keys.
 	KeyPlatformToken = 44234
@@ -38,16 +39,21 @@ const (
 	KeySwSignerID         = 5
 	KeySwMeasurementDesc  = 6
 
-	// 2.0-profile claims (token-formats.md §1). Code points moved between
-	// drafts of draft-ffm-rats-cca-token; these are the ones tf-m-tools and
-	// the 2024 profiles use. They are surfaced by name but not interpreted.
-	KeyRealmInstanceID       = 256
-	KeyRealmMECPolicy        = 44243
-	KeyPlatformClientID      = 2394
-	KeyPlatformManufacturing = 2403
-	KeyPlatformExtensions    = 2404
-	KeyPlatformTBBRoTPK      = 2405
-	KeyPlatformPeerSigners   = 2406
+	// 2.0 claims (draft-ffm-rats-cca-token-04 §4.4–§4.8; TF-RMM main
+	// 72aea692 emits the realm instance id and the MEC policy).
+	KeyRealmInstanceID         = 256
+	KeyRealmMECPolicy          = 44243
+	KeyRealmLFAPolicy          = 44244
+	KeyRealmDevicesTokenHash   = 44257
+	KeyPlatformClientID        = 2394
+	KeyPlatformManufacturing   = 2403
+	KeyPlatformExtension       = 2404
+	KeyPlatformTBBRoTPK        = 2405
+	KeyPlatformPeerSigners     = 2406
+	KeyPlatformDiscreteTPM     = 2407
+	KeyPlatformWorkloadBinding = 2408
+	KeySwLFASupported          = 7
+	KeySwCountersigners        = 8
 
 	// CoAP content-format of an EAT CWT, the type indicator of each entry
 	// of the CMW collection (tag 907).
@@ -58,14 +64,25 @@ const (
 type Claim struct {
 	Key  int64
 	Set  ClaimSet
-	JSON string     // the member name in the evcli JSON form
-	Name string     // a human name for inspection output
-	Gen  Generation // the first generation that defines it
+	JSON string // the member name in the JSON form
+	Name string // a human name for inspection output
+	// Gen is the first generation whose profiles define the claim; every
+	// later one defines it too.
+	Gen Generation
 }
 
 // claims is the one table of claim keys and names. JSON names follow
-// veraison/evcli (token-formats.md §4); 2.0 names have no evcli form and
-// follow the same pattern.
+// veraison/evcli (cca create templates; veraison/ccatoken platform/claims.go,
+// realm/claims.go) for the 1.0 claims, and the claim
+// names of draft-ffm-rats-cca-token-04 §5 (arm-platform-* as cca-platform-*,
+// as veraison/ccatoken's 2.0 branch spells them) for the others.
+//
+// Gen follows the "Compatibility" paragraph of each claim in draft -04 §4,
+// and what producers emit: the MEC policy is in TF-RMM v0.8.0/v0.9.0 tokens
+// with the 2023 realm profile (as text), so the 2023 realm profile carries
+// it; the platform extension claim is "2026:cca_platform#2.1.0 or newer",
+// kept here as the 2026 generation. Software component keys 7 and 8 appear
+// with draft -04 and have no compatibility paragraph: 2026.
 var claims = [...]Claim{
 	{KeyProfile, SetPlatform, "cca-platform-profile", "profile", GenLegacy},
 	{KeyChallenge, SetPlatform, "cca-platform-challenge", "challenge (RAK hash)", GenLegacy},
@@ -77,10 +94,12 @@ var claims = [...]Claim{
 	{KeyVerificationService, SetPlatform, "cca-platform-service-indicator", "verification service", GenLegacy},
 	{KeyPlatformHashAlgID, SetPlatform, "cca-platform-hash-algo-id", "hash algorithm", GenLegacy},
 	{KeyPlatformClientID, SetPlatform, "cca-platform-client-id", "client id", Gen2},
-	{KeyPlatformManufacturing, SetPlatform, "cca-platform-manufacturing-config", "manufacturing config", Gen2},
-	{KeyPlatformExtensions, SetPlatform, "cca-platform-extensions", "extensions", Gen2},
-	{KeyPlatformTBBRoTPK, SetPlatform, "cca-platform-tbb-rotpk", "TBB RoT public key", Gen2},
+	{KeyPlatformManufacturing, SetPlatform, "cca-platform-manufacturing-config", "manufacturing config", Gen1},
+	{KeyPlatformExtension, SetPlatform, "cca-platform-extension", "platform extension (devices)", Gen2026},
+	{KeyPlatformTBBRoTPK, SetPlatform, "cca-platform-tbb-rotpk", "TBB RoT public keys", Gen2},
 	{KeyPlatformPeerSigners, SetPlatform, "cca-platform-peer-signers", "peer signers", Gen2},
+	{KeyPlatformDiscreteTPM, SetPlatform, "cca-platform-discrete-tpm-binding-data", "discrete TPM binding data", Gen2},
+	{KeyPlatformWorkloadBinding, SetPlatform, "cca-platform-workload-binding", "workload binding", Gen2026},
 
 	{KeyProfile, SetRealm, "cca-realm-profile", "profile", Gen1},
 	{KeyChallenge, SetRealm, "cca-realm-challenge", "challenge", GenLegacy},
@@ -91,13 +110,24 @@ var claims = [...]Claim{
 	{KeyRealmExtensibleMeas, SetRealm, "cca-realm-extensible-measurements", "extensible measurements (REMs)", GenLegacy},
 	{KeyRealmPubKeyHashAlgID, SetRealm, "cca-realm-public-key-hash-algo-id", "RAK hash algorithm", GenLegacy},
 	{KeyRealmInstanceID, SetRealm, "cca-realm-instance-id", "realm instance id", Gen2},
-	{KeyRealmMECPolicy, SetRealm, "cca-realm-mec-policy", "MEC policy", Gen2},
+	{KeyRealmMECPolicy, SetRealm, "cca-realm-mec-policy", "MEC policy", Gen1},
+	{KeyRealmLFAPolicy, SetRealm, "cca-realm-lfa-policy", "LFA policy", Gen1},
+	{KeyRealmDevicesTokenHash, SetRealm, "cca-realm-devices-token-hash", "devices token hash", Gen2},
 
 	{KeySwMeasurementType, SetSwComponent, "measurement-type", "type", GenLegacy},
 	{KeySwMeasurementValue, SetSwComponent, "measurement-value", "measurement", GenLegacy},
 	{KeySwVersion, SetSwComponent, "version", "version", GenLegacy},
 	{KeySwSignerID, SetSwComponent, "signer-id", "signer id", GenLegacy},
 	{KeySwMeasurementDesc, SetSwComponent, "measurement-description", "hash algorithm", GenLegacy},
+	{KeySwLFASupported, SetSwComponent, "lfa-supported", "live firmware activation supported", Gen2026},
+	{KeySwCountersigners, SetSwComponent, "countersigner-ids", "countersigner ids", Gen2026},
+}
+
+// Defines reports whether a claims set of generation gen defines claim key
+// of set.
+func Defines(set ClaimSet, gen Generation, key int64) bool {
+	c, ok := LookupClaim(set, key)
+	return ok && gen != GenUnknown && c.Gen <= gen
 }
 
 // LookupClaim returns the table entry for key in set.

@@ -8,7 +8,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// The profile strings as token-formats.md §1 and cca-rmm-1.0.md §4 spell
+// The profile strings as TF-A, TF-RMM and draft-ffm-rats-cca-token spell
 // them, written out here rather than taken from the package's constants.
 func TestLookupProfile(t *testing.T) {
 	for _, tc := range []struct {
@@ -21,8 +21,22 @@ func TestLookupProfile(t *testing.T) {
 		{"tag:arm.com,2023:cca_platform#1.0.0", token.SetPlatform, token.Gen1, ""},
 		{"tag:arm.com,2023:realm#1.0.0", token.SetRealm, token.Gen1, ""},
 		{"tag:arm.com,2024:cca_platform#2.0.0", token.SetPlatform, token.Gen2, ""},
-		{"tag:arm.com,2024:platform#2.0.0", token.SetPlatform, token.Gen2, ""},
 		{"tag:arm.com,2024:realm#2.0.0", token.SetRealm, token.Gen2, ""},
+		{"tag:arm.com,2024:cca_platform#1.1.0", token.SetPlatform, token.Gen2, ""},
+		{"tag:arm.com,2024:cca_platform#2.0.0;direct", token.SetPlatform, token.Gen2, ""},
+		{"tag:arm.com,2026:realm#2.0.0", token.SetRealm, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.0.0", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.0.0;delegated", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.0.0;HESRAK", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.0.0;direct", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.1.0", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.1.0;delegated", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.1.0;HESRAK", token.SetPlatform, token.Gen2026, ""},
+		{"tag:arm.com,2026:cca_platform#2.1.0;direct", token.SetPlatform, token.Gen2026, ""},
+		// Spelt by no producer, draft or verifier: unknown.
+		{"tag:arm.com,2024:platform#2.0.0", token.SetPlatform, token.GenUnknown, "unknown platform profile"},
+		{"tag:arm.com,2026:cca_platform#2.0.0;hesrak", token.SetPlatform, token.GenUnknown, "unknown platform profile"},
+		{"tag:arm.com,2026:realm#2.0.0", token.SetPlatform, token.GenUnknown, "is a realm profile"},
 		{"tag:arm.com,2023:realm#1.0.0", token.SetPlatform, token.GenUnknown, "is a realm profile, found in a platform token"},
 		{"tag:arm.com,2023:cca_platform#1.0.0", token.SetRealm, token.GenUnknown, "is a platform profile, found in a realm token"},
 		{"http://arm.com/CCA-SSD/1.0.0", token.SetRealm, token.GenUnknown, "platform profile"},
@@ -42,8 +56,16 @@ func TestLookupProfile(t *testing.T) {
 			t.Errorf("%q: %+v, %v", tc.name, p, err)
 		}
 	}
-	if n := len(token.Profiles()); n != 6 {
-		t.Errorf("%d known profiles, want 6", n)
+	if n := len(token.Profiles()); n != 16 {
+		t.Errorf("%d known profiles, want 16", n)
+	}
+	// Producers emit exactly these; the rest are drafts.
+	for _, p := range token.Profiles() {
+		want := p.Name == "http://arm.com/CCA-SSD/1.0.0" || p.Name == "tag:arm.com,2023:cca_platform#1.0.0" ||
+			p.Name == "tag:arm.com,2023:realm#1.0.0" || p.Name == "tag:arm.com,2024:realm#2.0.0"
+		if p.Producer() != want || p.Source == "" {
+			t.Errorf("%q: producer %v, source %q", p.Name, p.Producer(), p.Source)
+		}
 	}
 }
 
@@ -60,6 +82,8 @@ func TestProfileFor(t *testing.T) {
 		{token.SetRealm, token.GenLegacy, "", false},
 		{token.SetRealm, token.Gen1, "tag:arm.com,2023:realm#1.0.0", false},
 		{token.SetRealm, token.Gen2, "tag:arm.com,2024:realm#2.0.0", false},
+		{token.SetRealm, token.Gen2026, "tag:arm.com,2026:realm#2.0.0", false},
+		{token.SetPlatform, token.Gen2026, "tag:arm.com,2026:cca_platform#2.0.0", false},
 		{token.SetPlatform, token.GenUnknown, "", true},
 		{token.SetSwComponent, token.Gen1, "", true},
 	} {
@@ -72,7 +96,7 @@ func TestProfileFor(t *testing.T) {
 
 func TestGenerationAndSetNames(t *testing.T) {
 	seen := map[string]bool{}
-	for _, g := range []token.Generation{token.GenUnknown, token.GenLegacy, token.Gen1, token.Gen2} {
+	for _, g := range []token.Generation{token.GenUnknown, token.GenLegacy, token.Gen1, token.Gen2, token.Gen2026} {
 		if s := g.String(); s == "" || seen[s] {
 			t.Errorf("generation %d: %q", g, s)
 		} else {
@@ -87,7 +111,7 @@ func TestGenerationAndSetNames(t *testing.T) {
 }
 
 // TestClaimTable checks the one claims table against the claim keys and
-// evcli JSON names of token-formats.md §3, §4, written out here.
+// JSON names of veraison/evcli and draft-ffm-rats-cca-token-04 §5, written out here.
 func TestClaimTable(t *testing.T) {
 	for _, tc := range []struct {
 		set  token.ClaimSet
@@ -104,11 +128,14 @@ func TestClaimTable(t *testing.T) {
 		{token.SetPlatform, 2399, "cca-platform-sw-components", token.GenLegacy},
 		{token.SetPlatform, 2400, "cca-platform-service-indicator", token.GenLegacy},
 		{token.SetPlatform, 2402, "cca-platform-hash-algo-id", token.GenLegacy},
-		{token.SetPlatform, 2394, "", token.Gen2},
-		{token.SetPlatform, 2403, "", token.Gen2},
-		{token.SetPlatform, 2404, "", token.Gen2},
-		{token.SetPlatform, 2405, "", token.Gen2},
-		{token.SetPlatform, 2406, "", token.Gen2},
+		// draft-ffm-rats-cca-token-04 §4.6 compatibility paragraphs, §5 names.
+		{token.SetPlatform, 2394, "cca-platform-client-id", token.Gen2},
+		{token.SetPlatform, 2403, "cca-platform-manufacturing-config", token.Gen1},
+		{token.SetPlatform, 2404, "cca-platform-extension", token.Gen2026},
+		{token.SetPlatform, 2405, "cca-platform-tbb-rotpk", token.Gen2},
+		{token.SetPlatform, 2406, "cca-platform-peer-signers", token.Gen2},
+		{token.SetPlatform, 2407, "cca-platform-discrete-tpm-binding-data", token.Gen2},
+		{token.SetPlatform, 2408, "cca-platform-workload-binding", token.Gen2026},
 		{token.SetRealm, 265, "cca-realm-profile", token.Gen1},
 		{token.SetRealm, 10, "cca-realm-challenge", token.GenLegacy},
 		{token.SetRealm, 44235, "cca-realm-personalization-value", token.GenLegacy},
@@ -117,8 +144,12 @@ func TestClaimTable(t *testing.T) {
 		{token.SetRealm, 44238, "cca-realm-initial-measurement", token.GenLegacy},
 		{token.SetRealm, 44239, "cca-realm-extensible-measurements", token.GenLegacy},
 		{token.SetRealm, 44240, "cca-realm-public-key-hash-algo-id", token.GenLegacy},
-		{token.SetRealm, 256, "", token.Gen2},
-		{token.SetRealm, 44243, "", token.Gen2},
+		{token.SetRealm, 256, "cca-realm-instance-id", token.Gen2},
+		{token.SetRealm, 44243, "cca-realm-mec-policy", token.Gen1}, // TF-RMM v0.8.0 with the 2023 profile
+		{token.SetRealm, 44244, "cca-realm-lfa-policy", token.Gen1},
+		{token.SetRealm, 44257, "cca-realm-devices-token-hash", token.Gen2},
+		{token.SetSwComponent, 7, "lfa-supported", token.Gen2026},
+		{token.SetSwComponent, 8, "countersigner-ids", token.Gen2026},
 		{token.SetSwComponent, 1, "measurement-type", token.GenLegacy},
 		{token.SetSwComponent, 2, "measurement-value", token.GenLegacy},
 		{token.SetSwComponent, 4, "version", token.GenLegacy},

@@ -23,7 +23,7 @@ const TagSign1 = 18
 
 // DefaultAlgorithms is the allow-list applied when the caller gives none:
 // the ECDSA algorithms that CCA platforms use (TF-RMM and TF-A sign ES384;
-// Veraison's test platforms ES256). token-formats.md §2.
+// Veraison's test platforms ES256: services scheme/arm-cca test keys).
 var DefaultAlgorithms = []cose.Algorithm{cose.AlgorithmES256, cose.AlgorithmES384, cose.AlgorithmES512}
 
 // AlgorithmForKey returns the one COSE algorithm a key may be used with:
@@ -110,7 +110,7 @@ func DecodeSign1(data []byte, what string) (*Sign1, error) {
 // headerAlg checks the two header maps (RFC 9052 §3) and returns alg, which
 // must be an integer in the protected header. Labels are integers or text;
 // no label is in both maps; crit may only name alg, the one parameter this
-// package understands.
+// package understands, and only in the protected header.
 func headerAlg(prot, unprot []byte, what string) (int64, error) {
 	if len(prot) > 0 {
 		if err := check(prot, what); err != nil {
@@ -172,8 +172,15 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 				return err
 			}
 		}
-		if n, ok := asInt(k); ok && n == 1 {
+		n, isInt := asInt(k)
+		if isInt && n == 1 {
 			algUnprotected = true
+		}
+		if isInt && n == 2 {
+			// RFC 9052 §3.1: when present, crit must be in the protected
+			// bucket; a crit here could name parameters a verifier must
+			// understand without being covered by the signature.
+			return fmt.Errorf("%w: %s: unprotected header: crit (2) belongs in the protected header (RFC 9052 §3.1)", ErrMalformed, what)
 		}
 		return nil
 	})
@@ -307,13 +314,50 @@ func isPSS(a cose.Algorithm) bool {
 	return a == cose.AlgorithmPS256 || a == cose.AlgorithmPS384 || a == cose.AlgorithmPS512
 }
 
+// RFC6979 is a random source that SignPayload takes as "sign
+// deterministically": ECDSA keys sign with the nonce of RFC 6979 (Go's
+// crypto/ecdsa with a nil random source), so that the same payload and key
+// always give the same token. Ed25519 is deterministic anyway; RSA-PSS
+// stays randomized. It is never read.
+var RFC6979 io.Reader = rfc6979{}
+
+type rfc6979 struct{}
+
+func (rfc6979) Read([]byte) (int, error) {
+	return 0, errors.New("token.RFC6979 is a marker, not a random source")
+}
+
+// deterministicECDSA signs with RFC 6979 nonces whatever random source it
+// is handed: crypto/ecdsa.PrivateKey.Sign with a nil source and the hash
+// of the key's curve (the one AlgorithmForKey pins).
+type deterministicECDSA struct{ k *ecdsa.PrivateKey }
+
+func (d deterministicECDSA) Public() crypto.PublicKey { return d.k.Public() }
+
+func (d deterministicECDSA) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, error) {
+	h := crypto.SHA256
+	switch d.k.Curve {
+	case elliptic.P384():
+		h = crypto.SHA384
+	case elliptic.P521():
+		h = crypto.SHA512
+	}
+	return d.k.Sign(nil, digest, h)
+}
+
 // SignPayload signs payload as a tagged COSE_Sign1 with the algorithm pinned
 // to the key, in TF-RMM's shape: protected {1: alg}, unprotected {}.
-// rng nil means crypto/rand.
+// rng nil means crypto/rand; RFC6979 means deterministic ECDSA.
 func SignPayload(payload []byte, key crypto.Signer, rng io.Reader) ([]byte, error) {
 	alg, err := AlgorithmForKey(key.Public())
 	if err != nil {
 		return nil, err
+	}
+	if rng == RFC6979 {
+		rng = nil
+		if k, ok := key.(*ecdsa.PrivateKey); ok {
+			key = deterministicECDSA{k}
+		}
 	}
 	signer, err := cose.NewSigner(alg, key)
 	if err != nil {

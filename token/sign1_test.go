@@ -39,7 +39,7 @@ func sigES(t testing.TB, key *ecdsa.PrivateKey, h crypto.Hash, protected, payloa
 }
 
 // TestSignPayloadShape checks what SignPayload writes against the layout
-// TF-RMM emits (cca-rmm-1.0.md §4.2: d2 84 44 a1 01 38 22 a0 for ES384),
+// TF-RMM emits (TF-RMM attestation_token.c: d2 84 44 a1 01 38 22 a0 for ES384),
 // and verifies the signature with a Sig_structure built here.
 func TestSignPayloadShape(t *testing.T) {
 	payload := cMap(cInt(10), cBstr(rep(0xC0, 64)))
@@ -108,6 +108,9 @@ func TestDecodeSign1(t *testing.T) {
 		{name: "text label", in: signedWith(cMap(cInt(1), cInt(-35), cTstr("x"), cInt(0)), cMap(cTstr("y"), cInt(0)))},
 		{name: "crit naming kid", in: signedWith(cMap(cInt(1), cInt(-35), cInt(2), cArr(cInt(4)), cInt(4), cBstr(nil)), cMap()), err: token.ErrMalformed, msg: "critical parameter 4 is not understood"},
 		{name: "crit empty", in: signedWith(cMap(cInt(1), cInt(-35), cInt(2), cArr()), cMap()), err: token.ErrMalformed, msg: "crit"},
+		{name: "unknown crit label unprotected", in: signedWith(cMap(cInt(1), cInt(-35)), cMap(cInt(2), cArr(cInt(99)))), err: token.ErrMalformed,
+			msg: "unprotected header: crit (2) belongs in the protected header (RFC 9052 §3.1)"},
+		{name: "crit naming alg unprotected", in: signedWith(cMap(cInt(1), cInt(-35)), cMap(cInt(2), cArr(cInt(1)))), err: token.ErrMalformed, msg: "crit (2) belongs in the protected header"},
 		{name: "alg in both headers", in: signedWith(es384, es384), err: token.ErrMalformed, msg: "header parameter 1 is in both"},
 		{name: "kid in both headers", in: signedWith(cMap(cInt(1), cInt(-35), cInt(4), cBstr(nil)), cMap(cInt(4), cBstr(nil))), err: token.ErrMalformed, msg: "parameter 4 is in both"},
 		{name: "protected label of type bstr", in: signedWith(cMap(cInt(1), cInt(-35), cBstr(nil), cInt(0)), cMap()), err: token.ErrMalformed, msg: "label of type byte string"},
@@ -234,4 +237,33 @@ func flip(b []byte, i int) []byte {
 	}
 	out[i] ^= 1
 	return out
+}
+
+// TestSignDeterministic: with token.RFC6979 an ECDSA key signs the same
+// payload into the same bytes, which verify; without it, never twice the
+// same.
+func TestSignDeterministic(t *testing.T) {
+	for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()} {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := []byte{0xa1, 0x0a, 0x41, 0x01}
+		a, err := token.SignPayload(payload, k, token.RFC6979)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := token.SignPayload(payload, k, token.RFC6979)
+		r, _ := token.SignPayload(payload, k, nil)
+		if !bytes.Equal(a, b) || bytes.Equal(a, r) {
+			t.Errorf("%s: deterministic %v, random equal %v", c.Params().Name, bytes.Equal(a, b), bytes.Equal(a, r))
+		}
+		s, err := token.DecodeSign1(a, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Verify(&k.PublicKey, nil); err != nil {
+			t.Errorf("%s: %v", c.Params().Name, err)
+		}
+	}
 }

@@ -151,7 +151,16 @@ type Check struct {
 	// Detail says what was compared, or why not. Parts of it come from
 	// the evidence and the stores: escape it before showing it.
 	Detail string `json:"detail,omitempty"`
+
+	err error // what decided a failure, for Err
 }
+
+// Err returns the error a failed check came from, which wraps one of the
+// token layer's error classes (errors.Is(c.Err(), token.ErrSignature), and
+// token.Classes lists them all), or nil: for a check that passed, one that
+// compares values with reference values or the policy, or a Check read
+// back from JSON.
+func (c Check) Err() error { return c.err }
 
 // Name is the check's display name: the CheckID's name, with the index and
 // the component type of a software component ("sw component #1 RMM") or the
@@ -166,6 +175,19 @@ func (c Check) Name() string {
 		return fmt.Sprintf("%v %d", c.ID, c.Index)
 	}
 	return c.ID.String()
+}
+
+// DetailText is the detail as the text renderings show it: for a check not
+// made, prefixed with "not checked: " or, when the policy requires it,
+// "not checked (required by the policy): ". It is not escaped.
+func (c Check) DetailText() string {
+	switch {
+	case c.Outcome == NotChecked && c.Required:
+		return "not checked (required by the policy): " + c.Detail
+	case c.Outcome == NotChecked:
+		return "not checked: " + c.Detail
+	}
+	return c.Detail
 }
 
 // Passed reports whether the check lets the result be trustworthy.

@@ -7,49 +7,46 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/veraison/ear"
 )
 
-// EAR submodule names of the two appraisals, as Veraison's CCA scheme
-// writes them (token-formats.md §6).
+// EAR submodule names, as Veraison's arm-cca scheme writes them
+// (veraison/services scheme/arm-cca/scheme.go).
 const (
+	// SubmodPlatform appraises the platform token.
 	SubmodPlatform = "CCA_SSD_PLATFORM"
-	SubmodRealm    = "CCA_REALM"
+	// SubmodRealm appraises the realm token.
+	SubmodRealm = "CCA_REALM"
+	// SubmodFailure is the one submodule of a result whose evidence could
+	// not be verified at all (undecodable, no trust anchor, a bad
+	// signature, binding or nonce) or whose verifier failed.
+	SubmodFailure = "ARM_CCA"
 )
 
-// EAR renders the result as an EAT Attestation Result (veraison/ear): the
-// eat_profile, iat, verifier identity, the nonce, and one appraisal per
-// submodule with its status and AR4SI trustworthiness vector. The vector is
-// derived from the checks, following Veraison's CCA mapping
-// (veraison/docs ar4si/arm-cca.md):
-//
-// Platform: a decode or claims failure sets every claim to 1 (unexpected
-// evidence); a bad signature every claim to 99 (crypto validation failed).
-// instance-identity is 2 when a trusted CPAK verified the token, 97
-// (unrecognized) when no trust anchor or no reference value knows the
-// instance or implementation, 96 (untrustworthy) when the lifecycle is not
-// accepted. configuration is 2 when the platform config matched, 96
-// (unsupportable) when not. executables is 3 (approved boot) when every
-// software component matched, 33 (unrecognized) when one did not. hardware
-// is 2 (genuine) when implementation and components matched, 97
-// (unrecognized) when either did not.
-//
-// Realm: if the platform token did not verify, nothing can be said and every
-// claim is 0 (no claim). Otherwise a decode or claims failure or mixed
-// profiles set every claim to 1, a bad signature or a stale nonce to 99.
-// instance-identity is 2 when the binding to the platform holds, 97 when
-// not. executables is 2 (approved runtime) when RIM, RPV and REMs matched, 3
-// (approved boot) when RIM and RPV matched and the REMs were not checked, 33
-// (unrecognized) when the RIM, RPV or a REM did not match.
-//
-// A check that was not made leaves its claim at 0 (no claim), never at a
-// contraindicated value. ear.status is affirming when the side is
-// trustworthy; otherwise the worst tier of the vector, at least
-// contraindicated when a check failed, and none when the only problem is a
-// check the policy requires but could not be made (say, no reference values).
+// PolicyIDDefault is ear.appraisal-policy-id under the default Policy:
+// Veraison's id for its arm-cca scheme policy. Another Policy gives
+// PolicyIDDefault + "/" + Policy.ID(), in the form Veraison uses for a
+// tenant's policy.
+const PolicyIDDefault = "policy:ARM_CCA"
+
+// Keys of ear.veraison.policy-claims.
+const (
+	// PolicyClaimProblem says why the evidence failed (SubmodFailure), as
+	// Veraison's "problem".
+	PolicyClaimProblem = "problem"
+	// PolicyClaimCappedByPlatform is set on a realm appraisal whose status
+	// was lowered to its platform's: its value is the platform's status.
+	PolicyClaimCappedByPlatform = "ccakit.realm-capped-by-platform"
+)
+
+// EAR renders the result as an EAT Attestation Result (veraison/ear) in
+// the shape Veraison's arm-cca scheme produces; see "EAR" in the package
+// documentation for the trust vector of each situation and the documented
+// departures.
 func (r *Result) EAR() (*ear.AttestationResult, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil Result", ErrUsage)
@@ -57,7 +54,6 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 	profile := ear.EatProfile
 	iat := r.Time.Unix()
 	build, dev := r.Verifier.Build, r.Verifier.Developer
-	policy := r.Policy
 	ar := &ear.AttestationResult{
 		Profile:    &profile,
 		IssuedAt:   &iat,
@@ -65,16 +61,115 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 		Submods:    map[string]*ear.Appraisal{},
 	}
 	if r.Nonce != nil {
-		// EAT JSON carries byte strings as base64url (EAT §7.2.2); 32..64
-		// bytes give the 43..86 characters ear accepts.
-		n := base64.RawURLEncoding.EncodeToString(r.Nonce)
+		// Veraison writes the session nonce as padded base64url
+		// (vts/trustedservices); 32..64 bytes give 44..88 characters.
+		n := base64.URLEncoding.EncodeToString(r.Nonce)
 		ar.Nonce = &n
 	}
-	ptv, pstatus := platformVector(&r.Platform)
-	rtv, rstatus := realmVector(&r.Realm)
-	ar.Submods[SubmodPlatform] = &ear.Appraisal{Status: &pstatus, TrustVector: &ptv, AppraisalPolicyID: &policy}
-	ar.Submods[SubmodRealm] = &ear.Appraisal{Status: &rstatus, TrustVector: &rtv, AppraisalPolicyID: &policy}
+	policy := earPolicyID(r.Policy)
+	if problem, internal := r.failure(); problem != "" {
+		var tv ear.TrustVector
+		claim := ear.CryptoValidationFailedClaim
+		if internal {
+			claim = ear.VerifierMalfunctionClaim
+		}
+		tv.SetAll(claim)
+		status := worstTier(tv)
+		claims := map[string]any{PolicyClaimProblem: problem}
+		a := &ear.Appraisal{Status: &status, TrustVector: &tv, AppraisalPolicyID: &policy}
+		a.VeraisonPolicyClaims = &claims
+		ar.Submods[SubmodFailure] = a
+		return ar, nil
+	}
+	ptv := platformVector(&r.Platform)
+	pstatus := worstTier(ptv)
+	pa := &ear.Appraisal{Status: &pstatus, TrustVector: &ptv, AppraisalPolicyID: &policy}
+	if err := annotate(pa, r.Platform.ClaimsJSON); err != nil {
+		return nil, err
+	}
+	ar.Submods[SubmodPlatform] = pa
+	if r.Realm.Absent {
+		return ar, nil
+	}
+	rtv := realmVector(&r.Realm)
+	rstatus := worstTier(rtv)
+	ra := &ear.Appraisal{Status: &rstatus, TrustVector: &rtv, AppraisalPolicyID: &policy}
+	if pstatus > rstatus {
+		// A realm is never above its platform: a relying party that gates
+		// on CCA_REALM alone must not trust a realm vouched for by a
+		// platform that is not (Veraison leaves the realm affirming).
+		rstatus = pstatus
+		claims := map[string]any{PolicyClaimCappedByPlatform: pstatus.String()}
+		ra.VeraisonPolicyClaims = &claims
+	}
+	if err := annotate(ra, r.Realm.ClaimsJSON); err != nil {
+		return nil, err
+	}
+	ar.Submods[SubmodRealm] = ra
 	return ar, nil
+}
+
+func earPolicyID(id string) string {
+	if id == "" || id == DefaultPolicyID {
+		return PolicyIDDefault
+	}
+	return PolicyIDDefault + "/" + id
+}
+
+// annotate sets ear.veraison.annotated-evidence: the token's claims in
+// their evcli JSON form, as Veraison annotates each submodule.
+func annotate(a *ear.Appraisal, render func() (json.RawMessage, error)) error {
+	claims, err := render()
+	if err != nil {
+		return err
+	}
+	if len(claims) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(claims, &m); err != nil {
+		return fmt.Errorf("%w: the result's claims are not a JSON object: %v", ErrUsage, err)
+	}
+	a.VeraisonAnnotatedEvidence = &m
+	return nil
+}
+
+// failure says whether the evidence failed before appraisal, as Veraison's
+// arm-cca scheme reports it with a single ARM_CCA appraisal, and why
+// (its problem strings: vts/trustedservices). internal is set for a store
+// that did not answer (Veraison's "internal error").
+func (r *Result) failure() (problem string, internal bool) {
+	for _, c := range r.Platform.Checks {
+		if c.Passed() {
+			continue
+		}
+		switch c.ID {
+		case CheckStoreLookup:
+			return "internal error: " + c.Detail, true
+		case CheckDecode, CheckClaims:
+			return "could not establish identity from evidence: " + c.Detail, false
+		case CheckTrustAnchor:
+			return "no trust anchor for evidence: " + c.Detail, false
+		case CheckSignature:
+			return "integrity validation failed: platform token: " + c.Detail, false
+		}
+	}
+	for _, c := range r.Realm.Checks {
+		if c.Passed() {
+			continue
+		}
+		switch c.ID {
+		case CheckStoreLookup:
+			return "internal error: " + c.Detail, true
+		case CheckClaims, CheckProfiles, CheckSignature, CheckBinding, CheckFreshness:
+			what := c.Detail
+			if c.Outcome == NotChecked {
+				what = "not checked, and the policy requires it: " + what
+			}
+			return fmt.Sprintf("integrity validation failed: realm %s: %s", c.ID, what), false
+		}
+	}
+	return "", false
 }
 
 // EARJSON is the EAR as JSON (unsigned), as ear marshals it.
@@ -87,8 +182,8 @@ func (r *Result) EARJSON() ([]byte, error) {
 }
 
 // EARJWT is the EAR signed as a JWT with key, the algorithm following the
-// key: ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519, PS256 for
-// RSA.
+// key: ES256/ES384/ES512 for P-256/P-384/P-521 (Veraison's services sign
+// with ES256), EdDSA for Ed25519, PS256 for RSA.
 func (r *Result) EARJWT(key crypto.Signer) ([]byte, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: no signing key", ErrUsage)
@@ -125,112 +220,107 @@ func JWSAlgorithm(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
 	return "", fmt.Errorf("%w: no JWS algorithm for a %T key", ErrUsage, pub)
 }
 
-// outcomes indexes checks by identity; software components and REMs are
-// folded into one entry each (the worst of them).
-type outcomes map[CheckID]Outcome
+// verdict is the combined outcome of the checks with one identity: the
+// worst of them, and whether a not-checked one is required.
+type verdict struct {
+	outcome  Outcome // "" when there is no such check
+	required bool    // a required check was not made
+}
 
-func collect(checks []Check) outcomes {
-	o := outcomes{}
+func (v verdict) matched() bool { return v.outcome == Matched }
+
+// failed: a mismatch, or a required check that could not be made.
+func (v verdict) failed() bool { return v.outcome == Mismatched || v.required }
+
+func verdicts(checks []Check) map[CheckID]verdict {
+	rank := map[Outcome]int{"": 0, Matched: 1, NotChecked: 2, Mismatched: 3}
+	m := map[CheckID]verdict{}
 	for _, c := range checks {
 		id := c.ID
 		if id == CheckSwComponentAbsent {
 			id = CheckSwComponent
 		}
-		o[id] = worse(o[id], c.Outcome)
+		v := m[id]
+		if rank[c.Outcome] > rank[v.outcome] {
+			v.outcome = c.Outcome
+		}
+		if c.Outcome == NotChecked && c.Required {
+			v.required = true
+		}
+		m[id] = v
 	}
-	return o
+	return m
 }
 
-func worse(a, b Outcome) Outcome {
-	rank := map[Outcome]int{"": 0, Matched: 1, NotChecked: 2, Mismatched: 3}
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
-}
-
-func platformVector(p *PlatformResult) (ear.TrustVector, ear.TrustTier) {
+// platformVector is Veraison's vector for a platform whose token verified:
+// hardware 2; instance identity, runtime and storage 2 when the policy
+// accepts the lifecycle, 96 when not; configuration 2 when it matched, 32
+// when it did not or could not be checked; executables 2 when every
+// software component matched, 33 when one did not or could not be checked.
+// A check the policy waives (AllowUnknownPlatformUnsafe) leaves its claim at
+// 0, no claim.
+func platformVector(p *PlatformResult) ear.TrustVector {
 	var tv ear.TrustVector
-	o := collect(p.Checks)
-	switch {
-	case o[CheckDecode] == Mismatched || o[CheckClaims] == Mismatched:
-		tv.SetAll(ear.UnexpectedEvidenceClaim)
-	case o[CheckTrustAnchor] == Mismatched:
-		tv.InstanceIdentity = ear.UnrecognizedInstanceClaim
-	case o[CheckSignature] == Mismatched:
-		tv.SetAll(ear.CryptoValidationFailedClaim)
-	default:
-		tv.InstanceIdentity = ear.TrustworthyInstanceClaim
-		switch {
-		case o[CheckImplementationID] == Mismatched:
-			tv.InstanceIdentity = ear.UnrecognizedInstanceClaim
-		case o[CheckLifecycle] == Mismatched:
-			tv.InstanceIdentity = ear.UntrustworthyInstanceClaim
-		}
-		switch o[CheckConfig] {
-		case Matched:
-			tv.Configuration = ear.ApprovedConfigClaim
-		case Mismatched:
-			tv.Configuration = ear.UnsupportableConfigClaim
-		}
-		switch o[CheckSwComponent] {
-		case Matched:
-			tv.Executables = ear.ApprovedBootClaim
-		case Mismatched:
-			tv.Executables = ear.UnrecognizedRuntimeClaim
-		}
-		switch {
-		case o[CheckImplementationID] == Mismatched || o[CheckSwComponent] == Mismatched:
-			tv.Hardware = ear.UnrecognizedHardwareClaim
-		case o[CheckImplementationID] == Matched && o[CheckSwComponent] == Matched:
-			tv.Hardware = ear.GenuineHardwareClaim
-		}
+	v := verdicts(p.Checks)
+	tv.Hardware = ear.GenuineHardwareClaim
+	tv.InstanceIdentity = ear.TrustworthyInstanceClaim
+	tv.RuntimeOpaque = ear.EncryptedMemoryRuntimeClaim
+	tv.StorageOpaque = ear.HwKeysEncryptedSecretsClaim
+	if v[CheckLifecycle].outcome != Matched {
+		tv.InstanceIdentity = ear.UntrustworthyInstanceClaim
+		tv.RuntimeOpaque = ear.VisibleMemoryRuntimeClaim
+		tv.StorageOpaque = ear.UnencryptedSecretsClaim
 	}
-	return tv, status(tv, p.Trustworthy, p.Checks)
+	// No reference value for the implementation: configuration and
+	// firmware are unrecognized (Veraison: "no platform RVs").
+	unknown := v[CheckImplementationID].required
+	switch {
+	case v[CheckConfig].matched() && !unknown:
+		tv.Configuration = ear.ApprovedConfigClaim
+	case v[CheckConfig].failed() || unknown:
+		tv.Configuration = ear.UnsafeConfigClaim
+	}
+	switch {
+	case v[CheckSwComponent].failed() || unknown:
+		tv.Executables = ear.UnrecognizedRuntimeClaim
+	case v[CheckSwComponent].matched() || (v[CheckSwComponent].outcome == "" && v[CheckImplementationID].matched()):
+		tv.Executables = ear.ApprovedRuntimeClaim
+	}
+	return tv
 }
 
-func realmVector(r *RealmResult) (ear.TrustVector, ear.TrustTier) {
+// realmVector is Veraison's vector for a realm whose token verified,
+// bound to a platform token that verified: instance identity 2;
+// executables 2 when the RIM, the RPV (when given) and all four REMs
+// matched, 3 (approved boot) when REMs were not all given, 33 when no
+// reference value knows the RIM, 96 when the RPV differs. Departure: a REM
+// that a reference value gives and the realm does not have is 33, where
+// Veraison gives 3 and leaves the realm affirming.
+func realmVector(r *RealmResult) ear.TrustVector {
 	var tv ear.TrustVector
-	o := collect(r.Checks)
+	v := verdicts(r.Checks)
+	tv.InstanceIdentity = ear.TrustworthyInstanceClaim
+	rim, rpv, rem := v[CheckInitialMeasurement], v[CheckPersonalizationValue], v[CheckREM]
 	switch {
-	case o[CheckDecode] == Mismatched:
-		tv.SetAll(ear.UnexpectedEvidenceClaim)
-		return tv, ear.TrustTierContraindicated
-	case o[CheckPlatform] != Matched:
-		// Veraison's CCA mapping: when the platform does not verify,
-		// nothing can be said about the realm.
-		return tv, ear.TrustTierNone
-	case o[CheckClaims] == Mismatched || o[CheckProfiles] == Mismatched:
-		tv.SetAll(ear.UnexpectedEvidenceClaim)
-	case o[CheckSignature] == Mismatched || o[CheckFreshness] == Mismatched:
-		tv.SetAll(ear.CryptoValidationFailedClaim)
+	case rim.required:
+		tv.Executables = ear.UnrecognizedRuntimeClaim
+	case !rim.matched():
+		// waived by the policy (AllowUnknownRealmUnsafe): no claim
+	case rpv.failed():
+		tv.Executables = ear.ContraindicatedRuntimeClaim
+	case rem.failed():
+		tv.Executables = ear.UnrecognizedRuntimeClaim
+	case rem.matched() || rem.outcome == "":
+		tv.Executables = ear.ApprovedRuntimeClaim
 	default:
-		tv.InstanceIdentity = ear.TrustworthyInstanceClaim
-		if o[CheckBinding] == Mismatched {
-			tv.InstanceIdentity = ear.UnrecognizedInstanceClaim
-		}
-		switch {
-		case o[CheckInitialMeasurement] == Mismatched || o[CheckPersonalizationValue] == Mismatched || o[CheckREM] == Mismatched:
-			tv.Executables = ear.UnrecognizedRuntimeClaim
-		case o[CheckInitialMeasurement] == NotChecked && requiredNotChecked(r.Checks, CheckInitialMeasurement):
-			// no reference value for this RIM: unrecognized, as
-			// Veraison's arm-cca scheme says
-			tv.Executables = ear.UnrecognizedRuntimeClaim
-		case o[CheckInitialMeasurement] != Matched:
-			// not checked, waived by the policy: no claim
-		case o[CheckREM] == Matched:
-			tv.Executables = ear.ApprovedRuntimeClaim
-		default:
-			tv.Executables = ear.ApprovedBootClaim
-		}
+		tv.Executables = ear.ApprovedBootClaim
 	}
-	return tv, status(tv, r.Trustworthy, r.Checks)
+	return tv
 }
 
-func status(tv ear.TrustVector, trustworthy bool, checks []Check) ear.TrustTier {
-	if trustworthy {
-		return ear.TrustTierAffirming
-	}
+// worstTier is the status Veraison derives from a vector: the worst tier
+// of its claims.
+func worstTier(tv ear.TrustVector) ear.TrustTier {
 	worst := ear.TrustTierNone
 	for _, c := range []ear.TrustClaim{tv.InstanceIdentity, tv.Configuration, tv.Executables, tv.FileSystem,
 		tv.Hardware, tv.RuntimeOpaque, tv.StorageOpaque, tv.SourcedData} {
@@ -238,22 +328,5 @@ func status(tv ear.TrustVector, trustworthy bool, checks []Check) ear.TrustTier 
 			worst = t
 		}
 	}
-	if worst >= ear.TrustTierWarning {
-		return worst
-	}
-	for _, c := range checks {
-		if c.Outcome == Mismatched {
-			return ear.TrustTierContraindicated
-		}
-	}
-	return ear.TrustTierNone
-}
-
-func requiredNotChecked(checks []Check, id CheckID) bool {
-	for _, c := range checks {
-		if c.ID == id && c.Outcome == NotChecked && c.Required {
-			return true
-		}
-	}
-	return false
+	return worst
 }

@@ -144,7 +144,7 @@ func sampleRefs(t testing.TB) *ReferenceValues {
 	return refValues(t, []PlatformReference{samplePlatformRef()}, []RealmReference{sampleRealmRef()})
 }
 
-func newVerifier(t testing.TB, ta *TrustAnchors, opts ...Option) *Verifier {
+func newVerifier(t testing.TB, ta TrustAnchorStore, opts ...Option) *Verifier {
 	t.Helper()
 	v, err := New(ta, opts...)
 	if err != nil {

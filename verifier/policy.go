@@ -32,18 +32,16 @@ type Policy struct {
 	// different generations, or legacy claims in a CMW collection.
 	AllowMixedProfilesUnsafe bool
 
-	// AllowUnknownPlatformUnsafe accepts a platform when no platform
-	// reference values are provisioned at all: its implementation id,
+	// AllowUnknownPlatformUnsafe accepts a platform for whose
+	// implementation id no reference value is provisioned: its
 	// configuration and firmware are then not checked, and only the
-	// signature by a trusted CPAK and the lifecycle vouch for it. A platform
-	// whose implementation id is absent from provisioned reference values
-	// is a mismatch and never accepted.
+	// signature by a trusted CPAK and the lifecycle vouch for it. A
+	// platform that a reference value knows must match it regardless.
 	AllowUnknownPlatformUnsafe bool
 
-	// AllowUnknownRealmUnsafe accepts a realm when no realm reference values
-	// are provisioned at all: its RIM, RPV and REMs are then not checked.
-	// A RIM absent from provisioned reference values is a mismatch and never
-	// accepted.
+	// AllowUnknownRealmUnsafe accepts a realm whose RIM no reference value
+	// knows: its RIM, RPV and REMs are then not checked. A realm that a
+	// reference value knows must match it regardless.
 	AllowUnknownRealmUnsafe bool
 
 	// RequireREMs fails a realm whose reference value does not give the
@@ -81,12 +79,15 @@ func (p *Policy) weakenings() []string {
 	return w
 }
 
+// DefaultPolicyID is the ID of the zero Policy.
+const DefaultPolicyID = "ccakit-verifier/default"
+
 // ID names the policy for results and EAR's ear.appraisal-policy-id:
 // "ccakit-verifier/default", followed by "+Name" for each tightening or
 // weakening field that is set, so a consumer of the result sees what was
 // waived.
 func (p *Policy) ID() string {
-	parts := []string{"ccakit-verifier/default"}
+	parts := []string{DefaultPolicyID}
 	parts = append(parts, p.weakenings()...)
 	if p.RequireREMs {
 		parts = append(parts, "RequireREMs")

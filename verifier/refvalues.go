@@ -25,6 +25,11 @@ type ReferenceValues struct {
 // signer id may have (token-formats.md §3).
 var swDigestSizes = []int{32, 48, 64}
 
+// rimSizes are the sizes a RIM may have: SHA-256 and SHA-512 (Arm DEN0137
+// 1.0-REL0 A7.2.3.1), and SHA-384 in the 2.0 drafts
+// (draft-ffm-rats-cca-token-04 §4.4).
+var rimSizes = []int{32, 48, 64}
+
 // NewReferenceValues validates and copies reference values.
 func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) (*ReferenceValues, error) {
 	if len(platforms)+len(realms) == 0 {
@@ -70,8 +75,8 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 			where = fmt.Sprintf("realm[%d]", i)
 		}
 		n := len(r.InitialMeasurement)
-		if n != 32 && n != 64 {
-			return nil, storeErr(where, "initial-measurement", "%d bytes, must be 32 (sha-256) or 64 (sha-512)", n)
+		if !sizeOK(n, rimSizes) {
+			return nil, storeErr(where, "initial-measurement", "%d bytes, must be %s", n, sizeList(rimSizes))
 		}
 		if r.HashAlgorithm != "" {
 			size, err := realm.MeasurementSize(r.HashAlgorithm)
@@ -241,7 +246,7 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 	if err != nil {
 		return r, err
 	}
-	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, 32, 64); err != nil {
+	if r.InitialMeasurement, err = o.hexField("initial-measurement", true, rimSizes...); err != nil {
 		return r, err
 	}
 	if r.PersonalizationValue, err = o.hexField("personalization-value", false, realm.PersonalizationValueSize); err != nil {
@@ -317,4 +322,76 @@ func (rv *ReferenceValues) Len() (platforms, realms int) {
 		return 0, 0
 	}
 	return len(rv.platform), len(rv.realm)
+}
+
+// MarshalJSON writes the store in rust-ccatoken's JSON shape, which
+// ParseReferenceValues reads back: every member rust-ccatoken's serde
+// structs require is written (platform: "implementation-id",
+// "platform-configuration", "sw-components"; component: "measurement-value",
+// "signer-id"; realm: "initial-measurement", "rak-hash-algorithm", the four
+// "extensible-measurements", "personalization-value"), the optional ones
+// when set ("component-type", "version", "hash-algo"). An entry that lacks
+// a required member, or a MatchEachComponent entry (which this shape cannot
+// express: its entries are complete states), is an ErrUsage error naming
+// the entry and the member, so that nothing is written that rust-ccatoken
+// would refuse or that would read back with another meaning.
+func (rv *ReferenceValues) MarshalJSON() ([]byte, error) {
+	type component struct {
+		Type     string   `json:"component-type,omitempty"`
+		Value    HexBytes `json:"measurement-value"`
+		SignerID HexBytes `json:"signer-id"`
+		Version  string   `json:"version,omitempty"`
+	}
+	type platformEntry struct {
+		ImplementationID HexBytes    `json:"implementation-id"`
+		Config           HexBytes    `json:"platform-configuration"`
+		SwComponents     []component `json:"sw-components"`
+	}
+	type realmEntry struct {
+		InitialMeasurement     HexBytes   `json:"initial-measurement"`
+		HashAlgorithm          string     `json:"hash-algo,omitempty"`
+		RAKHashAlgorithm       string     `json:"rak-hash-algorithm"`
+		ExtensibleMeasurements []HexBytes `json:"extensible-measurements"`
+		PersonalizationValue   HexBytes   `json:"personalization-value"`
+	}
+	var out struct {
+		Platform []platformEntry `json:"platform,omitempty"`
+		Realm    []realmEntry    `json:"realm,omitempty"`
+	}
+	missing := func(where, member, why string) error {
+		return fmt.Errorf("%w: reference values: %s: %q %s", ErrUsage, where, member, why)
+	}
+	for _, p := range rv.platform {
+		if p.Match != MatchCompleteState {
+			return nil, missing(p.Where, "sw-components", "endorse components one by one (MatchEachComponent), which the JSON store cannot express")
+		}
+		e := platformEntry{ImplementationID: p.ImplementationID, Config: HexBytes(p.Config), SwComponents: []component{}}
+		for j, sc := range p.SwComponents {
+			if sc.SignerID == nil {
+				return nil, missing(fmt.Sprintf("%s.sw-components[%d]", p.Where, j), "signer-id", "is missing, and rust-ccatoken requires it")
+			}
+			e.SwComponents = append(e.SwComponents, component{sc.Type, sc.Value, sc.SignerID, sc.Version})
+		}
+		out.Platform = append(out.Platform, e)
+	}
+	for _, r := range rv.realm {
+		e := realmEntry{InitialMeasurement: r.InitialMeasurement, HashAlgorithm: r.HashAlgorithm,
+			RAKHashAlgorithm: r.RAKHashAlgorithm, PersonalizationValue: r.PersonalizationValue}
+		switch {
+		case r.RAKHashAlgorithm == "":
+			return nil, missing(r.Where, "rak-hash-algorithm", "is missing, and rust-ccatoken requires it")
+		case r.PersonalizationValue == nil:
+			return nil, missing(r.Where, "personalization-value", "is missing, and rust-ccatoken requires it")
+		case len(r.ExtensibleMeasurements) != realm.NumREMs:
+			return nil, missing(r.Where, "extensible-measurements", "are missing, and rust-ccatoken requires all four")
+		}
+		for i, rem := range r.ExtensibleMeasurements {
+			if rem == nil {
+				return nil, missing(r.Where, "extensible-measurements", fmt.Sprintf("do not give REM %d, and rust-ccatoken requires all four", i))
+			}
+			e.ExtensibleMeasurements = append(e.ExtensibleMeasurements, rem)
+		}
+		out.Realm = append(out.Realm, e)
+	}
+	return json.Marshal(out)
 }

@@ -1,11 +1,15 @@
 package verifier
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/realm"
 )
 
 // Result is the verdict on one piece of evidence: trustworthy or not, why,
@@ -47,10 +51,19 @@ type PlatformResult struct {
 	SwComponents     []SwComponent      `json:"sw-components,omitempty"`
 	// Key describes the CPAK the token was verified with.
 	Key string `json:"cpak,omitempty"`
-	// Cached is set when this platform token, under this key, had been
-	// verified and appraised before and the earlier result was reused.
-	Cached bool    `json:"cached,omitempty"`
-	Checks []Check `json:"checks"`
+	// Cached is set when this platform token's signature had been
+	// verified with this key before and was not verified again.
+	Cached bool `json:"cached,omitempty"`
+	// Claims are all the token's claims in their evcli JSON form (EAR's
+	// ear.veraison.annotated-evidence), once the token decoded. Verify
+	// leaves the field empty and ClaimsJSON renders them when asked (the
+	// JSON encoding of a Result and EAR do), so that a verification does
+	// not pay for a rendering nobody reads; a Result read back from JSON
+	// has them here.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
+
+	decoded *platform.Claims
 }
 
 // SwComponent is a software component as the platform token reports it.
@@ -63,13 +76,60 @@ type SwComponent struct {
 
 // RealmResult is the realm's part of a Result.
 type RealmResult struct {
-	Trustworthy            bool       `json:"trustworthy"`
+	Trustworthy bool `json:"trustworthy"`
+	// Absent is set when the evidence is a bare platform token: there is
+	// no realm, nothing is said about one, and Trustworthy is false.
+	Absent                 bool       `json:"absent,omitempty"`
 	Profile                string     `json:"profile,omitempty"`
 	HashAlgorithm          string     `json:"hash-algo,omitempty"`
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
-	Checks                 []Check    `json:"checks"`
+	// Claims are all the token's claims in their evcli JSON form, as for
+	// PlatformResult.Claims.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	Checks []Check         `json:"checks"`
+
+	decoded *realm.Claims
+}
+
+// ClaimsJSON returns the platform token's claims in their evcli JSON form,
+// or nil when the token did not decode.
+func (p *PlatformResult) ClaimsJSON() (json.RawMessage, error) {
+	return claimsJSON(p.Claims, p.decoded)
+}
+
+// ClaimsJSON returns the realm token's claims in their evcli JSON form, or
+// nil when the token did not decode or there is no realm.
+func (r *RealmResult) ClaimsJSON() (json.RawMessage, error) {
+	return claimsJSON(r.Claims, r.decoded)
+}
+
+func claimsJSON[C any](have json.RawMessage, decoded *C) (json.RawMessage, error) {
+	if have != nil || decoded == nil {
+		return have, nil
+	}
+	return json.Marshal(decoded)
+}
+
+// MarshalJSON writes the platform result with its claims.
+func (p PlatformResult) MarshalJSON() ([]byte, error) {
+	type plain PlatformResult
+	var err error
+	if p.Claims, err = p.ClaimsJSON(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain(p))
+}
+
+// MarshalJSON writes the realm result with its claims.
+func (r RealmResult) MarshalJSON() ([]byte, error) {
+	type plain RealmResult
+	var err error
+	if r.Claims, err = r.ClaimsJSON(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain(r))
 }
 
 // Check returns the platform check id (index: of the software component;
@@ -110,21 +170,20 @@ func (r *Result) finish() {
 	r.Platform.Trustworthy = allPassed(r.Platform.Checks)
 	r.Realm.Trustworthy = allPassed(r.Realm.Checks)
 	r.Trustworthy = r.Platform.Trustworthy && r.Realm.Trustworthy
-	r.Reasons = nil
-	add := func(side string, checks []Check) {
-		for _, c := range checks {
-			if c.Passed() || (side == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
-				continue // the platform's reasons already say why
-			}
-			what := c.Detail
-			if c.Outcome == NotChecked {
-				what = "not checked, and the policy requires it: " + c.Detail
-			}
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", side, c.Name(), what))
-		}
+	if r.Realm.Absent {
+		// A bare platform token: its verdict is the platform's, and
+		// fresh only as the policy allows (the realm's one check); there
+		// is no realm to trust.
+		r.Realm.Trustworthy = false
 	}
-	add("platform", r.Platform.Checks)
-	add("realm", r.Realm.Checks)
+	r.Reasons = nil
+	for _, f := range r.Failures() {
+		what := f.Detail
+		if f.Outcome == NotChecked {
+			what = "not checked, and the policy requires it: " + f.Detail
+		}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", f.Side, f.Name(), what))
+	}
 }
 
 // Reason is the first reason the result is not trustworthy, or "".
@@ -136,41 +195,40 @@ func (r *Result) Reason() string {
 }
 
 // Text renders the result for a terminal: the verdict, then one line per
-// check, marked ✓ matched, ✗ mismatched, – not checked.
+// check, marked ✓ matched, ✗ mismatched, – not checked. Every string that
+// came from the evidence or a store (a component type, a detail quoting a
+// claim) is escaped (newlines, terminal escape sequences, bidirectional
+// controls), so that no token can print a line of its own.
 func (r *Result) Text() string {
 	var b strings.Builder
 	verdict := "TRUSTWORTHY"
 	if !r.Trustworthy {
 		verdict = "NOT TRUSTWORTHY"
 	}
-	fmt.Fprintf(&b, "%s (policy %s)\n", verdict, r.Policy)
+	fmt.Fprintf(&b, "%s (policy %s)\n", verdict, textsafe.Escape(r.Policy))
 	if r.Format != "" {
-		fmt.Fprintf(&b, "evidence: %s\n", r.Format)
+		fmt.Fprintf(&b, "evidence: %s\n", textsafe.Escape(r.Format))
 	}
-	side := func(name string, ok bool, checks []Check) {
-		state := "trustworthy"
-		if !ok {
-			state = "not trustworthy"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", name, state)
+	state := map[bool]string{true: "trustworthy", false: "not trustworthy"}
+	side := func(header string, checks []Check) {
+		b.WriteString(header + "\n")
+		names := make([]string, len(checks))
 		width := 0
-		for _, c := range checks {
-			width = max(width, len([]rune(c.Name())))
+		for i, c := range checks {
+			names[i] = textsafe.Escape(c.Name())
+			width = max(width, utf8.RuneCountInString(names[i]))
 		}
-		for _, c := range checks {
+		for i, c := range checks {
 			mark := map[Outcome]string{Matched: "✓", Mismatched: "✗", NotChecked: "–"}[c.Outcome]
-			detail := c.Detail
-			switch {
-			case c.Outcome == NotChecked && c.Required:
-				detail = "not checked (required by the policy): " + detail
-			case c.Outcome == NotChecked:
-				detail = "not checked: " + detail
-			}
-			pad := strings.Repeat(" ", width-len([]rune(c.Name())))
-			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, c.Name(), pad, detail)
+			pad := strings.Repeat(" ", width-utf8.RuneCountInString(names[i]))
+			fmt.Fprintf(&b, "  %s %s%s  %s\n", mark, names[i], pad, textsafe.Escape(c.DetailText()))
 		}
 	}
-	side("platform", r.Platform.Trustworthy, r.Platform.Checks)
-	side("realm", r.Realm.Trustworthy, r.Realm.Checks)
+	side("platform: "+state[r.Platform.Trustworthy], r.Platform.Checks)
+	if r.Realm.Absent {
+		side("realm: none (a bare platform token)", r.Realm.Checks)
+	} else {
+		side("realm: "+state[r.Realm.Trustworthy], r.Realm.Checks)
+	}
 	return b.String()
 }

@@ -1,14 +1,18 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/token"
 )
 
@@ -265,7 +269,7 @@ func TestParseReferenceValuesMalformed(t *testing.T) {
 		{"platform unknown member (2.0 field)", mod(`"platform-configuration": "CFE50000",`, `"platform-configuration": "CFE50000", "client-id": 1,`), `platform[0]: "client-id": unknown member`},
 		{"realm not an array", `{"realm": 1}`, `reference values: "realm": not a JSON array`},
 		{"missing initial-measurement", `{"realm": [{"personalization-value": null}]}`, `realm[0]: "initial-measurement": missing`},
-		{"initial-measurement size", `{"realm": [{"initial-measurement": "` + rim[2:] + `"}]}`, `realm[0]: "initial-measurement": 31 bytes, must be 32 or 64`},
+		{"initial-measurement size", `{"realm": [{"initial-measurement": "` + rim[2:] + `"}]}`, `realm[0]: "initial-measurement": 31 bytes, must be 32, 48 or 64`},
 		{"personalization-value size", mod(`"personalization-value": "5050`, `"personalization-value": "50`), `realm[0]: "personalization-value": 63 bytes, must be 64`},
 		{"three REMs", `{"realm": [{"initial-measurement": "` + rim + `", "extensible-measurements": ["` + rim + `","` + rim + `","` + rim + `"]}]}`, `realm[0]: "extensible-measurements": 3 values, must be 4`},
 		{"REMs not an array", `{"realm": [{"initial-measurement": "` + rim + `", "extensible-measurements": "` + rim + `"}]}`, `realm[0]: "extensible-measurements": not a JSON array`},
@@ -283,5 +287,153 @@ func TestParseReferenceValuesMalformed(t *testing.T) {
 				t.Fatalf("got %v\nwant an ErrStore containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// rustRequired lists, per entry kind, the members rust-ccatoken's serde
+// structs require (src/store: PlatformRefValue, SwComponent, RealmRefValue).
+var rustRequired = map[string][]string{
+	"platform":  {"implementation-id", "platform-configuration", "sw-components"},
+	"component": {"measurement-value", "signer-id"},
+	"realm":     {"initial-measurement", "rak-hash-algorithm", "extensible-measurements", "personalization-value"},
+}
+
+// TestMarshalReferenceValues: what the store writes carries every member
+// rust-ccatoken requires (four REMs), and reads back as the same store.
+func TestMarshalReferenceValues(t *testing.T) {
+	r := sampleRealmRef()
+	r.RAKHashAlgorithm = "sha-256"
+	untyped := samplePlatformRef()
+	untyped.SwComponents = slices.Clone(untyped.SwComponents)
+	untyped.SwComponents[0].Type, untyped.SwComponents[0].Version = "", ""
+	rv := refValues(t, []PlatformReference{samplePlatformRef(), untyped}, []RealmReference{r})
+	out, err := json.MarshalIndent(rv, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string][]map[string]json.RawMessage
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	has := func(kind string, m map[string]json.RawMessage) {
+		for _, name := range rustRequired[kind] {
+			if _, ok := m[name]; !ok {
+				t.Errorf("%s entry lacks %q:\n%s", kind, name, out)
+			}
+		}
+	}
+	for _, p := range doc["platform"] {
+		has("platform", p)
+		var comps []map[string]json.RawMessage
+		if err := json.Unmarshal(p["sw-components"], &comps); err != nil || len(comps) != 3 {
+			t.Fatalf("sw-components: %v %s", err, p["sw-components"])
+		}
+		for _, c := range comps {
+			has("component", c)
+		}
+	}
+	for _, e := range doc["realm"] {
+		has("realm", e)
+		var rems []string
+		if err := json.Unmarshal(e["extensible-measurements"], &rems); err != nil || len(rems) != 4 {
+			t.Errorf("extensible-measurements: %v %s", err, e["extensible-measurements"])
+		}
+	}
+	back, err := ParseReferenceValues(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.platform, rv.platform) || !reflect.DeepEqual(back.realm, rv.realm) {
+		t.Errorf("round trip differs:\n%+v\n%+v", back, rv)
+	}
+	again, err := json.MarshalIndent(back, "", "  ")
+	if err != nil || !bytes.Equal(again, out) {
+		t.Errorf("second write differs: %v\n%s\n%s", err, again, out)
+	}
+}
+
+// TestMarshalReferenceValuesRefused: an entry rust-ccatoken would refuse,
+// or one the JSON shape would read back with another meaning, is not
+// written.
+func TestMarshalReferenceValuesRefused(t *testing.T) {
+	full := func() RealmReference {
+		r := sampleRealmRef()
+		r.RAKHashAlgorithm = "sha-256"
+		r.ExtensibleMeasurements = slices.Clone(r.ExtensibleMeasurements)
+		return r
+	}
+	pooled := samplePlatformRef()
+	pooled.Match = MatchEachComponent
+	noSigner := samplePlatformRef()
+	noSigner.Match = MatchEachComponent
+	noSigner.SwComponents = slices.Clone(noSigner.SwComponents)
+	noSigner.SwComponents[1].SignerID = nil
+	for _, tc := range []struct {
+		name     string
+		platform []PlatformReference
+		realm    func(*RealmReference)
+		want     string
+	}{
+		{name: "no RAK hash algorithm", realm: func(r *RealmReference) { r.RAKHashAlgorithm = "" }, want: `realm[0]: "rak-hash-algorithm" is missing`},
+		{name: "no RPV", realm: func(r *RealmReference) { r.PersonalizationValue = nil }, want: `realm[0]: "personalization-value" is missing`},
+		{name: "no REMs", realm: func(r *RealmReference) { r.ExtensibleMeasurements = nil }, want: `realm[0]: "extensible-measurements" are missing`},
+		{name: "REM 2 not given", realm: func(r *RealmReference) { r.ExtensibleMeasurements[2] = nil }, want: `do not give REM 2`},
+		{name: "components one by one", platform: []PlatformReference{pooled}, want: `platform[0]: "sw-components" endorse components one by one`},
+		{name: "no signer id", platform: []PlatformReference{noSigner}, want: `platform[0]: "sw-components" endorse components one by one`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var realms []RealmReference
+			if tc.realm != nil {
+				r := full()
+				tc.realm(&r)
+				realms = append(realms, r)
+			}
+			rv := refValues(t, tc.platform, realms)
+			if _, err := json.Marshal(rv); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want ErrUsage with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTrustAnchorBadEntry: one unusable entry (an off-curve key, as in
+// rust-ccatoken's ta-02-bad.json) is reported when the store loads and
+// fails only its own platform, naming the entry; the other anchors work.
+func TestTrustAnchorBadEntry(t *testing.T) {
+	cpak, _, _, _ := keys()
+	otherInst := append([]byte{0x01}, rep(0xCC, 32)...)
+	store := fmt.Sprintf(`[
+	  {"instance-id": "%x", "implementation-id": %q, "pkey": %s},
+	  {"instance-id": "%x", "implementation-id": %q, "pkey": %s},
+	  {"instance-id": "zz", "pkey": %s}
+	]`, otherInst, hexImpl, offCurveJWK(t), testInstanceID, hexImpl, jwkOf(t, cpak.Public()), jwkOf(t, cpak.Public()))
+	ta, err := ParseTrustAnchors([]byte(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta = ta.Named("ta.json")
+	w := ta.Warnings()
+	if len(w) != 2 || !errors.Is(w[0], ErrStore) ||
+		!strings.Contains(w[0].Error(), `ta.json: malformed store: trust anchor 0: "pkey": not a valid P-384 public key`) ||
+		!strings.Contains(w[1].Error(), `trust anchor 2: "instance-id": not hex`) {
+		t.Fatalf("warnings %q", w)
+	}
+	if ta.Len() != 1 {
+		t.Errorf("Len %d, want the one usable anchor", ta.Len())
+	}
+	v := newVerifier(t, ta, WithReferenceValues(sampleRefs(t)))
+	// The good anchor's platform is unaffected.
+	if res := verify(t, v, goodToken(t), testNonce); !res.Trustworthy {
+		t.Fatalf("the good anchor's platform: %q", res.Reasons)
+	}
+	// The bad anchor's platform fails, its result naming the entry.
+	p := samplePlatform()
+	p.InstanceID = otherInst
+	res := verify(t, v, build(t, p, sampleRealm(), cpak, evidence.FormatREL0, testNonce), testNonce)
+	c, _ := res.Platform.Check(CheckTrustAnchor, 0)
+	if res.Trustworthy || c.Outcome != Mismatched ||
+		!strings.Contains(c.Detail, "the trust anchor ta.json: trust anchor 0 for this instance is unusable") ||
+		!strings.Contains(c.Detail, "not a valid P-384 public key") {
+		t.Fatalf("trust anchor check %+v", c)
 	}
 }

@@ -199,7 +199,11 @@ func parseAnchor(raw json.RawMessage, where string) (anchor, error) {
 	if err := o.done(); err != nil {
 		return a, err
 	}
-	return newAnchor(ta)
+	full, err := newAnchor(ta)
+	if err != nil {
+		return a, err
+	}
+	return full, nil
 }
 
 // ParseTrustAnchorKey reads one CPAK from PEM or a JWK and trusts it for any

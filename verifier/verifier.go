@@ -162,19 +162,33 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 	}
 	e, err := evidence.Decode(tok)
 	if err != nil {
-		c := Check{ID: CheckDecode, Outcome: Mismatched, Detail: err.Error()}
+		c := failed(CheckDecode, err)
 		res.Platform.Checks = []Check{c}
 		res.Realm.Checks = []Check{c}
 		res.finish()
 		return res, nil
 	}
 	res.Format = e.Kind().String()
+	if e.Bare() {
+		// evidence.Decode takes a bare platform token; until the platform
+		// legs run alone, refuse it cleanly (a stopgap of the "tokens"
+		// helper: the "verifier" helper replaces it).
+		c := Check{ID: CheckDecode, Outcome: Mismatched, Detail: "a bare platform token: verify takes a collection of a platform and a realm token"}
+		res.Platform.Checks = []Check{c}
+		res.Realm.Checks = []Check{c}
+		res.finish()
+		return res, nil
+	}
 	var lookupErr error
 	res.Platform, lookupErr = v.verifyPlatform(ctx, e)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if lookupErr == nil {
+	switch {
+	case lookupErr != nil:
+	case e.Realm == nil || e.RealmSign1 == nil:
+		res.Realm = v.noRealm(nonce)
+	default:
 		res.Realm, lookupErr = v.verifyRealm(ctx, e, &res.Platform, nonce)
 	}
 	res.finish()
@@ -190,8 +204,9 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 // lookupFailed records a store failure as a check and returns the error
 // Verify returns.
 func lookupFailed(checks *[]Check, what string, err error) error {
-	*checks = append(*checks, Check{ID: CheckStoreLookup, Outcome: Mismatched, Detail: what + ": " + err.Error()})
-	return fmt.Errorf("%w: %s: %w", ErrLookup, what, err)
+	err = fmt.Errorf("%s: %w", what, err)
+	*checks = append(*checks, failed(CheckStoreLookup, err))
+	return fmt.Errorf("%w: %w", ErrLookup, err)
 }
 
 // verifyPlatform runs the platform checks: claims, trust anchor, signature
@@ -200,11 +215,12 @@ func lookupFailed(checks *[]Check, what string, err error) error {
 func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (PlatformResult, error) {
 	c := e.Platform
 	pr := describePlatform(c)
+	pr.decoded = c
 	add := func(id CheckID, o Outcome, detail string) {
 		pr.Checks = append(pr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
 	if err := c.Validate(platform.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
-		add(CheckClaims, Mismatched, err.Error())
+		pr.Checks = append(pr.Checks, failed(CheckClaims, err))
 		return pr, nil
 	}
 	add(CheckClaims, Matched, "valid "+c.Profile+" claims")
@@ -229,12 +245,16 @@ func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (Pl
 	pr.Cached = signer >= 0
 	if signer < 0 {
 		var errs []string
+		var first error
 		for i, a := range usable {
 			err := e.PlatformSign1.Verify(a.Key, v.policy.Algorithms)
 			if err == nil {
 				signer = i
 				v.cache.put(digest, e.Collection.Platform, a.Key)
 				break
+			}
+			if first == nil {
+				first = err
 			}
 			msg := err.Error()
 			if len(usable) > 1 {
@@ -243,7 +263,9 @@ func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (Pl
 			errs = append(errs, msg)
 		}
 		if signer < 0 {
-			add(CheckSignature, Mismatched, strings.Join(errs, "; "))
+			c := failed(CheckSignature, first)
+			c.Detail = strings.Join(errs, "; ")
+			pr.Checks = append(pr.Checks, c)
 			return pr, nil
 		}
 	}
@@ -339,6 +361,19 @@ func platformAuthenticated(pr *PlatformResult) bool {
 	return n == 3
 }
 
+// noRealm is the realm side of a bare platform token (as TF-A, TF-RMM and
+// tf-m-tools ship it): there is no realm, and nothing in a platform token
+// is the relying party's nonce, so it is fresh only under a policy that
+// does not ask for freshness; a nonce given is not in it.
+func (v *Verifier) noRealm(nonce []byte) RealmResult {
+	c := Check{ID: CheckFreshness, Outcome: NotChecked, Required: !v.policy.AllowMissingNonceUnsafe,
+		Detail: "a bare platform token: no realm token carries a nonce, so it may be a replay"}
+	if nonce != nil {
+		c = Check{ID: CheckFreshness, Outcome: Mismatched, Detail: "a nonce was given, but a bare platform token has no realm token to carry it"}
+	}
+	return RealmResult{Absent: true, Checks: []Check{c}}
+}
+
 func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *PlatformResult, nonce []byte) (RealmResult, error) {
 	c := e.Realm
 	rr := RealmResult{
@@ -350,17 +385,30 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	for _, rem := range c.ExtensibleMeasurements {
 		rr.ExtensibleMeasurements = append(rr.ExtensibleMeasurements, cloneBytes(rem))
 	}
+	rr.decoded = c
 	add := func(id CheckID, o Outcome, detail string) {
 		rr.Checks = append(rr.Checks, Check{ID: id, Outcome: o, Detail: detail})
 	}
 
-	if platformAuthenticated(pr) {
-		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK")
-	} else {
+	switch {
+	case !platformAuthenticated(pr):
 		add(CheckPlatform, Mismatched, "the platform token did not verify, so nothing vouches for this realm")
+	case !allPassed(pr.Checks):
+		// The platform's own failure decides the outcome: a mismatch, or
+		// a check its policy requires and could not make.
+		o := NotChecked
+		for _, c := range pr.Checks {
+			if c.Outcome == Mismatched {
+				o = Mismatched
+			}
+		}
+		rr.Checks = append(rr.Checks, Check{ID: CheckPlatform, Outcome: o, Required: o == NotChecked,
+			Detail: "the platform is not trustworthy, and a realm is never trusted above its platform"})
+	default:
+		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK and the platform is trustworthy")
 	}
 	if err := c.Validate(realm.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
-		add(CheckClaims, Mismatched, err.Error())
+		rr.Checks = append(rr.Checks, failed(CheckClaims, err))
 		return rr, nil
 	}
 	profile := c.Profile
@@ -374,19 +422,19 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	case v.policy.AllowMixedProfilesUnsafe:
 		add(CheckProfiles, Matched, k.String()+"; accepted by AllowMixedProfilesUnsafe")
 	default:
-		add(CheckProfiles, Mismatched, k.String())
+		rr.Checks = append(rr.Checks, failed(CheckProfiles, fmt.Errorf("%w: %v", token.ErrProfile, k)))
 	}
 	rak, err := c.RAK()
 	if err == nil {
 		err = e.RealmSign1.Verify(rak, v.policy.Algorithms)
 	}
 	if err != nil {
-		add(CheckSignature, Mismatched, err.Error())
+		rr.Checks = append(rr.Checks, failed(CheckSignature, err))
 		return rr, nil
 	}
 	add(CheckSignature, Matched, e.RealmSign1.Alg.String()+" signature verified with the RAK ("+token.DescribeKey(rak)+")")
 	if err := token.CheckBinding(e.Platform.Challenge, c.PubKeyHashAlgID, c.PubKey); err != nil {
-		add(CheckBinding, Mismatched, err.Error())
+		rr.Checks = append(rr.Checks, failed(CheckBinding, err))
 	} else {
 		add(CheckBinding, Matched, "platform challenge = "+c.PubKeyHashAlgID+"(RAK)")
 	}
@@ -396,7 +444,7 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 			Detail: "no nonce given: the token may be a replay"})
 	default:
 		if err := token.CheckFreshness(c.Challenge, nonce); err != nil {
-			add(CheckFreshness, Mismatched, err.Error())
+			rr.Checks = append(rr.Checks, failed(CheckFreshness, err))
 		} else {
 			add(CheckFreshness, Matched, "realm challenge = nonce")
 		}
@@ -407,4 +455,9 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 		return rr, lookupFailed(&rr.Checks, "realm reference values", err)
 	}
 	return rr, nil
+}
+
+// failed is a mismatched check that an error decided.
+func failed(id CheckID, err error) Check {
+	return Check{ID: id, Outcome: Mismatched, Detail: err.Error(), err: err}
 }

@@ -238,11 +238,13 @@ func TestLegs(t *testing.T) {
 		check   string
 		want    Outcome
 		trusted bool
+		class   error  // the token error class the failed check's Err wraps
+		nonce   []byte // nil: testNonce
 	}{
-		{name: "decode", tok: []byte("not cbor"), check: CheckDecode.String(), want: Mismatched},
-		{name: "decode realm side", tok: []byte("not cbor"), realm: true, check: CheckDecode.String(), want: Mismatched},
-		{name: "oversize", tok: make([]byte, token.MaxTokenSize+1), check: CheckDecode.String(), want: Mismatched},
-		{name: "platform claims", tok: badClaims, check: CheckClaims.String(), want: Mismatched},
+		{name: "decode", tok: []byte("not cbor"), check: CheckDecode.String(), want: Mismatched, class: token.ErrMalformed},
+		{name: "decode realm side", tok: []byte("not cbor"), realm: true, check: CheckDecode.String(), want: Mismatched, class: token.ErrMalformed},
+		{name: "oversize", tok: make([]byte, token.MaxTokenSize+1), check: CheckDecode.String(), want: Mismatched, class: token.ErrMalformed},
+		{name: "platform claims", tok: badClaims, check: CheckClaims.String(), want: Mismatched, class: token.ErrSyntax},
 		{name: "trust anchor: unknown instance", tok: good, anchors: mustAnchors(t, TrustAnchor{InstanceID: append([]byte{1}, rep(0xBC, 32)...), Key: cpak.Public()}),
 			check: CheckTrustAnchor.String(), want: Mismatched},
 		{name: "trust anchor: other implementation", tok: good, anchors: mustAnchors(t, TrustAnchor{InstanceID: testInstanceID, ImplementationID: rep(0xAB, 32), Key: cpak.Public()}),
@@ -251,17 +253,18 @@ func TestLegs(t *testing.T) {
 			check: CheckTrustAnchor.String(), want: Matched, trusted: true},
 		{name: "trust anchor: any instance", tok: good, anchors: mustAnchors(t, TrustAnchor{Key: cpak.Public()}),
 			check: CheckTrustAnchor.String(), want: Matched, trusted: true},
-		{name: "platform signature", tok: resign(t, good, 0, other), check: CheckSignature.String(), want: Mismatched},
+		{name: "platform signature", tok: resign(t, good, 0, other), check: CheckSignature.String(), want: Mismatched, class: token.ErrSignature},
 		{name: "platform signature with the wrong key", tok: good, anchors: mustAnchors(t, TrustAnchor{Key: other.Public()}),
-			check: CheckSignature.String(), want: Mismatched},
+			check: CheckSignature.String(), want: Mismatched, class: token.ErrSignature},
 		{name: "realm follows platform", tok: resign(t, good, 0, other), realm: true, check: CheckPlatform.String(), want: Mismatched},
-		{name: "realm signature", tok: resign(t, good, 1, other), realm: true, check: CheckSignature.String(), want: Mismatched},
-		{name: "binding", tok: badBinding, realm: true, check: CheckBinding.String(), want: Mismatched},
-		{name: "mixed profiles", tok: mixed, realm: true, check: CheckProfiles.String(), want: Mismatched},
+		{name: "realm signature", tok: resign(t, good, 1, other), realm: true, check: CheckSignature.String(), want: Mismatched, class: token.ErrSignature},
+		{name: "binding", tok: badBinding, realm: true, check: CheckBinding.String(), want: Mismatched, class: token.ErrBinding},
+		{name: "mixed profiles", tok: mixed, realm: true, check: CheckProfiles.String(), want: Mismatched, class: token.ErrProfile},
 		{name: "mixed profiles allowed", tok: mixed, policy: Policy{AllowMixedProfilesUnsafe: true}, realm: true, check: CheckProfiles.String(), want: Matched, trusted: true},
 		{name: "unknown claim", tok: unknownClaim, realm: true, check: CheckClaims.String(), want: Matched, trusted: true},
-		{name: "unknown claim rejected", tok: unknownClaim, policy: Policy{RejectUnknownClaims: true}, realm: true, check: CheckClaims.String(), want: Mismatched},
-		{name: "algorithm not allowed", tok: good, policy: Policy{Algorithms: []coseAlg{coseES256}}, check: CheckSignature.String(), want: Mismatched},
+		{name: "unknown claim rejected", tok: unknownClaim, policy: Policy{RejectUnknownClaims: true}, realm: true, check: CheckClaims.String(), want: Mismatched, class: token.ErrSyntax},
+		{name: "stale nonce", tok: good, nonce: rep(0x4F, 32), realm: true, check: CheckFreshness.String(), want: Mismatched, class: token.ErrFreshness},
+		{name: "algorithm not allowed", tok: good, policy: Policy{Algorithms: []coseAlg{coseES256}}, check: CheckSignature.String(), want: Mismatched, class: token.ErrAlgorithm},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ta := tc.anchors
@@ -269,12 +272,31 @@ func TestLegs(t *testing.T) {
 				ta = sampleAnchors(t)
 			}
 			v := newVerifier(t, ta, WithReferenceValues(sampleRefs(t)), WithPolicy(tc.policy))
-			res := verify(t, v, tc.tok, testNonce)
+			nonce := testNonce
+			if tc.nonce != nil {
+				nonce = tc.nonce
+			}
+			res := verify(t, v, tc.tok, nonce)
 			checks := res.Platform.Checks
 			if tc.realm {
 				checks = res.Realm.Checks
 			}
 			checkOutcome(t, checks, tc.check, tc.want, false)
+			c, _ := checkNamed(checks, tc.check)
+			switch {
+			case tc.class == nil && c.Err() != nil:
+				t.Errorf("Err %v on a check that did not fail from an error", c.Err())
+			case tc.class != nil:
+				var classes []error
+				for _, k := range token.Classes() {
+					if errors.Is(c.Err(), k) {
+						classes = append(classes, k)
+					}
+				}
+				if len(classes) != 1 || classes[0] != tc.class {
+					t.Errorf("Err %v: classes %v, want exactly %v", c.Err(), classes, tc.class)
+				}
+			}
 			if res.Trustworthy != tc.trusted {
 				t.Fatalf("trustworthy %v, want %v; reasons %q", res.Trustworthy, tc.trusted, res.Reasons)
 			}
@@ -439,6 +461,26 @@ func TestResultText(t *testing.T) {
 		}
 	}
 	if n := strings.Count(txt, "\n"); n != 3+len(res.Platform.Checks)+len(res.Realm.Checks)+1 {
+		t.Errorf("%d lines for %d checks:\n%s", n, len(res.Platform.Checks)+len(res.Realm.Checks), txt)
+	}
+}
+
+// TestResultTextEscapes: a component type with a newline, ANSI escapes and
+// a bidirectional override cannot add or hide a line of Result.Text.
+func TestResultTextEscapes(t *testing.T) {
+	cpak, _, _, _ := keys()
+	p := samplePlatform()
+	p.SwComponents[2].MeasurementType = "RMM\nTRUSTWORTHY (policy x)\x1b[2K\u202e"
+	res := verify(t, newVerifier(t, sampleAnchors(t), WithReferenceValues(sampleRefs(t))),
+		build(t, p, sampleRealm(), cpak, evidence.FormatREL0, testNonce), testNonce)
+	txt := res.Text()
+	if strings.ContainsAny(txt, "\x1b\u202e") || strings.Contains(txt, "\nTRUSTWORTHY") {
+		t.Fatalf("unescaped:\n%q", txt)
+	}
+	if !strings.Contains(txt, `sw component #2 RMM\nTRUSTWORTHY (policy x)\x1b[2K\u202e`) {
+		t.Errorf("the type is not shown escaped:\n%s", txt)
+	}
+	if n := strings.Count(txt, "\n"); n != 4+len(res.Platform.Checks)+len(res.Realm.Checks) {
 		t.Errorf("%d lines for %d checks:\n%s", n, len(res.Platform.Checks)+len(res.Realm.Checks), txt)
 	}
 }

@@ -26,11 +26,13 @@ type claimsDocument struct {
 	// ignored by create.
 	Generation string `json:"generation,omitempty"`
 	// Format is the creatable format the evidence is in ("rel0", "legacy",
-	// "cmw"), when it is one; create uses it when --format is not given.
+	// "cmw", "tfrmm-main"), when it is one; create uses it when --format is
+	// not given.
 	Format   string           `json:"format,omitempty"`
 	Platform *platform.Claims `json:"cca-platform-token"`
-	Realm    *realm.Claims    `json:"cca-realm-delegated-token"`
-	// Extra claims: 2.0 and unknown claims, which the evcli form cannot
+	// Realm is nil (and the member absent) for a bare platform token.
+	Realm *realm.Claims `json:"cca-realm-delegated-token,omitempty"`
+	// Extra claims: claims no profile defines, which the JSON form cannot
 	// carry. create puts them back as carried (the "cbor" member).
 	PlatformExtra []extraClaim `json:"cca-platform-extra-claims,omitempty"`
 	RealmExtra    []extraClaim `json:"cca-realm-extra-claims,omitempty"`
@@ -91,8 +93,10 @@ func newClaimsDocument(e *evidence.Evidence, validation error) *claimsDocument {
 		Platform:      e.Platform,
 		Realm:         e.Realm,
 		PlatformExtra: extraClaims(token.SetPlatform, e.Platform.Extra),
-		RealmExtra:    extraClaims(token.SetRealm, e.Realm.Extra),
 		Validation:    "ok",
+	}
+	if e.Realm != nil {
+		doc.RealmExtra = extraClaims(token.SetRealm, e.Realm.Extra)
 	}
 	if f, ok := formatOfKind(e.Kind()); ok {
 		doc.Format = f.String()
@@ -105,11 +109,11 @@ func newClaimsDocument(e *evidence.Evidence, validation error) *claimsDocument {
 
 // formatOfKind is the creatable format evidence of kind k is in.
 func formatOfKind(k evidence.Kind) (evidence.Format, bool) {
-	if !k.Coherent() {
+	if !k.Coherent() || k.Bare {
 		return 0, false
 	}
-	for _, f := range []evidence.Format{evidence.FormatREL0, evidence.FormatLegacy, evidence.FormatCMW} {
-		if f.Wrapper() == k.Wrapper && f.Generation() == k.Platform {
+	for _, f := range evidence.Formats() {
+		if f.Wrapper() == k.Wrapper && f.GenerationOf(token.SetPlatform) == k.Platform && f.GenerationOf(token.SetRealm) == k.Realm {
 			return f, true
 		}
 	}
@@ -158,7 +162,7 @@ func extraMap(set token.ClaimSet, list []extraClaim) (map[int64]cbor.RawMessage,
 	}
 	m := make(map[int64]cbor.RawMessage, len(list))
 	for _, ec := range list {
-		if c, ok := token.LookupClaim(set, ec.Key); ok && c.Gen != token.Gen2 {
+		if c, ok := token.LookupClaim(set, ec.Key); ok {
 			return nil, fmt.Errorf("%s extra claim %d is %s; give it as %q in the token object", set, ec.Key, c.Name, c.JSON)
 		}
 		if _, dup := m[ec.Key]; dup {

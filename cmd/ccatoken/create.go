@@ -2,11 +2,9 @@ package main
 
 import (
 	"crypto"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +21,7 @@ type createOptions struct {
 func newCreateCmd() *cobra.Command {
 	var o createOptions
 	cmd := &cobra.Command{
-		Use:   "create --claims JSON --iak KEY --rak KEY [--format rel0|legacy|cmw] [-o FILE]",
+		Use:   "create --claims JSON --iak KEY --rak KEY [--format rel0|legacy|cmw|tfrmm-main] [-o FILE]",
 		Short: "Create and sign CCA evidence from claims in JSON",
 		Long: `create signs a platform and a realm claims set into CCA evidence, as platform
 firmware and the RMM would, like 'evcli cca create'.
@@ -46,9 +44,15 @@ must be an ECDSA key. Each is a PEM (SEC1 or PKCS#8) or private JWK file, or a
 raw 48-byte P-384 scalar (binary or 96 hex digits).
 
 --format: rel0 (RMM 1.0-REL0, tag 399, 2023 profiles), legacy (RMM 1.0-EAC5,
-tag 399, CCA-SSD profile, raw-point RAK) or cmw (tag 907 with 2023
-profiles). Without it, the format follows the claims' platform profile, or is
-rel0. A --format that contradicts a profile in the claims is an error.
+tag 399, CCA-SSD profile, raw-point RAK), cmw (tag 907 with 2023 profiles,
+TF-RMM v0.9.0) or tfrmm-main (what TF-RMM main emits: tag 907, the 2023
+platform profile, the tag:arm.com,2024:realm#2.0.0 realm profile; the realm
+claims must carry "cca-realm-instance-id" and "cca-realm-mec-policy").
+Without it, the format follows the claims' profiles, or is rel0. A --format
+that contradicts a profile in the claims is an error.
+
+ECDSA signatures are deterministic (RFC 6979): the same claims and keys give
+the same bytes. Ed25519 is deterministic too; RSA-PSS is not.
 
 The evidence is written as raw CBOR to -o FILE, or to standard output unless
 that is a terminal; --hex writes hex text instead.
@@ -71,7 +75,7 @@ unreadable input (bad flags, unreadable claims JSON, a key that cannot sign).`,
 	f.StringVar(&o.claims, "claims", "", "the claims: a `JSON` file in the evcli form, or - for standard input")
 	f.StringVar(&o.iak, "iak", "", "private `KEY` that signs the platform token (the CPAK)")
 	f.StringVar(&o.rak, "rak", "", "private ECDSA `KEY` that signs the realm token (the RAK)")
-	f.StringVar(&o.format, "format", "", "token `FORMAT`: rel0, legacy or cmw (default: the claims' platform profile's, else rel0)")
+	f.StringVar(&o.format, "format", "", "token `FORMAT`: rel0, legacy, cmw or tfrmm-main (default: the claims' profiles', else rel0)")
 	f.StringVarP(&o.out, "out", "o", "", "write the evidence to `FILE` instead of standard output")
 	f.BoolVar(&o.hex, "hex", false, "write hex text instead of raw CBOR")
 	for _, name := range []string{"claims", "iak", "rak"} {
@@ -81,8 +85,8 @@ unreadable input (bad flags, unreadable claims JSON, a key that cannot sign).`,
 }
 
 func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
-	if o.out == "" && !o.hex && isTerminal(stdout) {
-		return usagef("refusing to write binary CBOR to a terminal: give -o FILE, or --hex")
+	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
+		return err
 	}
 	if n := countStdin(o.claims, o.iak, o.rak); n > 1 {
 		return usagef("only one of --claims, --iak and --rak can be - (standard input)")
@@ -107,21 +111,14 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	if err != nil {
 		return err
 	}
-	raw, err := createEvidence(doc, iak, rak, format, nil)
+	// Deterministic ECDSA (RFC 6979): the same claims and keys make the
+	// same evidence, byte for byte.
+	raw, err := createEvidence(doc, iak, rak, format, token.RFC6979)
 	if err != nil {
 		return err
 	}
-	if o.hex {
-		raw = []byte(hex.EncodeToString(raw) + "\n")
-	}
-	if o.out == "" {
-		if _, err := stdout.Write(raw); err != nil {
-			return usagef("writing the evidence: %v", err)
-		}
-		return nil
-	}
-	if err := os.WriteFile(o.out, raw, 0o644); err != nil {
-		return usagef("-o: %v", pathErr(err))
+	if toFile, err := writeCBOR(stdout, raw, o.out, o.hex); err != nil || !toFile {
+		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), o.out)
 	return nil
@@ -162,7 +159,7 @@ func chooseFormat(doc *claimsDocument, o createOptions) (evidence.Format, error)
 		}
 		src = fmt.Sprintf("the claims' \"format\": %q", doc.Format)
 	default:
-		if pf, ok := evidence.FormatOf(doc.Platform.Profile); ok {
+		if pf, ok := evidence.FormatOfProfiles(doc.Platform.Profile, doc.Realm.Profile); ok {
 			return pf, nil
 		}
 		// An unknown or 2.0 profile: rel0, and evidence.Create says why
@@ -180,7 +177,7 @@ func chooseFormat(doc *claimsDocument, o createOptions) (evidence.Format, error)
 		if err != nil {
 			continue // unknown: evidence.Create reports it
 		}
-		if p.Gen != f.Generation() {
+		if p.Gen != f.GenerationOf(pr.set) {
 			return 0, usagef("%s conflicts with the %s profile %q in the claims, which is %v; drop one of them",
 				src, pr.set, pr.name, p.Gen)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -138,10 +139,12 @@ func TestCreateFromInspectJSON(t *testing.T) {
 	extra := func(member, entries string) string {
 		return strings.Replace(doc, `"validation": "ok"`, `"validation": "ok", "`+member+`": [`+entries+`]`, 1)
 	}
-	create(extra("cca-platform-extra-claims", `{"key": 2394, "cbor": "26"}`)).check(t, exitOK)
+	create(extra("cca-platform-extra-claims", `{"key": 99999, "cbor": "26"}`)).check(t, exitOK)
+	create(extra("cca-platform-extra-claims", `{"key": 2394, "cbor": "01"}`)).check(t, exitUsage, "2394", "cca-platform-client-id")
 	create(extra("cca-platform-extra-claims", `{"key": 2396, "cbor": "40"}`)).check(t, exitUsage, "2396", "cca-platform-implementation-id")
-	create(extra("cca-realm-extra-claims", `{"key": 44243, "cbor": "0101"}`)).check(t, exitUsage, "44243", "one well-formed CBOR item")
-	create(extra("cca-realm-extra-claims", `{"key": 44243, "cbor": "zz"}`)).check(t, exitUsage, "cbor")
+	create(extra("cca-realm-extra-claims", `{"key": 44243, "cbor": "01"}`)).check(t, exitUsage, "44243", "cca-realm-mec-policy")
+	create(extra("cca-realm-extra-claims", `{"key": 44999, "cbor": "0101"}`)).check(t, exitUsage, "44999", "one well-formed CBOR item")
+	create(extra("cca-realm-extra-claims", `{"key": 44999, "cbor": "zz"}`)).check(t, exitUsage, "cbor")
 	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": ""}`)).check(t, exitUsage, "no cbor value")
 	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": "01"}, {"key": 7, "cbor": "02"}`)).check(t, exitUsage, "twice")
 }
@@ -159,4 +162,21 @@ func TestCreateRAKNotECDSA(t *testing.T) {
 	key := writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
 		check(t, exitUsage, "RAK must be an ECDSA key", "Ed25519")
+}
+
+// TestCreateDeterministic: two identical runs of create write the same
+// bytes (RFC 6979 ECDSA), for every format.
+func TestCreateDeterministic(t *testing.T) {
+	for _, format := range []string{"rel0", "cmw"} {
+		var outs [2][]byte
+		for i := range outs {
+			out := filepath.Join(t.TempDir(), "token.cbor")
+			ccatoken(t, nil, "create", "--claims", rel0Claims, "--format", format, "--iak", cpakPriv, "--rak", rakPriv, "-o", out).check(t, exitOK)
+			outs[i] = readFileT(t, out)
+		}
+		if !bytes.Equal(outs[0], outs[1]) {
+			t.Errorf("%s: two runs differ", format)
+		}
+		ccatoken(t, nil, "verify", writeTemp(t, "det.cbor", outs[0]), "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
+	}
 }

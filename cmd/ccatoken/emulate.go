@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,12 +35,21 @@ software ask for its attestation token over RSI with the Linux guest loop
 (RSI_ATTESTATION_TOKEN_INIT, then CONTINUE until SUCCESS). The token is
 written as raw CBOR.
 
+--format chooses what the RMM emits: rel0 (RMM 1.0-REL0: tag 399, 2023
+profiles; the default), legacy (RMM 1.0-EAC5: tag 399, CCA-SSD platform
+profile, profile-less realm), cmw (tag 907 with 2023 profiles, as TF-RMM
+v0.9.0) or tfrmm-main (what TF-RMM main emits: tag 907, the 2023 platform
+token, a tag:arm.com,2024:realm#2.0.0 realm token with the realm instance id
+the RMM draws at REALM_CREATE and the MEC policy, shared on this machine,
+which has no FEAT_MEC).
+
 Without --cpak/--rak the machine uses the fixed, published test keys of
 emulator/rot; --export-cpak writes the CPAK public key a verifier needs.
 --realm describes the realm (docs/realm-description.md); the default is a
 small kvmtool-style realm.`,
 		Example: `  ccatoken emulate -o token.cbor --export-cpak cpak.pem
   ccatoken emulate --challenge $(openssl rand -hex 64) --format cmw -o t.cbor
+  ccatoken emulate --format tfrmm-main -o main.cbor --export-cpak cpak.pem
   ccatoken verify t.cbor --cpak cpak.pem --refvals testvectors/refvals/emulator.json --nonce ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +60,7 @@ small kvmtool-style realm.`,
 	f.StringVar(&o.challenge, "challenge", "", "realm challenge, 32..64 bytes in hex (zero-padded to 64); default: random 64 bytes")
 	f.StringVar(&o.cpak, "cpak", "", "platform attestation key (PEM or JWK private key); default: the test CPAK")
 	f.StringVar(&o.rak, "rak", "", "realm attestation key (P-384 private key: PEM, JWK or raw 48-byte scalar); default: the test RAK")
-	f.StringVar(&o.format, "format", "rel0", "token format: rel0, legacy or cmw")
+	f.StringVar(&o.format, "format", "rel0", "token `FORMAT`: rel0 (RMM 1.0-REL0), legacy (RMM 1.0-EAC5), cmw (tag 907, TF-RMM v0.9.0) or tfrmm-main (what TF-RMM main emits)")
 	f.StringVar(&o.exportCPAK, "export-cpak", "", "write the CPAK public key (PEM) to FILE")
 	f.StringVarP(&o.out, "output", "o", "", "write the token to FILE instead of standard output")
 	f.BoolVar(&o.hex, "hex", false, "write the token as hex")
@@ -61,8 +69,8 @@ small kvmtool-style realm.`,
 }
 
 func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
-	if o.out == "" && !o.hex && isTerminal(stdout) {
-		return usagef("refusing to write binary CBOR to a terminal: give -o FILE, or --hex")
+	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
+		return err
 	}
 	res, err := emulateRealm(o, nil)
 	if err != nil {
@@ -77,16 +85,8 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 			return usagef("--export-cpak: %v", pathErr(err))
 		}
 	}
-	raw := res.Token
-	if o.hex {
-		raw = []byte(hex.EncodeToString(raw) + "\n")
-	}
-	if o.out == "" {
-		_, err := stdout.Write(raw)
+	if toFile, err := writeCBOR(stdout, res.Token, o.out, o.hex); err != nil || !toFile {
 		return err
-	}
-	if err := os.WriteFile(o.out, raw, 0o644); err != nil {
-		return usagef("-o: %v", pathErr(err))
 	}
 	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), o.out, res.Challenge)
 	return nil

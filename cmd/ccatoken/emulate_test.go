@@ -7,7 +7,7 @@ import (
 )
 
 func TestEmulateThenVerify(t *testing.T) {
-	for _, f := range []string{"rel0", "legacy", "cmw"} {
+	for _, f := range []string{"rel0", "legacy", "cmw", "tfrmm-main"} {
 		t.Run(f, func(t *testing.T) {
 			dir := t.TempDir()
 			tok, cpak := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
@@ -18,6 +18,15 @@ func TestEmulateThenVerify(t *testing.T) {
 			r.check(t, exitOK)
 			if !strings.Contains(r.stdout, "result:              TRUSTWORTHY\n") {
 				t.Fatalf("verify output:\n%s", r.stdout)
+			}
+			if f == "tfrmm-main" {
+				ins := ccatoken(t, nil, "inspect", tok)
+				ins.check(t, exitOK)
+				for _, want := range []string{"evidence:  CMW collection, 2023 platform profile, realm 2.0 profile\n", "realm instance id", "MEC policy", "shared (0)"} {
+					if !strings.Contains(ins.stdout, want) {
+						t.Errorf("inspect lacks %q:\n%s", want, ins.stdout)
+					}
+				}
 			}
 			// Another nonce is stale.
 			ccatoken(t, nil, "verify", tok, "--cpak", cpak, "--refvals", emuRefvals, "--nonce", strings.Repeat("a5", 48)).check(t, exitFailed, "freshness")

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/token"
 )
 
@@ -83,7 +87,7 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		if err != nil {
 			return evidenceError(err)
 		}
-		out.Write(append(b, '\n'))
+		out.Write(append(escapeUnprintable(b), '\n'))
 	} else {
 		writeInspectText(&out, ev, form, len(data), verr)
 	}
@@ -94,6 +98,27 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		return evidenceError(fmt.Errorf("invalid evidence: %w", verr))
 	}
 	return nil
+}
+
+// escapeUnprintable writes the characters of JSON output that a terminal
+// would act on or draw misleadingly (format characters such as the
+// bidirectional overrides, which encoding/json leaves as they are) as \u
+// escapes. They can only occur inside JSON strings, where the escape means
+// the same character.
+func escapeUnprintable(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for _, r := range string(b) {
+		switch {
+		case r == '\n' || r == ' ' || unicode.IsPrint(r):
+			out = utf8.AppendRune(out, r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	return out
 }
 
 // inspectDiag writes the input in diagnostic notation. It shows any
@@ -182,9 +207,11 @@ func writeInspectText(w *bytes.Buffer, ev *evidence.Evidence, form string, size 
 	l.printf("wrapper:   %s\n", ev.Collection.Wrapper)
 
 	pm, _ := token.DecodeClaimsMap(ev.PlatformSign1.Payload, token.SetPlatform)
-	rm, _ := token.DecodeClaimsMap(ev.RealmSign1.Payload, token.SetRealm)
-
-	l.printf("\nplatform token (collection entry %d)\n", token.KeyPlatformToken)
+	if ev.Bare() {
+		l.printf("\nplatform token (bare COSE_Sign1)\n")
+	} else {
+		l.printf("\nplatform token (collection entry %d)\n", token.KeyPlatformToken)
+	}
 	l.sign1Line(ev.PlatformSign1)
 	p := ev.Platform
 	const set = token.SetPlatform
@@ -219,9 +246,106 @@ func writeInspectText(w *bytes.Buffer, ev *evidence.Evidence, form string, size 
 		if sc.MeasurementDesc != "" {
 			l.claimRow(9, sub, token.KeySwMeasurementDesc, fmt.Sprintf("%q", sc.MeasurementDesc))
 		}
+		if sc.LFASupported != nil {
+			l.claimRow(9, sub, token.KeySwLFASupported, fmt.Sprint(*sc.LFASupported))
+		}
+		if sc.CountersignerIDs != nil {
+			l.claimRow(9, sub, token.KeySwCountersigners, hexList(sc.CountersignerIDs))
+		}
 	}
+	l.platform2Rows(p)
 	l.extraRows(set, p.Extra)
 
+	if ev.Bare() {
+		l.printf("\nrealm token: none (a bare platform token)\n")
+	} else {
+		l.realmRows(ev)
+	}
+
+	if verr != nil {
+		l.printf("\nvalidation: FAILED: %s\n", oneLine(verr.Error()))
+	} else {
+		l.printf("\nvalidation: ok (claims and profiles; 'ccatoken verify' checks the signatures)\n")
+	}
+}
+
+// platform2Rows lists the 2.0 platform claims the token carries.
+func (l lister) platform2Rows(p *platform.Claims) {
+	const set = token.SetPlatform
+	if p.ClientID != nil {
+		name := ""
+		if *p.ClientID == platform.ClientIDRMSD {
+			name = " (Realm Management Security Domain)"
+		}
+		l.claimRow(2, set, token.KeyPlatformClientID, fmt.Sprintf("%d%s", *p.ClientID, name))
+	}
+	if p.ManufacturingConfig != nil {
+		l.claimRow(2, set, token.KeyPlatformManufacturing, hexValue(p.ManufacturingConfig))
+	}
+	if p.Extension != nil {
+		l.claimRow(2, set, token.KeyPlatformExtension, fmt.Sprintf("%d devices", len(p.Extension)))
+		for i, d := range p.Extension {
+			l.printf("%s[%d]\n", strings.Repeat(" ", 11), i)
+			if d.HashAlgID != "" {
+				l.row(9, "1", "hash algorithm", fmt.Sprintf("%q", d.HashAlgID))
+			}
+			l.row(9, "2", "device measurements digest", hexValue(d.DeviceMeasurementsDigest))
+			l.row(9, "3", "certificate chain digest", hexValue(d.CertificateChainDigest))
+			l.row(9, "4", "uses IDE", optString(d.UsesIDE))
+			l.row(9, "5", "protocol", optString(d.Protocol))
+			if d.VCADigest != nil {
+				l.row(9, "6", "VCA digest", hexValue(d.VCADigest))
+			}
+			l.row(9, "7", "device type", optString(d.DeviceType))
+			if d.EncryptionType != nil {
+				l.row(9, "8", "encryption type", fmt.Sprint(*d.EncryptionType))
+			}
+		}
+	}
+	if p.TBBRoTPK != nil {
+		l.claimRow(2, set, token.KeyPlatformTBBRoTPK, fmt.Sprintf("%d keys", len(p.TBBRoTPK)))
+		for i, k := range p.TBBRoTPK {
+			l.row(9, fmt.Sprintf("[%d]", i), fmt.Sprintf("%s, array %s, index %s", optString(k.Name), optString(k.ActiveArrayIndex), optString(k.Index)), hexValue(k.Hash))
+		}
+	}
+	if p.PeerSigners != nil {
+		l.claimRow(2, set, token.KeyPlatformPeerSigners, hexList(p.PeerSigners))
+	}
+	if p.DiscreteTPMBinding != nil {
+		l.claimRow(2, set, token.KeyPlatformDiscreteTPM, hexValue(p.DiscreteTPMBinding))
+	}
+	if p.WorkloadBinding != nil {
+		l.claimRow(2, set, token.KeyPlatformWorkloadBinding, hexValue(p.WorkloadBinding))
+	}
+}
+
+// optString shows an optional member: "(absent)", or its value, a string
+// quoted (escaped).
+func optString[T any](v *T) string {
+	if v == nil {
+		return absent
+	}
+	if s, ok := any(*v).(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(*v)
+}
+
+// hexList is a list of byte strings, one a line.
+func hexList(list [][]byte) string {
+	if len(list) == 0 {
+		return "(empty list)"
+	}
+	lines := make([]string, len(list))
+	for i, b := range list {
+		lines[i] = hexValue(b)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// realmRows lists the realm token.
+func (l lister) realmRows(ev *evidence.Evidence) {
+	rm, _ := token.DecodeClaimsMap(ev.RealmSign1.Payload, token.SetRealm)
 	l.printf("\nrealm token (collection entry %d)\n", token.KeyRealmToken)
 	l.sign1Line(ev.RealmSign1)
 	r := ev.Realm
@@ -245,13 +369,29 @@ func writeInspectText(w *bytes.Buffer, ev *evidence.Evidence, form string, size 
 	for i, rem := range r.ExtensibleMeasurements {
 		l.row(9, fmt.Sprintf("[%d]", i), "", hexValue(rem))
 	}
-	l.extraRows(rset, r.Extra)
-
-	if verr != nil {
-		l.printf("\nvalidation: FAILED: %s\n", oneLine(verr.Error()))
-	} else {
-		l.printf("\nvalidation: ok (claims and profiles; 'ccatoken verify' checks the signatures)\n")
+	if r.InstanceID != nil {
+		l.claimRow(2, rset, token.KeyRealmInstanceID, hexValue(r.InstanceID))
 	}
+	if r.MECPolicy != nil {
+		l.claimRow(2, rset, token.KeyRealmMECPolicy, r.MECPolicy.String())
+	}
+	if r.LFAPolicy != nil {
+		l.claimRow(2, rset, token.KeyRealmLFAPolicy, lfaPolicy(*r.LFAPolicy))
+	}
+	if r.DevicesTokenHash != nil {
+		l.claimRow(2, rset, token.KeyRealmDevicesTokenHash, hexValue(r.DevicesTokenHash))
+	}
+	l.extraRows(rset, r.Extra)
+}
+
+func lfaPolicy(v uint64) string {
+	switch v {
+	case 0:
+		return "disallow (0)"
+	case 1:
+		return "allow (1)"
+	}
+	return fmt.Sprintf("invalid (%d)", v)
 }
 
 const absent = "(absent)"

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -134,13 +137,25 @@ func TestInspectInvalid(t *testing.T) {
 	}
 }
 
-// TestInspectMixed: a legacy platform token with a 2023 realm token is
-// decodable, shown, and refused.
+// TestInspectMixed: a legacy platform token with a 2023 realm token
+// (Veraison's test evidence pairs them, no firmware does) is decodable,
+// shown by its name, and refused; a 2023 platform token with a
+// profile-less realm is shown as mixed.
 func TestInspectMixed(t *testing.T) {
 	raw := resign(t, readFileT(t, vectors[2].path()), func(_ *platform.Claims, r *realm.Claims) {
+		var err error
 		r.Profile = token.ProfileRealm1
+		if r.PubKey, err = realm.EncodeRAK(loadSigner(t, rakPriv).Public().(*ecdsa.PublicKey), token.Gen1); err != nil {
+			t.Fatal(err)
+		}
 	})
-	r := ccatoken(t, nil, "inspect", writeTemp(t, "mixed.cbor", raw))
+	r := ccatoken(t, nil, "inspect", writeTemp(t, "veraison.cbor", raw))
+	r.check(t, exitFailed, "opt-in pairing")
+	if !strings.Contains(r.stdout, "evidence:  tag 399 collection, CCA-SSD platform profile, realm 1.0 profile (Veraison's test evidence") {
+		t.Errorf("kind not shown by name:\n%s", r.stdout)
+	}
+	raw = resign(t, readFileT(t, rel0Vector), func(_ *platform.Claims, r *realm.Claims) { r.Profile = "" })
+	r = ccatoken(t, nil, "inspect", writeTemp(t, "mixed.cbor", raw))
 	r.check(t, exitFailed)
 	if !strings.Contains(r.stdout, "evidence:  mixed or unknown") {
 		t.Errorf("kind not shown as mixed:\n%s", r.stdout)
@@ -157,11 +172,11 @@ func withExtras(t *testing.T, raw []byte) []byte {
 		return b
 	}
 	return resign(t, raw, func(p *platform.Claims, r *realm.Claims) {
-		p.Extra = map[int64]cbor.RawMessage{
-			token.KeyPlatformClientID: enc(-7),
-			99999:                     enc(map[string]any{"vendor": []byte{1, 2}}),
-		}
-		r.Extra = map[int64]cbor.RawMessage{token.KeyRealmMECPolicy: enc(1)}
+		one := uint64(1)
+		p.ClientID = &one
+		p.Extra = map[int64]cbor.RawMessage{99999: enc(map[string]any{"vendor": []byte{1, 2}})}
+		r.MECPolicy = &realm.MECPolicy{Text: true, Name: "private"}
+		r.Extra = map[int64]cbor.RawMessage{-70000: enc("x")}
 	})
 }
 
@@ -170,9 +185,10 @@ func TestInspectExtraClaims(t *testing.T) {
 	r := ccatoken(t, nil, "inspect", path)
 	r.check(t, exitOK)
 	for _, s := range []string{
-		"2394  client id (not interpreted)", "-7",
+		"2394  client id", "1 (Realm Management Security Domain)",
 		"99999  unknown claim", `{"vendor": h'0102'}`,
-		"44243  MEC policy (not interpreted)",
+		"44243  MEC policy", "private (text)",
+		"-70000  unknown claim",
 	} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("output lacks %q:\n%s", s, r.stdout)
@@ -184,9 +200,14 @@ func TestInspectExtraClaims(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.PlatformExtra) != 2 || doc.PlatformExtra[0].Key != token.KeyPlatformClientID || doc.PlatformExtra[0].Name != "client id" ||
-		doc.PlatformExtra[1].Diag != `{"vendor": h'0102'}` || len(doc.RealmExtra) != 1 {
+	if len(doc.PlatformExtra) != 1 || doc.PlatformExtra[0].Key != 99999 || doc.PlatformExtra[0].Name != "" ||
+		doc.PlatformExtra[0].Diag != `{"vendor": h'0102'}` || len(doc.RealmExtra) != 1 {
 		t.Errorf("extra claims in JSON: %+v %+v", doc.PlatformExtra, doc.RealmExtra)
+	}
+	for _, s := range []string{`"cca-platform-client-id": 1`, `"cca-realm-mec-policy": "private"`} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("JSON lacks %s", s)
+		}
 	}
 }
 
@@ -269,28 +290,103 @@ func TestDiagnose(t *testing.T) {
 
 func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }
 
-// TestInspectGen2: evidence with the 2.0 profiles is shown as such, and
-// its JSON has no format (create does not make it).
-func TestInspectGen2(t *testing.T) {
-	raw := resign(t, readFileT(t, vectors[3].path()), func(p *platform.Claims, r *realm.Claims) {
-		p.Profile = token.ProfilePlatform2
-		r.Profile = token.ProfileRealm2
+// TestInspectShapes: what TF-RMM main emits is shown with its 2.0 claims
+// and valid, and its JSON makes the same evidence again; a draft -03
+// shape is shown by name and refused; a bare platform token is shown alone.
+func TestInspectShapes(t *testing.T) {
+	iid := append([]byte{0x01}, bytes.Repeat([]byte{0x9E}, 32)...)
+	main := resign(t, readFileT(t, vectors[3].path()), func(_ *platform.Claims, r *realm.Claims) {
+		r.Profile, r.InstanceID, r.MECPolicy = token.ProfileRealm2, iid, realm.MECPolicyOf(false)
 	})
-	path := writeTemp(t, "gen2.cbor", raw)
+	path := writeTemp(t, "tfrmm-main.cbor", main)
 	r := ccatoken(t, nil, "inspect", path)
 	r.check(t, exitOK)
-	if !strings.HasPrefix(r.stdout, "evidence:  CMW collection (tag 907) with 2.0 profiles") {
+	for _, s := range []string{"evidence:  CMW collection, 2023 platform profile, realm 2.0 profile\n",
+		"  256  realm instance id", hex.EncodeToString(iid), "44243  MEC policy", "shared (0)"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("TF-RMM main shape: output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	first := ccatoken(t, nil, "inspect", "-O", "json", path)
+	first.check(t, exitOK)
+	for _, s := range []string{`"format": "tfrmm-main"`, `"cca-realm-instance-id": "` + base64.StdEncoding.EncodeToString(iid) + `"`, `"cca-realm-mec-policy": 0`} {
+		if !strings.Contains(first.stdout, s) {
+			t.Errorf("JSON lacks %s:\n%s", s, first.stdout)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "copy.cbor")
+	ccatoken(t, []byte(first.stdout), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "-o", out).check(t, exitOK)
+	if second := ccatoken(t, nil, "inspect", "-O", "json", out); second.stdout != first.stdout {
+		t.Errorf("JSON differs after create:\n%s", diffLines(first.stdout, second.stdout))
+	}
+
+	raw := resign(t, readFileT(t, vectors[3].path()), func(p *platform.Claims, r *realm.Claims) {
+		one := uint64(1)
+		p.Profile, p.ClientID = token.ProfilePlatform2, &one
+		r.Profile = token.ProfileRealm2
+	})
+	path = writeTemp(t, "gen2.cbor", raw)
+	r = ccatoken(t, nil, "inspect", path)
+	r.check(t, exitFailed, "draft shapes are refused by default")
+	if !strings.HasPrefix(r.stdout, "evidence:  CMW collection, 2024 platform profile, realm 2.0 profile (shape of draft-ffm-rats-cca-token-03") {
 		t.Errorf("2.0 evidence shown as %q", strings.SplitN(r.stdout, "\n", 2)[0])
 	}
 	r = ccatoken(t, nil, "inspect", "-O", "json", path)
-	r.check(t, exitOK)
 	if strings.Contains(r.stdout, `"format"`) {
-		t.Errorf("2.0 evidence has a format in JSON")
+		t.Errorf("draft evidence has a format in JSON")
 	}
-	ccatoken(t, []byte(r.stdout), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex").
-		check(t, exitFailed, "cannot create", "2024")
+
+	ev, err := evidence.Decode(readFileT(t, rel0Vector))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := writeTemp(t, "platform.cbor", ev.Collection.Platform)
+	r = ccatoken(t, nil, "inspect", bare)
+	r.check(t, exitOK)
+	for _, s := range []string{"evidence:  bare platform token, 2023 platform profile\n", "platform token (bare COSE_Sign1)", "realm token: none (a bare platform token)"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("bare token: output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	r = ccatoken(t, nil, "inspect", "-O", "json", bare)
+	r.check(t, exitOK)
+	if strings.Contains(r.stdout, "cca-realm-delegated-token") {
+		t.Errorf("bare token JSON has a realm token:\n%s", r.stdout)
+	}
 	r = ccatoken(t, nil, "inspect", writeTemp(t, "gen2.hex", []byte(hex.EncodeToString(raw))))
 	if !strings.Contains(r.stdout, "input:     hex, decoded to ") {
 		t.Errorf("hex input not reported: %q", strings.SplitN(r.stdout, "\n", 3)[1])
+	}
+}
+
+// TestInspectEscapes: claim strings holding newlines, ANSI escapes and
+// bidirectional overrides are printed escaped, on stdout and in the stderr
+// line, in every place inspect shows one.
+func TestInspectEscapes(t *testing.T) {
+	evil := "RMM\n\x1b[2J\x1b[32mresult: TRUSTWORTHY\x1b[0m\r\u202e"
+	raw := resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, r *realm.Claims) {
+		p.SwComponents[0].MeasurementType = evil
+		p.SwComponents[0].Version = evil
+		p.SwComponents[0].MeasurementDesc = evil
+		p.VerificationService = evil
+		p.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage(append([]byte{0x78, byte(len(evil))}, evil...))}
+		r.MECPolicy = &realm.MECPolicy{Text: true, Name: evil}
+		r.PubKeyHashAlgID = evil
+	})
+	for _, args := range [][]string{{"inspect"}, {"inspect", "-O", "json"}, {"inspect", "-O", "diag"}} {
+		r := ccatoken(t, nil, append(args, writeTemp(t, "evil.cbor", raw))...)
+		r.check(t, exitFailed)
+		for _, out := range []string{r.stdout, r.stderr} {
+			if strings.ContainsAny(out, "\x1b\r\u202e") || strings.Contains(out, "\nresult: TRUSTWORTHY") || strings.Contains(out, "\n\x1b") {
+				t.Errorf("%v: a claim string printed raw:\n%q", args, out)
+			}
+		}
+		if strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: stderr is not one line: %q", args, r.stderr)
+		}
+	}
+	r := ccatoken(t, nil, "inspect", writeTemp(t, "evil.cbor", raw))
+	if !strings.Contains(r.stdout, `"RMM\n\x1b[2J\x1b[32mresult: TRUSTWORTHY\x1b[0m\r\u202e"`) {
+		t.Errorf("the type is not shown quoted and escaped:\n%s", r.stdout)
 	}
 }

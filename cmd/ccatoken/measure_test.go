@@ -4,8 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ccakit/cca/realmbuild"
+	"github.com/ccakit/cca/verifier"
 )
 
 // The example realms and the reference values they give (written by
@@ -37,8 +42,17 @@ func TestMeasureExamples(t *testing.T) {
 			if want := string(readFileT(t, examplePath(ex.name, ".refvalues.json"))); r.stdout != want {
 				t.Errorf("json output:\n%s\nwant (testvectors/realms/%s.refvalues.json):\n%s", r.stdout, ex.name, want)
 			}
+			// Every member rust-ccatoken's realm entries require, and
+			// nothing else; the REMs zero.
+			type entry struct {
+				RIM     string   `json:"initial-measurement"`
+				Hash    string   `json:"hash-algo"`
+				RAKHash string   `json:"rak-hash-algorithm"`
+				REMs    []string `json:"extensible-measurements"`
+				RPV     string   `json:"personalization-value"`
+			}
 			var rv struct {
-				Realm []map[string]string `json:"realm"`
+				Realm []entry `json:"realm"`
 			}
 			dec := json.NewDecoder(strings.NewReader(r.stdout))
 			dec.DisallowUnknownFields()
@@ -46,33 +60,34 @@ func TestMeasureExamples(t *testing.T) {
 				t.Fatalf("reference values: %v %+v", err, rv)
 			}
 			e := rv.Realm[0]
-			if e["initial-measurement"] != ex.rim || len(e["personalization-value"]) != 128 || len(e) != 3 {
-				t.Errorf("entry %v", e)
+			zero := strings.Repeat("0", len(ex.rim))
+			if e.RIM != ex.rim || len(e.RPV) != 128 || e.RAKHash != "sha-256" || !slices.Equal(e.REMs, []string{zero, zero, zero, zero}) {
+				t.Errorf("entry %+v", e)
 			}
-			if want := map[int]string{64: "sha-256", 128: "sha-512"}[len(ex.rim)]; e["hash-algo"] != want {
-				t.Errorf("hash-algo %q, want %q", e["hash-algo"], want)
+			if want := map[int]string{64: "sha-256", 128: "sha-512"}[len(ex.rim)]; e.Hash != want {
+				t.Errorf("hash-algo %q, want %q", e.Hash, want)
 			}
 
+			// -o writes the same, with the flags' RAK hash and REM.
 			out := filepath.Join(t.TempDir(), "rv.json")
-			r2 := ccatoken(t, nil, "measure", "--realm", desc, "-o", out, "--rak-hash-algo", "sha-256")
+			rem1 := strings.Repeat("ab", len(ex.rim)/2)
+			r2 := ccatoken(t, nil, "measure", "--realm", desc, "-o", out, "--rak-hash-algo", "sha-512", "--rem", "1="+rem1)
 			r2.check(t, exitOK)
 			if !strings.HasSuffix(r2.stdout, "wrote reference values to "+out+"\n") {
 				t.Errorf("no 'wrote' line:\n%s", r2.stdout)
 			}
 			var w struct {
-				Realm []map[string]string `json:"realm"`
+				Realm []entry `json:"realm"`
 			}
 			if err := json.Unmarshal(readFileT(t, out), &w); err != nil || len(w.Realm) != 1 {
 				t.Fatalf("-o wrote: %v %+v", err, w)
 			}
-			if w.Realm[0]["rak-hash-algorithm"] != "sha-256" || len(w.Realm[0]) != 4 {
-				t.Errorf("-o entry %v, want rak-hash-algorithm sha-256", w.Realm[0])
+			e.RAKHash, e.REMs[1] = "sha-512", rem1
+			if !reflect.DeepEqual(w.Realm[0], e) {
+				t.Errorf("-o entry %+v, want %+v", w.Realm[0], e)
 			}
-			delete(w.Realm[0], "rak-hash-algorithm")
-			for k, v := range e {
-				if w.Realm[0][k] != v {
-					t.Errorf("-o %s = %q, want %q", k, w.Realm[0][k], v)
-				}
+			if _, err := verifier.ParseReferenceValues(readFileT(t, out)); err != nil {
+				t.Errorf("the verifier does not read what -o wrote: %v", err)
 			}
 
 			r = ccatoken(t, nil, "measure", "--realm", desc, "-O", "plan")
@@ -106,6 +121,28 @@ func TestMeasureErrors(t *testing.T) {
 	bad := writeTemp(t, "bad.json", []byte(strings.Replace(string(readFileT(t, small)), `"s2sz": 40`, `"s2sz": 40, "ipa_bits": 40`, 1)))
 	outside := writeTemp(t, "outside.json", []byte(strings.Replace(string(readFileT(t, small)), `"0x8fe00000", "file"`, `"0x90000000", "file"`, 1)))
 	noImage := writeTemp(t, "noimage.json", readFileT(t, small)) // small.dtb is not beside it
+	// A size that would allocate a terabyte, in a realm large enough to
+	// place it: a clear error, not an out-of-memory crash.
+	huge := writeTemp(t, "huge.json", []byte(`{"realm": {"s2sz": 48, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x400000000000"}],
+	  "images": [{"name": "kernel", "ipa": "0x0", "fill": "00", "size": "0xffffffffff"}],
+	  "recs": [{"pc": "0x0"}]}`))
+	// Image files: a device, and a (sparse) file over the limit, each
+	// refused before it is read.
+	fileImage := func(name, file string) string {
+		return writeTemp(t, name, []byte(`{"realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
+	  "ram": [{"base": "0x0", "size": "0x80000000"}],
+	  "images": [{"name": "kernel", "ipa": "0x0", "file": "`+file+`"}],
+	  "recs": [{"pc": "0x0"}]}`))
+	}
+	sparse := filepath.Join(t.TempDir(), "sparse.img")
+	if err := os.WriteFile(sparse, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, realmbuild.MaxImagesSize+1); err != nil {
+		t.Fatal(err)
+	}
+	device, tooBig := fileImage("device.json", "/dev/zero"), fileImage("big.json", sparse)
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -115,10 +152,17 @@ func TestMeasureErrors(t *testing.T) {
 		{"argument", []string{"measure", "--realm", small, "extra"}, []string{"unknown command"}},
 		{"bad output", []string{"measure", "--realm", small, "--output", "yaml"}, []string{`--output "yaml": want text, json or plan`}},
 		{"bad rak hash", []string{"measure", "--realm", small, "--rak-hash-algo", "md5"}, []string{`--rak-hash-algo "md5"`}},
+		{"bad REM index", []string{"measure", "--realm", small, "--rem", "4=00"}, []string{`--rem "4=00": want I=HEX with I from 0 to 3`}},
+		{"REM without index", []string{"measure", "--realm", small, "--rem", "00"}, []string{`--rem "00"`}},
+		{"REM of the wrong size", []string{"measure", "--realm", small, "--rem", "0=abcd"}, []string{`--rem "0=abcd": want 32 bytes of hex (sha-256`}},
+		{"REM twice", []string{"measure", "--realm", small, "--rem", "2=" + strings.Repeat("00", 32), "--rem", "2=" + strings.Repeat("11", 32)}, []string{"REM[2] is given twice"}},
 		{"missing file", []string{"measure", "--realm", "nope.json"}, []string{"--realm: nope.json: no such file or directory"}},
 		{"unknown member", []string{"measure", "--realm", bad}, []string{"realm description", `unknown field "ipa_bits"`}},
 		{"image outside RAM", []string{"measure", "--realm", outside}, []string{`images[1]: "dtb"`, "is not inside guest RAM"}},
 		{"image file missing", []string{"measure", "--realm", noImage}, []string{"images[1].file", "small.dtb: no such file or directory"}},
+		{"image of 40 bits", []string{"measure", "--realm", huge}, []string{`images[0]: "kernel" (0xffffffffff bytes)`, "more than the limit of 0x40000000 (MaxImagesSize)"}},
+		{"image file a device", []string{"measure", "--realm", device}, []string{"images[0].file", "/dev/zero is not a regular file"}},
+		{"image file too large", []string{"measure", "--realm", tooBig}, []string{"images[0].file", "sparse.img is 1073741825 bytes, more than the limit of 1073741824"}},
 		{"unwritable -o", []string{"measure", "--realm", small, "-o", filepath.Join(t.TempDir(), "no", "dir", "rv.json")}, []string{"-o:", "no such file or directory"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,18 +9,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	cose "github.com/veraison/go-cose"
 
+	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/verifier"
 )
 
 type verifyOptions struct {
-	cpak, trustAnchors, refvals, nonce, output, earKey string
-	algorithms                                         []string
-	policy                                             verifier.Policy
+	cpak, nonce, output, earKey, corimKey string
+	trustAnchors, refvals                 []string
+	algorithms                            []string
+	policy                                verifier.Policy
 }
 
 // policyFlag is a verify flag that sets one boolean verifier.Policy field.
@@ -41,9 +45,9 @@ var policyFlags = []policyFlag{
 	{"allow-mixed-profiles-unsafe", func(p *verifier.Policy) *bool { return &p.AllowMixedProfilesUnsafe },
 		"accept a platform and a realm token of different generations, or legacy claims in a CMW collection"},
 	{"allow-unknown-platform-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownPlatformUnsafe },
-		"accept the platform when --refvals has no platform entries: only the CPAK and the lifecycle vouch for it"},
+		"accept a platform for whose implementation id --refvals has no entry: only the CPAK and the lifecycle vouch for it"},
 	{"allow-unknown-realm-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownRealmUnsafe },
-		"accept the realm when --refvals has no realm entries: its RIM, RPV and REMs are not checked"},
+		"accept a realm whose RIM --refvals does not know: its RIM, RPV and REMs are not checked"},
 	{"require-rems", func(p *verifier.Policy) *bool { return &p.RequireREMs },
 		"fail a realm whose reference value does not give the four REMs"},
 	{"reject-unknown-claims", func(p *verifier.Policy) *bool { return &p.RejectUnknownClaims },
@@ -58,7 +62,7 @@ var coseAlgorithms = []cose.Algorithm{cose.AlgorithmES256, cose.AlgorithmES384, 
 func newVerifyCmd() *cobra.Command {
 	var o verifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify TOKEN (--cpak KEY | --trust-anchors FILE) [--nonce HEX] [--refvals FILE] [--output FORM] [policy flags]",
+		Use:   "verify TOKEN (--cpak KEY | --trust-anchors FILE...) [--nonce HEX] [--refvals FILE...] [--output FORM] [policy flags]",
 		Short: "Verify CCA evidence and appraise it against reference values and a policy",
 		Long: `verify verifies CCA evidence and appraises it (the verifier package, as a
 relying party embeds it), and exits 0 only when the evidence is trustworthy
@@ -81,10 +85,17 @@ text output says which flags would accept it. Flags ending in -unsafe waive
 one requirement each; the policy id in the result names them.
 
 --cpak trusts one platform attestation public key (PEM or JWK) for any
-platform instance; --trust-anchors is a store of CPAKs by instance id
-(rust-ccatoken's JSON). --refvals is a reference-value store (the JSON that
-'ccatoken measure -o' writes and testvectors/ ships; see verifier's package
-documentation).
+platform instance; --trust-anchors is a store of CPAKs by instance id.
+--refvals is a reference-value store. Both are repeatable, their stores
+combined, and each file is either JSON in rust-ccatoken's shape (what
+'ccatoken measure -o' writes and testvectors/ ships) or a CoRIM of the CCA
+platform or realm profile (tag 501, or COSE-signed: give --corim-key, the
+signer's public key, to check its signature), told apart by content. An
+entry of a JSON trust-anchor store that cannot be used (a key off its
+curve, say) is reported on standard error and fails only its own platform.
+A CoRIM's platform reference values endorse components one by one, as
+Veraison reads them: every component of the token must be endorsed.
+(The verifier package documentation has the details.)
 
 Output forms (--output):
   text     every leg and every appraisal check, and the verdict (default)
@@ -100,17 +111,20 @@ or store, a --nonce that is not 32 to 64 bytes of hex).`,
 		Example: `  ccatoken verify testvectors/rel0-es384.cbor --trust-anchors testvectors/trust-anchors/created-p384.json \
       --refvals testvectors/refvals/created.json --nonce "$(cat nonce.hex)"
   ccatoken verify token.cbor --cpak cpak.pem --refvals refvals.json --nonce "$NONCE" --output ear-jwt --ear-key ear.pem
+  ccatoken verify token.cbor --trust-anchors cpaks.corim --trust-anchors more-cpaks.json \
+      --refvals firmware.corim --refvals realm.json --corim-key provisioner.pem --nonce "$NONCE"
   ccatoken verify token.cbor --cpak cpak.pem --nonce "$NONCE" \
       --allow-unknown-platform-unsafe --allow-unknown-realm-unsafe     # the cryptographic legs only`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(cmd.InOrStdin(), cmd.OutOrStdout(), args[0], o)
+			return runVerify(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.cpak, "cpak", "", "platform attestation public `KEY` (CPAK), PEM or JWK, trusted for any instance")
-	f.StringVar(&o.trustAnchors, "trust-anchors", "", "trust-anchor store: a JSON `FILE` of CPAKs by instance id")
-	f.StringVar(&o.refvals, "refvals", "", "reference-value store: a JSON `FILE` of platform and realm reference values")
+	f.StringArrayVar(&o.trustAnchors, "trust-anchors", nil, "trust-anchor store `FILE`: JSON of CPAKs by instance id, or CoRIM; repeatable")
+	f.StringArrayVar(&o.refvals, "refvals", nil, "reference-value store `FILE`: JSON of platform and realm reference values, or CoRIM; repeatable")
+	f.StringVar(&o.corimKey, "corim-key", "", "public `KEY` (PEM or JWK) that checks the signature of signed CoRIMs")
 	f.StringVar(&o.nonce, "nonce", "", "the relying party's nonce, the expected realm challenge: 32 to 64 bytes of `HEX`")
 	f.StringVarP(&o.output, "output", "O", "text", "output `FORM`: text, json, ear or ear-jwt")
 	f.StringVar(&o.earKey, "ear-key", "", "private `KEY` that signs the EAR (--output ear-jwt): PEM or JWK")
@@ -132,14 +146,14 @@ type verification struct {
 	noHint bool     // no policy flag would
 }
 
-func runVerify(stdin io.Reader, stdout io.Writer, path string, o verifyOptions) error {
+func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyOptions) error {
 	switch o.output {
 	case "text", "json", "ear", "ear-jwt":
 	default:
 		return usagef("--output %q: want text, json, ear or ear-jwt", o.output)
 	}
-	if countStdin(path, o.cpak, o.trustAnchors, o.refvals, o.earKey) > 1 {
-		return usagef("only one of TOKEN, --cpak, --trust-anchors, --refvals and --ear-key can be - (standard input)")
+	if countStdin(append(append([]string{path, o.cpak, o.earKey, o.corimKey}, o.trustAnchors...), o.refvals...)...) > 1 {
+		return usagef("only one of TOKEN, --cpak, --trust-anchors, --refvals, --ear-key and --corim-key can be - (standard input)")
 	}
 	var earKey crypto.Signer
 	switch {
@@ -172,21 +186,37 @@ func runVerify(stdin io.Reader, stdout io.Writer, path string, o verifyOptions) 
 		}
 		policy.Algorithms = append(policy.Algorithms, alg)
 	}
-	anchors, err := readTrustAnchors(o, stdin)
+	var corim endorsement.DecodeOptions
+	if o.corimKey != "" {
+		k, err := readPublicKey("corim-key", o.corimKey, stdin)
+		if err != nil {
+			return err
+		}
+		corim.SignerKey = k
+	}
+	anchors, err := readTrustAnchors(o, corim, stdin, stderr)
 	if err != nil {
 		return err
 	}
 	var opts []verifier.Option
-	if o.refvals != "" {
-		data, err := readFile(o.refvals, "--refvals", stdin)
+	var refs []verifier.ReferenceValueStore
+	for _, file := range o.refvals {
+		data, err := readFile(file, "--refvals", stdin)
 		if err != nil {
 			return err
 		}
-		rv, err := verifier.ParseReferenceValues(data)
+		rv, err := verifier.ReadReferenceValues(data, corim)
 		if err != nil {
-			return usagef("--refvals %s: %v", o.refvals, err)
+			return usagef("--refvals %s: %s", file, textsafe.Escape(err.Error()))
 		}
-		opts = append(opts, verifier.WithReferenceValues(rv))
+		refs = append(refs, rv.Named(file))
+	}
+	switch len(refs) {
+	case 0:
+	case 1:
+		opts = append(opts, verifier.WithReferenceValues(refs[0]))
+	default:
+		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(refs...)))
 	}
 	data, _, err := readToken(path, stdin)
 	if err != nil {
@@ -241,29 +271,41 @@ func runVerify(stdin io.Reader, stdout io.Writer, path string, o verifyOptions) 
 	return evidenceError(errors.New(vr.failureLine()))
 }
 
-// readTrustAnchors reads --cpak or --trust-anchors (cobra lets exactly one
-// through).
-func readTrustAnchors(o verifyOptions, stdin io.Reader) (*verifier.TrustAnchors, error) {
+// readTrustAnchors reads --cpak or the --trust-anchors stores (cobra lets
+// exactly one of the flags through), combined, and reports on stderr the
+// entries of a store that cannot be used (the others are).
+func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io.Reader, stderr io.Writer) (verifier.TrustAnchorStore, error) {
 	if o.cpak != "" {
 		pub, err := readPublicKey("cpak", o.cpak, stdin)
 		if err != nil {
 			return nil, err
 		}
-		ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{Key: pub})
+		ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{Key: pub, Where: "--cpak " + o.cpak})
 		if err != nil {
 			return nil, usagef("--cpak %s: %v", o.cpak, err)
 		}
 		return ta, nil
 	}
-	data, err := readFile(o.trustAnchors, "--trust-anchors", stdin)
-	if err != nil {
-		return nil, err
+	var stores []verifier.TrustAnchorStore
+	for _, file := range o.trustAnchors {
+		data, err := readFile(file, "--trust-anchors", stdin)
+		if err != nil {
+			return nil, err
+		}
+		ta, err := verifier.ReadTrustAnchors(data, corim)
+		if err != nil {
+			return nil, usagef("--trust-anchors %s: %s", file, textsafe.Escape(err.Error()))
+		}
+		ta = ta.Named(file)
+		for _, w := range ta.Warnings() {
+			fmt.Fprintf(stderr, "ccatoken verify: warning: --trust-anchors: %s (its platform will not verify; the other entries are used)\n", textsafe.Escape(w.Error()))
+		}
+		stores = append(stores, ta)
 	}
-	ta, err := verifier.ParseTrustAnchors(data)
-	if err != nil {
-		return nil, usagef("--trust-anchors %s: %v", o.trustAnchors, err)
+	if len(stores) == 1 {
+		return stores[0], nil
 	}
-	return ta, nil
+	return verifier.CombineTrustAnchors(stores...), nil
 }
 
 func parseAlgorithm(name string) (cose.Algorithm, error) {
@@ -399,7 +441,7 @@ func (vr *verification) failureLine() string {
 	msg := "not trustworthy"
 	if len(res.Reasons) > 0 {
 		first := res.Reasons[0]
-		if failing := failingChecks(res); len(failing) == len(res.Reasons) {
+		if failing := res.Failures(); len(failing) == len(res.Reasons) {
 			for i, c := range failing {
 				if c.Outcome == verifier.Mismatched {
 					first = res.Reasons[i]
@@ -407,7 +449,7 @@ func (vr *verification) failureLine() string {
 				}
 			}
 		}
-		msg += ": " + first
+		msg += ": " + textsafe.Escape(first)
 		if n := len(res.Reasons) - 1; n > 0 {
 			msg += fmt.Sprintf(" (and %d more)", n)
 		}
@@ -450,13 +492,6 @@ func isLeg(side string, id verifier.CheckID) bool {
 	return false
 }
 
-func notCheckedText(c verifier.Check) string {
-	if c.Required {
-		return "not checked (required by the policy): " + c.Detail
-	}
-	return "not checked: " + c.Detail
-}
-
 // writeText renders the result: the legs as before (ok, FAILED, not
 // checked), the appraisal checks (matched, mismatched, not checked), the
 // verdict and, for an untrustworthy result, the reasons and the flags that
@@ -473,11 +508,13 @@ func (vr *verification) writeText(w io.Writer) {
 		return verifier.Check{}, false
 	}
 	if res.Format != "" {
-		fmt.Fprintf(w, "evidence:            %s\n", res.Format)
+		fmt.Fprintf(w, "evidence:            %s\n", textsafe.Escape(res.Format))
 	}
-	fmt.Fprintf(w, "policy:              %s\n", res.Policy)
+	fmt.Fprintf(w, "policy:              %s\n", textsafe.Escape(res.Policy))
 
-	leg := func(label, status string) { fmt.Fprintf(w, "%-20s %s\n", label+":", status) }
+	// Every status quotes the evidence or a store: escaped, so that no
+	// claim can print a line of its own.
+	leg := func(label, status string) { fmt.Fprintf(w, "%-20s %s\n", label+":", textsafe.Escape(status)) }
 	if c, failed := find("platform", verifier.CheckDecode); failed {
 		leg("decode", "FAILED: "+c.Detail)
 	} else {
@@ -486,6 +523,8 @@ func (vr *verification) writeText(w io.Writer) {
 	for _, l := range legRows {
 		c, ok := find(l.side, l.check)
 		switch {
+		case !ok && l.side == "realm" && res.Realm.Absent:
+			leg(l.label, "none: a bare platform token has no realm token")
 		case !ok:
 			leg(l.label, "not checked: not reached after the failure above")
 		case c.Outcome == verifier.Matched:
@@ -493,7 +532,7 @@ func (vr *verification) writeText(w io.Writer) {
 		case c.Outcome == verifier.Mismatched:
 			leg(l.label, "FAILED: "+c.Detail)
 		default:
-			leg(l.label, notCheckedText(c))
+			leg(l.label, c.DetailText())
 		}
 	}
 
@@ -508,32 +547,39 @@ func (vr *verification) writeText(w io.Writer) {
 			}
 			status := string(c.Outcome) + ": " + c.Detail
 			if c.Outcome == verifier.NotChecked {
-				status = notCheckedText(c)
+				status = c.DetailText()
 			}
-			rows = append(rows, [2]string{side + " " + c.Name(), status})
+			rows = append(rows, [2]string{textsafe.Escape(side + " " + c.Name()), textsafe.Escape(status)})
 			n++
 		}
-		if n == 0 {
+		switch {
+		case n == 0 && side == "realm" && res.Realm.Absent:
+			rows = append(rows, [2]string{side, "none: a bare platform token has no realm token"})
+		case n == 0:
 			rows = append(rows, [2]string{side, "not appraised: its verification failed"})
 		}
 	}
 	for _, r := range rows {
-		width = max(width, len(r[0]))
+		width = max(width, utf8.RuneCountInString(r[0]))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, r[0], r[1])
+		fmt.Fprintf(w, "  %s%s  %s\n", r[0], strings.Repeat(" ", width-utf8.RuneCountInString(r[0])), r[1])
 	}
 
 	side := func(ok bool) string { return map[bool]string{true: "trustworthy", false: "not trustworthy"}[ok] }
 	fmt.Fprintf(w, "platform:            %s\n", side(res.Platform.Trustworthy))
-	fmt.Fprintf(w, "realm:               %s\n", side(res.Realm.Trustworthy))
+	if res.Realm.Absent {
+		fmt.Fprintf(w, "realm:               none (a bare platform token)\n")
+	} else {
+		fmt.Fprintf(w, "realm:               %s\n", side(res.Realm.Trustworthy))
+	}
 	if res.Trustworthy {
 		fmt.Fprintf(w, "result:              TRUSTWORTHY\n")
 		return
 	}
 	fmt.Fprintf(w, "result:              NOT TRUSTWORTHY\n")
 	for _, r := range res.Reasons {
-		fmt.Fprintf(w, "  - %s\n", r)
+		fmt.Fprintf(w, "  - %s\n", textsafe.Escape(r))
 	}
 	switch {
 	case len(vr.hint) > 0:
@@ -541,29 +587,4 @@ func (vr *verification) writeText(w io.Writer) {
 	case vr.noHint:
 		fmt.Fprintf(w, "No policy flag would make this evidence trustworthy.\n")
 	}
-}
-
-// sideCheck is a check and the side it is of: "platform" or "realm".
-type sideCheck struct {
-	side string
-	verifier.Check
-}
-
-// failingChecks lists the checks of a result that did not pass, in the
-// order and with the omissions of Result.Reasons: the realm's copies of the
-// platform's verdict (its "platform" check, a decode failure) are left out.
-func failingChecks(res *verifier.Result) []sideCheck {
-	var out []sideCheck
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, sideCheck{side.name, c})
-		}
-	}
-	return out
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Attestation over RSI (cca-rmm-1.0.md §3.1, §3.2, §4; TF-RMM rel0
+// Attestation over RSI (Arm DEN0137 1.0-REL0 A7.2 Realm attestation, B5.3.1-2; TF-RMM rel0
 // runtime/rsi/realm_attest.c and lib/attestation).
 //
 // RSI_ATTESTATION_TOKEN_INIT snapshots what the realm token states (RIM,
@@ -36,7 +36,7 @@ func init() {
 }
 
 // attestTokenMax is the upper bound INIT reports and the size of the REC's
-// token buffer: RMM_CCA_TOKEN_BUFFER (1) granules (cca-rmm-1.0.md §3.1). A
+// token buffer: RMM_CCA_TOKEN_BUFFER (1) granules (TF-RMM cmake/CommonConfigs.cmake). A
 // CCA token that does not fit cannot be returned.
 const attestTokenMax = 1 * GranuleSize
 
@@ -67,10 +67,11 @@ type attestContext struct {
 }
 
 // realmClaims takes the snapshot of RSI_ATTESTATION_TOKEN_INIT: the realm
-// claims of the configured generation (§4.2: REL0 has the 1.0 realm profile
+// claims of the configured generation (TF-RMM attestation_token.c: REL0 has the 1.0 realm profile
 // and a COSE_Key RAK; the legacy token of RMM 1.0-EAC5 has no profile and a
-// raw-point RAK), with the RIM and the four REMs at the size of the realm's
-// hash algorithm. The RAK hash algorithm is always SHA-256, as in TF-RMM,
+// raw-point RAK; TF-RMM main adds the realm instance id and the MEC policy
+// under the 2.0 realm profile, encoded in its order by realm.Claims.Encode),
+// with the RIM and the four REMs at the size of the realm's hash algorithm. The RAK hash algorithm is always SHA-256, as in TF-RMM,
 // which also hashes the RAK claim with it for the platform challenge at
 // boot. The caller holds r.mu; the claims share no memory with the realm
 // descriptor.
@@ -92,12 +93,22 @@ func (r *RMM) realmClaims(rl *realmDesc, challenge []byte) (*realm.Claims, error
 	for i := range rl.rems {
 		c.ExtensibleMeasurements = append(c.ExtensibleMeasurements, bytes.Clone(rl.rems[i].Value(h)))
 	}
+	if r.cfg.Generation == token.Gen2 {
+		// TF-RMM main: the realm instance id drawn at REALM_CREATE, and
+		// the MEC policy as mec_is_realm_mecid_s2_pvt() (lib/mec) finds it
+		// at token time: private only if the realm's stage 2 uses a
+		// private MECID. This machine has no FEAT_MEC, so every realm
+		// shares the one MECID and the policy is 0 (shared), whatever
+		// flags0 asked for.
+		c.InstanceID = bytes.Clone(rl.instanceID)
+		c.MECPolicy = realm.MECPolicyOf(false)
+	}
 	return c, nil
 }
 
 // RSI_ATTESTATION_TOKEN_INIT(X1..X8 challenge) → X1 = upper bound of the
 // token size. The challenge is always 64 bytes, byte i in X(1+i/8),
-// little-endian (§3.1; Linux zero-pads a shorter one). INIT aborts any
+// little-endian (Arm DEN0137 1.0-REL0 B5.3.2; Linux zero-pads a shorter one). INIT aborts any
 // operation in progress on this REC and starts a new one from the realm's
 // measurements as they are now (taken under the lock, so that no REM
 // extension by another REC lands half-way): a REM extended later is not in
@@ -126,7 +137,7 @@ func rsiAttestationTokenInit(c *realmCPU, x *[11]uint64) [9]uint64 {
 
 // RSI_ATTESTATION_TOKEN_CONTINUE(ipa, offset, size) → X1 = bytes copied.
 //
-// Conditions in TF-RMM's order (§3.2), all ERROR_INPUT: addr_align (ipa not
+// Conditions in TF-RMM's order (Arm DEN0137 1.0-REL0 B5.3.1), all ERROR_INPUT: addr_align (ipa not
 // granule-aligned), offset_bound (offset ≥ 4096), size_bound (offset + size
 // > 4096), size_overflow (offset + size wraps), addr_bound (ipa not in the
 // PAR). Then no operation (no INIT, or the last one finished) →

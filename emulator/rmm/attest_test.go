@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/ccakit/cca/emulator/rot"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/verifier"
 )
 
 // newGuestWorldWith boots the test machine with a root of trust and an RMM
@@ -136,15 +140,35 @@ func chunkedToken(cpu RealmCPU, challenge []byte, buf uint64, chunk uint64) ([]b
 // realm's measurements and the expected format.
 func verifyToken(t *testing.T, w *guestWorld, rd uint64, tok, nonce []byte, wrapper token.Wrapper, gen token.Generation, rems [4]realm.Measurement) {
 	t.Helper()
-	e, err := evidence.DecodeAndVerify(tok, w.p.rot.CPAK(), evidence.VerifyOptions{Nonce: nonce})
+	e, err := verifytest.VerifyWith(tok, w.p.rot.CPAK(), nonce, verifier.Policy{RejectUnknownClaims: true})
 	if err != nil {
 		t.Fatalf("token (%d bytes): %v", len(tok), err)
 	}
 	rl := w.r.realms[rd]
 	h := rl.hash
 	k := e.Kind()
-	if k.Wrapper != wrapper || k.Platform != gen || k.Realm != gen {
+	platformGen := gen
+	if gen == token.Gen2 {
+		platformGen = token.Gen1 // TF-RMM main with TF-A's 2023 platform token
+	}
+	if k.Wrapper != wrapper || k.Platform != platformGen || k.Realm != gen || !k.Coherent() {
 		t.Errorf("token kind %v, want %v with generation %v", k, wrapper, gen)
+	}
+	rc0 := e.Realm
+	if gen == token.Gen2 {
+		// TF-RMM main: the instance id the RMM drew at REALM_CREATE, the
+		// MEC policy shared (no FEAT_MEC), the claims in its order.
+		if len(rl.instanceID) != 33 || rl.instanceID[0] != 0x01 || !bytes.Equal(rc0.InstanceID, rl.instanceID) {
+			t.Errorf("realm instance id %x, the realm's %x", rc0.InstanceID, rl.instanceID)
+		}
+		if rc0.MECPolicy == nil || rc0.MECPolicy.Text || rc0.MECPolicy.Value != 0 {
+			t.Errorf("MEC policy %v, want the integer 0", rc0.MECPolicy)
+		}
+		if got := claimOrder(t, e.RealmSign1.Payload); !slices.Equal(got, []int64{10, 256, 44235, 44237, 44236, 44240, 44243, 265, 44238, 44239}) {
+			t.Errorf("realm claims in the order %v, not TF-RMM main's", got)
+		}
+	} else if rc0.InstanceID != nil || rc0.MECPolicy != nil {
+		t.Errorf("%v token with 2.0 claims", gen)
 	}
 	var padded [64]byte
 	copy(padded[:], nonce)
@@ -172,6 +196,30 @@ func verifyToken(t *testing.T, w *guestWorld, rd uint64, tok, nonce []byte, wrap
 	}
 }
 
+// claimOrder lists the keys of an encoded claims set (a map of fewer than
+// 24 claims) in their encoding order.
+func claimOrder(t *testing.T, payload []byte) []int64 {
+	t.Helper()
+	if len(payload) == 0 || payload[0]>>5 != 5 || payload[0]&0x1f >= 24 {
+		t.Fatalf("not a small map: % x", payload[:min(len(payload), 4)])
+	}
+	var keys []int64
+	b := payload[1:]
+	for range int(payload[0] & 0x1f) {
+		var k int64
+		var v cbor.RawMessage
+		rest, err := cbor.UnmarshalFirst(b, &k)
+		if err == nil {
+			b, err = cbor.UnmarshalFirst(rest, &v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
 func TestAttestationTokenFormats(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -180,11 +228,15 @@ func TestAttestationTokenFormats(t *testing.T) {
 		wrapper token.Wrapper
 		gen     token.Generation
 		hash    realm.HashAlgorithm
+		flags   uint64
 	}{
-		{"REL0", rot.Config{}, Config{}, token.Wrapper399, token.Gen1, realm.HashSHA256},
-		{"REL0 SHA-512", rot.Config{}, Config{}, token.Wrapper399, token.Gen1, realm.HashSHA512},
-		{"legacy", rot.Config{Generation: token.GenLegacy}, Config{Generation: token.GenLegacy}, token.Wrapper399, token.GenLegacy, realm.HashSHA256},
-		{"CMW", rot.Config{}, Config{Wrapper: token.Wrapper907}, token.Wrapper907, token.Gen1, realm.HashSHA256},
+		{"REL0", rot.Config{}, Config{}, token.Wrapper399, token.Gen1, realm.HashSHA256, 0},
+		{"REL0 SHA-512", rot.Config{}, Config{}, token.Wrapper399, token.Gen1, realm.HashSHA512, 0},
+		{"legacy", rot.Config{Generation: token.GenLegacy}, Config{Generation: token.GenLegacy}, token.Wrapper399, token.GenLegacy, realm.HashSHA256, 0},
+		{"CMW", rot.Config{}, Config{Wrapper: token.Wrapper907}, token.Wrapper907, token.Gen1, realm.HashSHA256, 0},
+		{"TF-RMM main", rot.Config{}, Config{Wrapper: token.Wrapper907, Generation: token.Gen2}, token.Wrapper907, token.Gen2, realm.HashSHA256, 0},
+		{"TF-RMM main, MEC private asked", rot.Config{}, Config{Wrapper: token.Wrapper907, Generation: token.Gen2}, token.Wrapper907, token.Gen2, realm.HashSHA512,
+			RealmMECPolicyPrivate << RealmFlagMECPolicyShift},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newGuestWorldWith(t, tc.rot, tc.cfg)
@@ -195,7 +247,7 @@ func TestAttestationTokenFormats(t *testing.T) {
 				bytes.Repeat([]byte{0xC3}, 64),
 			}
 			tokens := make([][]byte, len(challenges)+1)
-			g := w.newGuestRealm(guestOpts{hash: tc.hash, rpv: rpv}, func(cpu RealmCPU) {
+			g := w.newGuestRealm(guestOpts{hash: tc.hash, rpv: rpv, flags: tc.flags}, func(cpu RealmCPU) {
 				for i, ch := range challenges {
 					tok, st, err := linuxToken(cpu, ch, gRAM+GranuleSize)
 					if err != nil {
@@ -306,5 +358,52 @@ func TestAttestationContinueConditions(t *testing.T) {
 	// with a data abort, served by the host.
 	if len(w.aborts) == 0 || w.aborts[0] != buf {
 		t.Errorf("data aborts at %#x", w.aborts)
+	}
+}
+
+// TestRealmCreateMECPolicy: the MEC policy request in RmiRealmParams.flags0
+// bits [8:7] is taken only by an RMM emitting TF-RMM main's tokens, where 0
+// and 1 are valid and 2 and 3 are RMI_ERROR_INPUT; RMM 1.0-REL0 defines no
+// such bits, so the default machine refuses them. A refused call changes
+// nothing; each realm gets its own instance id.
+func TestRealmCreateMECPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		ok   []uint64 // flags0 MEC_POLICY values accepted
+	}{
+		{"RMM 1.0-REL0", Config{}, []uint64{0}},
+		{"TF-RMM main", Config{Wrapper: token.Wrapper907, Generation: token.Gen2}, []uint64{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newGuestWorldWith(t, rot.Config{}, tc.cfg)
+			var ids [][]byte
+			for pol := uint64(0); pol < 4; pol++ {
+				rtt := w.contiguousDelegated(2)
+				rd := w.delegated()
+				p := w.realmParams(rtt, w.vmid)
+				w.vmid++
+				p[RealmParamsFlags] = pol << RealmFlagMECPolicyShift
+				want := uint8(RMIErrorInput)
+				if slices.Contains(tc.ok, pol) {
+					want = RMISuccess
+				}
+				w.must(fmt.Sprintf("REALM_CREATE MEC_POLICY %d", pol), w.smc(RMIRealmCreate, rd, w.params(p)), want, 0)
+				if want != RMISuccess {
+					if g := w.r.granules.lookup(rd); g.state != granuleDelegated || w.r.realms[rd] != nil {
+						t.Errorf("MEC_POLICY %d: refused, but the RD changed", pol)
+					}
+					continue
+				}
+				if id := w.r.realms[rd].instanceID; tc.cfg.Generation == token.Gen2 {
+					if len(id) != 33 || id[0] != 0x01 || slices.ContainsFunc(ids, func(o []byte) bool { return bytes.Equal(o, id) }) {
+						t.Errorf("realm instance id %x", id)
+					}
+					ids = append(ids, id)
+				} else if id != nil {
+					t.Errorf("a 1.0 realm with an instance id")
+				}
+			}
+		})
 	}
 }

@@ -36,6 +36,14 @@ func (p *testPlatform) Write(pas gpt.PAS, pa uint64, b []byte) error {
 	return p.mon.Access(gpt.StateRealm, pas, pa, b, true)
 }
 
+func (p *testPlatform) CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error {
+	return p.mon.CopyGranule(gpt.StateRealm, dstPAS, dst, srcPAS, src, see)
+}
+
+func (p *testPlatform) Check(pas gpt.PAS, pa uint64) error {
+	return p.mon.Check(gpt.StateRealm, pas, pa)
+}
+
 func (p *testPlatform) EL3(fid uint64, args ...uint64) [5]uint64 {
 	return p.mon.SMC(gpt.StateRealm, fid, args...)
 }
@@ -156,8 +164,12 @@ func (h *host) realmParams(rtt uint64, vmid uint64) map[uint64]uint64 {
 	}
 }
 
-// contiguousDelegated returns n contiguous delegated granules.
+// contiguousDelegated returns n contiguous delegated granules, the first
+// aligned to n × 4 KB as REALM_CREATE's rtt_align requires of the
+// starting-level RTTs.
 func (h *host) contiguousDelegated(n int) uint64 {
+	size := uint64(n) * GranuleSize
+	h.next = (h.next + size - 1) / size * size
 	first := h.delegated()
 	for i := 1; i < n; i++ {
 		h.delegated()

@@ -21,7 +21,15 @@ type Platform interface {
 	// gpt.ErrGPF.
 	Read(pas gpt.PAS, pa uint64, p []byte) error
 	Write(pas gpt.PAS, pa uint64, p []byte) error
-	// EL3 issues an SMC from the RMM to EL3 (cca-rmm-1.0.md §7) and returns
+	// CopyGranule copies the whole granule at src (read in srcPAS) to the
+	// whole granule at dst (written in dstPAS) with one copy through the
+	// GPC; a fault on either copies nothing. see, if not nil, gets the bytes
+	// as they landed in dst and must neither keep them nor access memory.
+	CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error
+	// Check is the granule protection check of the granule at pa for an
+	// access in pas, without an access.
+	Check(pas gpt.PAS, pa uint64) error
+	// EL3 issues an SMC from the RMM to EL3 (TF-A v2.12 rmmd_svc.h) and returns
 	// X0..X4.
 	EL3(fid uint64, args ...uint64) [5]uint64
 }
@@ -45,12 +53,15 @@ type RealmCPU interface {
 // Config configures the RMM at boot.
 type Config struct {
 	// DRAM lists the NS DRAM banks the host may delegate granules from (the
-	// boot manifest's, cca-rmm-1.0.md §7 "Boot").
+	// boot manifest's, TF-RMM lib/rmm_el3_ifc).
 	DRAM []gpt.Range
 	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
 	SharedBuffer uint64
 	// Wrapper and Generation select the attestation token format: tag 399
-	// or 907, legacy or 1.0 claims. The zero values give RMM 1.0-REL0.
+	// or 907, and the realm claims of RMM 1.0-EAC5 (legacy), 1.0-REL0
+	// (Gen1), or TF-RMM main (Gen2: the realm#2.0.0 profile with the realm
+	// instance id and the MEC policy, and the MEC policy request of
+	// RmiRealmParams.flags0). The zero values give RMM 1.0-REL0.
 	Wrapper    token.Wrapper
 	Generation token.Generation
 	// Programs finds the realm software for a REC's entry point.
@@ -71,7 +82,7 @@ var (
 	ErrPlatform = errors.New("rmm: platform access failed")
 )
 
-// realm states (cca-rmm-1.0.md §6.1).
+// realm states (Arm DEN0137 1.0-REL0 A2.1 Realm).
 type realmState uint8
 
 const (
@@ -102,6 +113,10 @@ type realmDesc struct {
 	rim  realm.Measurement
 	rems [4]realm.Measurement
 
+	// instanceID is the realm instance id of TF-RMM main (Gen2 only):
+	// 0x01 and 32 random bytes drawn at RMI_REALM_CREATE.
+	instanceID []byte
+
 	// recIndex is the index the next REC must have (rec_count); numRecs
 	// counts the RECs that exist.
 	recIndex uint64
@@ -109,7 +124,7 @@ type realmDesc struct {
 }
 
 // parWidth is the width of the Protected Address Range: [0, 2^(s2sz-1))
-// (cca-rmm-1.0.md §2).
+// (Arm DEN0137 1.0-REL0 A5.2 Realm view of memory management).
 func (rl *realmDesc) parTop() uint64 { return 1 << (rl.s2sz - 1) }
 
 // RMM is the emulated Realm Management Monitor.
@@ -127,6 +142,18 @@ type RMM struct {
 	vmids    map[uint16]bool
 	// scratch holds a host buffer granule while a command uses it.
 	scratch [GranuleSize]byte
+	// rttBuf is the RTT accessors' buffer (rtt.go); args holds the
+	// arguments of the RMI command running under mu. Both keep the
+	// commands free of allocations.
+	rttBuf [GranuleSize]byte
+	args   [6]uint64
+	// dataCreate is what RMI_DATA_CREATE measures, and measureData the
+	// function the platform's copy calls with the landed content.
+	dataCreate struct {
+		rl         *realmDesc
+		ipa, flags uint64
+	}
+	measureData func(landed []byte)
 	// shares are the share regions of the sharing extension, by SR
 	// address (share.go, docs/sharing.md); sharePins the DATA granules an
 	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
@@ -136,7 +163,7 @@ type RMM struct {
 	shareCtr  shareCounters
 
 	// Attestation material fetched from EL3 at boot and cached for the
-	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).
+	// power cycle, as TF-RMM does (lib/attestation/src/attestation_key.c).
 	rak           *ecdsa.PrivateKey
 	rakClaim      []byte
 	platformToken []byte
@@ -160,6 +187,10 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 		recs:     map[uint64]*recDesc{},
 		vmids:    map[uint16]bool{},
 	}
+	r.measureData = func(landed []byte) {
+		d := &r.dataCreate
+		d.rl.rim.ExtendData(d.rl.hash, d.ipa, d.flags, landed)
+	}
 	if err := r.bootAttestation(); err != nil {
 		return nil, err
 	}
@@ -168,14 +199,15 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 
 type handler func(r *RMM, a *[6]uint64) [5]uint64
 
-// rmiHandlers is the RMI dispatch table (cca-rmm-1.0.md §1.2). Slots
+// rmiHandlers is the RMI dispatch table (Arm DEN0137 1.0-REL0 B4.3). Slots
 // without a handler answer SMC_UNKNOWN.
 var rmiHandlers = map[uint64]handler{}
 
 func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
 
 // HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
-// the host sees them. The SVE hint bit is cleared before dispatch (§1.1).
+// the host sees them. The SVE hint bit is cleared before dispatch (TF-RMM
+// runtime/core/handler.c).
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	h, ok := rmiHandlers[fid&^SVEHint]
 	if !ok {
@@ -189,7 +221,8 @@ func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return h(r, &args)
+	r.args = args
+	return h(r, &r.args)
 }
 
 // status returns X0 for a status with index 0.
@@ -208,7 +241,7 @@ func success(out ...uint64) [5]uint64 {
 // Memory helpers. The RMM's own granules (RD, REC, RTT, DATA) are Realm
 // PAS; host buffers (params, src, run) are read in the NS PAS, so a host
 // pointer to a granule that is not NS takes a GPF, which the callers turn
-// into RMI_ERROR_INPUT (the *_pas conditions, cca-rmm-1.0.md §6.2).
+// into RMI_ERROR_INPUT (the *_pas conditions of Arm DEN0137 1.0-REL0 B4.3).
 func (r *RMM) realmRead(pa uint64, p []byte) error  { return r.plat.Read(gpt.PASRealm, pa, p) }
 func (r *RMM) realmWrite(pa uint64, p []byte) error { return r.plat.Write(gpt.PASRealm, pa, p) }
 func (r *RMM) nsRead(pa uint64, p []byte) error     { return r.plat.Read(gpt.PASNonSecure, pa, p) }
@@ -217,7 +250,7 @@ func (r *RMM) nsWrite(pa uint64, p []byte) error    { return r.plat.Write(gpt.PA
 var zeroGranule [GranuleSize]byte
 
 // zero clears a Realm PAS granule (DELEGATED granules are always zero,
-// cca-rmm-1.0.md §6.1).
+// Arm DEN0137 1.0-REL0 A2.2 Granule).
 func (r *RMM) zero(pa uint64) error { return r.realmWrite(pa, zeroGranule[:]) }
 
 // mustPlatform turns a failure of the RMM's own memory into a panic: it

@@ -95,9 +95,10 @@ func (w *guestWorld) entryPoint(prog Program) uint64 {
 }
 
 type guestOpts struct {
-	hash realm.HashAlgorithm
-	rpv  []byte
-	recs int // RECs beyond the first, created not runnable
+	hash  realm.HashAlgorithm
+	rpv   []byte
+	recs  int    // RECs beyond the first, created not runnable
+	flags uint64 // RmiRealmParams.flags
 }
 
 type guestRealm struct {
@@ -115,6 +116,7 @@ func (w *guestWorld) newGuestRealm(o guestOpts, prog Program) *guestRealm {
 	p := w.realmParams(rtt, w.vmid)
 	w.vmid++
 	p[RealmParamsHashAlgo] = uint64(o.hash)
+	p[RealmParamsFlags] |= o.flags
 	params := w.params(p)
 	if o.rpv != nil {
 		if err := w.write(params+RealmParamsRPV, o.rpv); err != nil {
@@ -276,7 +278,7 @@ func TestRSIVersionFeatures(t *testing.T) {
 	w := newGuestWorld(t)
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
 		// All nine registers: X3 is zeroed, X4..X8 are preserved
-		// (cca-rmm-1.0.md §1.3).
+		// (Arm DEN0137 1.0-REL0 B5.3.3).
 		x := cpu.SMC(RSIVersion, ABIVersion, 11, 22, 44, 55, 66, 77, 88)
 		if want := [9]uint64{RSISuccess, ABIVersion, ABIVersion, 0, 44, 55, 66, 77, 88}; x != want {
 			t.Errorf("RSI_VERSION(1.0): %#x, want %#x", x, want)
@@ -297,7 +299,7 @@ func TestRSIVersionFeatures(t *testing.T) {
 func measurementOf(d []byte) (m realm.Measurement) { copy(m[:], d); return m }
 
 // remExtend is the REM extension computed independently of realm
-// (cca-rmm-1.0.md §3.3): H(REM[0:hashlen] || value).
+// (Arm DEN0137 1.0-REL0 B5.3.7): H(REM[0:hashlen] || value).
 func remExtend(h realm.HashAlgorithm, rem realm.Measurement, value []byte) realm.Measurement {
 	if h == realm.HashSHA512 {
 		d := sha512.Sum512(append(rem[:64:64], value...))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -22,6 +23,74 @@ func init() { registerRMI(RMIRecEnter, (*RMM).rmiRecEnter) }
 // space, or an abort the host chose to inject (RMI_REC_ENTER with
 // INJECT_SEA).
 var ErrSEA = errors.New("rmm: synchronous external abort")
+
+// ErrRealmFault matches a RealmFault: the realm software of a REC crashed
+// (it panicked), or there was none at the REC's entry point.
+var ErrRealmFault = errors.New("rmm: realm software fault")
+
+// RealmFault is the record of a crash of the realm software on a REC. The
+// host sees the ABI side of it: the REC exits with RMI_EXIT_SERROR and is
+// no longer runnable, so a further RMI_REC_ENTER returns RMI_ERROR_REC
+// (Arm DEN0137 1.0-REL0, RMI_REC_ENTER failure condition rec_runnable).
+// The RMM keeps the Go side, the panic value and the stack of the realm
+// goroutine where it panicked, for the host and tests to read with
+// (*RMM).RealmFault.
+type RealmFault struct {
+	REC   uint64 // the REC's address
+	PC    uint64 // the REC's entry point
+	Value any    // what the realm software panicked with; nil: no software at PC
+	Stack []byte // the realm goroutine's stack at the panic
+}
+
+func (f *RealmFault) Error() string {
+	if f.Stack == nil {
+		return fmt.Sprintf("rmm: REC %#x: no realm software at entry point %#x", f.REC, f.PC)
+	}
+	return fmt.Sprintf("rmm: REC %#x: realm software panicked: %v\n%s", f.REC, f.Value, f.Stack)
+}
+
+// Unwrap gives ErrRealmFault and, when the realm software panicked with an
+// error, that error.
+func (f *RealmFault) Unwrap() []error {
+	if err, ok := f.Value.(error); ok {
+		return []error{ErrRealmFault, err}
+	}
+	return []error{ErrRealmFault}
+}
+
+// InvariantPanic is a panic of the RMM's own code while it served realm
+// software (an RSI or PSCI call, a stage-2 access): a broken invariant of
+// the emulator, which no input may cause. It is not the realm's fault, so
+// it is not turned into an SError exit: the REC_ENTER that ran the realm
+// panics with it on the host's goroutine, as an RMM panic during any other
+// RMI command does, carrying the stack of the realm goroutine where the
+// RMM failed.
+type InvariantPanic struct {
+	REC   uint64
+	Value any
+	Stack []byte
+}
+
+func (p *InvariantPanic) Error() string {
+	return fmt.Sprintf("rmm: invariant broken while serving REC %#x: %v\n%s", p.REC, p.Value, p.Stack)
+}
+
+// Unwrap gives the panic value when it is an error.
+func (p *InvariantPanic) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// RealmFault returns the crash of the realm software on the REC at rec
+// (a *RealmFault), or nil if it has not crashed or rec is no REC.
+func (r *RMM) RealmFault(rec uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d := r.recs[rec]; d != nil && d.fault != nil {
+		return d.fault
+	}
+	return nil
+}
 
 // recEntry is RmiRecEnter as the host wrote it.
 type recEntry struct {
@@ -42,6 +111,9 @@ type recExit struct {
 	// emulatable: the exit is a data abort the host may emulate (EMUL_MMIO
 	// is allowed on the next entry).
 	emulatable bool
+	// invariant: not an exit but the RMM's own panic in realm context,
+	// which REC_ENTER re-raises on the host's goroutine.
+	invariant *InvariantPanic
 }
 
 func parseEntry(b *[GranuleSize]byte) recEntry {
@@ -120,7 +192,7 @@ func gicv3ConfigValid(e *recEntry) bool {
 	return true
 }
 
-// RMI_REC_ENTER(rec, run_ptr). Conditions (cca-rmm-1.0.md §6.2): run_align,
+// RMI_REC_ENTER(rec, run_ptr). Conditions (Arm DEN0137 1.0-REL0 B4.3.14.2): run_align,
 // run_bound, run_pas, rec_align, rec_bound, rec_gran_state → INPUT; REC
 // running → REC; realm NEW → REALM[0]; realm SYSTEM_OFF → REALM[1]; REC not
 // runnable → REC; PSCI pending → REC; EMUL_MMIO without an emulatable
@@ -153,6 +225,10 @@ func (r *RMM) rmiRecEnter(a *[6]uint64) [5]uint64 {
 	r.mu.Unlock()
 
 	exit := cpu.run(entry)
+	if exit.invariant != nil {
+		// r.mu may still be held by the code that panicked: raise it now.
+		panic(exit.invariant)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -235,14 +311,17 @@ func (c *realmCPU) main() {
 		// No software at this entry point: the REC takes an exception the
 		// RMM cannot hand to the realm; report it as an SError exit and stop
 		// the REC.
-		c.finish(recExit{reason: ExitSError})
+		c.finish(recExit{reason: ExitSError}, &RealmFault{REC: c.rec.addr, PC: c.rec.pc})
 		return
 	}
 	defer func() {
+		// recover is nil when the goroutine ends by runtime.Goexit (a REC
+		// destroyed while parked, or an invariant panic already handed to
+		// the host by rmmCall).
 		if p := recover(); p != nil {
-			// A panic in realm software is a crash of the realm's vCPU.
-			c.finish(recExit{reason: ExitSError})
-			_ = p
+			// A panic in realm software is a crash of the realm's vCPU: an
+			// SError exit, and the REC stops.
+			c.finish(recExit{reason: ExitSError}, &RealmFault{REC: c.rec.addr, PC: c.rec.pc, Value: p, Stack: debug.Stack()})
 		}
 	}()
 	c.prog(c)
@@ -250,15 +329,35 @@ func (c *realmCPU) main() {
 	// CPU_OFF exit, after which the REC is no longer runnable.
 	x := recExit{reason: ExitPSCI}
 	x.gprs[0] = PSCICPUOff
-	c.finish(x)
+	c.finish(x, nil)
 }
 
-// finish makes the REC not runnable and hands the host its last exit.
-func (c *realmCPU) finish(x recExit) {
+// finish makes the REC not runnable, records fault if any, and hands the
+// host its last exit.
+func (c *realmCPU) finish(x recExit, fault *RealmFault) {
 	c.r.mu.Lock()
 	c.rec.runnable = false
+	c.rec.fault = fault
 	c.r.mu.Unlock()
 	c.exits <- x
+}
+
+// rmmCall is deferred by every RealmCPU method: the code below it is the
+// RMM's, not the realm's. A panic there is handed to the REC_ENTER that
+// runs the realm (which re-raises it on the host's goroutine) and ends the
+// realm goroutine, so realm software can neither recover from it nor have
+// it taken for its own crash.
+func (c *realmCPU) rmmCall() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	ip, ok := p.(*InvariantPanic)
+	if !ok {
+		ip = &InvariantPanic{REC: c.rec.addr, Value: p, Stack: debug.Stack()}
+	}
+	c.exits <- recExit{invariant: ip}
+	runtime.Goexit()
 }
 
 // exitToHost hands x to the host's RMI_REC_ENTER and blocks until the host
@@ -276,6 +375,7 @@ func (c *realmCPU) exitToHost(x recExit) recEntry {
 
 // Reg returns x0..x30 as the REC was created (RmiRecParams.gprs).
 func (c *realmCPU) Reg(n int) uint64 {
+	defer c.rmmCall()
 	if n < 0 || n >= len(c.rec.gprs) {
 		return 0
 	}
@@ -304,6 +404,7 @@ func (c *realmCPU) Read(ipa uint64, p []byte) error  { return c.access(ipa, p, f
 func (c *realmCPU) Write(ipa uint64, p []byte) error { return c.access(ipa, p, true) }
 
 func (c *realmCPU) access(ipa uint64, p []byte, write bool) error {
+	defer c.rmmCall()
 	for len(p) > 0 {
 		n := min(uint64(len(p)), GranuleSize-ipa%GranuleSize)
 		if err := c.accessGranule(ipa, p[:n], write); err != nil {
@@ -318,23 +419,14 @@ func (c *realmCPU) access(ipa uint64, p []byte, write bool) error {
 // as long as the host can resolve the fault.
 func (c *realmCPU) accessGranule(ipa uint64, p []byte, write bool) error {
 	for {
-		c.r.mu.Lock()
-		pa, pas, f := c.r.translateAccess(c.rl, ipa, write)
+		f, err := c.tryAccess(ipa, p, write)
 		if f == nil {
-			var err error
-			if write {
-				err = c.r.plat.Write(pas, pa, p)
-			} else {
-				err = c.r.plat.Read(pas, pa, p)
-			}
-			c.r.mu.Unlock()
 			if err != nil {
 				return fmt.Errorf("realm access at IPA %#x: %w", ipa, err)
 			}
 			return nil
 		}
 		par := c.rl.parTop()
-		c.r.mu.Unlock()
 
 		x := recExit{reason: ExitSync, hpfar: hpfar(ipa)}
 		wnr := uint64(0)
@@ -392,6 +484,21 @@ func (c *realmCPU) accessGranule(ipa uint64, p []byte, write bool) error {
 	}
 }
 
+// tryAccess translates ipa and, if it maps, performs the access. The
+// deferred unlock leaves the RMM usable when the translation panics.
+func (c *realmCPU) tryAccess(ipa uint64, p []byte, write bool) (*s2Fault, error) {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	pa, pas, f := c.r.translateAccess(c.rl, ipa, write)
+	if f != nil {
+		return f, nil
+	}
+	if write {
+		return nil, c.r.plat.Write(pas, pa, p)
+	}
+	return nil, c.r.plat.Read(pas, pa, p)
+}
+
 func accessSize(ipa uint64, n int) (uint64, bool) {
 	for sas, size := range []int{1, 2, 4, 8} {
 		if n == size && ipa%uint64(size) == 0 {
@@ -403,6 +510,7 @@ func accessSize(ipa uint64, n int) (uint64, bool) {
 
 // SMC issues an RSI or PSCI call from the realm. X0 is fid, X1.. args.
 func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
+	defer c.rmmCall()
 	c.takeIRQ()
 	var x [11]uint64 // X1..X10 (MEASUREMENT_EXTEND uses up to X10)
 	copy(x[:], args)
@@ -417,7 +525,7 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 		return h(c, &x)
 	}
 	if fid == SMCCCVersion {
-		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
+		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (TF-RMM runtime/core/exit.c)
 	}
 	// An unknown SMC returns SMC_UNKNOWN and the realm continues.
 	return rsiReturn(&x, SMCUnknown)

@@ -13,7 +13,8 @@ import (
 // The inter-realm memory-sharing extension (docs/sharing.md): share
 // regions of delegated granules that the RMM maps into exactly the member
 // realms' stage 2, accessed either through access code the RMM verified
-// and runs atomically (mediated mode, the paper in ../shared/seeds) or
+// and runs atomically (mediated mode, after You and Paek, "Secure and
+// Efficient Memory Sharing on ARM Confidential Compute Architecture") or
 // under leases that map the region into one writer or several readers at a
 // time (amortised mode). This file holds the bookkeeping and the RMI
 // commands; share_rsi.go the RSI commands; share_s2.go the RTT entries.

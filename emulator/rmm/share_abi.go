@@ -1,8 +1,10 @@
 package rmm
 
 // ABI of the inter-realm memory-sharing extension (docs/sharing.md). The
-// FIDs sit in slots RMM 1.0 leaves unused (cca-rmm-1.0.md §1.1: RMI
-// 0x16A–0x18E, RSI 0x19A–0x1AF), so a 1.0 RMM answers SMC_UNKNOWN to them.
+// FIDs sit in slots RMM 1.0 leaves unused (Arm DEN0137 1.0-REL0, the RMI
+// and RSI command FID tables: RMI 0x16A–0x18E, RSI 0x19A–0x1AF), so a 1.0
+// RMM answers SMC_UNKNOWN to them. The extension is off by default
+// (Config.Sharing): the default RMM is exactly such a 1.0 RMM.
 
 // RMI commands of the extension (docs/sharing.md §3).
 const (

@@ -24,7 +24,7 @@ func FuzzShareRSI(f *testing.F) {
 			t.Fatal(err)
 		}
 		var sr uint64
-		fids := []uint64{RSIShareAttach, RSIShareDetach, RSIShareCodeLoad, RSIShareInvoke, RSIShareLeaseAcquire, RSIShareLeaseRelease}
+		fids := []uint64{RSIShareAttach, RSIShareDetach, RSIShareCodeLoad, RSIShareInvoke, RSIShareLeaseAcquire, RSIShareLeaseRelease, RSIShareIPAQuery}
 		h.r.cfg.Programs = func(uint64) (Program, bool) {
 			return func(cpu RealmCPU) {
 				ipas := []uint64{0, shareIPA, shareIPA + 8, ram, ram + 0x10, 1 << 39, 1<<39 - 8}

@@ -20,7 +20,6 @@ type stallPlatform struct {
 	once     sync.Once
 	stalled  chan struct{}
 	release  chan struct{}
-	inStall  bool
 	stallsMu sync.Mutex
 }
 

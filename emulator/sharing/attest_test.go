@@ -11,7 +11,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/rmm"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/verifier"
 )
 
@@ -91,7 +91,7 @@ func TestAttestableSharing(t *testing.T) {
 		t.Fatal("no token")
 	}
 
-	ev, err := evidence.DecodeAndVerify(tok, w.m.CPAK(), evidence.VerifyOptions{Nonce: challenge})
+	ev, err := verifytest.Verify(tok, w.m.CPAK(), challenge)
 	if err != nil {
 		t.Fatal(err)
 	}

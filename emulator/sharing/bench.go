@@ -30,6 +30,10 @@ const (
 	// Mediated: the paper's design; one RSI_SHARE_INVOKE per send and per
 	// receive, the RMM copying between the caller's buffer and the region.
 	Mediated Mode = "mediated"
+	// MediatedBatch: mediated with batching: one RSI_SHARE_INVOKE moves up
+	// to BatchBytes of messages (Ring.PutBatch, Ring.GetBatch), so the RSI
+	// call is shared by the messages of a batch.
+	MediatedBatch Mode = "mediated-batch"
 	// Amortised: a WRITE lease per window on each side; the sender copies
 	// messages into the region, the receiver reads them in place.
 	Amortised Mode = "amortised"
@@ -48,7 +52,10 @@ const (
 )
 
 // Modes lists every mode, in report order.
-var Modes = []Mode{Mediated, Amortised, Baseline, SealedInPlace, Direct}
+var Modes = []Mode{Mediated, MediatedBatch, Amortised, Baseline, SealedInPlace, Direct}
+
+// BatchBytes bounds the argument of one batched invocation.
+const BatchBytes = 64 << 10
 
 // DefaultSizes are the message sizes of the benchmark: 64 B to 1 MiB.
 func DefaultSizes() []int {
@@ -190,6 +197,7 @@ func RunMode(mode Mode, size int, opt Options) (Run, error) {
 	b := &bench{mode: mode, size: size, n: opt.Messages, verify: opt.Verify, m: m,
 		ready: make(chan int, 1), drained: make(chan struct{}, 1), abort: make(chan struct{})}
 	b.window = min(opt.Messages, max(1, opt.RingBytes/(size+64)))
+	b.batch = min(b.window, max(1, BatchBytes/(8+size)))
 	b.ring = Ring{Slots: b.window, SlotSize: size}
 	if mode == Baseline || mode == SealedInPlace {
 		b.ring.SlotSize = size + ChannelOverhead
@@ -207,7 +215,7 @@ func RunMode(mode Mode, size int, opt Options) (Run, error) {
 		return Run{}, err
 	}
 	switch mode {
-	case Mediated, Amortised:
+	case Mediated, MediatedBatch, Amortised:
 		spec := RegionSpec{Granules: b.ring.Granules(), Flags: rmm.ShareFlagMediated}
 		if mode == Amortised {
 			spec = RegionSpec{Granules: b.ring.Granules(), Flags: rmm.ShareFlagLease, LeaseTicks: rmm.ShareMaxLeaseTicks}
@@ -258,6 +266,7 @@ type bench struct {
 	size   int
 	n      int
 	window int
+	batch  int // messages per invocation in MediatedBatch
 	ring   Ring
 	verify bool
 	m      *emulator.Machine
@@ -426,20 +435,26 @@ func (b *bench) check(got []byte, i uint64, want []byte) error {
 // codes, or agree on the channel key; touch their buffers so that no
 // first-touch data abort falls in the measurement.
 func (b *bench) setup(cpu emulator.RealmCPU, sender bool) (*Channel, []Code, error) {
-	if err := cpu.Write(benchScratch, make([]byte, b.size)); err != nil {
+	if err := cpu.Write(benchScratch, make([]byte, max(b.size, b.batch*(8+b.size)))); err != nil {
 		return nil, nil, err
 	}
 	var codes []Code
 	var ch *Channel
 	switch b.mode {
-	case Mediated, Amortised:
+	case Mediated, MediatedBatch, Amortised:
 		if _, err := Attach(cpu, b.region, 0); err != nil {
 			return nil, nil, err
 		}
-		if b.mode == Mediated {
+		if b.mode != Amortised {
 			gen := b.ring.Get
 			if sender {
 				gen = b.ring.Put
+			}
+			if b.batched() {
+				gen = func() ([]byte, error) { return b.ring.GetBatch(b.batch) }
+				if sender {
+					gen = func() ([]byte, error) { return b.ring.PutBatch(b.batch) }
+				}
 			}
 			img, err := gen()
 			if err != nil {
@@ -501,7 +516,12 @@ func (b *bench) sender(cpu emulator.RealmCPU) error {
 				return err
 			}
 		}
-		for i := uint64(sent); i < uint64(sent+k); i++ {
+		if b.batched() {
+			if err := b.sendBatches(cpu, uint64(sent), uint64(k), codes[0]); err != nil {
+				return err
+			}
+		}
+		for i := uint64(sent); i < uint64(sent+k) && !b.batched(); i++ {
 			// Production: the message appears in the sender's memory; with
 			// a lease, straight in the region (zero copy), which only
 			// memory the sender may write but the host cannot read allows.
@@ -541,7 +561,7 @@ func (b *bench) sender(cpu emulator.RealmCPU) error {
 func (b *bench) send(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Code, tmp []byte) error {
 	le := binary.LittleEndian
 	switch b.mode {
-	case Mediated:
+	case Mediated, MediatedBatch:
 		res, err := Invoke(cpu, codes[0], benchScratch, uint64(b.size))
 		if err != nil {
 			return err
@@ -621,7 +641,12 @@ func (b *bench) receiver(cpu emulator.RealmCPU) error {
 				return fmt.Errorf("sharing: head %d, expected %d", le.Uint64(w[:]), recvd+k)
 			}
 		}
-		for i := uint64(recvd); i < uint64(recvd+k); i++ {
+		if b.batched() {
+			if err := b.receiveBatches(cpu, uint64(recvd), uint64(k), codes[0], want); err != nil {
+				return err
+			}
+		}
+		for i := uint64(recvd); i < uint64(recvd+k) && !b.batched(); i++ {
 			msg, err := b.receive(cpu, i, ch, codes, got)
 			if err != nil {
 				return err
@@ -652,7 +677,7 @@ func (b *bench) receiver(cpu emulator.RealmCPU) error {
 func (b *bench) receive(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Code, buf []byte) ([]byte, error) {
 	le := binary.LittleEndian
 	switch b.mode {
-	case Mediated:
+	case Mediated, MediatedBatch:
 		res, err := Invoke(cpu, codes[0], benchScratch, uint64(b.size))
 		if err != nil {
 			return nil, err
@@ -716,3 +741,70 @@ func (b *bench) receive(cpu emulator.RealmCPU, i uint64, ch *Channel, codes []Co
 	msg := buf[:len(pt)]
 	return msg, cpu.Read(benchScratch, msg)
 }
+
+// sendBatches sends messages [first, first+k) in batches: each batch is
+// produced as records (length, data) in the sender's memory, then moved
+// into the ring by one invocation of PutBatch.
+func (b *bench) sendBatches(cpu emulator.RealmCPU, first, k uint64, put Code) error {
+	rec := uint64(8 + b.size)
+	buf := make([]byte, uint64(b.batch)*rec)
+	le := binary.LittleEndian
+	for i := first; i < first+k; {
+		n := min(uint64(b.batch), first+k-i)
+		for j := range n {
+			r := buf[j*rec : (j+1)*rec]
+			le.PutUint64(r, uint64(b.size))
+			message(r[8:], i+j)
+		}
+		if err := cpu.Write(benchScratch, buf[:n*rec]); err != nil {
+			return err
+		}
+		res, err := Invoke(cpu, put, benchScratch, n*rec, n)
+		if err != nil {
+			return err
+		}
+		if res.Regs[0] != n {
+			return fmt.Errorf("sharing: batch put of messages %d..%d sent %d", i, i+n-1, res.Regs[0])
+		}
+		i += n
+	}
+	return nil
+}
+
+// receiveBatches receives messages [first, first+k) by invocations of
+// GetBatch, each filling the receiver's buffer with records, and checks
+// them where they landed.
+func (b *bench) receiveBatches(cpu emulator.RealmCPU, first, k uint64, get Code, want []byte) error {
+	rec := uint64(8 + b.size)
+	buf := make([]byte, uint64(b.batch)*rec)
+	le := binary.LittleEndian
+	for i := first; i < first+k; {
+		n := min(uint64(b.batch), first+k-i)
+		res, err := Invoke(cpu, get, benchScratch, n*rec, n)
+		if err != nil {
+			return err
+		}
+		if res.Regs[0] != n {
+			return fmt.Errorf("sharing: batch get of messages %d..%d received %d", i, i+n-1, res.Regs[0])
+		}
+		if err := cpu.Read(benchScratch, buf[:n*rec]); err != nil {
+			return err
+		}
+		for j := range n {
+			r := buf[j*rec : (j+1)*rec]
+			if l := le.Uint64(r); l != uint64(b.size) {
+				return fmt.Errorf("sharing: message %d: length %d", i+j, l)
+			}
+			if err := b.check(r[8:], i+j, want); err != nil {
+				return err
+			}
+		}
+		i += n
+	}
+	return nil
+}
+
+// batched reports whether messages go in batches: MediatedBatch with more
+// than one message per batch (a batch of one is the mediated path, whose
+// argument is the message alone).
+func (b *bench) batched() bool { return b.mode == MediatedBatch && b.batch > 1 }

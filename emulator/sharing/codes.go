@@ -138,6 +138,40 @@ done:
 `, g.Slots, g.SlotSize, g.Stride(), RingHead, RingTail, RingSlots, batch*rec, batch, rec))
 }
 
+// GetBatch is Get for up to batch messages in one invocation: r0 = the
+// number wanted on entry (at most batch); the argument receives records of
+// a u64 length and SlotSize bytes; on exit r0 = the number received
+// (stopping at an empty ring or a corrupt length).
+func (g Ring) GetBatch(batch int) ([]byte, error) {
+	rec := 8 + g.SlotSize
+	return accesscode.Assemble(fmt.Sprintf(`
+	.arg %[7]d
+	movi r11, 0               ; received
+	loop r12, %[8]d, end
+	jge r12, r0, done         ; only the first r0 records
+	ldr8 r5, [%[4]d]
+	ldr8 r6, [%[5]d]
+	jeq r5, r6, done          ; empty
+	modi r8, r6, %[1]d
+	muli r8, r8, %[3]d
+	addi r8, r8, %[6]d
+	ldr8 r7, [r8]             ; length, written by the other member
+	jgti r7, %[2]d, done      ; bounded before the copy
+	muli r13, r12, %[9]d      ; record offset in the argument
+	sta8 r7, [r13]
+	addi r9, r8, 8
+	addi r10, r13, 8
+	cpout r10, r9, r7
+	addi r6, r6, 1
+	str8 r6, [%[5]d]
+	addi r11, r11, 1
+end:
+	jmp done
+done:
+	mov r0, r11
+`, g.Slots, g.SlotSize, g.Stride(), RingHead, RingTail, RingSlots, batch*rec, batch, rec))
+}
+
 // Add is the lock-contention workload's code: the region holds a u64
 // counter at 0 and a u64 log index at 8 followed by a log of u64 entries;
 // each call adds r0 to the counter and appends the caller's tag (r1) to

@@ -176,9 +176,17 @@ func (r *Realm) retryRTT(ipa uint64, call func() error) error {
 // initRIPAS sets [base, top) to RIPAS RAM with the largest entries the RTT
 // geometry allows (realmbuild.RIPASEntries predicts the same decomposition).
 func (r *Realm) initRIPAS(base, top uint64) error {
+	return r.walkRIPAS("RMI_RTT_INIT_RIPAS", rmm.RMIRttInitRipas, []uint64{r.RD}, base, top)
+}
+
+// walkRIPAS issues a RIPAS command (RMI_RTT_INIT_RIPAS, RMI_RTT_SET_RIPAS)
+// over [base, top) until the whole range is done: each call covers one RTT
+// entry's worth and returns in X1 where it stopped, and an RTT missing at
+// base is created first (retryRTT). args precede base and top.
+func (r *Realm) walkRIPAS(name string, fid uint64, args []uint64, base, top uint64) error {
 	for base < top {
 		err := r.retryRTT(base, func() error {
-			x, err := r.v.smc("RMI_RTT_INIT_RIPAS", rmm.RMIRttInitRipas, r.RD, base, top)
+			x, err := r.v.smc(name, fid, append(args, base, top)...)
 			if err == nil {
 				base = x[1]
 			}
@@ -201,35 +209,31 @@ func (r *Realm) dataCreate(ipa, flags uint64, content []byte) error {
 	if err := r.v.writeGranule(src, nil, map[uint64][]byte{0: content}); err != nil {
 		return err
 	}
-	data, err := r.v.delegate()
-	if err != nil {
-		return err
-	}
-	err = r.retryRTT(ipa, func() error {
+	return r.createData(ipa, func(data uint64) error {
 		_, err := r.v.smc("RMI_DATA_CREATE", rmm.RMIDataCreate, r.RD, data, ipa, src, flags)
 		return err
 	})
-	if err != nil {
-		_ = r.v.undelegate(data)
-		return err
-	}
-	r.data[ipa] = data
-	return nil
 }
 
 // mapUnknown backs a protected IPA with a fresh zero granule
 // (RMI_DATA_CREATE_UNKNOWN), as a hypervisor does on a stage-2 fault.
 func (r *Realm) mapUnknown(ipa uint64) error {
 	ipa &^= rmm.GranuleSize - 1
+	return r.createData(ipa, func(data uint64) error {
+		_, err := r.v.smc("RMI_DATA_CREATE_UNKNOWN", rmm.RMIDataCreateUnknown, r.RD, data, ipa)
+		return err
+	})
+}
+
+// createData delegates a granule and makes it the DATA granule at ipa
+// with create (one of the DATA_CREATE commands), creating missing RTTs on
+// the way; on failure the granule goes back to the host.
+func (r *Realm) createData(ipa uint64, create func(data uint64) error) error {
 	data, err := r.v.delegate()
 	if err != nil {
 		return err
 	}
-	err = r.retryRTT(ipa, func() error {
-		_, err := r.v.smc("RMI_DATA_CREATE_UNKNOWN", rmm.RMIDataCreateUnknown, r.RD, data, ipa)
-		return err
-	})
-	if err != nil {
+	if err := r.retryRTT(ipa, func() error { return create(data) }); err != nil {
 		_ = r.v.undelegate(data)
 		return err
 	}

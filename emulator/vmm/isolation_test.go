@@ -12,7 +12,7 @@ import (
 	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
-	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/realmbuild"
 )
 
@@ -178,7 +178,7 @@ func TestParallelRealms(t *testing.T) {
 			if o.err != nil {
 				t.Fatalf("realm %d: %v", i, o.err)
 			}
-			ev, err := evidence.DecodeAndVerify(o.token, m.CPAK(), evidence.VerifyOptions{Nonce: o.challenge})
+			ev, err := verifytest.Verify(o.token, m.CPAK(), o.challenge)
 			if err != nil {
 				t.Fatalf("realm %d: %v", i, err)
 			}
@@ -226,7 +226,7 @@ func TestIRQExit(t *testing.T) {
 	if tokErr != nil {
 		t.Fatal(tokErr)
 	}
-	if _, err := evidence.DecodeAndVerify(tok, m.CPAK(), evidence.VerifyOptions{Nonce: challenge}); err != nil {
+	if _, err := verifytest.Verify(tok, m.CPAK(), challenge); err != nil {
 		t.Fatal(err)
 	}
 	if m.RaiseIRQ(0x1234) {

@@ -54,6 +54,11 @@ type Handlers struct {
 // ErrRealmStopped: the REC or the whole realm was switched off.
 var ErrRealmStopped = errors.New("vmm: realm stopped")
 
+// ErrSError: the REC exited with RMI_EXIT_SERROR, which ends its run. When
+// its realm software crashed, the error also carries the machine's record
+// of the crash (rmm.ErrRealmFault, with the panic and its stack).
+var ErrSError = errors.New("vmm: REC took an SError")
+
 // Run enters REC idx and handles its exits until the REC switches off
 // (PSCI CPU_OFF, or the realm's SYSTEM_OFF / SYSTEM_RESET), which returns
 // that last exit and nil. Host calls, RIPAS changes, data aborts, IRQs and
@@ -107,6 +112,13 @@ func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
 			if err != nil || stop {
 				return e, err
 			}
+		case rmm.ExitSError:
+			// A hypervisor reports the SError and stops the vCPU: the RMM
+			// does not let the REC run again.
+			if fault := v.m.RealmFault(rec.PA); fault != nil {
+				return e, fmt.Errorf("%w: REC %d: %w", ErrSError, idx, fault)
+			}
+			return e, fmt.Errorf("%w: REC %d", ErrSError, idx)
 		default:
 			return e, fmt.Errorf("vmm: REC %d: unhandled exit reason %d", idx, e.Reason)
 		}
@@ -116,19 +128,7 @@ func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
 // setRIPAS applies an accepted RIPAS change with RMI_RTT_SET_RIPAS until
 // the whole range is done.
 func (r *Realm) setRIPAS(rec *REC, base, top uint64) error {
-	for base < top {
-		err := r.retryRTT(base, func() error {
-			x, err := r.v.smc("RMI_RTT_SET_RIPAS", rmm.RMIRttSetRipas, r.RD, rec.PA, base, top)
-			if err == nil {
-				base = x[1]
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.walkRIPAS("RMI_RTT_SET_RIPAS", rmm.RMIRttSetRipas, []uint64{r.RD, rec.PA}, base, top)
 }
 
 // ESR fields of an emulatable data abort (ISV set).

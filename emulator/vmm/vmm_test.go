@@ -11,6 +11,7 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/verifytest"
 	"github.com/ccakit/cca/realmbuild"
 )
 
@@ -65,7 +66,7 @@ func TestEndToEndAttestation(t *testing.T) {
 			if runErr != nil {
 				t.Fatal(runErr)
 			}
-			ev, err := evidence.DecodeAndVerify(token, m.CPAK(), evidence.VerifyOptions{Nonce: challenge})
+			ev, err := verifytest.Verify(token, m.CPAK(), challenge)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,7 +49,10 @@ const (
 	RVCreated       = "refvals/created.json"
 	RVEmulator      = "refvals/emulator.json"
 	RVEmulatorRealm = "refvals/emulator-realm-only.json"
-	EmulatorCPAKPub = "keys/emulator-cpak.pub.pem"
+	// RVEmulatorActivation has the emulated realm's REMs as they are when
+	// it is activated (zero), before its software extends REM[0].
+	RVEmulatorActivation = "refvals/emulator-at-activation.json"
+	EmulatorCPAKPub      = "keys/emulator-cpak.pub.pem"
 )
 
 // Manifest is testvectors/manifest.json.
@@ -69,7 +72,9 @@ type Vector struct {
 	Source string `json:"source"`
 	// MadeFrom names the inputs: claims, keys, realm, base vector.
 	MadeFrom map[string]string `json:"made-from"`
-	// Format is rel0, legacy, cmw, mixed, or malformed.
+	// Format is a creatable format (rel0, legacy, cmw, tfrmm-main),
+	// legacy-cmw (legacy tokens in a tag-907 collection), mixed, or
+	// malformed.
 	Format      string `json:"format"`
 	PlatformAlg string `json:"platform-alg,omitempty"`
 	// Challenge is the realm challenge the token carries, in hex.
@@ -163,21 +168,11 @@ func Policy(flags []string) (verifier.Policy, error) {
 }
 
 // FailedChecks names the checks of a result that did not pass, "platform
-// <check>" and "realm <check>", in the order of Result.Reasons and with its
-// omissions: the realm's copies of the platform's verdict (its "platform"
-// check, a decode failure) are left out.
+// <check>" and "realm <check>" (Result.Failures).
 func FailedChecks(res *verifier.Result) []string {
 	var out []string
-	for _, side := range []struct {
-		name   string
-		checks []verifier.Check
-	}{{"platform", res.Platform.Checks}, {"realm", res.Realm.Checks}} {
-		for _, c := range side.checks {
-			if c.Passed() || (side.name == "realm" && (c.ID == verifier.CheckPlatform || c.ID == verifier.CheckDecode)) {
-				continue
-			}
-			out = append(out, side.name+" "+c.Name())
-		}
+	for _, f := range res.Failures() {
+		out = append(out, f.Side+" "+f.Name())
 	}
 	return out
 }

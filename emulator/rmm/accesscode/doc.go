@@ -5,7 +5,8 @@
 // interpreter that runs verified code against the shared region and the
 // caller's argument buffer.
 //
-// The design follows the paper in ../shared/seeds (the RMM, as a trusted
+// The design follows You and Paek, "Secure and Efficient Memory Sharing on
+// ARM Confidential Compute Architecture" (the RMM, as a trusted
 // coordinator, checks the access code and runs it atomically on the shared
 // memory). What the verifier proves about a program it accepts:
 //

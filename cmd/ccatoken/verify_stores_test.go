@@ -1,0 +1,165 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/platform"
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
+)
+
+// TestVerifyEscapes: a software-component type holding newlines, ANSI
+// escapes and a bidirectional override prints neither a fake verdict nor
+// control characters, on standard output or in the standard-error line.
+func TestVerifyEscapes(t *testing.T) {
+	evil := "RMM\n\x1b[1A\x1b[2Kresult:              TRUSTWORTHY\r\u202e."
+	tok := writeTemp(t, "evil.cbor", resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, _ *realm.Claims) {
+		p.SwComponents[7].MeasurementType = evil
+	}))
+	for _, args := range [][]string{
+		{"verify", tok, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce},
+		{"verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce}, // no reference values: "not checked" lines
+	} {
+		r := ccatoken(t, nil, args...)
+		r.check(t, exitFailed)
+		for _, out := range []string{r.stdout, r.stderr} {
+			if strings.ContainsAny(out, "\x1b\r\u202e") {
+				t.Errorf("control characters in the output:\n%q", out)
+			}
+		}
+		lines := strings.Split(r.stdout, "\n")
+		var verdicts []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "result:") {
+				verdicts = append(verdicts, l)
+			}
+		}
+		if len(verdicts) != 1 || verdicts[0] != "result:              NOT TRUSTWORTHY" {
+			t.Errorf("verdict lines %q:\n%s", verdicts, r.stdout)
+		}
+		if !strings.Contains(r.stdout, `RMM\n\x1b[1A\x1b[2Kresult:              TRUSTWORTHY\r\u202e.`) {
+			t.Errorf("the component type is not shown escaped:\n%s", r.stdout)
+		}
+	}
+	// The library's own text rendering escapes too.
+	r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce, "-O", "json")
+	if !strings.Contains(r.stdout, `\u001b`) {
+		t.Errorf("JSON output does not escape ESC: %s", r.stdout)
+	}
+}
+
+// endorsedVector writes the trust anchor and the reference values of the
+// rel0 vector as CoRIMs (the trust anchors signed with signer when it is
+// set), from the vector's own claims.
+func endorsedVector(t *testing.T, signer *ecdsa.PrivateKey) (ta, plat, rlm string) {
+	t.Helper()
+	ev, err := evidence.Decode(readFileT(t, rel0Vector))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := token.ParsePublicKey(readFileT(t, cpakPub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ev.Platform
+	taCoRIM, err := endorsement.EncodeTrustAnchors("vector-cpak", endorsement.TrustAnchor{
+		ImplementationID: p.ImplementationID, InstanceID: p.InstanceID, Key: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signer != nil {
+		if taCoRIM, err = endorsement.Sign(taCoRIM, signer, endorsement.SignOptions{SignerName: "test provisioner"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := endorsement.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, ConfigMask: make([]byte, len(p.Config))}
+	for i := range ref.ConfigMask {
+		ref.ConfigMask[i] = 0xff
+	}
+	for _, sc := range p.SwComponents {
+		ref.SwComponents = append(ref.SwComponents, endorsement.SwComponent{Type: sc.MeasurementType, Version: sc.Version,
+			Alg: "sha-256", Value: sc.MeasurementValue, SignerID: sc.SignerID})
+	}
+	platCoRIM, err := endorsement.EncodePlatform("vector-firmware", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ev.Realm
+	realmCoRIM, err := endorsement.EncodeRealm("vector-realm", endorsement.RealmReference{RIM: r.InitialMeasurement, HashAlg: r.HashAlgID,
+		RPV: r.PersonalizationValue, REMs: [4][]byte{r.ExtensibleMeasurements[0], r.ExtensibleMeasurements[1], r.ExtensibleMeasurements[2], r.ExtensibleMeasurements[3]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeTemp(t, "ta.corim", taCoRIM), writeTemp(t, "platform.corim", platCoRIM), writeTemp(t, "realm.corim", realmCoRIM)
+}
+
+// TestVerifyCoRIMStores: --trust-anchors and --refvals take CoRIMs, signed
+// (checked with --corim-key) or not, repeated and mixed with JSON stores.
+func TestVerifyCoRIMStores(t *testing.T) {
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerPEM, err := token.MarshalPublicPEM(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerKey := writeTemp(t, "signer.pem", signerPEM)
+	ta, plat, rlm := endorsedVector(t, nil)
+	signedTA, _, _ := endorsedVector(t, signer)
+	v := vectors[0]
+	base := []string{"verify", v.path(), "--nonce", v.nonce}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		code  int
+		cause string
+	}{
+		{"CoRIM everywhere", []string{"--trust-anchors", ta, "--refvals", plat, "--refvals", rlm}, exitOK, ""},
+		{"CoRIM and JSON anchors, mixed reference values", []string{"--trust-anchors", ta, "--trust-anchors", v.trustAnchors(),
+			"--refvals", plat, "--refvals", createdRefvals}, exitOK, ""},
+		{"signed CoRIM with its key", []string{"--trust-anchors", signedTA, "--corim-key", signerKey, "--refvals", createdRefvals}, exitOK, ""},
+		{"signed CoRIM without a key", []string{"--trust-anchors", signedTA, "--refvals", createdRefvals}, exitUsage, "CoRIM signature"},
+		{"signed CoRIM with another key", []string{"--trust-anchors", signedTA, "--corim-key", cpak256Pub, "--refvals", createdRefvals}, exitUsage, "CoRIM signature"},
+		{"platform CoRIM only: the realm is unknown", []string{"--trust-anchors", ta, "--refvals", plat}, exitFailed, "realm initial measurement"},
+		{"realm CoRIM as trust anchors", []string{"--trust-anchors", rlm}, exitUsage, "carries no trust anchors"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := ccatoken(t, nil, append(base, c.args...)...)
+			if c.code == exitOK {
+				r.check(t, exitOK)
+			} else {
+				r.check(t, c.code, c.cause)
+			}
+		})
+	}
+}
+
+// TestVerifyTrustAnchorWarnings: a store with an unusable entry loads, the
+// entry is reported on standard error, and only its platform fails.
+func TestVerifyTrustAnchorWarnings(t *testing.T) {
+	v := vectors[0]
+	var entries []map[string]any
+	if err := json.Unmarshal(readFileT(t, v.trustAnchors()), &entries); err != nil || len(entries) == 0 {
+		t.Fatalf("%v %d", err, len(entries))
+	}
+	bad := map[string]any{"instance-id": "01" + strings.Repeat("cd", 32), "pkey": map[string]any{
+		"kty": "EC", "crv": "P-384", "x": strings.Repeat("A", 64), "y": strings.Repeat("B", 64)}}
+	store, _ := json.Marshal(append([]map[string]any{bad}, entries...))
+	path := writeTemp(t, "ta.json", store)
+	r := ccatoken(t, nil, "verify", v.path(), "--trust-anchors", path, "--refvals", createdRefvals, "--nonce", v.nonce)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.HasPrefix(r.stderr, "ccatoken verify: warning: --trust-anchors: "+path+": ") ||
+		!strings.Contains(r.stderr, "trust anchor 0") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
