@@ -59,7 +59,8 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 	for name, db := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
 			st := openStore(t, db)
-			ts := startTestServer(t, Config{Store: st, Appraiser: storeVerifier(t, st), Provisioner: &CoRIMProvisioner{Store: st}})
+			appraiser, sync := storeVerifier(t, st)
+			ts := startTestServer(t, Config{Store: st, Appraiser: appraiser, Sync: sync, Provisioner: &CoRIMProvisioner{Store: st}})
 			provisionWithAPIClient(t, ts.admin.URL, nil, corimsFor(t, realm))
 			disc := discover(t, ts.public.URL)
 			if disc.ServiceState != "READY" || disc.ApiEndpoints["newChallengeResponseSession"] != PathNewSession ||

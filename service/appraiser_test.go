@@ -36,14 +36,15 @@ func corimsFor(t testing.TB, r *realmtokens.Realm) realmtokens.CoRIMs {
 }
 
 // storeVerifier is the verifier the service runs: it looks trust anchors
-// and reference values up in the store, per evidence.
-func storeVerifier(t testing.TB, st *sqlstore.Store) Appraiser {
+// and reference values up in the store through an EndorsementCache; the
+// returned Sync goes into Config.Sync.
+func storeVerifier(t testing.TB, st *sqlstore.Store) (Appraiser, func(context.Context) error) {
 	t.Helper()
-	v, err := verifier.New(st, verifier.WithReferenceValues(st))
+	v, c, err := NewStoreVerifier(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return v, c.Sync
 }
 
 // provisionedAppraiser provisions the emulated endorsements straight into
@@ -60,5 +61,20 @@ func provisionedAppraiser(t testing.TB, st *sqlstore.Store, r *realmtokens.Realm
 			t.Fatal(err)
 		}
 	}
-	return storeVerifier(t, st)
+	v, sync := storeVerifier(t, st)
+	return syncedAppraiser{v, sync}
+}
+
+// syncedAppraiser syncs the cache itself, for tests that pass only an
+// Appraiser.
+type syncedAppraiser struct {
+	Appraiser
+	sync func(context.Context) error
+}
+
+func (a syncedAppraiser) Verify(ctx context.Context, ev, nonce []byte) (*verifier.Result, error) {
+	if err := a.sync(ctx); err != nil {
+		return nil, err
+	}
+	return a.Appraiser.Verify(ctx, ev, nonce)
 }

@@ -48,7 +48,8 @@ func TestProvisioning(t *testing.T) {
 	}
 	const token = "0123456789abcdef-provisioning-token"
 	st := openStore(t, testDatabases(t)["sqlite"])
-	ts := startTestServer(t, Config{Store: st, Appraiser: storeVerifier(t, st), MaxBody: 64 << 10,
+	appraiser, sync := storeVerifier(t, st)
+	ts := startTestServer(t, Config{Store: st, Appraiser: appraiser, Sync: sync, MaxBody: 64 << 10,
 		Provisioner: &CoRIMProvisioner{Store: st, SignerKeys: []crypto.PublicKey{signer.Public()}}, ProvisioningToken: token})
 
 	// With a token, provisioning is on the public listener too, and
