@@ -3,6 +3,9 @@ package realmtokens
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ccakit/cca/emulator"
@@ -81,5 +84,38 @@ func TestTokensVerify(t *testing.T) {
 	}
 	if _, err := r.Token(make([]byte, 32)); err != ErrClosed {
 		t.Fatalf("Token after Close: %v", err)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.corim")
+
+// TestCoRIMsGolden keeps testdata/ in step: the CoRIMs that endorse the
+// emulated machine with its test keys and the default realm of `ccatoken
+// emulate`, which docs/serve.md provisions in its walk-through.
+func TestCoRIMsGolden(t *testing.T) {
+	r, err := Start(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c, err := r.CoRIMs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"emulated-cpak.corim": c.Anchors, "emulated-firmware.corim": c.Platform, "emulated-realm.corim": c.Realm} {
+		path := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./internal/realmtokens -update)", err)
+		}
+		if !bytes.Equal(b, want) {
+			t.Errorf("%s is stale: go test ./internal/realmtokens -update", path)
+		}
 	}
 }
