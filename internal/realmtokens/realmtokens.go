@@ -19,6 +19,7 @@ import (
 	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/realmbuild"
+	"github.com/ccakit/cca/verifier"
 )
 
 // The realm is emulation.DefaultRealm, the one `ccatoken emulate` and
@@ -149,4 +150,41 @@ func (r *Realm) CoRIMs() (CoRIMs, error) {
 	c.Realm, err = endorsement.EncodeRealm("emulated-realm",
 		endorsement.RealmReference{RIM: pred.RIM, HashAlg: pred.HashAlgo.Name(), RPV: pred.RPV})
 	return c, err
+}
+
+// Verifier is the verifier library alone over these endorsements: the
+// CoRIMs decoded into in-memory stores (the library's own ceiling, without
+// a database), with opts.
+func (c CoRIMs) Verifier(opts ...verifier.Option) (*verifier.Verifier, error) {
+	var anchors []verifier.TrustAnchor
+	var plats []verifier.PlatformReference
+	var realms []verifier.RealmReference
+	for _, b := range [][]byte{c.Anchors, c.Platform, c.Realm} {
+		e, err := endorsement.Decode(b, endorsement.DecodeOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for _, ta := range e.TrustAnchors {
+			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
+		}
+		for _, p := range e.Platforms {
+			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
+			for _, sc := range p.SwComponents {
+				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
+			}
+			plats = append(plats, ref)
+		}
+		for _, r := range e.Realms {
+			realms = append(realms, verifier.RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg})
+		}
+	}
+	tas, err := verifier.NewTrustAnchors(anchors...)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := verifier.NewReferenceValues(plats, realms)
+	if err != nil {
+		return nil, err
+	}
+	return verifier.New(tas, append([]verifier.Option{verifier.WithReferenceValues(refs)}, opts...)...)
 }
