@@ -309,6 +309,9 @@ func (v *Verifier) matchRealm(c *realm.Claims, ref *RealmReference) []Check {
 		got = append(got, Check{ID: CheckPersonalizationValue, Outcome: Mismatched,
 			Detail: fmt.Sprintf("%s is not %s's %s", short(c.PersonalizationValue), where, short(ref.PersonalizationValue))})
 	}
+	if mc, ok := v.matchMEC(c, ref); ok {
+		got = append(got, mc)
+	}
 	for i, rem := range c.ExtensibleMeasurements {
 		var want []byte
 		if i < len(ref.ExtensibleMeasurements) {
@@ -326,4 +329,34 @@ func (v *Verifier) matchRealm(c *realm.Claims, ref *RealmReference) []Check {
 		}
 	}
 	return got
+}
+
+// matchMEC compares the realm's MEC policy with the one the reference value
+// pins, by meaning (shared or private), not by form. Without a pinned policy
+// there is no check, unless the policy requires one.
+func (v *Verifier) matchMEC(c *realm.Claims, ref *RealmReference) (Check, bool) {
+	ch := Check{ID: CheckMECPolicy}
+	switch {
+	case ref.MECPolicy == nil && !v.policy.RequireMECPolicy:
+		return ch, false
+	case ref.MECPolicy == nil:
+		ch.Outcome, ch.Required, ch.Detail = NotChecked, true, ref.Where+" pins no MEC policy"
+		return ch, true
+	case c.MECPolicy == nil:
+		ch.Outcome, ch.Detail = Mismatched, fmt.Sprintf("the realm token carries no MEC policy; %s pins %v", ref.Where, ref.MECPolicy)
+		return ch, true
+	}
+	want, err := ref.MECPolicy.Private()
+	if err == nil {
+		var got bool
+		if got, err = c.MECPolicy.Private(); err == nil && got == want {
+			ch.Outcome, ch.Detail = Matched, c.MECPolicy.String()
+			return ch, true
+		}
+	}
+	if err != nil {
+		return failed(CheckMECPolicy, err), true
+	}
+	ch.Outcome, ch.Detail = Mismatched, fmt.Sprintf("%v is not %s's %v", c.MECPolicy, ref.Where, ref.MECPolicy)
+	return ch, true
 }

@@ -58,6 +58,9 @@ const (
 	// (a database that is down does not; Verify then returns an error
 	// too).
 	CheckStoreLookup
+	// CheckMECPolicy: the realm's MEC policy (claim 44243) is the one a
+	// reference value pins.
+	CheckMECPolicy
 
 	checkEnd
 )
@@ -80,6 +83,7 @@ var checkNames = [...]string{
 	CheckPersonalizationValue: "personalization value",
 	CheckREM:                  "REM",
 	CheckStoreLookup:          "store lookup",
+	CheckMECPolicy:            "MEC policy",
 }
 
 func (id CheckID) String() string {

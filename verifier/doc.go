@@ -179,6 +179,8 @@
 //	RPV differs                                                         exe 96: contraindicated
 //	REM differs                                                         exe 33: warning
 //	REMs not all provisioned                                            exe 3: affirming
+//	MEC policy pinned and matched                                       cfg 2
+//	MEC policy differs, or required and not pinned                      cfg 32: warning
 //
 // A check the policy waives (an Unsafe field) leaves its claim at 0.
 //
@@ -204,6 +206,11 @@
 //   - The lifecycle follows the policy: by default only secured is accepted
 //     (Veraison also accepts non-CCA-platform debug, 0x4000-0x40ff, which
 //     AllowNonCCAPlatformDebugUnsafe restores).
+//   - The MEC policy (claim 44243 of the 2.0 realm profile), which
+//     Veraison does not appraise, is the realm's configuration claim when
+//     a reference value pins it (RealmReference.MECPolicy).
+//   - A bare platform token, which Veraison does not take, gets
+//     CCA_SSD_PLATFORM alone.
 //   - Without a nonce (accepted only by AllowMissingNonceUnsafe) the
 //     freshness check fails as a nonce mismatch does: Veraison always has
 //     its session nonce.

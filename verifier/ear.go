@@ -150,6 +150,8 @@ func (r *Result) failure() (problem string, internal bool) {
 			return "could not establish identity from evidence: " + c.Detail, false
 		case CheckTrustAnchor:
 			return "no trust anchor for evidence: " + c.Detail, false
+		case CheckProfiles:
+			return "integrity validation failed: platform profile coherence: " + c.Detail, false
 		case CheckSignature:
 			return "integrity validation failed: platform token: " + c.Detail, false
 		}
@@ -301,6 +303,14 @@ func realmVector(r *RealmResult) ear.TrustVector {
 	v := verdicts(r.Checks)
 	tv.InstanceIdentity = ear.TrustworthyInstanceClaim
 	rim, rpv, rem := v[CheckInitialMeasurement], v[CheckPersonalizationValue], v[CheckREM]
+	// ccakit's extension: a MEC policy a reference value pins is the
+	// realm's configuration (Veraison does not appraise it).
+	switch mec := v[CheckMECPolicy]; {
+	case mec.failed():
+		tv.Configuration = ear.UnsafeConfigClaim
+	case mec.matched():
+		tv.Configuration = ear.ApprovedConfigClaim
+	}
 	switch {
 	case rim.required:
 		tv.Executables = ear.UnrecognizedRuntimeClaim

@@ -1,8 +1,15 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"testing"
+
+	"github.com/veraison/ear"
+
+	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
 )
 
 // FuzzVerify: whatever the bytes, Verify returns a Result (never an error,
@@ -15,6 +22,8 @@ func FuzzVerify(f *testing.F) {
 	f.Add(good)
 	f.Add(resign(f, good, 1, testOther))
 	f.Add([]byte{0xd9, 0x01, 0x8f, 0xa0})
+	f.Add(mainToken(f, realm.MECPolicyOf(true)))
+	f.Add(bareToken(f, token.ProfilePlatform1))
 	v := newVerifier(f, sampleAnchors(f), WithReferenceValues(sampleRefs(f)), WithPlatformCacheSize(0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := v.Verify(context.Background(), data, testNonce)
@@ -24,8 +33,19 @@ func FuzzVerify(f *testing.F) {
 		if res.Trustworthy && len(res.Reasons) != 0 {
 			t.Fatal("trustworthy with reasons")
 		}
-		if _, err := res.EAR(); err != nil {
+		ar, err := res.EAR()
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The EAR agrees with the Result: affirming exactly when trustworthy.
+		if a := ar.Submods[SubmodPlatform]; a != nil && (*a.Status == ear.TrustTierAffirming) != res.Platform.Trustworthy {
+			t.Fatalf("platform %v, trustworthy %v", *a.Status, res.Platform.Trustworthy)
+		}
+		if a := ar.Submods[SubmodRealm]; a != nil && (*a.Status == ear.TrustTierAffirming) != res.Realm.Trustworthy {
+			t.Fatalf("realm %v, trustworthy %v", *a.Status, res.Realm.Trustworthy)
+		}
+		if a := ar.Submods[SubmodFailure]; a != nil && res.Trustworthy {
+			t.Fatal("a failure shape for a trustworthy result")
 		}
 		_ = res.Text()
 	})
@@ -36,11 +56,27 @@ func FuzzParseStores(f *testing.F) {
 	f.Add([]byte(rvStore()))
 	f.Add([]byte(`[{"instance-id": "` + hexInst + `", "pkey": {"kty": "EC"}}]`))
 	f.Add([]byte(`{"realm": [{"initial-measurement": null}]}`))
+	f.Add(corimTA(f))
+	f.Add(corimPlatform(f, sampleEndorsedPlatform()))
+	f.Add(corimRealm(f, sampleEndorsedRealm()))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if rv, err := ParseReferenceValues(data); err == nil && rv == nil {
+		rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
+		if err == nil && rv == nil {
 			t.Fatal("nil store without error")
 		}
-		if ta, err := ParseTrustAnchors(data); err == nil && ta.Len() == 0 {
+		if err == nil {
+			// What the store writes reads back as the same store.
+			if out, err := rv.MarshalJSON(); err == nil {
+				back, err := ParseReferenceValues(out)
+				if err != nil {
+					t.Fatalf("written store does not read back: %v\n%s", err, out)
+				}
+				if again, _ := back.MarshalJSON(); !bytes.Equal(again, out) {
+					t.Fatalf("second write differs:\n%s\n%s", out, again)
+				}
+			}
+		}
+		if ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{}); err == nil && ta.Len() == 0 {
 			t.Fatal("empty anchors without error")
 		}
 	})

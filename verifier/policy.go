@@ -28,9 +28,23 @@ type Policy struct {
 	// debugged. For development boards only.
 	AllowDebugLifecycleUnsafe bool
 
-	// AllowMixedProfilesUnsafe accepts a platform and a realm token of
-	// different generations, or legacy claims in a CMW collection.
+	// AllowMixedProfilesUnsafe accepts a pairing of platform and realm
+	// profiles that no firmware emits (evidence.Kind.Coherent): Veraison's
+	// test evidence (CCA-SSD platform, 2023 realm) and unknown pairings.
 	AllowMixedProfilesUnsafe bool
+
+	// AllowDraftProfilesUnsafe accepts the shapes of
+	// draft-ffm-rats-cca-token that no producer emits yet
+	// (evidence.Kind.Draft: the 2024 platform profiles of draft -03, the
+	// 2026 profiles of draft -04 with the workload binding claim).
+	AllowDraftProfilesUnsafe bool
+
+	// AllowMeasurementSizeMismatchUnsafe accepts a RIM and REMs whose size
+	// is a digest size but not that of the realm's measurement algorithm
+	// (realm.ValidateOptions.AllowMeasurementSizeMismatch): the 64-byte
+	// measurements labelled sha-256 of Veraison's test evidence and evcli's
+	// template. No RMM emits them.
+	AllowMeasurementSizeMismatchUnsafe bool
 
 	// AllowUnknownPlatformUnsafe accepts a platform for whose
 	// implementation id no reference value is provisioned: its
@@ -43,6 +57,11 @@ type Policy struct {
 	// knows: its RIM, RPV and REMs are then not checked. A realm that a
 	// reference value knows must match it regardless.
 	AllowUnknownRealmUnsafe bool
+
+	// RequireMECPolicy fails a realm whose MEC policy (claim 44243) no
+	// reference value pins (RealmReference.MECPolicy); by default the MEC
+	// policy is checked only where a reference value pins it.
+	RequireMECPolicy bool
 
 	// RequireREMs fails a realm whose reference value does not give the
 	// four REMs (by default REMs are checked only when provisioned).
@@ -69,6 +88,8 @@ func (p *Policy) weakenings() []string {
 		{p.AllowNonCCAPlatformDebugUnsafe, "AllowNonCCAPlatformDebugUnsafe"},
 		{p.AllowDebugLifecycleUnsafe, "AllowDebugLifecycleUnsafe"},
 		{p.AllowMixedProfilesUnsafe, "AllowMixedProfilesUnsafe"},
+		{p.AllowDraftProfilesUnsafe, "AllowDraftProfilesUnsafe"},
+		{p.AllowMeasurementSizeMismatchUnsafe, "AllowMeasurementSizeMismatchUnsafe"},
 		{p.AllowUnknownPlatformUnsafe, "AllowUnknownPlatformUnsafe"},
 		{p.AllowUnknownRealmUnsafe, "AllowUnknownRealmUnsafe"},
 	} {
@@ -91,6 +112,9 @@ func (p *Policy) ID() string {
 	parts = append(parts, p.weakenings()...)
 	if p.RequireREMs {
 		parts = append(parts, "RequireREMs")
+	}
+	if p.RequireMECPolicy {
+		parts = append(parts, "RequireMECPolicy")
 	}
 	if p.RejectUnknownClaims {
 		parts = append(parts, "RejectUnknownClaims")

@@ -92,6 +92,11 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 				return nil, fmt.Errorf("%w: %s: \"rak-hash-algorithm\": %w", ErrStore, where, err)
 			}
 		}
+		if r.MECPolicy != nil {
+			if _, err := r.MECPolicy.Private(); err != nil {
+				return nil, storeErr(where, "mec-policy", "%v", err)
+			}
+		}
 		if r.PersonalizationValue != nil && len(r.PersonalizationValue) != realm.PersonalizationValueSize {
 			return nil, storeErr(where, "personalization-value", "%d bytes, must be %d", len(r.PersonalizationValue), realm.PersonalizationValueSize)
 		}
@@ -100,6 +105,7 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 			PersonalizationValue: bytes.Clone(r.PersonalizationValue),
 			HashAlgorithm:        r.HashAlgorithm,
 			RAKHashAlgorithm:     r.RAKHashAlgorithm,
+			MECPolicy:            r.MECPolicy,
 			Where:                where,
 		}
 		if r.ExtensibleMeasurements != nil {
@@ -277,6 +283,13 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 	if r.RAKHashAlgorithm, err = o.stringField("rak-hash-algorithm", false); err != nil {
 		return r, err
 	}
+	if raw, ok := o.take("mec-policy"); ok {
+		var m realm.MECPolicy
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return r, storeErr(where, "mec-policy", "want \"shared\", \"private\", 0 or 1")
+		}
+		r.MECPolicy = &m
+	}
 	return r, o.done()
 }
 
@@ -348,11 +361,12 @@ func (rv *ReferenceValues) MarshalJSON() ([]byte, error) {
 		SwComponents     []component `json:"sw-components"`
 	}
 	type realmEntry struct {
-		InitialMeasurement     HexBytes   `json:"initial-measurement"`
-		HashAlgorithm          string     `json:"hash-algo,omitempty"`
-		RAKHashAlgorithm       string     `json:"rak-hash-algorithm"`
-		ExtensibleMeasurements []HexBytes `json:"extensible-measurements"`
-		PersonalizationValue   HexBytes   `json:"personalization-value"`
+		InitialMeasurement     HexBytes         `json:"initial-measurement"`
+		HashAlgorithm          string           `json:"hash-algo,omitempty"`
+		RAKHashAlgorithm       string           `json:"rak-hash-algorithm"`
+		ExtensibleMeasurements []HexBytes       `json:"extensible-measurements"`
+		PersonalizationValue   HexBytes         `json:"personalization-value"`
+		MECPolicy              *realm.MECPolicy `json:"mec-policy,omitempty"`
 	}
 	var out struct {
 		Platform []platformEntry `json:"platform,omitempty"`
@@ -376,7 +390,7 @@ func (rv *ReferenceValues) MarshalJSON() ([]byte, error) {
 	}
 	for _, r := range rv.realm {
 		e := realmEntry{InitialMeasurement: r.InitialMeasurement, HashAlgorithm: r.HashAlgorithm,
-			RAKHashAlgorithm: r.RAKHashAlgorithm, PersonalizationValue: r.PersonalizationValue}
+			RAKHashAlgorithm: r.RAKHashAlgorithm, PersonalizationValue: r.PersonalizationValue, MECPolicy: r.MECPolicy}
 		switch {
 		case r.RAKHashAlgorithm == "":
 			return nil, missing(r.Where, "rak-hash-algorithm", "is missing, and rust-ccatoken requires it")

@@ -85,6 +85,10 @@ type RealmResult struct {
 	InitialMeasurement     HexBytes   `json:"initial-measurement,omitempty"`
 	PersonalizationValue   HexBytes   `json:"personalization-value,omitempty"`
 	ExtensibleMeasurements []HexBytes `json:"extensible-measurements,omitempty"`
+	// InstanceID is the realm instance id (claim 256) of a 2.0 realm
+	// token, and MECPolicy its MEC policy (claim 44243) as carried.
+	InstanceID HexBytes         `json:"realm-instance-id,omitempty"`
+	MECPolicy  *realm.MECPolicy `json:"mec-policy,omitempty"`
 	// Claims are all the token's claims in their evcli JSON form, as for
 	// PlatformResult.Claims.
 	Claims json.RawMessage `json:"claims,omitempty"`
@@ -184,6 +188,33 @@ func (r *Result) finish() {
 		}
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s: %s", f.Side, f.Name(), what))
 	}
+}
+
+// Failure is a check that keeps a result from being trustworthy, and the
+// side it is of: "platform" or "realm".
+type Failure struct {
+	Side string
+	Check
+}
+
+// Failures lists the checks that did not pass, one per entry of Reasons and
+// in its order: the realm's copies of the platform's verdict (its
+// CheckPlatform, a decode failure) are left out, the platform's own
+// failures saying why.
+func (r *Result) Failures() []Failure {
+	var out []Failure
+	for _, side := range []struct {
+		name   string
+		checks []Check
+	}{{"platform", r.Platform.Checks}, {"realm", r.Realm.Checks}} {
+		for _, c := range side.checks {
+			if c.Passed() || (side.name == "realm" && (c.ID == CheckPlatform || c.ID == CheckDecode)) {
+				continue
+			}
+			out = append(out, Failure{side.name, c})
+		}
+	}
+	return out
 }
 
 // Reason is the first reason the result is not trustworthy, or "".

@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+
+	"github.com/ccakit/cca/realm"
 )
 
 // TrustAnchorStore finds the keys that may have signed a platform token, as
@@ -130,6 +132,11 @@ type RealmReference struct {
 	// HashAlgorithm, when set, must be the realm's measurement hash
 	// algorithm (claim 44236).
 	HashAlgorithm string
+	// MECPolicy, when set, pins the realm's MEC policy (claim 44243,
+	// draft-ffm-rats-cca-token-04 §4.8.10): the token's must be the same
+	// policy, shared or private, whichever of its two forms (text in
+	// TF-RMM v0.8/v0.9, an integer in TF-RMM main) either is written in.
+	MECPolicy *realm.MECPolicy
 	// RAKHashAlgorithm is rust-ccatoken's "rak-hash-algorithm". It is
 	// carried for that store's sake and not compared: the binding check
 	// already verifies the RAK hash.

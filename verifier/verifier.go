@@ -169,16 +169,6 @@ func (v *Verifier) Verify(ctx context.Context, tok []byte, nonce []byte) (*Resul
 		return res, nil
 	}
 	res.Format = e.Kind().String()
-	if e.Bare() {
-		// evidence.Decode takes a bare platform token; until the platform
-		// legs run alone, refuse it cleanly (a stopgap of the "tokens"
-		// helper: the "verifier" helper replaces it).
-		c := Check{ID: CheckDecode, Outcome: Mismatched, Detail: "a bare platform token: verify takes a collection of a platform and a realm token"}
-		res.Platform.Checks = []Check{c}
-		res.Realm.Checks = []Check{c}
-		res.finish()
-		return res, nil
-	}
 	var lookupErr error
 	res.Platform, lookupErr = v.verifyPlatform(ctx, e)
 	if err := ctx.Err(); err != nil {
@@ -224,6 +214,15 @@ func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (Pl
 		return pr, nil
 	}
 	add(CheckClaims, Matched, "valid "+c.Profile+" claims")
+	if e.Realm == nil {
+		// A bare platform token: its profile must be one real platform
+		// firmware emits (the realm's check, for a collection).
+		pc := v.profileCheck(e.Kind())
+		pr.Checks = append(pr.Checks, pc)
+		if !pc.Passed() {
+			return pr, nil
+		}
+	}
 
 	found, err := v.anchors.TrustAnchors(ctx, c.InstanceID, c.ImplementationID)
 	if err != nil {
@@ -361,6 +360,37 @@ func platformAuthenticated(pr *PlatformResult) bool {
 	return n == 3
 }
 
+// profileCheck says whether the shape of the evidence (the pairing of its
+// profiles, whatever the wrapper) is one real producers emit
+// (evidence.Kind.Coherent); the draft shapes no producer emits and the
+// opt-in pairings pass only under their Unsafe policy fields.
+func (v *Verifier) profileCheck(k evidence.Kind) Check {
+	ok := Check{ID: CheckProfiles, Outcome: Matched, Detail: k.String()}
+	err := k.Err()
+	switch {
+	case err == nil:
+		return ok
+	case k.Draft() && v.policy.AllowDraftProfilesUnsafe:
+		ok.Detail += "; a draft shape, accepted by AllowDraftProfilesUnsafe"
+		return ok
+	case k.Draft():
+		return failed(CheckProfiles, fmt.Errorf("%w (AllowDraftProfilesUnsafe accepts it)", err))
+	case v.policy.AllowMixedProfilesUnsafe:
+		ok.Detail += "; accepted by AllowMixedProfilesUnsafe"
+		return ok
+	}
+	return failed(CheckProfiles, err)
+}
+
+// hashSize is the digest size of a hash algorithm name, or 0.
+func hashSize(name string) int {
+	n, err := realm.MeasurementSize(name)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // noRealm is the realm side of a bare platform token (as TF-A, TF-RMM and
 // tf-m-tools ship it): there is no realm, and nothing in a platform token
 // is the relying party's nonce, so it is fresh only under a policy that
@@ -377,6 +407,8 @@ func (v *Verifier) noRealm(nonce []byte) RealmResult {
 func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *PlatformResult, nonce []byte) (RealmResult, error) {
 	c := e.Realm
 	rr := RealmResult{
+		InstanceID:           cloneBytes(c.InstanceID),
+		MECPolicy:            c.MECPolicy,
 		Profile:              c.Profile,
 		HashAlgorithm:        c.HashAlgID,
 		InitialMeasurement:   cloneBytes(c.InitialMeasurement),
@@ -407,7 +439,9 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	default:
 		add(CheckPlatform, Matched, "the platform token is signed by a trusted CPAK and the platform is trustworthy")
 	}
-	if err := c.Validate(realm.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims}); err != nil {
+	rak, err := c.ValidateRAK(realm.ValidateOptions{RejectUnknownClaims: v.policy.RejectUnknownClaims,
+		AllowMeasurementSizeMismatch: v.policy.AllowMeasurementSizeMismatchUnsafe})
+	if err != nil {
 		rr.Checks = append(rr.Checks, failed(CheckClaims, err))
 		return rr, nil
 	}
@@ -415,20 +449,13 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 	if profile == "" {
 		profile = "legacy (profile-less)"
 	}
-	add(CheckClaims, Matched, "valid "+profile+" claims")
-	switch k := e.Kind(); {
-	case k.Coherent():
-		add(CheckProfiles, Matched, k.String())
-	case v.policy.AllowMixedProfilesUnsafe:
-		add(CheckProfiles, Matched, k.String()+"; accepted by AllowMixedProfilesUnsafe")
-	default:
-		rr.Checks = append(rr.Checks, failed(CheckProfiles, fmt.Errorf("%w: %v", token.ErrProfile, k)))
+	detail := "valid " + profile + " claims"
+	if v.policy.AllowMeasurementSizeMismatchUnsafe && len(c.InitialMeasurement) != hashSize(c.HashAlgID) {
+		detail += fmt.Sprintf("; %d-byte measurements labelled %s accepted by AllowMeasurementSizeMismatchUnsafe", len(c.InitialMeasurement), c.HashAlgID)
 	}
-	rak, err := c.RAK()
-	if err == nil {
-		err = e.RealmSign1.Verify(rak, v.policy.Algorithms)
-	}
-	if err != nil {
+	add(CheckClaims, Matched, detail)
+	rr.Checks = append(rr.Checks, v.profileCheck(e.Kind()))
+	if err := e.RealmSign1.Verify(rak, v.policy.Algorithms); err != nil {
 		rr.Checks = append(rr.Checks, failed(CheckSignature, err))
 		return rr, nil
 	}

@@ -43,11 +43,17 @@ var policyFlags = []policyFlag{
 	{"allow-debug-lifecycle-unsafe", func(p *verifier.Policy) *bool { return &p.AllowDebugLifecycleUnsafe },
 		"accept both debug lifecycle states (0x4000-0x40ff, 0x5000-0x50ff): development boards only"},
 	{"allow-mixed-profiles-unsafe", func(p *verifier.Policy) *bool { return &p.AllowMixedProfilesUnsafe },
-		"accept a platform and a realm token of different generations, or legacy claims in a CMW collection"},
+		"accept a pairing of profiles no firmware emits (Veraison's test evidence: CCA-SSD platform, 2023 realm), or an unknown one"},
+	{"allow-draft-profiles-unsafe", func(p *verifier.Policy) *bool { return &p.AllowDraftProfilesUnsafe },
+		"accept the shapes of draft-ffm-rats-cca-token that no producer emits (2024 platform profiles, the 2026 profiles)"},
+	{"allow-measurement-size-mismatch-unsafe", func(p *verifier.Policy) *bool { return &p.AllowMeasurementSizeMismatchUnsafe },
+		"accept a RIM and REMs of another digest size than their algorithm's (64 bytes labelled sha-256, as in Veraison's test evidence)"},
 	{"allow-unknown-platform-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownPlatformUnsafe },
 		"accept a platform for whose implementation id --refvals has no entry: only the CPAK and the lifecycle vouch for it"},
 	{"allow-unknown-realm-unsafe", func(p *verifier.Policy) *bool { return &p.AllowUnknownRealmUnsafe },
 		"accept a realm whose RIM --refvals does not know: its RIM, RPV and REMs are not checked"},
+	{"require-mec-policy", func(p *verifier.Policy) *bool { return &p.RequireMECPolicy },
+		"fail a realm whose MEC policy no reference value pins (\"mec-policy\" in a realm entry)"},
 	{"require-rems", func(p *verifier.Policy) *bool { return &p.RequireREMs },
 		"fail a realm whose reference value does not give the four REMs"},
 	{"reject-unknown-claims", func(p *verifier.Policy) *bool { return &p.RejectUnknownClaims },
@@ -345,8 +351,15 @@ func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.P
 		case platform.LifecycleRecoverableCCAPlatformDebug:
 			return waiver{"allow-debug-lifecycle-unsafe", ""}, true
 		}
-	case side == "realm" && c.ID == verifier.CheckProfiles && c.Outcome == verifier.Mismatched:
+	case c.ID == verifier.CheckProfiles && c.Outcome == verifier.Mismatched && strings.Contains(c.Detail, "AllowDraftProfilesUnsafe"):
+		return waiver{"allow-draft-profiles-unsafe", ""}, true
+	case c.ID == verifier.CheckProfiles && c.Outcome == verifier.Mismatched:
 		return waiver{"allow-mixed-profiles-unsafe", ""}, true
+	case side == "realm" && c.ID == verifier.CheckClaims && c.Outcome == verifier.Mismatched &&
+		strings.Contains(c.Detail, "--allow-measurement-size-mismatch-unsafe"):
+		return waiver{"allow-measurement-size-mismatch-unsafe", ""}, true
+	case side == "realm" && c.ID == verifier.CheckMECPolicy && c.Outcome == verifier.NotChecked && p.RequireMECPolicy:
+		return waiver{"require-mec-policy", "pin \"mec-policy\" in the realm's --refvals entry"}, true
 	case c.ID == verifier.CheckClaims && c.Outcome == verifier.Mismatched && p.RejectUnknownClaims:
 		return waiver{"reject-unknown-claims", ""}, true
 	}

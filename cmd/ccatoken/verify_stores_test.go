@@ -163,3 +163,32 @@ func TestVerifyTrustAnchorWarnings(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
+
+// TestVerifyBarePlatformToken: the platform token of a vector, alone, is
+// verified and appraised; there is no realm, and no nonce can be in it.
+func TestVerifyBarePlatformToken(t *testing.T) {
+	coll, err := token.DecodeCollection(readFileT(t, rel0Vector))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := writeTemp(t, "platform.cbor", coll.Platform)
+	args := []string{"verify", bare, "--cpak", cpakPub, "--refvals", createdRefvals}
+	ccatoken(t, nil, args...).check(t, exitFailed, "realm freshness", "--allow-missing-nonce-unsafe")
+	ccatoken(t, nil, append(args, "--nonce", rel0Nonce)...).check(t, exitFailed, "realm freshness", "no realm token to carry it")
+	r := ccatoken(t, nil, append(args, "--allow-missing-nonce-unsafe")...)
+	r.check(t, exitOK)
+	for _, want := range []string{"realm signature:     none: a bare platform token has no realm token\n",
+		"realm:               none (a bare platform token)\n", "platform:            trustworthy\n", "result:              TRUSTWORTHY\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The EAR has the platform's submodule alone.
+	r = ccatoken(t, nil, append(args, "--allow-missing-nonce-unsafe", "-O", "ear")...)
+	var doc struct {
+		Submods map[string]json.RawMessage `json:"submods"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Submods) != 1 || doc.Submods["CCA_SSD_PLATFORM"] == nil {
+		t.Errorf("EAR submods %v %v", err, doc.Submods)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/realm"
+	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
 )
 
@@ -96,14 +97,17 @@ func TestVerifyCryptoOnly(t *testing.T) {
 // (the policy id names it) and changes the exit status where it applies.
 func TestVerifyPolicyFlags(t *testing.T) {
 	fields := map[string]verifier.Policy{
-		"--allow-missing-nonce-unsafe":          {AllowMissingNonceUnsafe: true},
-		"--allow-non-cca-platform-debug-unsafe": {AllowNonCCAPlatformDebugUnsafe: true},
-		"--allow-debug-lifecycle-unsafe":        {AllowDebugLifecycleUnsafe: true},
-		"--allow-mixed-profiles-unsafe":         {AllowMixedProfilesUnsafe: true},
-		"--allow-unknown-platform-unsafe":       {AllowUnknownPlatformUnsafe: true},
-		"--allow-unknown-realm-unsafe":          {AllowUnknownRealmUnsafe: true},
-		"--require-rems":                        {RequireREMs: true},
-		"--reject-unknown-claims":               {RejectUnknownClaims: true},
+		"--allow-missing-nonce-unsafe":             {AllowMissingNonceUnsafe: true},
+		"--allow-non-cca-platform-debug-unsafe":    {AllowNonCCAPlatformDebugUnsafe: true},
+		"--allow-debug-lifecycle-unsafe":           {AllowDebugLifecycleUnsafe: true},
+		"--allow-mixed-profiles-unsafe":            {AllowMixedProfilesUnsafe: true},
+		"--allow-draft-profiles-unsafe":            {AllowDraftProfilesUnsafe: true},
+		"--allow-measurement-size-mismatch-unsafe": {AllowMeasurementSizeMismatchUnsafe: true},
+		"--require-mec-policy":                     {RequireMECPolicy: true},
+		"--allow-unknown-platform-unsafe":          {AllowUnknownPlatformUnsafe: true},
+		"--allow-unknown-realm-unsafe":             {AllowUnknownRealmUnsafe: true},
+		"--require-rems":                           {RequireREMs: true},
+		"--reject-unknown-claims":                  {RejectUnknownClaims: true},
 	}
 	if len(fields) != len(policyFlags) {
 		t.Fatalf("%d policy flags, %d tested", len(policyFlags), len(fields))
@@ -152,6 +156,28 @@ func TestVerifyPolicyFlags(t *testing.T) {
 	}
 	noREMs := emu("emulated/rel0-es384", rvEmulator)
 	noREMs[5] = writeTemp(t, "no-rems.json", b)
+	// Shapes made from the rel0 vector's claims, signed again with its keys.
+	reshaped := func(name string, f func(*platform.Claims, *realm.Claims)) []string {
+		tok := writeTemp(t, name+".cbor", resign(t, readFileT(t, rel0.path()), f))
+		return []string{"verify", tok, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0.nonce}
+	}
+	tfrmmMain := func(_ *platform.Claims, r *realm.Claims) {
+		r.Profile = token.ProfileRealm2
+		r.InstanceID = append([]byte{0x01}, make([]byte, 32)...)
+		r.MECPolicy = realm.MECPolicyOf(false)
+	}
+	draft := reshaped("draft", func(p *platform.Claims, r *realm.Claims) {
+		tfrmmMain(p, r)
+		one := uint64(1)
+		p.Profile, p.ClientID = token.ProfilePlatform2, &one
+	})
+	wide := append(reshaped("wide", func(_ *platform.Claims, r *realm.Claims) {
+		r.InitialMeasurement = make([]byte, 64)
+		for i := range r.ExtensibleMeasurements {
+			r.ExtensibleMeasurements[i] = make([]byte, 64)
+		}
+	}), "--allow-unknown-realm-unsafe")
+	mec := reshaped("mec", tfrmmMain)
 	for _, c := range []struct {
 		name          string
 		args          []string
@@ -170,6 +196,9 @@ func TestVerifyPolicyFlags(t *testing.T) {
 		{"no REMs in the reference values", noREMs, "--require-rems", exitOK, exitFailed, "realm REM 0"},
 		{"REMs in the reference values", full(rel0), "--require-rems", exitOK, exitOK, ""},
 		{"unknown claim", unknown, "--reject-unknown-claims", exitOK, exitFailed, "platform claims"},
+		{"draft shape", draft, "--allow-draft-profiles-unsafe", exitFailed, exitOK, "realm profile coherence"},
+		{"64-byte measurements labelled sha-256", wide, "--allow-measurement-size-mismatch-unsafe", exitFailed, exitOK, "realm claims"},
+		{"MEC policy not pinned", mec, "--require-mec-policy", exitOK, exitFailed, "realm MEC policy"},
 		{"ES256 only, ES384 token", full(rel0), "--algorithms=ES256", exitOK, exitFailed, "platform signature"},
 		{"ES384 only, ES384 token", full(rel0), "--algorithms=es384", exitOK, exitOK, ""},
 	} {

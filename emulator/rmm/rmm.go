@@ -217,7 +217,10 @@ func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 		return [5]uint64{SMCUnknown}
 	}
 	if fid&^SVEHint == RMIRecEnter {
-		return h(r, &args) // manages the lock itself: the realm runs unlocked
+		// REC_ENTER manages the lock itself (the realm runs unlocked), so
+		// its arguments get their own copy; only this path allocates one.
+		a := args
+		return h(r, &a)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

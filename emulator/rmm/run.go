@@ -64,7 +64,8 @@ func (f *RealmFault) Unwrap() []error {
 // it is not turned into an SError exit: the REC_ENTER that ran the realm
 // panics with it on the host's goroutine, as an RMM panic during any other
 // RMI command does, carrying the stack of the realm goroutine where the
-// RMM failed.
+// RMM failed. Like any RMM panic it leaves the RMM unfit for further use
+// (the REC stays RUNNING, and a lock may still be held).
 type InvariantPanic struct {
 	REC   uint64
 	Value any

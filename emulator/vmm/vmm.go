@@ -5,7 +5,9 @@
 // exits (host calls, RIPAS changes, data aborts, PSCI).
 //
 // It uses the machine's register-level ABI only (HostSMC, HostRead,
-// HostWrite), as a hypervisor written from the RMM specification would.
+// HostWrite), as a hypervisor written from the RMM specification would;
+// the one exception is diagnostic: after an RMI_EXIT_SERROR it asks
+// Machine.RealmFault why the realm software crashed, to say so in its error.
 package vmm
 
 import (

@@ -31,6 +31,7 @@ import (
 
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rot"
+	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/platform"
@@ -427,6 +428,9 @@ func (g *generator) stores() error {
 	if err := g.putReferenceValues(RVCreated, platforms, realms); err != nil {
 		return err
 	}
+	if err := g.putCoRIMs(anchorClaims, platforms, realms); err != nil {
+		return err
+	}
 	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
 		if err := g.putAnchors(ta.file, verifier.TrustAnchor{InstanceID: anchorClaims.InstanceID,
 			ImplementationID: anchorClaims.ImplementationID, Key: g.signers[ta.key].Public()}); err != nil {
@@ -476,6 +480,48 @@ func (g *generator) stores() error {
 		atActivation.ExtensibleMeasurements[i] = make([]byte, len(rr.InitialMeasurement))
 	}
 	return g.putReferenceValues(RVEmulatorActivation, []verifier.PlatformReference{pr}, []verifier.RealmReference{atActivation})
+}
+
+// putCoRIMs writes the created vectors' trust anchor (the P-384 CPAK) and
+// reference values as CoRIMs of today's CCA profiles, with the encoders of
+// the endorsement package: one CoRIM for the attest key, one for the
+// platform reference values, one for the realm's (a CoRIM holds platform or
+// realm reference values, not both). Component versions are left out, as
+// Veraison's CoRIM library cannot read them.
+func (g *generator) putCoRIMs(c *platform.Claims, platforms []verifier.PlatformReference, realms []verifier.RealmReference) error {
+	ta, err := endorsement.EncodeTrustAnchors("ccakit test vectors: created-p384 trust anchor",
+		endorsement.TrustAnchor{ImplementationID: c.ImplementationID, InstanceID: c.InstanceID, Key: g.signers["cpak-p384"].Public()})
+	if err != nil {
+		return fmt.Errorf("%s: %w", TACreatedP384CoRIM, err)
+	}
+	g.files[TACreatedP384CoRIM] = ta
+	var eps []endorsement.PlatformReference
+	for _, p := range platforms {
+		ep := endorsement.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config}
+		for _, sc := range p.SwComponents {
+			ep.SwComponents = append(ep.SwComponents, endorsement.SwComponent{Type: sc.Type, Alg: hashBySize(len(sc.Value)),
+				Value: sc.Value, SignerID: sc.SignerID})
+		}
+		eps = append(eps, ep)
+	}
+	if g.files[RVCreatedPlatformCoRIM], err = endorsement.EncodePlatform("ccakit test vectors: created platform reference values", eps...); err != nil {
+		return fmt.Errorf("%s: %w", RVCreatedPlatformCoRIM, err)
+	}
+	var ers []endorsement.RealmReference
+	for _, r := range realms {
+		er := endorsement.RealmReference{RIM: r.InitialMeasurement, HashAlg: r.HashAlgorithm, RPV: r.PersonalizationValue}
+		copy(er.REMs[:], r.ExtensibleMeasurements)
+		ers = append(ers, er)
+	}
+	if g.files[RVCreatedRealmCoRIM], err = endorsement.EncodeRealm("ccakit test vectors: created realm reference values", ers...); err != nil {
+		return fmt.Errorf("%s: %w", RVCreatedRealmCoRIM, err)
+	}
+	return nil
+}
+
+// hashBySize names the SHA-2 algorithm of a digest's size.
+func hashBySize(n int) string {
+	return map[int]string{32: token.SHA256, 48: token.SHA384, 64: token.SHA512}[n]
 }
 
 func (g *generator) putAnchors(p string, anchors ...verifier.TrustAnchor) error {
@@ -875,7 +921,7 @@ func (g *Set) verdict(tok []byte, file string, r Run) (Run, error) {
 
 // verifier is the verifier of a run's stores and policy.
 func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
-	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors, r.Refvals}, r.Policy), "\x00")
+	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors}, r.refvals(), []string{"--"}, r.Policy), "\x00")
 	if v, ok := g.verifiers[key]; ok {
 		return v, nil
 	}
@@ -891,24 +937,29 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 			return nil, err
 		}
 	default:
+		// JSON or CoRIM, told apart by content as verify does.
 		data, err := g.read(r.TrustAnchors)
 		if err != nil {
 			return nil, err
 		}
-		if anchors, err = verifier.ParseTrustAnchors(data); err != nil {
+		if anchors, err = verifier.ReadTrustAnchors(data, endorsement.DecodeOptions{}); err != nil {
 			return nil, err
 		}
 	}
-	if r.Refvals != "" {
-		data, err := g.read(r.Refvals)
+	var stores []verifier.ReferenceValueStore
+	for _, p := range r.refvals() {
+		data, err := g.read(p)
 		if err != nil {
 			return nil, err
 		}
-		rv, err := verifier.ParseReferenceValues(data)
+		rv, err := verifier.ReadReferenceValues(data, endorsement.DecodeOptions{})
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, verifier.WithReferenceValues(rv))
+		stores = append(stores, rv)
+	}
+	if len(stores) > 0 {
+		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(stores...)))
 	}
 	policy, err := Policy(r.Policy)
 	if err != nil {
