@@ -397,3 +397,49 @@ func TestIsCoRIM(t *testing.T) {
 		}
 	}
 }
+
+// TestBounds: hostile counts are refused before they cost much.
+func TestBounds(t *testing.T) {
+	rep := func(n int, item []byte) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = item
+		}
+		return out
+	}
+	// One array over MaxArrayLen.
+	long := corim("b", profPlat, comidTag("t", akTriples(rep(MaxArrayLen+1, taTriple())...)))
+	if _, err := Decode(long, DecodeOptions{}); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "exceeded max number of elements") {
+		t.Errorf("long array: %v", err)
+	}
+	// More triples than MaxTriples (lists of MaxArrayLen each): the count
+	// is checked per list, before its triples are read.
+	emptyTriple := c.Arr(c.Map(), c.Arr())
+	d := &decoder{e: &Endorsements{}, profile: profiles[ProfilePlatform], corimWhere: "b", attestKeyTriples: triplesAttestKey}
+	list := c.Arr(rep(MaxArrayLen, emptyTriple)...)
+	var err error
+	for i := 0; err == nil && i <= MaxTriples/MaxArrayLen; i++ {
+		_, err = d.tripleList(list, "b", "reference-triples")
+	}
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "more than 16384 triples") {
+		t.Errorf("triples: %v", err)
+	}
+	// More measurements than MaxMeasurements.
+	ms := c.Arr(rep(MaxArrayLen, c.Map(c.Int(1), c.Map()))...)
+	err = nil
+	for i := 0; err == nil && i <= MaxMeasurements/MaxArrayLen; i++ {
+		_, err = d.measurements(mustArray(t, ms), "b")
+	}
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "more than 65536 measurements") {
+		t.Errorf("measurements: %v", err)
+	}
+}
+
+func mustArray(t *testing.T, b []byte) []item {
+	t.Helper()
+	a, err := asArray(b, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

@@ -1,6 +1,8 @@
 // Package evidence puts the token layer together: it decodes a CCA evidence
-// collection into its two signed claims sets, says which generation it is,
-// validates them, and creates evidence of each generation.
+// collection into its two signed claims sets (or a bare platform token),
+// names its shape (Kind: the wrapper and the pairing of profiles, checked
+// against a table of what producers emit), validates it, and creates
+// evidence of each generation.
 //
 // Verifying evidence (the signatures, the binding of the realm key to the
 // platform, freshness) and appraising it against trust anchors, reference
@@ -48,11 +50,15 @@ func Decode(data []byte) (*Evidence, error) {
 	if e.PlatformSign1, err = token.DecodeSign1(coll.Platform, "platform token"); err != nil {
 		return nil, err
 	}
-	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
-		return nil, err
-	}
 	if e.Platform, err = platform.Decode(e.PlatformSign1.Payload); err != nil {
 		return nil, fmt.Errorf("platform token: %w", err)
+	}
+	if e.RealmSign1, err = token.DecodeSign1(coll.Realm, "realm token"); err != nil {
+		if p, perr := token.LookupProfile(e.Platform.Profile, token.SetPlatform); perr == nil && p.Binding == token.BindingDirect {
+			return nil, fmt.Errorf("%w (platform profile %q is the direct model of %s §4.10, whose realm claims set is not signed; ccakit does not decode it)",
+				err, p.Name, p.Draft)
+		}
+		return nil, err
 	}
 	if e.Realm, err = realm.Decode(e.RealmSign1.Payload); err != nil {
 		return nil, fmt.Errorf("realm token: %w", err)

@@ -12,7 +12,7 @@ import (
 
 // TestCreateGolden compares the claims Create signs, in CBOR diagnostic
 // notation, with testdata/*.diag. Those files are written by
-// testdata/gen_golden.py from the sample values and cca-rmm-1.0.md §4, not
+// testdata/gen_golden.py from the sample values and TF-RMM's attestation_token.c, not
 // from this code; the RAK is the P-384 base point (private scalar 1), so
 // its COSE_Key and the binding can be worked out by hand.
 func TestCreateGolden(t *testing.T) {

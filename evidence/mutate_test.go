@@ -132,7 +132,7 @@ func claimsOf(t testing.TB, payload []byte, set token.ClaimSet, order []int64) c
 }
 
 // rebind sets the platform challenge to the hash, by the realm's claim
-// 44240, of the realm's claim 44237 as carried (cca-rmm-1.0.md §4.4),
+// 44240, of the realm's claim 44237 as carried (TF-RMM attest_setup_platform_token),
 // computed here with the standard library.
 func (s *spec) rebind() {
 	rak, ok := bstrContent(s.realm.get(token.KeyRealmPubKey))

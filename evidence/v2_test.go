@@ -12,7 +12,8 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Shapes of evidence that producers emit (token-formats-2.md §5), each
+// Shapes of evidence that producers emit (TF-RMM v0.5.0–v0.9.0 and main, TF-A's sample platform token, tf-m-tools
+// iat-verifier/tests/data, Veraison services' test evidence), each
 // built here with this package's keys in the structure of its producer.
 
 var realmIID = append([]byte{0x01}, rep(0x9E, 32)...)
@@ -294,5 +295,18 @@ func TestKindString(t *testing.T) {
 		if p.Sources == "" || p.Coherent == (p.Draft != "") && p.Coherent {
 			t.Errorf("pairing %+v", p)
 		}
+	}
+}
+
+// TestDirectModel: a collection whose platform profile names the direct
+// model of draft -04 and whose realm entry is not a COSE_Sign1 (the
+// unsigned claims set of that model) is refused with an error that says so.
+func TestDirectModel(t *testing.T) {
+	s := draft04(t, nil)
+	s.plat.set(token.KeyProfile, cTstr(token.ProfilePlatform2026Direct))
+	s.realmTok = func([]byte) []byte { return cTag(601, s.realm.encode(t)) } // a UCCS
+	_, err := Decode(s.build(t))
+	if !errors.Is(err, token.ErrMalformed) || !strings.Contains(err.Error(), `platform profile "tag:arm.com,2026:cca_platform#2.0.0;direct" is the direct model of draft-ffm-rats-cca-token-04 §4.10`) {
+		t.Fatalf("%v", err)
 	}
 }

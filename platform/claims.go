@@ -11,7 +11,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Sizes of the platform claims: Arm DEN0137 1.0-REL0 A7.2.3.1,
+// Sizes of the platform claims: Arm DEN0137 1.0-REL0 (CCA platform token claims),
 // draft-ffm-rats-cca-token-04 §4.4.
 const (
 	ImplementationIDSize = 32
@@ -562,7 +562,7 @@ func first(b []byte) byte {
 }
 
 // Encode encodes the claims set in the order of TF-A's sample platform token
-// (cca-rmm-1.0.md §4.3), Extra claims last by key. Claims built in code are
+// (TF-A plat/arm/board/fvp/fvp_plat_attest_token.c), Extra claims last by key. Claims built in code are
 // written whole; a decoded set writes the claims it carried plus any set
 // since, so that decoding and re-encoding keeps the claims as they were. It
 // does not validate.

@@ -63,7 +63,7 @@ func sample() *platform.Claims {
 }
 
 // sampleCBOR is sample() encoded by hand, in the order of TF-A's sample
-// token (cca-rmm-1.0.md §4.3).
+// token (TF-A plat/arm/board/fvp/fvp_plat_attest_token.c).
 func sampleCBOR() []byte {
 	return cMap(
 		cInt(265), cTstr("tag:arm.com,2023:cca_platform#1.0.0"),
@@ -257,6 +257,8 @@ func TestValidate(t *testing.T) {
 		{name: "hash algorithm missing", mutate: func(c *platform.Claims) { c.HashAlgID = "" }, err: token.ErrMissingClaim, msg: "platform claim 2402"},
 		{name: "hash algorithm sha3-256", mutate: func(c *platform.Claims) { c.HashAlgID = "sha3-256" }},
 		{name: "hash algorithm unknown", mutate: func(c *platform.Claims) { c.HashAlgID = "md5" }, err: token.ErrSyntax, msg: `"md5" is not an IANA hash algorithm name`},
+		{name: "hash algorithm escaped", mutate: func(c *platform.Claims) { c.HashAlgID = "sha\n\x1b[31m" }, err: token.ErrSyntax, msg: `"sha\n\x1b[31m" is not an IANA hash algorithm name`},
+		{name: "profile escaped", mutate: func(c *platform.Claims) { c.Profile = "tag:\r\u202e" }, err: token.ErrProfile, msg: `unknown platform profile "tag:\r\u202e"`},
 		{name: "unknown claim tolerated", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} }},
 		{name: "unknown claim, strict", mutate: func(c *platform.Claims) { c.Extra = map[int64]cbor.RawMessage{-75000: cInt(1)} },
 			opts: platform.ValidateOptions{RejectUnknownClaims: true}, err: token.ErrSyntax, msg: "platform claim -75000 is not defined"},
@@ -284,7 +286,7 @@ func TestValidate(t *testing.T) {
 }
 
 // TestValidateLifecycle runs Validate over the lifecycle range boundaries
-// (token-formats.md §3): the first and last value of each state's range
+// (draft-ffm-rats-cca-token-04 §4.5.2): the first and last value of each state's range
 // and the values just outside.
 func TestValidateLifecycle(t *testing.T) {
 	valid := []platform.Lifecycle{0x0000, 0x00ff, 0x1000, 0x10ff, 0x2000, 0x20ff, 0x3000, 0x30ff, 0x4000, 0x40ff, 0x5000, 0x50ff, 0x6000, 0x60ff}

@@ -9,7 +9,7 @@ import (
 )
 
 // jsonClaims is the evcli JSON form of the platform claims
-// (token-formats.md §4). Byte strings are standard base64 with padding,
+// (veraison/evcli, veraison/ccatoken platform/claims.go). Byte strings are standard base64 with padding,
 // which is what encoding/json writes for []byte.
 type jsonClaims struct {
 	Profile             string        `json:"cca-platform-profile"`

@@ -14,7 +14,7 @@ import (
 )
 
 // goldenClaims is testdata/claims.json written as Go values. The JSON file
-// is the evcli form (token-formats.md §4), written by testdata/gen_claims.py
+// is the evcli form (veraison/evcli), written by testdata/gen_claims.py
 // with Python's base64 module, not with this package.
 func goldenClaims() *platform.Claims {
 	ch := make([]byte, 32)

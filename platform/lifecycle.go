@@ -3,7 +3,7 @@ package platform
 import "fmt"
 
 // Lifecycle is the security lifecycle claim (2395). The high byte is the
-// state; the low byte is implementation defined (token-formats.md §3,
+// state; the low byte is implementation defined (draft-ffm-rats-cca-token-04 §4.5.2,
 // veraison/ccatoken platform/lifecycle.go).
 type Lifecycle uint64
 

@@ -7,7 +7,7 @@ import (
 	"github.com/ccakit/cca/platform"
 )
 
-// TestLifecycleState walks the range boundaries of token-formats.md §3:
+// TestLifecycleState walks the range boundaries of draft-ffm-rats-cca-token-04 §4.5.2:
 // each state owns 0xN000-0xN0FF; everything else is invalid.
 func TestLifecycleState(t *testing.T) {
 	const (

@@ -15,7 +15,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Sizes of the realm token claims: Arm DEN0137 1.0-REL0 A7.2.3.2 (realm
+// Sizes of the realm token claims: Arm DEN0137 1.0-REL0 (realm token
 // claims), draft-ffm-rats-cca-token-04 §4.8.
 const (
 	ChallengeSize            = 64
@@ -257,8 +257,8 @@ func (c *Claims) describeProfile() string {
 }
 
 // Validate checks the claims set against its profile's rules: the sizes of
-// token-formats.md §3 (Arm DEN0137 1.0-REL0 A7.2.3.2, draft-ffm-rats-cca-token-04
-// §4.8), the RAK encoding of the generation, and the 2.0 claims where they
+// Arm DEN0137 1.0-REL0 (realm token claims), draft-ffm-rats-cca-token-04
+// §4.8, the RAK encoding of the generation, and the 2.0 claims where they
 // are carried.
 func (c *Claims) Validate(opts ValidateOptions) error {
 	_, err := c.validate(opts)
@@ -331,7 +331,7 @@ func (c *Claims) validateMeasurements(gen token.Generation, opts ValidateOptions
 		return fmt.Errorf("%s: %w", token.ClaimName(token.SetRealm, token.KeyRealmHashAlgID), err)
 	}
 	if c.HashAlgID == token.SHA384 && gen < token.Gen2 {
-		// RMM 1.0 has SHA-256 and SHA-512 only (DEN0137 1.0-REL0 A7.2.3.2,
+		// RMM 1.0 has SHA-256 and SHA-512 only (Arm DEN0137 1.0-REL0,
 		// RmiHashAlgorithm); TF-RMM added SHA-384 on main (787b3558),
 		// which emits the 2024 realm profile.
 		return fmt.Errorf("%w: %s: %q is not a measurement algorithm of %s (RMM 1.0 has sha-256 and sha-512)",

@@ -60,7 +60,7 @@ func unhex(s string) []byte {
 var (
 	gx = unhex("aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7")
 	gy = unhex("3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f")
-	// gCOSE is G's COSE_Key as cca-rmm-1.0.md §4.4 lays it out.
+	// gCOSE is G's COSE_Key as TF-RMM attestation_key.c lays it out.
 	gCOSE = append(append(append(unhex("a401022002215830"), gx...), unhex("225830")...), gy...)
 	gRaw  = append(append([]byte{0x04}, gx...), gy...)
 )
@@ -90,7 +90,7 @@ func sample() *realm.Claims {
 	}
 }
 
-// sampleCBOR is sample() in TF-RMM's claim order (cca-rmm-1.0.md §4.2),
+// sampleCBOR is sample() in TF-RMM's claim order (TF-RMM attestation_token.c),
 // written by hand.
 func sampleCBOR() []byte {
 	return cMap(
@@ -366,7 +366,7 @@ func TestMeasurementSize(t *testing.T) {
 }
 
 // TestJSONGolden reads and writes testdata/claims.json, the evcli form
-// (token-formats.md §4) of sample(), written by testdata/gen_claims.py with
+// (veraison/evcli) of sample(), written by testdata/gen_claims.py with
 // Python's base64 module, not with this package.
 func TestJSONGolden(t *testing.T) {
 	golden, err := os.ReadFile("testdata/claims.json")
@@ -545,5 +545,29 @@ func TestMECPolicyDecode(t *testing.T) {
 		if err != nil || c.MECPolicy.String() != tc.want {
 			t.Errorf("% x: %v, %v", tc.val, c.MECPolicy, err)
 		}
+	}
+}
+
+// TestRAKParsedOnce: on decoded claims, RAK after Validate returns the key
+// Validate parsed, without parsing (or allocating) again.
+func TestRAKParsedOnce(t *testing.T) {
+	c, err := realm.Decode(sampleCBOR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := c.ValidateRAK(realm.ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := c.RAK()
+	if err != nil || k1 != k2 {
+		t.Fatalf("RAK after Validate: %p, %p, %v", k1, k2, err)
+	}
+	if n := testing.AllocsPerRun(20, func() { _, _ = c.RAK() }); n != 0 {
+		t.Errorf("RAK after Validate allocates %v times", n)
+	}
+	var nilClaims *realm.Claims
+	if _, err := nilClaims.RAK(); !errors.Is(err, token.ErrMalformed) {
+		t.Errorf("RAK of no realm token: %v", err)
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// jsonClaims is the evcli JSON form of the realm claims (token-formats.md §4).
+// jsonClaims is the evcli JSON form of the realm claims (veraison/evcli;
+// veraison/ccatoken realm/claims.go).
 type jsonClaims struct {
 	Profile                string   `json:"cca-realm-profile,omitempty"`
 	Challenge              []byte   `json:"cca-realm-challenge"`

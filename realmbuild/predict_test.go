@@ -16,7 +16,7 @@ import (
 // TestPredictKnownAnswers predicts the RIM of each description in
 // testdata/realms and compares it, and the number of RIPAS and DATA
 // descriptors, with testdata/rim-kat.txt, which testdata/rim_kat.py computed
-// with hashlib straight from the descriptor layouts (cca-rmm-1.0.md §5).
+// with hashlib straight from the descriptor layouts (Arm DEN0137 1.0-REL0 C1 RmmMeasurementDescriptor* types; TF-RMM measurement_descs.h).
 func TestPredictKnownAnswers(t *testing.T) {
 	f, err := os.Open("testdata/rim-kat.txt")
 	if err != nil {

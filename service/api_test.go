@@ -12,13 +12,15 @@ import (
 	"github.com/veraison/apiclient/provisioning"
 	"github.com/veraison/apiclient/verification"
 	"github.com/veraison/ear"
+
+	"github.com/ccakit/cca/internal/realmtokens"
 )
 
 // realmBuilder is an apiclient EvidenceBuilder that asks the emulated realm
 // for a token over the session's nonce.
 type realmBuilder struct {
 	t     testing.TB
-	realm *emulatedRealm
+	realm *realmtokens.Realm
 	seen  [][]byte // the nonces apiclient handed over
 }
 
@@ -26,7 +28,7 @@ func (b *realmBuilder) BuildEvidence(nonce []byte, accept []string) ([]byte, str
 	b.seen = append(b.seen, nonce)
 	for _, a := range accept {
 		if a == CCAEvidenceMediaType {
-			tok, err := b.realm.token(nonce)
+			tok, err := b.realm.Token(nonce)
 			return tok, a, err
 		}
 	}
@@ -57,7 +59,8 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 	for name, db := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
 			st := openStore(t, db)
-			ts := startTestServer(t, Config{Store: st, Appraiser: storeVerifier(t, st), Provisioner: &CoRIMProvisioner{Store: st}})
+			appraiser, sync := storeVerifier(t, st)
+			ts := startTestServer(t, Config{Store: st, Appraiser: appraiser, Sync: sync, Provisioner: &CoRIMProvisioner{Store: st}})
 			provisionWithAPIClient(t, ts.admin.URL, nil, corimsFor(t, realm))
 			disc := discover(t, ts.public.URL)
 			if disc.ServiceState != "READY" || disc.ApiEndpoints["newChallengeResponseSession"] != PathNewSession ||
@@ -119,12 +122,12 @@ func TestAPIClientChallengeResponse(t *testing.T) {
 
 // provisionWithAPIClient submits the CoRIMs with apiclient's provisioning
 // flow; a, if set, authenticates.
-func provisionWithAPIClient(t testing.TB, base string, a auth.IAuthenticator, c emulatedCoRIMs) {
+func provisionWithAPIClient(t testing.TB, base string, a auth.IAuthenticator, c realmtokens.CoRIMs) {
 	t.Helper()
 	for _, sub := range []struct {
 		profile string
 		body    []byte
-	}{{CCAPlatformProfile, c.anchors}, {CCAPlatformProfile, c.platform}, {CCARealmProfile, c.realm}} {
+	}{{CCAPlatformProfile, c.Anchors}, {CCAPlatformProfile, c.Platform}, {CCARealmProfile, c.Realm}} {
 		cfg := provisioning.SubmitConfig{Auth: a}
 		if err := cfg.SetSubmitURI(base + PathSubmit); err != nil {
 			t.Fatal(err)

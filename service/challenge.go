@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ccakit/cca/service/store"
+	"github.com/ccakit/cca/verifier"
 )
 
 // sessionJSON is the challenge-response session resource, with the members
@@ -98,18 +99,6 @@ func (s *Service) newSession(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !minted {
-		used, err := s.cfg.Store.NonceUsed(r.Context(), nonce)
-		if err != nil {
-			s.internal(w, r, "looking up the nonce", err)
-			return
-		}
-		if used {
-			s.m.rejected("nonce-reused")
-			writeProblem(w, http.StatusBadRequest, "failed handling nonce request: this nonce was already used by another session")
-			return
-		}
-	}
 	id, err := newSessionID()
 	if err != nil {
 		s.internal(w, r, "minting a session id", err)
@@ -120,6 +109,11 @@ func (s *Service) newSession(w http.ResponseWriter, r *http.Request) {
 		Expires: s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond),
 	}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
+		if errors.Is(err, store.ErrNonceUsed) && !minted {
+			s.m.rejected("nonce-reused")
+			writeProblem(w, http.StatusBadRequest, "failed handling nonce request: this nonce was already used by another session")
+			return
+		}
 		s.internal(w, r, "storing the session", err)
 		return
 	}
@@ -279,8 +273,14 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	sess.Evidence = evidence
 	sess.Expires = s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond)
 	start := time.Now()
-	res, err := s.cfg.Appraiser.Verify(ctx, evidence, sess.Nonce)
+	var res *verifier.Result
 	var jwt []byte
+	if s.cfg.Sync != nil {
+		err = s.cfg.Sync(ctx)
+	}
+	if err == nil {
+		res, err = s.cfg.Appraiser.Verify(ctx, evidence, sess.Nonce)
+	}
 	if err == nil {
 		jwt, err = res.EARJWT(s.cfg.EARKey)
 	}

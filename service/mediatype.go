@@ -188,6 +188,9 @@ func unwrapCMW(body []byte) (mediaType string, value []byte, ok bool, err error)
 func cmwType(typ any, value []byte) (string, []byte, bool, error) {
 	switch t := typ.(type) {
 	case string:
+		if t == "" {
+			return "", nil, false, fmt.Errorf("%w: record type is empty", errCMW)
+		}
 		return t, value, true, nil
 	case uint64:
 		return "CoAP content format " + strconv.FormatUint(t, 10), value, true, nil

@@ -42,13 +42,14 @@ func TestProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err := endorsement.Sign(corims.platform, signer, endorsement.SignOptions{SignerName: "ccakit test firmware vendor"})
+	signed, err := endorsement.Sign(corims.Platform, signer, endorsement.SignOptions{SignerName: "ccakit test firmware vendor"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const token = "0123456789abcdef-provisioning-token"
 	st := openStore(t, testDatabases(t)["sqlite"])
-	ts := startTestServer(t, Config{Store: st, Appraiser: storeVerifier(t, st), MaxBody: 64 << 10,
+	appraiser, sync := storeVerifier(t, st)
+	ts := startTestServer(t, Config{Store: st, Appraiser: appraiser, Sync: sync, MaxBody: 64 << 10,
 		Provisioner: &CoRIMProvisioner{Store: st, SignerKeys: []crypto.PublicKey{signer.Public()}}, ProvisioningToken: token})
 
 	// With a token, provisioning is on the public listener too, and
@@ -58,7 +59,7 @@ func TestProvisioning(t *testing.T) {
 	if err := cfg.SetSubmitURI(ts.public.URL + PathSubmit); err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Run(corims.anchors, platformType("rim+cbor")); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := cfg.Run(corims.Anchors, platformType("rim+cbor")); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("apiclient without the token: %v, want a 401", err)
 	}
 	cfg.SetAuth(bearer(token))
@@ -79,18 +80,18 @@ func TestProvisioning(t *testing.T) {
 		status                  int
 		detail                  string // problem detail, or failure-reason for a 200
 	}{
-		{"no token", platformType("rim+cbor"), "", corims.anchors, 401, "bearer token"},
-		{"wrong token", platformType("rim+cbor"), "Bearer nope", corims.anchors, 401, "bearer token"},
-		{"basic auth", platformType("rim+cbor"), "Basic " + token, corims.anchors, 401, "bearer token"},
-		{"unsupported type", "application/cbor", "Bearer " + token, corims.anchors, 415, "no active plugin"},
-		{"profile not supported", `application/rim+cbor; profile="http://example.com/x"`, "Bearer " + token, corims.anchors, 415, "no active plugin"},
+		{"no token", platformType("rim+cbor"), "", corims.Anchors, 401, "bearer token"},
+		{"wrong token", platformType("rim+cbor"), "Bearer nope", corims.Anchors, 401, "bearer token"},
+		{"basic auth", platformType("rim+cbor"), "Basic " + token, corims.Anchors, 401, "bearer token"},
+		{"unsupported type", "application/cbor", "Bearer " + token, corims.Anchors, 415, "no active plugin"},
+		{"profile not supported", `application/rim+cbor; profile="http://example.com/x"`, "Bearer " + token, corims.Anchors, 415, "no active plugin"},
 		{"empty", platformType("rim+cbor"), "Bearer " + token, []byte{}, 400, "empty"},
 		{"oversized", platformType("rim+cbor"), "Bearer " + token, make([]byte, 64<<10+1), 413, "larger than"},
 		{"garbage", platformType("rim+cbor"), "Bearer " + token, []byte("garbage"), 200, "submit endorsement returned error"},
-		{"profile mismatch", `application/rim+cbor; profile="` + CCARealmProfile + `"`, "Bearer " + token, corims.anchors, 200, "does not match media type profile"},
+		{"profile mismatch", `application/rim+cbor; profile="` + CCARealmProfile + `"`, "Bearer " + token, corims.Anchors, 200, "does not match media type profile"},
 		{"signed as unsigned", platformType("rim+cbor"), "Bearer " + token, signed, 200, "must be submitted as application/rim+cose"},
-		{"unsigned as signed", platformType("rim+cose"), "Bearer " + token, corims.platform, 200, "submit endorsement returned error"},
-		{"signed by an unknown key", platformType("rim+cose"), "Bearer " + token, mustSign(t, corims.platform, other), 200, "submit endorsement returned error"},
+		{"unsigned as signed", platformType("rim+cose"), "Bearer " + token, corims.Platform, 200, "submit endorsement returned error"},
+		{"signed by an unknown key", platformType("rim+cose"), "Bearer " + token, mustSign(t, corims.Platform, other), 200, "submit endorsement returned error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, hdr, body := do(t, "POST", ts.public.URL+PathSubmit, tc.contentType, "", tc.body, "Authorization", tc.auth)

@@ -45,7 +45,7 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() { served <- svc.Serve(ctx, 10*time.Second, Listener{Listener: ln, Handler: svc.PublicHandler()}) }()
 
 	url, nonce := newSessionFor(t, base, "")
-	tok, err := realm.token(nonce)
+	tok, err := realm.Token(nonce)
 	if err != nil {
 		t.Fatal(err)
 	}

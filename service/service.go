@@ -60,6 +60,9 @@ type Config struct {
 	Appraiser Appraiser
 	// Provisioner takes endorsements; nil disables the provisioning API.
 	Provisioner Provisioner
+	// Sync, when set, runs before each appraisal: EndorsementCache.Sync,
+	// when the Appraiser looks endorsements up through one.
+	Sync func(context.Context) error
 	// EARKey signs the EAR of every session (Result.EARJWT); its public
 	// half is published by discovery.
 	EARKey crypto.Signer

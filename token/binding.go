@@ -8,7 +8,9 @@ import (
 
 // Binding returns the platform challenge that binds a realm token to its
 // platform token: the hash, by the algorithm the realm names in claim 44240,
-// of the RAK claim (44237) bytes exactly as carried (cca-rmm-1.0.md §4.4).
+// of the RAK claim (44237) bytes exactly as carried (Arm DEN0137 1.0-REL0,
+// realm attestation: the platform token's challenge binds the RAK; TF-RMM
+// lib/attestation attestation_key.c attest_setup_platform_token).
 func Binding(rakHashAlg string, rakClaim []byte) ([]byte, error) {
 	d, err := Digest(rakHashAlg, rakClaim)
 	if err != nil {
@@ -31,8 +33,8 @@ func CheckBinding(platformChallenge []byte, rakHashAlg string, rakClaim []byte) 
 }
 
 // Nonce sizes a relying party may use. The realm challenge is always 64
-// bytes; Linux's configfs-tsm accepts 32..64 and zero-pads (cca-rmm-1.0.md
-// §3.1).
+// bytes (Arm DEN0137 1.0-REL0, RSI_ATTESTATION_TOKEN_INIT); Linux's
+// configfs-tsm accepts 32..64 and zero-pads (drivers/virt/coco/arm-cca-guest).
 const (
 	MinNonceSize  = 32
 	ChallengeSize = 64

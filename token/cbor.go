@@ -9,7 +9,7 @@ import (
 
 // Limits applied to every piece of evidence before and while it is decoded.
 // Real tokens are small: TF-RMM bounds the whole collection by 4 KB of
-// platform token plus one granule of realm token (cca-rmm-1.0.md §3.1), so
+// platform token plus one granule of realm token (TF-RMM RMM_CCA_TOKEN_BUFFER), so
 // these leave generous room for 2.0 claims while refusing resource abuse.
 const (
 	// MaxTokenSize bounds the encoded size of a collection or of one token.

@@ -72,7 +72,8 @@ type Claim struct {
 }
 
 // claims is the one table of claim keys and names. JSON names follow
-// veraison/evcli (token-formats.md §4) for the 1.0 claims, and the claim
+// veraison/evcli (cca create templates; veraison/ccatoken platform/claims.go,
+// realm/claims.go) for the 1.0 claims, and the claim
 // names of draft-ffm-rats-cca-token-04 §5 (arm-platform-* as cca-platform-*,
 // as veraison/ccatoken's 2.0 branch spells them) for the others.
 //

@@ -17,7 +17,7 @@ const (
 	// tf-m-tools (cca_example_platform_token.cbor) ship it.
 	WrapperNone Wrapper = 0
 	// Wrapper399 is the RMM 1.0 collection: 399({44234: bstr, 44241: bstr}),
-	// TF-RMM ≤ v0.8.0 attest_cca_token_create (cca-rmm-1.0.md §4.1).
+	// TF-RMM ≤ v0.8.0 lib/attestation/src/attestation_token.c attest_cca_token_create.
 	Wrapper399 Wrapper = 399
 	// Wrapper907 is the CMW collection of TF-RMM ≥ v0.9.0:
 	// 907({44234: [263, bstr], 44241: [263, bstr]}).

@@ -9,7 +9,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// TestCollectionEncodeGolden: the wrappers as cca-rmm-1.0.md §4.1 lays them
+// TestCollectionEncodeGolden: the wrappers as TF-RMM attestation_token.c writes them
 // out, written by hand: 399 = d9 01 8f, 907 = d9 03 8b, 44234 = 19 ac ca,
 // 44241 = 19 ac d1, 263 = 19 01 07.
 func TestCollectionEncodeGolden(t *testing.T) {

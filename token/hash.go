@@ -8,7 +8,8 @@ import (
 )
 
 // Hash algorithm names as the tokens carry them: the IANA Named Information
-// Hash Algorithm Registry names (token-formats.md §3).
+// Hash Algorithm Registry names (IANA "Named Information Hash Algorithm
+// Registry", as claims 2402, 44236 and 44240 use them).
 const (
 	SHA256 = "sha-256"
 	SHA384 = "sha-384"

@@ -11,7 +11,7 @@ import (
 //     plat/arm/board/fvp/fvp_realm_attest_key.c, sample_delegated_key);
 //   - fvpPlatformChallenge is the challenge claim (10) of TF-A's FVP sample
 //     platform token (plat/arm/board/fvp/fvp_plat_attest_token.c), which
-//     RMM 1.0-REL0 firmware binds to that RAK (cca-rmm-1.0.md §4.4).
+//     RMM 1.0-REL0 firmware binds to that RAK (TF-RMM attestation_key.c).
 //
 // Reproducing the challenge from the scalar proves that our COSE_Key
 // encoding of a RAK is byte-identical to TF-RMM's (t_cose) encoding, since

@@ -18,7 +18,7 @@ import (
 )
 
 // RAKScalarSize is the size of the raw P-384 private scalar that EL3 hands
-// the RMM through RMM_GET_REALM_ATTEST_KEY (cca-rmm-1.0.md §4.5, §7).
+// the RMM through RMM_GET_REALM_ATTEST_KEY (TF-RMM lib/rmm_el3_ifc, SMC_RMM_GET_REALM_ATTEST_KEY).
 const RAKScalarSize = 48
 
 // ParsePrivateKey reads a signing key from PEM (SEC1 "EC PRIVATE KEY" or
@@ -217,7 +217,7 @@ func curveOf(c elliptic.Curve) (curveInfo, error) {
 }
 
 // coseKeyEC2 is the public COSE_Key in the order t_cose (and so TF-RMM)
-// writes it: kty, crv, x, y (cca-rmm-1.0.md §4.4). With the order-keeping
+// writes it: kty, crv, x, y (TF-RMM attestation_key.c with t_cose_key_encode). With the order-keeping
 // encoder this gives A4 01 02 20 02 21 58 30 <x> 22 58 30 <y> for P-384.
 type coseKeyEC2 struct {
 	Kty int64  `cbor:"1,keyasint"`

@@ -63,7 +63,7 @@ func testRSA(t testing.TB) *rsa.PrivateKey {
 }
 
 // TestCOSEKeyGolden checks the REL0 RAK encoding against bytes derived by
-// hand from RFC 9052 §7 / RFC 9053 §7.1 and cca-rmm-1.0.md §4.4:
+// hand from RFC 9052 §7 / RFC 9053 §7.1 and TF-RMM attestation_key.c:
 //
 //	a4        map(4)
 //	01 02     kty: EC2

@@ -8,7 +8,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// The profile strings as token-formats.md §1 and cca-rmm-1.0.md §4 spell
+// The profile strings as TF-A, TF-RMM and draft-ffm-rats-cca-token spell
 // them, written out here rather than taken from the package's constants.
 func TestLookupProfile(t *testing.T) {
 	for _, tc := range []struct {
@@ -33,7 +33,7 @@ func TestLookupProfile(t *testing.T) {
 		{"tag:arm.com,2026:cca_platform#2.1.0;delegated", token.SetPlatform, token.Gen2026, ""},
 		{"tag:arm.com,2026:cca_platform#2.1.0;HESRAK", token.SetPlatform, token.Gen2026, ""},
 		{"tag:arm.com,2026:cca_platform#2.1.0;direct", token.SetPlatform, token.Gen2026, ""},
-		// Spelt by no source (token-formats-2.md): unknown.
+		// Spelt by no producer, draft or verifier: unknown.
 		{"tag:arm.com,2024:platform#2.0.0", token.SetPlatform, token.GenUnknown, "unknown platform profile"},
 		{"tag:arm.com,2026:cca_platform#2.0.0;hesrak", token.SetPlatform, token.GenUnknown, "unknown platform profile"},
 		{"tag:arm.com,2026:realm#2.0.0", token.SetPlatform, token.GenUnknown, "is a realm profile"},
@@ -111,7 +111,7 @@ func TestGenerationAndSetNames(t *testing.T) {
 }
 
 // TestClaimTable checks the one claims table against the claim keys and
-// evcli JSON names of token-formats.md §3, §4, written out here.
+// JSON names of veraison/evcli and draft-ffm-rats-cca-token-04 §5, written out here.
 func TestClaimTable(t *testing.T) {
 	for _, tc := range []struct {
 		set  token.ClaimSet

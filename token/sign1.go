@@ -23,7 +23,7 @@ const TagSign1 = 18
 
 // DefaultAlgorithms is the allow-list applied when the caller gives none:
 // the ECDSA algorithms that CCA platforms use (TF-RMM and TF-A sign ES384;
-// Veraison's test platforms ES256). token-formats.md §2.
+// Veraison's test platforms ES256: services scheme/arm-cca test keys).
 var DefaultAlgorithms = []cose.Algorithm{cose.AlgorithmES256, cose.AlgorithmES384, cose.AlgorithmES512}
 
 // AlgorithmForKey returns the one COSE algorithm a key may be used with:

@@ -39,7 +39,7 @@ func sigES(t testing.TB, key *ecdsa.PrivateKey, h crypto.Hash, protected, payloa
 }
 
 // TestSignPayloadShape checks what SignPayload writes against the layout
-// TF-RMM emits (cca-rmm-1.0.md §4.2: d2 84 44 a1 01 38 22 a0 for ES384),
+// TF-RMM emits (TF-RMM attestation_token.c: d2 84 44 a1 01 38 22 a0 for ES384),
 // and verifies the signature with a Sig_structure built here.
 func TestSignPayloadShape(t *testing.T) {
 	payload := cMap(cInt(10), cBstr(rep(0xC0, 64)))

@@ -25,7 +25,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Benchmarks of the emulated machine",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usagef("bench needs a benchmark name (sharing)")
+			return usagef("bench needs a benchmark name (sharing, serve)")
 		},
 	}
 	var o benchOptions
@@ -71,7 +71,7 @@ suffixes (powers of 2).`,
 	f.IntVar(&o.messages, "messages", 0, "messages per run (default: about 4 MiB, 8..512)")
 	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes (default 1 MiB)")
 	f.BoolVar(&o.verify, "verify", false, "check every byte of every message")
-	bench.AddCommand(sharingCmd)
+	bench.AddCommand(sharingCmd, newBenchServeCmd())
 	return bench
 }
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"crypto"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -87,8 +85,8 @@ unreadable input (bad flags, unreadable claims JSON, a key that cannot sign).`,
 }
 
 func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
-	if o.out == "" && !o.hex && isTerminal(stdout) {
-		return usagef("refusing to write binary CBOR to a terminal: give -o FILE, or --hex")
+	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
+		return err
 	}
 	if n := countStdin(o.claims, o.iak, o.rak); n > 1 {
 		return usagef("only one of --claims, --iak and --rak can be - (standard input)")
@@ -119,17 +117,8 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.hex {
-		raw = []byte(hex.EncodeToString(raw) + "\n")
-	}
-	if o.out == "" {
-		if _, err := stdout.Write(raw); err != nil {
-			return usagef("writing the evidence: %v", err)
-		}
-		return nil
-	}
-	if err := os.WriteFile(o.out, raw, 0o644); err != nil {
-		return usagef("-o: %v", pathErr(err))
+	if toFile, err := writeCBOR(stdout, raw, o.out, o.hex); err != nil || !toFile {
+		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), o.out)
 	return nil

@@ -14,7 +14,6 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/internal/emulation"
-	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
 )
@@ -36,7 +35,7 @@ description. Each step is explained as it happens.`,
 			return runDemo(cmd.OutOrStdout(), format)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "rel0", "token format: rel0, legacy or cmw")
+	cmd.Flags().StringVar(&format, "format", "rel0", "token `FORMAT`: rel0, legacy, cmw or tfrmm-main")
 	return cmd
 }
 
@@ -159,18 +158,8 @@ func appraiseEmulated(res *emulated) (*verifier.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var comps []verifier.SwComponentReference
-	for _, c := range rt.SoftwareComponents() {
-		comps = append(comps, verifier.SwComponentReference{Type: c.MeasurementType, Value: c.MeasurementValue, SignerID: c.SignerID})
-	}
-	pred := res.Plan.Predict()
-	var rem0 realm.Measurement
-	rem0.ExtendREM(pred.HashAlgo, []byte(emulation.BootMessage))
-	zero := make([]byte, pred.HashAlgo.Size())
-	refs, err := verifier.NewReferenceValues(
-		[]verifier.PlatformReference{{ImplementationID: rt.ImplementationID(), Config: rt.Claims(nil).Config, SwComponents: comps}},
-		[]verifier.RealmReference{{InitialMeasurement: pred.RIM, PersonalizationValue: pred.RPV,
-			ExtensibleMeasurements: [][]byte{rem0.Value(pred.HashAlgo), zero, zero, zero}, HashAlgorithm: pred.HashAlgo.Name()}})
+	refs, err := verifier.NewReferenceValues([]verifier.PlatformReference{emulation.PlatformReference(rt)},
+		[]verifier.RealmReference{emulation.RealmReference(res.Plan)})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -70,8 +69,8 @@ small kvmtool-style realm.`,
 }
 
 func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
-	if o.out == "" && !o.hex && isTerminal(stdout) {
-		return usagef("refusing to write binary CBOR to a terminal: give -o FILE, or --hex")
+	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
+		return err
 	}
 	res, err := emulateRealm(o, nil)
 	if err != nil {
@@ -86,16 +85,8 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 			return usagef("--export-cpak: %v", pathErr(err))
 		}
 	}
-	raw := res.Token
-	if o.hex {
-		raw = []byte(hex.EncodeToString(raw) + "\n")
-	}
-	if o.out == "" {
-		_, err := stdout.Write(raw)
+	if toFile, err := writeCBOR(stdout, res.Token, o.out, o.hex); err != nil || !toFile {
 		return err
-	}
-	if err := os.WriteFile(o.out, raw, 0o644); err != nil {
-		return usagef("-o: %v", pathErr(err))
 	}
 	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), o.out, res.Challenge)
 	return nil

@@ -213,3 +213,31 @@ func isTerminal(w io.Writer) bool {
 	}
 	return true
 }
+
+// refuseBinaryToTerminal fails, before any work is done, a command that
+// would write raw CBOR to standard output on a terminal.
+func refuseBinaryToTerminal(stdout io.Writer, out string, hexOut bool) error {
+	if out == "" && !hexOut && isTerminal(stdout) {
+		return usagef("refusing to write binary CBOR to a terminal: give -o FILE, or --hex")
+	}
+	return nil
+}
+
+// writeCBOR writes the CBOR a command made to -o FILE (out) or to standard
+// output, as hex text with --hex (hexOut). toFile reports that it went to
+// a file, which the command then says on standard output.
+func writeCBOR(stdout io.Writer, raw []byte, out string, hexOut bool) (toFile bool, err error) {
+	if hexOut {
+		raw = []byte(hex.EncodeToString(raw) + "\n")
+	}
+	if out == "" {
+		if _, err := stdout.Write(raw); err != nil {
+			return false, usagef("writing to standard output: %v", err)
+		}
+		return false, nil
+	}
+	if err := os.WriteFile(out, raw, 0o644); err != nil {
+		return false, usagef("-o: %v", pathErr(err))
+	}
+	return true, nil
+}

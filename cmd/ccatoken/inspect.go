@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/spf13/cobra"
@@ -84,7 +87,7 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		if err != nil {
 			return evidenceError(err)
 		}
-		out.Write(append(b, '\n'))
+		out.Write(append(escapeUnprintable(b), '\n'))
 	} else {
 		writeInspectText(&out, ev, form, len(data), verr)
 	}
@@ -95,6 +98,27 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		return evidenceError(fmt.Errorf("invalid evidence: %w", verr))
 	}
 	return nil
+}
+
+// escapeUnprintable writes the characters of JSON output that a terminal
+// would act on or draw misleadingly (format characters such as the
+// bidirectional overrides, which encoding/json leaves as they are) as \u
+// escapes. They can only occur inside JSON strings, where the escape means
+// the same character.
+func escapeUnprintable(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for _, r := range string(b) {
+		switch {
+		case r == '\n' || r == ' ' || unicode.IsPrint(r):
+			out = utf8.AppendRune(out, r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	return out
 }
 
 // inspectDiag writes the input in diagnostic notation. It shows any

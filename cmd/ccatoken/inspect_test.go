@@ -358,3 +358,35 @@ func TestInspectShapes(t *testing.T) {
 		t.Errorf("hex input not reported: %q", strings.SplitN(r.stdout, "\n", 3)[1])
 	}
 }
+
+// TestInspectEscapes: claim strings holding newlines, ANSI escapes and
+// bidirectional overrides are printed escaped, on stdout and in the stderr
+// line, in every place inspect shows one.
+func TestInspectEscapes(t *testing.T) {
+	evil := "RMM\n\x1b[2J\x1b[32mresult: TRUSTWORTHY\x1b[0m\r\u202e"
+	raw := resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, r *realm.Claims) {
+		p.SwComponents[0].MeasurementType = evil
+		p.SwComponents[0].Version = evil
+		p.SwComponents[0].MeasurementDesc = evil
+		p.VerificationService = evil
+		p.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage(append([]byte{0x78, byte(len(evil))}, evil...))}
+		r.MECPolicy = &realm.MECPolicy{Text: true, Name: evil}
+		r.PubKeyHashAlgID = evil
+	})
+	for _, args := range [][]string{{"inspect"}, {"inspect", "-O", "json"}, {"inspect", "-O", "diag"}} {
+		r := ccatoken(t, nil, append(args, writeTemp(t, "evil.cbor", raw))...)
+		r.check(t, exitFailed)
+		for _, out := range []string{r.stdout, r.stderr} {
+			if strings.ContainsAny(out, "\x1b\r\u202e") || strings.Contains(out, "\nresult: TRUSTWORTHY") || strings.Contains(out, "\n\x1b") {
+				t.Errorf("%v: a claim string printed raw:\n%q", args, out)
+			}
+		}
+		if strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: stderr is not one line: %q", args, r.stderr)
+		}
+	}
+	r := ccatoken(t, nil, "inspect", writeTemp(t, "evil.cbor", raw))
+	if !strings.Contains(r.stdout, `"RMM\n\x1b[2J\x1b[32mresult: TRUSTWORTHY\x1b[0m\r\u202e"`) {
+		t.Errorf("the type is not shown quoted and escaped:\n%s", r.stdout)
+	}
+}

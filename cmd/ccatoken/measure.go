@@ -8,16 +8,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/verifier"
 )
 
 type measureOptions struct {
 	realm, out, output, rakHashAlgo string
+	rems                            []string
 }
 
 func newMeasureCmd() *cobra.Command {
@@ -38,13 +42,17 @@ Image files named in the description are read relative to its directory
 (the current directory when --realm is -).
 
 -o FILE writes the reference values, in the JSON shape of rust-ccatoken's
-reference-value store, which the verifier package reads:
+reference-value store, which the verifier package reads, with every member
+rust-ccatoken requires:
 
-  {"realm": [{"initial-measurement": HEX, "personalization-value": HEX,
-              "hash-algo": "sha-256"|"sha-512"}]}
+  {"realm": [{"initial-measurement": HEX, "hash-algo": "sha-256"|"sha-512",
+              "rak-hash-algorithm": ALG, "extensible-measurements": [HEX x 4],
+              "personalization-value": HEX}]}
 
-rust-ccatoken also requires "rak-hash-algorithm", which a realm description
-does not determine (it is the RMM's): give --rak-hash-algo to include it.
+The RAK hash algorithm is the RMM's, not the description's: --rak-hash-algo,
+default sha-256 (TF-RMM's). The REMs are zero when the realm is activated;
+a realm whose software extends one at run time needs the value it reaches:
+--rem I=HEX gives REM[I] (repeatable).
 
 Output forms (--output):
   text  the RIM with the algorithm, RPV and a count of the steps (default)
@@ -55,6 +63,7 @@ Exit status: 0 success; 2 usage, an unreadable or invalid description, an
 image file that cannot be read.`,
 		Example: `  ccatoken measure --realm testvectors/realms/small.json
   ccatoken measure --realm testvectors/realms/small.json -o refvalues.json
+  ccatoken measure --realm realm.json --rak-hash-algo sha-512 --rem 0=9f86d081884c7d65... -o refvalues.json
   ccatoken measure --realm realm.json --output plan | less`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,22 +74,10 @@ image file that cannot be read.`,
 	f.StringVar(&o.realm, "realm", "", "realm description `FILE` (JSON), or - for standard input")
 	f.StringVarP(&o.out, "out", "o", "", "write the reference values (JSON) to `FILE`")
 	f.StringVarP(&o.output, "output", "O", "text", "output `FORM`: text, json or plan")
-	f.StringVar(&o.rakHashAlgo, "rak-hash-algo", "", "add \"rak-hash-algorithm\": `ALG` (sha-256, sha-384, sha-512) to the reference values")
+	f.StringVar(&o.rakHashAlgo, "rak-hash-algo", token.SHA256, "the RMM's RAK hash algorithm, `ALG`, for the reference values (sha-256, sha-384, sha-512)")
+	f.StringArrayVar(&o.rems, "rem", nil, "`I=HEX`: the value REM[I] (0..3) reaches at run time, for the reference values (default zero, as at activation; repeatable)")
 	_ = cmd.MarkFlagRequired("realm") // the flag just defined
 	return cmd
-}
-
-// realmReferenceValues is the reference-value store with one realm entry,
-// in rust-ccatoken's member names (hex byte strings).
-type realmReferenceValues struct {
-	Realm []realmReferenceValue `json:"realm"`
-}
-
-type realmReferenceValue struct {
-	InitialMeasurement   string `json:"initial-measurement"`
-	PersonalizationValue string `json:"personalization-value"`
-	HashAlgo             string `json:"hash-algo"`
-	RAKHashAlgorithm     string `json:"rak-hash-algorithm,omitempty"`
 }
 
 func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
@@ -89,10 +86,8 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	default:
 		return usagef("--output %q: want text, json or plan", o.output)
 	}
-	if o.rakHashAlgo != "" {
-		if _, err := token.HashByName(o.rakHashAlgo); err != nil {
-			return usagef("--rak-hash-algo %q: want sha-256, sha-384 or sha-512", o.rakHashAlgo)
-		}
+	if _, err := token.HashByName(o.rakHashAlgo); err != nil {
+		return usagef("--rak-hash-algo %q: want sha-256, sha-384 or sha-512", o.rakHashAlgo)
 	}
 	data, err := readFile(o.realm, "--realm", stdin)
 	if err != nil {
@@ -111,12 +106,18 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 		return usagef("--realm %s: %v", o.realm, pathErr(err))
 	}
 	pred := plan.Predict()
-	refJSON, err := json.MarshalIndent(realmReferenceValues{Realm: []realmReferenceValue{{
-		InitialMeasurement:   hex.EncodeToString(pred.RIM),
-		PersonalizationValue: hex.EncodeToString(pred.RPV),
-		HashAlgo:             pred.HashAlgo.Name(),
-		RAKHashAlgorithm:     o.rakHashAlgo,
-	}}}, "", "  ")
+	rems, err := parseREMs(o.rems, pred.HashAlgo)
+	if err != nil {
+		return err
+	}
+	rv, err := verifier.NewReferenceValues(nil, []verifier.RealmReference{{
+		InitialMeasurement: pred.RIM, PersonalizationValue: pred.RPV, HashAlgorithm: pred.HashAlgo.Name(),
+		RAKHashAlgorithm: o.rakHashAlgo, ExtensibleMeasurements: rems,
+	}})
+	if err != nil {
+		return usageError(err)
+	}
+	refJSON, err := json.MarshalIndent(rv, "", "  ")
 	if err != nil {
 		return usageError(err)
 	}
@@ -143,6 +144,34 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 		return usagef("writing the output: %v", err)
 	}
 	return nil
+}
+
+// parseREMs reads the --rem flags into the four REMs of the reference
+// values: each "I=HEX" gives REM[I], of the realm's hash size; the others
+// are zero, as the RMM sets them when the realm is created.
+func parseREMs(flags []string, h realm.HashAlgorithm) ([][]byte, error) {
+	rems := make([][]byte, realm.NumREMs)
+	for _, f := range flags {
+		i, v, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(i)
+		if !ok || err != nil || n < 0 || n >= realm.NumREMs {
+			return nil, usagef("--rem %q: want I=HEX with I from 0 to %d", f, realm.NumREMs-1)
+		}
+		if rems[n] != nil {
+			return nil, usagef("--rem: REM[%d] is given twice", n)
+		}
+		b, err := hex.DecodeString(strings.TrimPrefix(v, "0x"))
+		if err != nil || len(b) != h.Size() {
+			return nil, usagef("--rem %q: want %d bytes of hex (%s, the realm's hash algorithm)", f, h.Size(), h.Name())
+		}
+		rems[n] = b
+	}
+	for i := range rems {
+		if rems[i] == nil {
+			rems[i] = make([]byte, h.Size())
+		}
+	}
+	return rems, nil
 }
 
 func writeMeasureText(w io.Writer, path string, plan *realmbuild.Plan, pred realmbuild.Prediction) {

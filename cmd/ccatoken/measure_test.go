@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ccakit/cca/realmbuild"
+	"github.com/ccakit/cca/verifier"
 )
 
 // The example realms and the reference values they give (written by
@@ -39,8 +42,17 @@ func TestMeasureExamples(t *testing.T) {
 			if want := string(readFileT(t, examplePath(ex.name, ".refvalues.json"))); r.stdout != want {
 				t.Errorf("json output:\n%s\nwant (testvectors/realms/%s.refvalues.json):\n%s", r.stdout, ex.name, want)
 			}
+			// Every member rust-ccatoken's realm entries require, and
+			// nothing else; the REMs zero.
+			type entry struct {
+				RIM     string   `json:"initial-measurement"`
+				Hash    string   `json:"hash-algo"`
+				RAKHash string   `json:"rak-hash-algorithm"`
+				REMs    []string `json:"extensible-measurements"`
+				RPV     string   `json:"personalization-value"`
+			}
 			var rv struct {
-				Realm []map[string]string `json:"realm"`
+				Realm []entry `json:"realm"`
 			}
 			dec := json.NewDecoder(strings.NewReader(r.stdout))
 			dec.DisallowUnknownFields()
@@ -48,33 +60,34 @@ func TestMeasureExamples(t *testing.T) {
 				t.Fatalf("reference values: %v %+v", err, rv)
 			}
 			e := rv.Realm[0]
-			if e["initial-measurement"] != ex.rim || len(e["personalization-value"]) != 128 || len(e) != 3 {
-				t.Errorf("entry %v", e)
+			zero := strings.Repeat("0", len(ex.rim))
+			if e.RIM != ex.rim || len(e.RPV) != 128 || e.RAKHash != "sha-256" || !slices.Equal(e.REMs, []string{zero, zero, zero, zero}) {
+				t.Errorf("entry %+v", e)
 			}
-			if want := map[int]string{64: "sha-256", 128: "sha-512"}[len(ex.rim)]; e["hash-algo"] != want {
-				t.Errorf("hash-algo %q, want %q", e["hash-algo"], want)
+			if want := map[int]string{64: "sha-256", 128: "sha-512"}[len(ex.rim)]; e.Hash != want {
+				t.Errorf("hash-algo %q, want %q", e.Hash, want)
 			}
 
+			// -o writes the same, with the flags' RAK hash and REM.
 			out := filepath.Join(t.TempDir(), "rv.json")
-			r2 := ccatoken(t, nil, "measure", "--realm", desc, "-o", out, "--rak-hash-algo", "sha-256")
+			rem1 := strings.Repeat("ab", len(ex.rim)/2)
+			r2 := ccatoken(t, nil, "measure", "--realm", desc, "-o", out, "--rak-hash-algo", "sha-512", "--rem", "1="+rem1)
 			r2.check(t, exitOK)
 			if !strings.HasSuffix(r2.stdout, "wrote reference values to "+out+"\n") {
 				t.Errorf("no 'wrote' line:\n%s", r2.stdout)
 			}
 			var w struct {
-				Realm []map[string]string `json:"realm"`
+				Realm []entry `json:"realm"`
 			}
 			if err := json.Unmarshal(readFileT(t, out), &w); err != nil || len(w.Realm) != 1 {
 				t.Fatalf("-o wrote: %v %+v", err, w)
 			}
-			if w.Realm[0]["rak-hash-algorithm"] != "sha-256" || len(w.Realm[0]) != 4 {
-				t.Errorf("-o entry %v, want rak-hash-algorithm sha-256", w.Realm[0])
+			e.RAKHash, e.REMs[1] = "sha-512", rem1
+			if !reflect.DeepEqual(w.Realm[0], e) {
+				t.Errorf("-o entry %+v, want %+v", w.Realm[0], e)
 			}
-			delete(w.Realm[0], "rak-hash-algorithm")
-			for k, v := range e {
-				if w.Realm[0][k] != v {
-					t.Errorf("-o %s = %q, want %q", k, w.Realm[0][k], v)
-				}
+			if _, err := verifier.ParseReferenceValues(readFileT(t, out)); err != nil {
+				t.Errorf("the verifier does not read what -o wrote: %v", err)
 			}
 
 			r = ccatoken(t, nil, "measure", "--realm", desc, "-O", "plan")
@@ -139,6 +152,10 @@ func TestMeasureErrors(t *testing.T) {
 		{"argument", []string{"measure", "--realm", small, "extra"}, []string{"unknown command"}},
 		{"bad output", []string{"measure", "--realm", small, "--output", "yaml"}, []string{`--output "yaml": want text, json or plan`}},
 		{"bad rak hash", []string{"measure", "--realm", small, "--rak-hash-algo", "md5"}, []string{`--rak-hash-algo "md5"`}},
+		{"bad REM index", []string{"measure", "--realm", small, "--rem", "4=00"}, []string{`--rem "4=00": want I=HEX with I from 0 to 3`}},
+		{"REM without index", []string{"measure", "--realm", small, "--rem", "00"}, []string{`--rem "00"`}},
+		{"REM of the wrong size", []string{"measure", "--realm", small, "--rem", "0=abcd"}, []string{`--rem "0=abcd": want 32 bytes of hex (sha-256`}},
+		{"REM twice", []string{"measure", "--realm", small, "--rem", "2=" + strings.Repeat("00", 32), "--rem", "2=" + strings.Repeat("11", 32)}, []string{"REM[2] is given twice"}},
 		{"missing file", []string{"measure", "--realm", "nope.json"}, []string{"--realm: nope.json: no such file or directory"}},
 		{"unknown member", []string{"measure", "--realm", bad}, []string{"realm description", `unknown field "ipa_bits"`}},
 		{"image outside RAM", []string{"measure", "--realm", outside}, []string{`images[1]: "dtb"`, "is not inside guest RAM"}},

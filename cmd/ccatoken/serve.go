@@ -25,7 +25,6 @@ import (
 	"github.com/ccakit/cca/service"
 	"github.com/ccakit/cca/service/store/sqlstore"
 	"github.com/ccakit/cca/token"
-	"github.com/ccakit/cca/verifier"
 )
 
 type serveOptions struct {
@@ -195,13 +194,13 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 		return usagef("--db: %v", err)
 	}
 	defer st.Close()
-	appraiser, provisioner, err := newServeBackend(st, corimKeys)
+	appraiser, sync, provisioner, err := newServeBackend(st, corimKeys)
 	if err != nil {
 		return err
 	}
 	metrics := service.NewMetrics()
 	svc, err := service.New(service.Config{
-		Store: st, Appraiser: appraiser, Provisioner: provisioner, EARKey: earKey,
+		Store: st, Appraiser: appraiser, Sync: sync, Provisioner: provisioner, EARKey: earKey,
 		ProvisioningToken: token, SessionTTL: o.sessionTTL, NonceSize: o.nonceSize, NonceEncoding: enc,
 		MaxBody: o.maxBody, Version: "ccakit " + version(), Logger: logger, Metrics: metrics,
 	})
@@ -336,10 +335,10 @@ func loopback(addr string) bool {
 // newServeBackend is the verifier over the store's endorsements (looked up
 // per evidence, so every replica sees a submission once it is committed)
 // and the CoRIM provisioner that fills them.
-func newServeBackend(st *sqlstore.Store, corimKeys []crypto.PublicKey) (service.Appraiser, service.Provisioner, error) {
-	v, err := verifier.New(st, verifier.WithReferenceValues(st))
+func newServeBackend(st *sqlstore.Store, corimKeys []crypto.PublicKey) (service.Appraiser, func(context.Context) error, service.Provisioner, error) {
+	v, cache, err := service.NewStoreVerifier(st)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return v, &service.CoRIMProvisioner{Store: st, SignerKeys: corimKeys}, nil
+	return v, cache.Sync, &service.CoRIMProvisioner{Store: st, SignerKeys: corimKeys}, nil
 }

@@ -5,7 +5,7 @@
 // Memory is made of 4 KB granules allocated on first write; untouched memory
 // reads as zeros and a whole-granule write of zeros releases the granule.
 //
-// Table is the GPT as the architecture defines it (cca-rmm-1.0.md §8; TF-A
+// Table is the GPT as the architecture defines it (Arm DEN0129 and the Arm ARM DDI 0487 GPC chapter; TF-A
 // lib/gpt_rme; QEMU target/arm/ptw.c for the check): GPCCR_EL3 and GPTBR_EL3
 // values, L0 block and table descriptors, L1 granules and contiguous
 // descriptors, the architectural GPI encodings. The descriptors live in the

@@ -3,10 +3,10 @@ package gpt
 import "fmt"
 
 // GPI is a 4-bit Granule Protection Information value
-// (cca-rmm-1.0.md §8.1; TF-A include/lib/gpt_rme/gpt_rme.h GPT_GPI_*).
+// (Arm DEN0129, GPI encodings; TF-A include/lib/gpt_rme/gpt_rme.h GPT_GPI_*).
 type GPI uint8
 
-// Architectural GPI encodings (cca-rmm-1.0.md §8.1). A "PAS" GPI is
+// Architectural GPI encodings (Arm DEN0129). A "PAS" GPI is
 // 0b10xx | PAS code; every value not listed here is reserved and makes the
 // GPT walk fault.
 const (
@@ -46,7 +46,7 @@ func (g GPI) String() string {
 }
 
 // PAS is a physical address space, encoded as the {NSE, NS} pair
-// (cca-rmm-1.0.md §8.1: Secure 00, NS 01, Root 10, Realm 11; QEMU
+// (Arm DEN0129: Secure 00, NS 01, Root 10, Realm 11; TF-A GPT_NSE_*; QEMU
 // ARMSecuritySpace uses the same codes).
 type PAS uint8
 
@@ -106,7 +106,7 @@ func (s SecurityState) String() string {
 }
 
 // emitMask[state] has bit p set when the state may emit PAS p
-// (cca-rmm-1.0.md §8.2; TF-A docs/components/granule-protection-tables-design.rst).
+// (Arm DEN0129, physical address spaces; TF-A docs/components/granule-protection-tables-design.rst).
 var emitMask = [4]uint8{
 	StateSecure:    1<<PASSecure | 1<<PASNonSecure,
 	StateNonSecure: 1 << PASNonSecure,
@@ -120,7 +120,7 @@ func (s SecurityState) CanAccess(p PAS) bool {
 }
 
 // PPS is GPCCR_EL3.PPS, the protected physical address size
-// (cca-rmm-1.0.md §8.3; TF-A lib/gpt_rme/gpt_rme_private.h gpt_t_val_e).
+// (Arm ARM DDI 0487 GPCCR_EL3; TF-A lib/gpt_rme/gpt_rme_private.h gpt_t_val_e).
 type PPS uint8
 
 // PPS encodings.
@@ -145,7 +145,7 @@ func (p PPS) Bits() (uint, error) {
 }
 
 // PGS is GPCCR_EL3.PGS, the GPT granule size. Note the odd order of the
-// encodings: 1 is 64 KB and 2 is 16 KB (cca-rmm-1.0.md §8.3; TF-A
+// encodings: 1 is 64 KB and 2 is 16 KB (Arm ARM DDI 0487 GPCCR_EL3; TF-A
 // gpt_p_val_e "this is not a typo").
 type PGS uint8
 
@@ -170,7 +170,7 @@ func (p PGS) Bits() (uint, error) {
 }
 
 // L0GPTSZ is GPCCR_EL3.L0GPTSZ, the size of the region one L0 entry covers
-// (cca-rmm-1.0.md §8.3; TF-A GPT_S_VAL = L0GPTSZ + 30). The field is
+// (Arm ARM DDI 0487 GPCCR_EL3; TF-A GPT_S_VAL = L0GPTSZ + 30). The field is
 // read-only in hardware; here the platform chooses it.
 type L0GPTSZ uint8
 
@@ -191,7 +191,7 @@ func (l L0GPTSZ) Bits() (uint, error) {
 	return 0, fmt.Errorf("%w: GPCCR_EL3.L0GPTSZ %d is reserved", ErrConfig, l)
 }
 
-// GPCCR_EL3 field positions (cca-rmm-1.0.md §8.3; TF-A include/arch/aarch64/arch.h
+// GPCCR_EL3 field positions (Arm ARM DDI 0487; TF-A include/arch/aarch64/arch.h
 // GPCCR_*_SHIFT).
 const (
 	gpccrPPSShift     = 0  // [2:0]
@@ -284,7 +284,8 @@ func DecodeGPCCR(v uint64) (GPCCR, error) {
 	return r, r.Validate()
 }
 
-// GPTBR_EL3.BADDR[39:0] holds L0 table PA[51:12] (cca-rmm-1.0.md §8.3).
+// GPTBR_EL3.BADDR[39:0] holds L0 table PA[51:12] (Arm ARM DDI 0487 GPTBR_EL3;
+// TF-A GPTBR_BADDR_*).
 const (
 	gptbrBADDRMask  = 1<<40 - 1
 	gptbrBADDRShift = 12
@@ -296,7 +297,8 @@ func EncodeGPTBR(base uint64) uint64 { return base >> gptbrBADDRShift & gptbrBAD
 // DecodeGPTBR returns the L0 table base address held in a GPTBR_EL3 value.
 func DecodeGPTBR(v uint64) uint64 { return (v & gptbrBADDRMask) << gptbrBADDRShift }
 
-// Descriptor encodings (cca-rmm-1.0.md §8.4; TF-A lib/gpt_rme/gpt_rme_private.h).
+// Descriptor encodings (Arm DEN0129, GPT descriptor formats; TF-A
+// lib/gpt_rme/gpt_rme_private.h).
 const (
 	descTypeMask  = 0xF
 	l0TypeBlock   = 0x1                // GPT_L0_TYPE_BLK_DESC
@@ -314,7 +316,8 @@ const (
 )
 
 // Contig is the Contig field [9:8] of an L1 contiguous descriptor
-// (cca-rmm-1.0.md §8.4; TF-A GPT_L1_CONTIG_*). 0 is reserved.
+// (Arm DEN0129, GPT contiguous descriptor; TF-A GPT_L1_CONTIG_*). 0 is
+// reserved.
 type Contig uint8
 
 // Contiguous block sizes.

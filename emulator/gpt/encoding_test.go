@@ -6,7 +6,8 @@ import (
 )
 
 // Expected values below are computed by hand from the bit layouts of
-// cca-rmm-1.0.md §8.3/§8.4, not from the encoders under test.
+// GPCCR_EL3/GPTBR_EL3 (Arm ARM DDI 0487) and the GPT descriptor formats
+// (Arm DEN0129), not from the encoders under test.
 
 func TestGPCCREncodeDecode(t *testing.T) {
 	tests := []struct {

@@ -35,8 +35,8 @@ func (k FaultKind) String() string {
 	return fmt.Sprintf("FaultKind(%d)", uint8(k))
 }
 
-// Syndrome values (cca-rmm-1.0.md §8.6, taken from QEMU target/arm/tcg/tlb_helper.c;
-// the reference notes they were not checked against the Arm ARM text).
+// Syndrome values, taken from QEMU target/arm/tcg/tlb_helper.c, which cites
+// the Arm ARM's RME rules (not checked against the Arm ARM text itself).
 const (
 	// FSCGPFOutput is the data/instruction abort FSC for a GPF on the output
 	// address of a translation, 0b101000.

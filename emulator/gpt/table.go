@@ -21,7 +21,7 @@ type Config struct {
 
 	// Base and Size delimit the GPT memory: the L0 table is at Base
 	// (GPTBR_EL3.BADDR) and L1 tables are carved from the rest. The GPT must
-	// sit in Root PAS memory (cca-rmm-1.0.md §8.4), which the caller maps. A
+	// sit in Root PAS memory (Arm DEN0129; TF-A gpt_rme.c), which the caller maps. A
 	// descriptor pointing outside this memory makes the walk fail with
 	// FaultEABT: the emulator only fetches descriptors from GPT memory. The
 	// GPT memory is allocated in full (Size bytes) by NewTable.
@@ -49,7 +49,7 @@ type Table struct {
 	ta   *tableArea // its words
 	w    []uint64   // ta.w: w[i] is the descriptor at area.Base + 8*i
 
-	// Geometry, from GPCCR_EL3 (cca-rmm-1.0.md §8.3).
+	// Geometry, from GPCCR_EL3 (Arm ARM DDI 0487).
 	t, s, p   uint
 	l0        uint64 // L0 table base (GPTBR_EL3.BADDR << 12)
 	l0i       uint64 // index of the L0 table in w
@@ -133,7 +133,7 @@ func (t *Table) GPTBR() uint64 { return t.gptbr }
 // ProtectedSize returns 2^PPS, the size of the protected physical address space.
 func (t *Table) ProtectedSize() uint64 { return 1 << t.t }
 
-// validGPIs has bit g set for each architectural GPI (cca-rmm-1.0.md §8.1).
+// validGPIs has bit g set for each architectural GPI (Arm DEN0129).
 const validGPIs = 1<<GPINoAccess | 1<<GPISecure | 1<<GPINS | 1<<GPIRoot | 1<<GPIRealm | 1<<GPIAny
 
 // walk looks pa up in the table. kind is 0 on success, FaultAddressSize for
@@ -217,7 +217,7 @@ func (t *Table) gpc(s SecurityState, pas PAS, pa uint64) error {
 	}
 	if pa&t.outside != 0 {
 		// Above the protected space NS passes and every other PAS faults
-		// (cca-rmm-1.0.md §8.2; QEMU R_CPDSB).
+		// (Arm ARM rule R_CPDSB, as QEMU target/arm/ptw.c applies it).
 		if pas == PASNonSecure {
 			return nil
 		}
@@ -243,7 +243,8 @@ func (t *Table) gpc(s SecurityState, pas PAS, pa uint64) error {
 			gpi = d >> l1GPIShift & 0xF
 		}
 	}
-	// Allowed iff GPI is ANY or names the target PAS (cca-rmm-1.0.md §8.2).
+	// Allowed iff GPI is ANY or names the target PAS (Arm DEN0129; QEMU
+	// granule_protection_check).
 	// gpi is 0 (NO_ACCESS) for the malformed cases above.
 	if gpi == uint64(GPIAny) || gpi == 0x8|uint64(pas) {
 		return nil

@@ -35,7 +35,7 @@ func classify(err error) outcome {
 	return -1
 }
 
-// accessMatrix is cca-rmm-1.0.md §8.2 written out by hand: for each security
+// accessMatrix is the GPC rule of Arm DEN0129 written out by hand: for each security
 // state and each PAS, the GPIs that admit the access. Everything not listed
 // for a legal (state, PAS) pair is a GPF; reserved GPIs are walk faults;
 // illegal pairs never reach the GPC.

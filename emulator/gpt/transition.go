@@ -3,7 +3,7 @@ package gpt
 import "fmt"
 
 // Granule transitions: the granule transition service of EL3, after TF-A
-// lib/gpt_rme gpt_delegate_pas and gpt_undelegate_pas (cca-rmm-1.0.md §8.5).
+// v2.12 lib/gpt_rme/gpt_rme.c gpt_delegate_pas and gpt_undelegate_pas.
 // A request that fails leaves the table unchanged: every check comes before
 // the first write.
 
@@ -79,7 +79,7 @@ func (t *Table) Undelegate(base, size uint64, caller SecurityState) error {
 }
 
 // validateRequest applies the common input checks of a transition
-// (cca-rmm-1.0.md §8.5; TF-A rejects base+size >= 2^PPS).
+// (TF-A v2.12 gpt_rme.c; it rejects base+size >= 2^PPS).
 func (t *Table) validateRequest(base, size uint64) error {
 	switch {
 	case size != GranuleSize:

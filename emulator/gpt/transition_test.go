@@ -78,7 +78,7 @@ func TestFuseLimit(t *testing.T) {
 }
 
 // TestDelegation covers the transition rules and error codes of
-// cca-rmm-1.0.md §8.5, checking that every failure leaves the GPT bytes
+// TF-A v2.12 lib/gpt_rme/gpt_rme.c, checking that every failure leaves the GPT bytes
 // unchanged.
 func TestDelegation(t *testing.T) {
 	const (

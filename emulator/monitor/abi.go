@@ -1,26 +1,27 @@
 package monitor
 
 // SMC function identifiers and return codes the monitor knows.
-// FID = 0xC4000000 | fnum: SMCCC fast call, SMC64, OEN 4 (cca-rmm-1.0.md §1.1).
+// FID = 0xC4000000 | fnum: SMCCC fast call, SMC64, OEN 4 (Arm DEN0028
+// SMCCC; TF-RMM rmm-spec-v1.0-rel0 lib/smc/include/smc.h).
 const (
 	// SMCUnknown is SMC_UNKNOWN (-1), the answer to any FID the callee does
-	// not implement (cca-rmm-1.0.md §1.1).
+	// not implement (Arm DEN0028 SMCCC).
 	SMCUnknown uint64 = 0xFFFF_FFFF_FFFF_FFFF
 
 	// smcSVEHint is the SMCCC 1.3 SVE hint, bit 16 of the FID; it is cleared
-	// before dispatch (cca-rmm-1.0.md §1.1, TF-RMM runtime/core/handler.c).
+	// before dispatch (Arm DEN0028 SMCCC 1.3; TF-RMM runtime/core/handler.c).
 	smcSVEHint = 1 << 16
 
 	// RMI range: NS → RMM, forwarded by EL3. TF-A reserves 0x150–0x18F
-	// (cca-rmm-1.0.md §1.1).
+	// (TF-A v2.12 include/services/rmmd_svc.h RMI_FNUM_MIN/MAX_VALUE).
 	SMCRMIFirst = 0xC400_0150
 	SMCRMILast  = 0xC400_018F
 
-	// SMCRMIRecEnter is RMI_REC_ENTER (cca-rmm-1.0.md §1.2). Each one that
+	// SMCRMIRecEnter is RMI_REC_ENTER (Arm DEN0137 1.0-REL0 B4.3.14). Each one that
 	// succeeds ends with a realm exit to the host.
 	SMCRMIRecEnter = 0xC400_015C
 
-	// RMM → EL3 interface (cca-rmm-1.0.md §7; TF-A include/services/rmmd_svc.h).
+	// RMM → EL3 interface (TF-A v2.12 include/services/rmmd_svc.h).
 	SMCRMMGTSIDelegate      = 0xC400_01B0 // x1 = PA
 	SMCRMMGTSIUndelegate    = 0xC400_01B1 // x1 = PA
 	SMCRMMGetRealmAttestKey = 0xC400_01B2 // x1 = buf PA, x2 = buf size, x3 = curve → x1 = key length
@@ -30,7 +31,7 @@ const (
 )
 
 // RMM–EL3 status codes, returned in x0 as 64-bit two's complement
-// (cca-rmm-1.0.md §1.4; TF-RMM lib/rmm_el3_ifc/include/rmm_el3_ifc.h).
+// (TF-RMM rmm-spec-v1.0-rel0 lib/rmm_el3_ifc/include/rmm_el3_ifc.h).
 const (
 	ERMMOK      uint64 = 0                     // E_RMM_OK
 	ERMMUnk     uint64 = 0xFFFF_FFFF_FFFF_FFFF // E_RMM_UNK (-1)
@@ -42,7 +43,8 @@ const (
 )
 
 // AttestKeyCurveP384 is curve 0, ATTEST_KEY_CURVE_ECC_SECP384R1, the only
-// curve of RMM_GET_REALM_ATTEST_KEY (cca-rmm-1.0.md §4.5, §7).
+// curve of RMM_GET_REALM_ATTEST_KEY (TF-A v2.12 include/services/rmmd_svc.h;
+// TF-RMM lib/attestation/src/attestation_key.c).
 const AttestKeyCurveP384 = 0
 
 // Platform token challenge sizes RMM_GET_PLAT_TOKEN accepts on a first call
@@ -50,5 +52,5 @@ const AttestKeyCurveP384 = 0
 var validHashSizes = map[uint64]bool{32: true, 48: true, 64: true}
 
 // rmiSuccess is the status byte of a successful RMI call: x0 = index<<8 |
-// status (cca-rmm-1.0.md §1.4).
+// status (Arm DEN0137 1.0-REL0 B4.4 RmiCommandReturnCode).
 const rmiSuccess = 0

@@ -7,7 +7,7 @@ import (
 	"github.com/ccakit/cca/emulator/gpt"
 )
 
-// RMM–EL3 attestation calls (cca-rmm-1.0.md §7; TF-A
+// RMM–EL3 attestation calls (TF-A v2.12
 // services/std_svc/rmmd/rmmd_attest.c). EL3 reads and writes the shared
 // page as Root in the Realm PAS, through the GPC.
 

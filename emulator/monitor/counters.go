@@ -5,8 +5,9 @@ import "sync/atomic"
 // CostModel turns counted events into modelled CPU cycles.
 type CostModel struct {
 	// RealmExitCycles is the cost of one realm exit to the host and back,
-	// through EL3 (1,865 cycles measured on FVP; cca-rmm-1.0.md is silent,
-	// the figure is from reference/memory-sharing.md, the paper in seeds/).
+	// through EL3 (1,865 cycles: the realm hypercall cost measured by the
+	// paper of You and Paek, "Secure and Efficient Memory Sharing on ARM
+	// Confidential Compute Architecture", which docs/sharing.md follows).
 	RealmExitCycles uint64
 	// NormalExitCycles is the cost of one exit of a normal KVM guest
 	// (362 cycles, same source).

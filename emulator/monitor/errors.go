@@ -10,6 +10,7 @@ var (
 
 	// ErrAgain may be returned (wrapped) by RootOfTrust.PlatformToken when
 	// the token is not ready yet; the monitor answers E_RMM_AGAIN and the RMM
-	// retries (cca-rmm-1.0.md §7).
+	// retries (TF-A v2.12 services/std_svc/rmmd/rmmd_attest.c; TF-RMM
+	// lib/rmm_el3_ifc/src/rmm_el3_runtime.c).
 	ErrAgain = errors.New("monitor: root of trust busy, try again")
 )

@@ -30,12 +30,12 @@ type Layout struct {
 	MaxBlock uint64
 	Regions  []Region
 	// GPT is the memory that holds the tables. It must lie inside a Root
-	// region (cca-rmm-1.0.md §8.4: GPT tables sit in Root PAS) and is
+	// region (GPT tables sit in Root PAS: Arm DEN0129; TF-A gpt_rme.c) and is
 	// allocated in full at boot.
 	GPT gpt.Range
 	// SharedPage is the 4 KB EL3↔RMM shared buffer. It must lie in a Realm
-	// region (cca-rmm-1.0.md §7: FVP ARM_PAS_REALM covers the RMM and the
-	// shared area).
+	// region (TF-A v2.12 plat/arm/board/fvp/include/fvp_pas_def.h:
+	// ARM_PAS_REALM covers the RMM and the shared area).
 	SharedPage uint64
 }
 

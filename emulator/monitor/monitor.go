@@ -4,8 +4,10 @@
 // delegate/undelegate) and the RMM–EL3 attestation interface, and counts
 // world switches for a cost model.
 //
-// References: cca-rmm-1.0.md §1.1 (FIDs), §7 (RMM–EL3 interface), §8 (GPT,
-// GPC, transitions); TF-A services/std_svc/rmmd.
+// References: Arm DEN0028 SMCCC (FIDs), the RMM–EL3 interface of TF-A v2.12
+// (include/services/rmmd_svc.h, services/std_svc/rmmd) and TF-RMM
+// lib/rmm_el3_ifc, and for the GPT, GPC and transitions Arm DEN0129 and
+// TF-A lib/gpt_rme.
 package monitor
 
 import (
@@ -52,7 +54,8 @@ type Config struct {
 }
 
 // DefaultTokenHunkSize is small enough that a platform token (about 1.5 KB)
-// takes several calls, as with TF-A v2.12 (cca-rmm-1.0.md §7).
+// takes several calls, as with TF-A v2.12 (services/std_svc/rmmd/rmmd_attest.c,
+// platform token hunks).
 const DefaultTokenHunkSize = 512
 
 type rmmBox struct{ h RMIHandler }
@@ -138,7 +141,7 @@ func (m *Monitor) RegisterRMM(h RMIHandler) {
 func (m *Monitor) Layout() Layout { return m.layout }
 
 // SharedPage returns the EL3↔RMM shared buffer's address (the x3 boot
-// argument TF-A passes to the RMM, cca-rmm-1.0.md §7).
+// argument TF-A passes to the RMM, TF-A v2.12 services/std_svc/rmmd/rmmd_main.c).
 func (m *Monitor) SharedPage() uint64 { return m.layout.SharedPage }
 
 // Registers returns GPCCR_EL3 and GPTBR_EL3 as EL3 programmed them.
@@ -191,7 +194,7 @@ func (m *Monitor) BootStatus() (status uint64, ok bool) {
 // the function identifier (SMCCC: W0), and the SVE hint (bit 16) is cleared
 // before dispatch.
 //
-// Routing (cca-rmm-1.0.md §1.1, §7):
+// Routing (TF-A v2.12 services/std_svc/rmmd/rmmd_main.c):
 //   - Normal world: the RMI range goes to the registered RMM (SMC_UNKNOWN
 //     when none); anything else is SMC_UNKNOWN.
 //   - Realm world (the RMM): GTSI delegate/undelegate, the attestation
@@ -265,7 +268,8 @@ func (m *Monitor) fromRealm(fid uint64, x [6]uint64) [5]uint64 {
 }
 
 // gtsiStatus maps a transition error to its RMM–EL3 status: TF-A's -EINVAL
-// is E_RMM_BAD_ADDR and -EPERM is E_RMM_BAD_PAS (cca-rmm-1.0.md §7).
+// is E_RMM_BAD_ADDR and -EPERM is E_RMM_BAD_PAS (TF-A v2.12
+// services/std_svc/rmmd/rmmd_main.c gpt_to_gts_error).
 func gtsiStatus(err error) uint64 {
 	switch {
 	case err == nil:

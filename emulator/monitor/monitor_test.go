@@ -165,7 +165,7 @@ func TestSMCRouting(t *testing.T) {
 }
 
 // TestGTSI covers RMM_GTSI_DELEGATE/UNDELEGATE with the error codes of
-// cca-rmm-1.0.md §7/§8.5, and checks that every failure leaves the GPT bytes
+// TF-A v2.12 rmmd_main.c and gpt_rme.c, and checks that every failure leaves the GPT bytes
 // unchanged.
 func TestGTSI(t *testing.T) {
 	const g = tDRAMBase + 0x35_000

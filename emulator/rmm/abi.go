@@ -4,9 +4,11 @@
 // stage-2 translation from the realms' own RTTs, REC entry and exit,
 // PSCI, measurements and attestation.
 //
-// The ABI constants below are the specification's, from
-// ../shared/reference/cca-rmm-1.0.md (cited by section); their names follow
-// the specification's (RMI_REALM_CREATE is RMIRealmCreate).
+// The ABI constants below are the specification's, Arm DEN0137 1.0-REL0
+// (the Realm Management Monitor specification, cited by section), as TF-RMM
+// tag rmm-spec-v1.0-rel0 lib/smc/include/smc-rmi.h and smc-rsi.h encode
+// them; their names follow the specification's (RMI_REALM_CREATE is
+// RMIRealmCreate).
 package rmm
 
 import (
@@ -16,19 +18,19 @@ import (
 )
 
 // Function identifiers: SMCCC fast calls, SMC64, OEN 4: 0xC4000000 | fnum
-// (cca-rmm-1.0.md §1.1, TF-RMM lib/smc/include/smc.h).
+// (Arm DEN0028 SMCCC; TF-RMM lib/smc/include/smc.h).
 const (
 	fidBase = 0xC4000000
 
 	// SVEHint is bit 16 of a FID (SMCCC 1.3); the RMM clears it before
-	// dispatch (§1.1).
+	// dispatch (TF-RMM runtime/core/handler.c).
 	SVEHint = 1 << 16
 
-	// SMCUnknown is SMC_UNKNOWN (-1), the answer to an unknown FID (§1.1).
+	// SMCUnknown is SMC_UNKNOWN (-1), the answer to an unknown FID (SMCCC).
 	SMCUnknown = 0xFFFFFFFFFFFFFFFF
 )
 
-// RMI commands (§1.2).
+// RMI commands (Arm DEN0137 1.0-REL0 B4.3 RMI commands, FID table).
 const (
 	RMIVersion             = fidBase | 0x150
 	RMIGranuleDelegate     = fidBase | 0x151
@@ -55,12 +57,12 @@ const (
 	RMIRttSetRipas         = fidBase | 0x169
 
 	// RMIFirst and RMILast bound the RMI range that EL3 forwards to the RMM
-	// (§1.1: TF-A reserves 0x150–0x18F).
+	// (TF-A v2.12 include/services/rmmd_svc.h reserves 0x150–0x18F).
 	RMIFirst = fidBase | 0x150
 	RMILast  = fidBase | 0x18F
 )
 
-// RSI commands (§1.3).
+// RSI commands (Arm DEN0137 1.0-REL0 B5.3 RSI commands).
 const (
 	RSIVersion                  = fidBase | 0x190
 	RSIFeatures                 = fidBase | 0x191
@@ -74,7 +76,7 @@ const (
 	RSIHostCall                 = fidBase | 0x199
 )
 
-// PSCI functions a realm may call (§6.2 "PSCI in a Realm"; PSCI 1.1 FIDs,
+// PSCI functions a realm may call (Arm DEN0137 1.0-REL0 B6.3 PSCI commands; PSCI 1.1 FIDs,
 // SMC32 0x84000000|n and SMC64 0xC4000000|n).
 const (
 	PSCIVersion        = 0x84000000
@@ -89,7 +91,8 @@ const (
 	PSCICPUOn32        = 0x84000003
 	PSCIAffinityInfo32 = 0x84000004
 
-	// SMCCCVersion is SMCCC_VERSION; a realm gets 1.2 (§1.1).
+	// SMCCCVersion is SMCCC_VERSION; a realm gets 1.2 (TF-RMM
+	// runtime/core/exit.c).
 	SMCCCVersion = 0x80000000
 )
 
@@ -106,7 +109,8 @@ const (
 	PSCIVersion11      = 0x10001
 )
 
-// RMI status codes (§1.4). The packed return is (index << 8) | status.
+// RMI status codes (Arm DEN0137 1.0-REL0 B4.4 RmiCommandReturnCode). The packed
+// return is (index << 8) | status.
 const (
 	RMISuccess    = 0
 	RMIErrorInput = 1
@@ -115,7 +119,8 @@ const (
 	RMIErrorRtt   = 4
 )
 
-// RSI status codes (§1.4; RSI_ERROR_UNKNOWN is REL0's).
+// RSI status codes (Arm DEN0137 1.0-REL0 B5.4 RsiCommandReturnCode;
+// RSI_ERROR_UNKNOWN is REL0's).
 const (
 	RSISuccess      = 0
 	RSIErrorInput   = 1
@@ -165,16 +170,17 @@ func RSICommandName(fid uint64) (name string, ok bool) {
 	return name, ok
 }
 
-// Pack packs an RMI status and index into X0 (§1.4, status.h).
+// Pack packs an RMI status and index into X0 (TF-RMM lib/common/include/status.h).
 func Pack(status, index uint8) uint64 { return uint64(index)<<8 | uint64(status) }
 
 // Unpack splits X0 into status and index (Linux RMI_RETURN_STATUS/INDEX).
 func Unpack(x0 uint64) (status, index uint8) { return uint8(x0), uint8(x0 >> 8) }
 
-// ABIVersion is 1.0 for both RMI and RSI: (major << 16) | minor (§1.5).
+// ABIVersion is 1.0 for both RMI and RSI: (major << 16) | minor
+// (Arm DEN0137 1.0-REL0 B4.1 RMI version, B5.1 RSI version).
 const ABIVersion = 1 << 16
 
-// Enumerations (§1.6).
+// Enumerations (Arm DEN0137 1.0-REL0 B4.4 RMI types, B5.4 RSI types).
 const (
 	// RIPAS values.
 	RIPASEmpty     = 0
@@ -227,7 +233,7 @@ const (
 	RSIReject = 1
 )
 
-// RmiRealmParams layout (§2).
+// RmiRealmParams layout (Arm DEN0137 1.0-REL0 B4.4 RmiRealmParams type).
 const (
 	RealmParamsFlags         = 0x000
 	RealmParamsS2SZ          = 0x008
@@ -243,7 +249,7 @@ const (
 	RealmParamsRTTNumStart   = 0x818
 )
 
-// RmiRecParams layout (§2).
+// RmiRecParams layout (Arm DEN0137 1.0-REL0 B4.4 RmiRecParams type).
 const (
 	RecParamsFlags  = 0x000
 	RecParamsMPIDR  = 0x100
@@ -252,11 +258,12 @@ const (
 	RecParamsNumAux = 0x800
 	RecParamsAux    = 0x808 // 16 × u64
 
-	// MaxRecAuxGranules is MAX_REC_AUX_GRANULES (§2).
+	// MaxRecAuxGranules is MAX_REC_AUX_GRANULES (TF-RMM smc-rmi.h).
 	MaxRecAuxGranules = 16
 )
 
-// RmiRecRun layout: enter at 0x000, exit at 0x800 (§2).
+// RmiRecRun layout: enter at 0x000, exit at 0x800 (Arm DEN0137 1.0-REL0 B4.4
+// RmiRecRun, RmiRecEnter and RmiRecExit types).
 const (
 	RunEnterFlags    = 0x000
 	RunEnterGPRs     = 0x200 // 31 × u64
@@ -284,14 +291,15 @@ const (
 	RunExitPMUOvfStatus = RunExit + 0x700
 )
 
-// RsiRealmConfig layout (REL0, §2).
+// RsiRealmConfig layout (Arm DEN0137 1.0-REL0 B5.4 RsiRealmConfig type).
 const (
 	RealmConfigIPAWidth = 0x000
 	RealmConfigHashAlgo = 0x008
 	RealmConfigRPV      = 0x200
 )
 
-// RsiHostCall layout (§2): imm (u16) at 0, gprs[31] at 8, 0x100 bytes.
+// RsiHostCall layout (Arm DEN0137 1.0-REL0 B5.4 RsiHostCall type): imm (u16) at 0,
+// gprs[31] at 8, 0x100 bytes.
 const (
 	HostCallImm     = 0x000
 	HostCallGPRs    = 0x008

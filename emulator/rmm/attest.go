@@ -8,7 +8,7 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// Attestation over RSI (cca-rmm-1.0.md §3.1, §3.2, §4; TF-RMM rel0
+// Attestation over RSI (Arm DEN0137 1.0-REL0 A7.2 Realm attestation, B5.3.1-2; TF-RMM rel0
 // runtime/rsi/realm_attest.c and lib/attestation).
 //
 // RSI_ATTESTATION_TOKEN_INIT snapshots what the realm token states (RIM,
@@ -36,7 +36,7 @@ func init() {
 }
 
 // attestTokenMax is the upper bound INIT reports and the size of the REC's
-// token buffer: RMM_CCA_TOKEN_BUFFER (1) granules (cca-rmm-1.0.md §3.1). A
+// token buffer: RMM_CCA_TOKEN_BUFFER (1) granules (TF-RMM cmake/CommonConfigs.cmake). A
 // CCA token that does not fit cannot be returned.
 const attestTokenMax = 1 * GranuleSize
 
@@ -67,7 +67,7 @@ type attestContext struct {
 }
 
 // realmClaims takes the snapshot of RSI_ATTESTATION_TOKEN_INIT: the realm
-// claims of the configured generation (§4.2: REL0 has the 1.0 realm profile
+// claims of the configured generation (TF-RMM attestation_token.c: REL0 has the 1.0 realm profile
 // and a COSE_Key RAK; the legacy token of RMM 1.0-EAC5 has no profile and a
 // raw-point RAK; TF-RMM main adds the realm instance id and the MEC policy
 // under the 2.0 realm profile, encoded in its order by realm.Claims.Encode),
@@ -108,7 +108,7 @@ func (r *RMM) realmClaims(rl *realmDesc, challenge []byte) (*realm.Claims, error
 
 // RSI_ATTESTATION_TOKEN_INIT(X1..X8 challenge) → X1 = upper bound of the
 // token size. The challenge is always 64 bytes, byte i in X(1+i/8),
-// little-endian (§3.1; Linux zero-pads a shorter one). INIT aborts any
+// little-endian (Arm DEN0137 1.0-REL0 B5.3.2; Linux zero-pads a shorter one). INIT aborts any
 // operation in progress on this REC and starts a new one from the realm's
 // measurements as they are now (taken under the lock, so that no REM
 // extension by another REC lands half-way): a REM extended later is not in
@@ -137,7 +137,7 @@ func rsiAttestationTokenInit(c *realmCPU, x *[11]uint64) [9]uint64 {
 
 // RSI_ATTESTATION_TOKEN_CONTINUE(ipa, offset, size) → X1 = bytes copied.
 //
-// Conditions in TF-RMM's order (§3.2), all ERROR_INPUT: addr_align (ipa not
+// Conditions in TF-RMM's order (Arm DEN0137 1.0-REL0 B5.3.1), all ERROR_INPUT: addr_align (ipa not
 // granule-aligned), offset_bound (offset ≥ 4096), size_bound (offset + size
 // > 4096), size_overflow (offset + size wraps), addr_bound (ipa not in the
 // PAR). Then no operation (no INIT, or the last one finished) →

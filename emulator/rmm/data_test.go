@@ -15,7 +15,7 @@ func (w *rttWorld) otherRealms() (active, off uint64) {
 	w.rttsDownTo(active, 0, 3)
 	w.rttsDownTo(off, 0, 3)
 	w.wantStatus("activate", w.smc(RMIRealmActivate, active), RMISuccess, 0)
-	w.r.realms[off].state = realmSystemOff // as PSCI SYSTEM_OFF leaves it
+	w.systemOff(off)
 	return active, off
 }
 

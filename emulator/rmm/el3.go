@@ -9,19 +9,19 @@ import (
 	"github.com/ccakit/cca/token"
 )
 
-// The RMM–EL3 interface (cca-rmm-1.0.md §7; TF-RMM lib/rmm_el3_ifc, TF-A
+// The RMM–EL3 interface (TF-RMM rmm-spec-v1.0-rel0 lib/rmm_el3_ifc, TF-A v2.12
 // include/services/rmmd_svc.h).
 // The FIDs and status codes are the monitor's (emulator/monitor/abi.go).
 const (
 	// platTokenMax is ATTEST_PLAT_TOKEN_SIZE, the platform token buffer of
-	// TF-RMM (cca-rmm-1.0.md §3.1).
+	// TF-RMM rmm-spec-v1.0-rel0 (lib/attestation).
 	platTokenMax = 0x1000
 	// el3Retries bounds how often the RMM retries on E_RMM_AGAIN.
 	el3Retries = 64
 )
 
 // bootAttestation does what TF-RMM's attestation init does at boot
-// (cca-rmm-1.0.md §4.5): get the RAK's private scalar from EL3 through the
+// (lib/attestation/src/attestation_key.c): get the RAK's private scalar from EL3 through the
 // shared buffer, encode its public key as the realm token will carry it,
 // and fetch the platform token bound to SHA-256 of that encoding, in hunks,
 // into a cache kept for the power cycle.
@@ -80,7 +80,7 @@ func (r *RMM) bootAttestation() error {
 		if hunk == 0 {
 			return fmt.Errorf("%w: RMM_GET_PLAT_TOKEN made no progress", ErrBoot)
 		}
-		hashSize = 0 // follow-up calls (cca-rmm-1.0.md §7)
+		hashSize = 0 // follow-up calls (TF-A v2.12 rmmd_attest.c)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@ package rmm
 
 import "github.com/ccakit/cca/emulator/gpt"
 
-// Granule states (cca-rmm-1.0.md §6.1, TF-RMM lib/granule/include/
+// Granule states (Arm DEN0137 1.0-REL0 A2.2 Granule, C1 RmmGranuleState; TF-RMM lib/granule/include/
 // granule_types.h). NS is the specification's UNDELEGATED.
 type granuleState uint8
 
@@ -39,8 +39,8 @@ type granule struct {
 
 // granuleTable holds a descriptor for every granule of the delegable NS
 // DRAM banks the RMM learnt at boot (the boot manifest's NS DRAM banks,
-// cca-rmm-1.0.md §7 "Boot"). A PA outside them is not delegable: the *_bound
-// failure conditions (§6.2). Descriptors are kept in chunks allocated when
+// TF-RMM lib/rmm_el3_ifc boot manifest v0.3). A PA outside them is not
+// delegable: the *_bound failure conditions (PaIsDelegable, Arm DEN0137 1.0-REL0 B3). Descriptors are kept in chunks allocated when
 // first looked up, so a machine with gigabytes of DRAM pays only for the
 // granules its host touches; an untouched descriptor is UNDELEGATED.
 type granuleTable struct {

@@ -10,7 +10,8 @@ import (
 	"github.com/ccakit/cca/emulator/rot"
 )
 
-// Conformance tables, in the ACS style (cca-rmm-1.0.md §9), for the
+// Conformance tables, in the ACS style (ARM-software/cca-rmm-acs
+// docs/command_scenarios.rst), for the
 // granule, system, realm and REC commands of RMM 1.0: one rmiStimulus per
 // failure condition, named by the specification's label (RMM 1.0 B4.3
 // "Failure conditions"), triggered alone against otherwise valid
@@ -237,7 +238,7 @@ func TestVersionConformance(t *testing.T) {
 	both := []uint64{ABIVersion, ABIVersion}
 	// No failure conditions (RMM 1.0 B4.3.23): a request the RMM has no
 	// compatible revision for is ERROR_INPUT, and lower = higher = 1.0
-	// whatever was asked (TF-RMM rel0 system.c; cca-rmm-1.0.md §1.5).
+	// whatever was asked (TF-RMM rel0 system.c; Arm DEN0137 1.0-REL0 B4.3.23).
 	tests := []rmiStimulus{
 		{msg: "1.0", args: fixedArgs(v(1, 0)), out: both},
 		{msg: "0.0", args: fixedArgs(0), status: RMIErrorInput, out: both},
@@ -259,7 +260,7 @@ func TestFeaturesConformance(t *testing.T) {
 	x := w.wantStatus("FEATURES(0)", w.smc(RMIFeatures, 0), RMISuccess, 0)
 	f := x[1]
 	field := func(hi, lo uint) uint64 { return f >> lo & (1<<(hi-lo+1) - 1) }
-	// The REL0 layout (cca-rmm-1.0.md §1.6), decoded field by field; the
+	// The REL0 layout (Arm DEN0137 1.0-REL0 B4.4 RmiFeatureRegister0), decoded field by field; the
 	// values the realm tables rely on are checked against REALM_CREATE
 	// there (TestRealmCreateConformance).
 	for _, c := range []struct {
@@ -288,7 +289,7 @@ func TestFeaturesConformance(t *testing.T) {
 	if s := field(7, 0); s < 32 || s > 52 {
 		t.Errorf("S2SZ %d outside [32, 52]", s)
 	}
-	// Every other index reads as zero (cca-rmm-1.0.md §1.2).
+	// Every other index reads as zero (Arm DEN0137 1.0-REL0 B4.3.4).
 	tests := []rmiStimulus{{msg: "index 0", args: fixedArgs(0), out: []uint64{f}}}
 	for _, idx := range []uint64{1, 2, 0xFF, 1 << 32, ^uint64(0)} {
 		tests = append(tests, rmiStimulus{msg: fmt.Sprintf("index %#x", idx), args: fixedArgs(idx), out: []uint64{0}})

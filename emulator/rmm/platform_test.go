@@ -164,8 +164,12 @@ func (h *host) realmParams(rtt uint64, vmid uint64) map[uint64]uint64 {
 	}
 }
 
-// contiguousDelegated returns n contiguous delegated granules.
+// contiguousDelegated returns n contiguous delegated granules, the first
+// aligned to n × 4 KB as REALM_CREATE's rtt_align requires of the
+// starting-level RTTs.
 func (h *host) contiguousDelegated(n int) uint64 {
+	size := uint64(n) * GranuleSize
+	h.next = (h.next + size - 1) / size * size
 	first := h.delegated()
 	for i := 1; i < n; i++ {
 		h.delegated()

@@ -1,6 +1,6 @@
 package rmm
 
-// PSCI in a realm (cca-rmm-1.0.md §6.2 "PSCI in a Realm"; TF-RMM rel0
+// PSCI in a realm (Arm DEN0137 1.0-REL0 B6 Power State Control Interface; TF-RMM rel0
 // runtime/rsi/psci.c, runtime/rmi/rec.c smc_psci_complete). The RMM
 // answers what it can decide alone and tells the host about the rest with
 // an RMI_EXIT_PSCI exit whose gprs[0] is the function ID (and gprs[1] the
@@ -155,7 +155,7 @@ func psciAffinityInfo(fid uint64) rsiHandler {
 
 // RMI_PSCI_COMPLETE(calling_rec, target_rec, status): the host completes
 // the PSCI request of calling_rec that targets target_rec. Conditions, all
-// ERROR_INPUT (cca-rmm-1.0.md §6.2; ACS cmd_psci_complete labels): alias
+// ERROR_INPUT (Arm DEN0137 1.0-REL0 B4.3.7; ACS cmd_psci_complete labels): alias
 // (the same REC twice); calling_align, calling_bound, calling_state;
 // target_align, target_bound, target_state; pending (calling_rec has no
 // request waiting, including while it runs); owner (the RECs belong to

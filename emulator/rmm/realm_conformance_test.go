@@ -132,7 +132,15 @@ func TestRealmCreateConformance(t *testing.T) {
 	}...)
 	tests = append(tests, w.addrRows("rd", w.delegated, withRD, kUndelegated, kSecure, kRD, kREC, kRECAux, kRTT, kData)...)
 	tests = append(tests, rmiStimulus{msg: "rtt_align",
-		args: mod(func(p map[uint64]uint64) { p[RealmParamsRTTBase] = w.contiguousDelegated(2) + 8 }), status: RMIErrorInput})
+		args: mod(func(p map[uint64]uint64) { p[RealmParamsRTTBase] = w.contiguousDelegated(2) + 8 }), status: RMIErrorInput},
+		// rtt_base 4 KB aligned, and its tables delegated, but not aligned
+		// to rtt_num_start × 4 KB.
+		rmiStimulus{msg: "rtt_align (2 tables, 4 KB aligned)",
+			args: mod(func(p map[uint64]uint64) { p[RealmParamsRTTBase] = misaligned(w.contiguousDelegated(3), 2) }), status: RMIErrorInput},
+		rmiStimulus{msg: "rtt_align (16 tables, 4 KB aligned)",
+			args: mod(both(geometry(44, 1, 16), func(p map[uint64]uint64) {
+				p[RealmParamsRTTBase] = misaligned(w.contiguousDelegated(17), 16)
+			})), status: RMIErrorInput})
 	// rtt_num_level: (s2sz, rtt_level_start, rtt_num_start) that do not
 	// fit: the starting level must resolve the IPA bits above it with 1 to
 	// 16 concatenated tables, and rtt_num_start must be that number.
@@ -152,6 +160,7 @@ func TestRealmCreateConformance(t *testing.T) {
 	for i := range 4 {
 		tests = append(tests, rmiStimulus{msg: fmt.Sprintf("rtt_state (RTT %d of 4 UNDELEGATED)", i),
 			args: mod(both(geometry(41, 1, 4), func(p map[uint64]uint64) {
+				w.alignNext(4 * GranuleSize)
 				first := w.alloc()
 				for j := 1; j < 4; j++ {
 					w.alloc()
@@ -399,4 +408,13 @@ func TestRealmDestroyConformance(t *testing.T) {
 		w.wantStatus("UNDELEGATE the level-2 RTT", w.smc(RMIGranuleUndelegate, rtt), RMISuccess, 0)
 	}
 	w.checkRMMInvariants()
+}
+
+// misaligned returns first, or the granule after it, whichever is not
+// aligned to n granules: a base for n tables inside a run of n+1.
+func misaligned(first uint64, n uint64) uint64 {
+	if first%(n*GranuleSize) == 0 {
+		return first + GranuleSize
+	}
+	return first
 }

@@ -12,7 +12,7 @@ func init() {
 	registerRMI(RMIRecAuxCount, (*RMM).rmiRecAuxCount)
 }
 
-// recState: a REC is READY or RUNNING (cca-rmm-1.0.md §6.1).
+// recState: a REC is READY or RUNNING (Arm DEN0137 1.0-REL0 A2.3 Realm Execution Context).
 type recState uint8
 
 const (
@@ -24,7 +24,7 @@ const (
 type recDesc struct {
 	addr     uint64
 	owner    uint64 // RD address
-	index    uint64 // from MPIDR (cca-rmm-1.0.md §2 RmiRecParams)
+	index    uint64 // from MPIDR (Arm DEN0137 1.0-REL0 B4.4 RmiRecMpidr)
 	mpidr    uint64
 	state    recState
 	runnable bool
@@ -38,7 +38,7 @@ type recDesc struct {
 	// A pending RSI_IPA_STATE_SET: the REC exited with RIPAS_CHANGE and
 	// the host answers with RMI_RTT_SET_RIPAS calls. ripasAddr is the
 	// progress so far (each SET_RIPAS must start there), ripasTop the
-	// requested top (cca-rmm-1.0.md §3.4).
+	// requested top (Arm DEN0137 1.0-REL0 A5.4 RIPAS change).
 	ripasPending   bool
 	ripasAddr      uint64
 	ripasTop       uint64
@@ -46,7 +46,8 @@ type recDesc struct {
 	ripasDestroyed bool // RSI_CHANGE_DESTROYED was given
 
 	// psciPending: the REC exited for a PSCI call that needs
-	// RMI_PSCI_COMPLETE before it may run again (§6.2 REC_ENTER); psci is
+	// RMI_PSCI_COMPLETE before it may run again (REC_ENTER, Arm DEN0137 1.0-REL0
+	// B4.3.14); psci is
 	// that call and, once completed, its result (psci.go).
 	psciPending bool
 	psci        psciRequest
@@ -69,7 +70,7 @@ type recDesc struct {
 // mpidrIndex turns an RmiRecMpidr into a REC index: Aff0[3:0] | Aff1 << 4
 // | Aff2 << 12 | Aff3 << 20, with Aff0[3:0], Aff1[15:8], Aff2[23:16] and
 // Aff3[31:24]; any other bit set (Aff0[7:4] is RES0) makes it invalid
-// (cca-rmm-1.0.md §2, TF-RMM rec.h / arch.h).
+// (Arm DEN0137 1.0-REL0 B4.4 RmiRecMpidr; TF-RMM rec.h / arch.h).
 func mpidrIndex(mpidr uint64) (uint64, bool) {
 	const valid = 0xF | 0xFF<<8 | 0xFF<<16 | 0xFF<<24
 	if mpidr&^valid != 0 {
@@ -80,7 +81,7 @@ func mpidrIndex(mpidr uint64) (uint64, bool) {
 }
 
 // recAuxCount is what RMI_REC_AUX_COUNT answers: TF-RMM reports
-// MAX_REC_AUX_GRANULES (cca-rmm-1.0.md §6.2).
+// MAX_REC_AUX_GRANULES (TF-RMM rmm-spec-v1.0-rel0 runtime/rmi/rec.c).
 const recAuxCount = MaxRecAuxGranules
 
 // RMI_REC_AUX_COUNT(rd) → aux_count; rd_* → INPUT.
@@ -92,10 +93,11 @@ func (r *RMM) rmiRecAuxCount(a *[6]uint64) [5]uint64 {
 }
 
 // RMI_REC_CREATE(rd, rec, params_ptr). Conditions in the order of
-// cca-rmm-1.0.md §6.2: params_align, params_bound, params_pas, rec_align,
+// Arm DEN0137 1.0-REL0 B4.3.12.2: params_align, params_bound, params_pas, rec_align,
 // rec_bound, rec_state, rd_align, rd_bound, rd_state → INPUT; realm_state
 // (not NEW), num_recs → REALM; mpidr_index → INPUT; num_aux, aux_align,
-// aux_alias, aux_state → INPUT. A runnable REC extends the RIM (§5 step 2).
+// aux_alias, aux_state → INPUT. A runnable REC extends the RIM (Arm DEN0137 1.0-REL0
+// A7.1 Realm measurements).
 func (r *RMM) rmiRecCreate(a *[6]uint64) [5]uint64 {
 	rdAddr, recAddr, paramsPtr := a[0], a[1], a[2]
 	buf, ok := r.readNSGranule(paramsPtr)

@@ -44,18 +44,6 @@ func (h *host) exit(run uint64) (reason, esr, hpfar uint64, gprs [31]uint64) {
 	return le.Uint64(b[RunExitReason:]), le.Uint64(b[RunExitESR:]), le.Uint64(b[RunExitHPFAR:]), gprs
 }
 
-// ramAt makes the starting-level RTT entry covering ipa UNASSIGNED RAM, as
-// RMI_RTT_INIT_RIPAS would, without measuring: enough for the REC tests to
-// see data aborts instead of SEAs.
-func (h *host) ramAt(rd, ipa uint64) {
-	h.t.Helper()
-	rl := h.r.realms[rd]
-	rtt, idx := rl.rootIndex(ipa)
-	if err := h.r.writeRTTE(rtt, idx, unassignedRTTE(RIPASRAM)); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
 func TestRecCreateConditions(t *testing.T) {
 	h := newHost(t)
 	rd := h.newRealm(1)

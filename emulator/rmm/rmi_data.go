@@ -13,7 +13,7 @@ func init() {
 	registerRMI(RMIDataDestroy, (*RMM).rmiDataDestroy)
 }
 
-// DATA_CREATE flags (cca-rmm-1.0.md §1.6).
+// DATA_CREATE flags (Arm DEN0137 1.0-REL0 B4.4 RmiDataFlags).
 const (
 	RMINoMeasureContent = realm.NoMeasureContent
 	RMIMeasureContent   = realm.MeasureContent
@@ -51,7 +51,7 @@ func (r *RMM) dataEntry(rl *realmDesc, ipa uint64) (walkResult, [5]uint64, bool)
 }
 
 // RMI_DATA_CREATE(rd, data, ipa, src, flags). Conditions in the order of
-// cca-rmm-1.0.md §6.2: src_align, src_bound, src_pas (src is read in the
+// Arm DEN0137 1.0-REL0 B4.3.1.2: src_align, src_bound, src_pas (src is read in the
 // NS PAS; a GPF is src_pas too), data_align, data_bound, data_state,
 // rd_align, rd_bound, rd_state, ipa_align, ipa_bound (not a protected
 // IPA), flags (not NO_MEASURE_CONTENT or MEASURE_CONTENT) → INPUT;
@@ -64,7 +64,7 @@ func (r *RMM) dataEntry(rl *realmDesc, ipa uint64) (walkResult, [5]uint64, bool)
 // The 4 KB of src are copied into the data granule (Realm PAS), the entry
 // becomes ASSIGNED RAM whatever its RIPAS was, and the RIM is extended
 // with a DATA descriptor carrying ipa, flags and, for MEASURE_CONTENT, the
-// hash of the content (§5 step 3).
+// hash of the content (Arm DEN0137 1.0-REL0 A7.1 Realm measurements).
 func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 	rdAddr, dataAddr, ipa, src, flags := a[0], a[1], a[2], a[3], a[4]
 	// src_align, src_bound, src_pas: the GPC alone, the copy comes last.

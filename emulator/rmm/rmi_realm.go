@@ -16,7 +16,8 @@ func init() {
 
 // nsGranule checks a host pointer to an NS buffer granule: _align, _bound
 // (a granule of the DRAM the RMM knows) and _pas (the granule is
-// UNDELEGATED), cca-rmm-1.0.md §6.2 common conditions. All ERROR_INPUT.
+// UNDELEGATED), the params/src/run conditions of Arm DEN0137 1.0-REL0 B4.3.
+// All ERROR_INPUT.
 func (r *RMM) nsGranule(addr uint64) bool {
 	if !aligned(addr) {
 		return false
@@ -40,7 +41,7 @@ func (r *RMM) readNSGranule(addr uint64) (*[GranuleSize]byte, bool) {
 	return &r.scratch, true
 }
 
-// realmParams is RmiRealmParams as read from the host (§2).
+// realmParams is RmiRealmParams as read from the host (Arm DEN0137 1.0-REL0 B4.4).
 type realmParams struct {
 	flags, s2sz, sveVL, numBPS, numWPS, pmuCtrs, hashAlgo uint64
 	rpv                                                   [64]byte
@@ -55,7 +56,7 @@ func parseRealmParams(b *[GranuleSize]byte) realmParams {
 	var p realmParams
 	p.flags = le.Uint64(b[RealmParamsFlags:])
 	// TF-RMM reads s2sz..pmu_num_ctrs as 32-bit and hash_algo as a byte
-	// (cca-rmm-1.0.md §2); the bytes above are padding it never looks at.
+	// (smc-rmi.h struct rmi_realm_params); the bytes above are padding it never looks at.
 	p.s2sz = uint64(le.Uint32(b[RealmParamsS2SZ:]))
 	p.sveVL = uint64(le.Uint32(b[RealmParamsSVEVL:]))
 	p.numBPS = uint64(le.Uint32(b[RealmParamsNumBPS:]))
@@ -90,7 +91,8 @@ func (p *realmParams) valid(mec bool) bool {
 
 // supported is params_supp: what this RMM's feature register allows. The
 // break/watchpoint counts are "minus one" values with 0 reserved
-// (cca-rmm-1.0.md §1.6).
+// (Arm DEN0137 1.0-REL0 B4.4 RmiFeatureRegister0; TF-RMM runtime/rmi/realm.c
+// validate_realm_params).
 func (p *realmParams) supported() bool {
 	switch {
 	case p.s2sz > featS2SZ:
@@ -106,7 +108,7 @@ func (p *realmParams) supported() bool {
 }
 
 // RMI_REALM_CREATE(rd, params_ptr). Failure conditions in the order of
-// cca-rmm-1.0.md §6.2, all ERROR_INPUT: params_align, params_bound,
+// Arm DEN0137 1.0-REL0 B4.3.9.2, all ERROR_INPUT: params_align, params_bound,
 // params_pas, params_valid, params_supp, alias, rd_align, rd_bound,
 // rd_state, rtt_align, rtt_num_level, rtt_state, vmid_valid.
 func (r *RMM) rmiRealmCreate(a *[6]uint64) [5]uint64 {
@@ -132,7 +134,14 @@ func (r *RMM) rmiRealmCreate(a *[6]uint64) [5]uint64 {
 	if rdG == nil || rdG.state != granuleDelegated {
 		return status(RMIErrorInput)
 	}
-	if !aligned(p.rttBase) {
+	// rtt_align: rtt_base aligned to rtt_num_start × 4 KB, the size of the
+	// concatenated starting-level tables (Arm DEN0137 1.0-REL0 B4.3.9.2
+	// AddrIsAligned(params.rtt_base, params.rtt_num_start *
+	// RMM_GRANULE_SIZE)). TF-RMM rmm-spec-v1.0-rel0 checks 4 KB only, and
+	// the ACS v1.0_REL0 stimulus is 4 KB unaligned; the emulator keeps the
+	// specification's rule. A count beyond 16 fails rtt_num_level (INPUT
+	// too), and keeps the product from overflowing.
+	if p.rttNumStart == 0 || p.rttNumStart > 16 || p.rttBase%(p.rttNumStart*GranuleSize) != 0 {
 		return status(RMIErrorInput)
 	}
 	if !startGeometry(uint(p.s2sz), p.rttLevelStart, p.rttNumStart) {
@@ -156,7 +165,8 @@ func (r *RMM) rmiRealmCreate(a *[6]uint64) [5]uint64 {
 		vmid: uint16(p.vmid), rttBase: p.rttBase, startLevel: int(p.rttLevelStart), numStart: int(p.rttNumStart),
 	}
 	// The starting-level RTTs: zero (UNASSIGNED EMPTY) in the protected
-	// half, UNASSIGNED_NS in the unprotected half (cca-rmm-1.0.md §6.1).
+	// half, UNASSIGNED_NS in the unprotected half (Arm DEN0137 1.0-REL0 A5.5
+	// Realm Translation Table).
 	total := uint64(1) << (rl.s2sz - levelShift(rl.startLevel))
 	for i := range roots {
 		var entries [entriesPerRTT]rtte
@@ -199,7 +209,7 @@ func (r *RMM) lookupRD(addr uint64) *realmDesc {
 }
 
 // RMI_REALM_ACTIVATE(rd): rd_* → INPUT; realm_state not NEW → REALM. The
-// RIM is frozen from here on (cca-rmm-1.0.md §5 step 5).
+// RIM is frozen from here on (Arm DEN0137 1.0-REL0 A7.1 Realm measurements).
 func (r *RMM) rmiRealmActivate(a *[6]uint64) [5]uint64 {
 	rl := r.lookupRD(a[0])
 	if rl == nil {

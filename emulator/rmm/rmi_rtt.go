@@ -11,7 +11,7 @@ func init() {
 	registerRMI(RMIRttSetRipas, (*RMM).rmiRttSetRipas)
 }
 
-// The RTT commands (cca-rmm-1.0.md §6.2). Every handler checks its failure
+// The RTT commands (Arm DEN0137 1.0-REL0 B4.3.15-B4.3.22). Every handler checks its failure
 // conditions in the specification's order before it changes anything, so a
 // failing command leaves the RTTs, the granule states and the RIM as they
 // were. Where the reference leaves an output or an order open, the handlers
@@ -107,7 +107,7 @@ func (r *RMM) rttGranule(rl *realmDesc, pa uint64, level int) *granule {
 }
 
 // releaseGranule zeroes a granule the RMM owned and returns it to DELEGATED
-// (DELEGATED granules are always zero, cca-rmm-1.0.md §6.1).
+// (DELEGATED granules are always zero, Arm DEN0137 1.0-REL0 A2.2 Granule).
 func (r *RMM) releaseGranule(pa uint64, g *granule) {
 	mustPlatform(r.zero(pa))
 	*g = granule{state: granuleDelegated}
@@ -165,7 +165,7 @@ func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, o
 	return parent, 0, true
 }
 
-// RMI_RTT_CREATE(rd, rtt, ipa, level). Conditions (cca-rmm-1.0.md §6.2):
+// RMI_RTT_CREATE(rd, rtt, ipa, level). Conditions (Arm DEN0137 1.0-REL0 B4.3.15.2):
 // rd_align, rd_bound, rd_state, level_bound, ipa_align, ipa_bound,
 // rtt_align, rtt_bound (incl. a PA beyond 48 bits, no LPA2), rtt_state →
 // INPUT; rtt_walk (the walk to level-1 stops above it) → RTT[walk level];
@@ -420,14 +420,14 @@ func (r *RMM) ripasRange(rl *realmDesc, base, top uint64, change func(e rtte, le
 	return addr, [5]uint64{}, true
 }
 
-// RMI_RTT_INIT_RIPAS(rd, base, top) → out_top. Conditions (cca-rmm-1.0.md
-// §6.2): size_valid (top ≤ base), rd_*, base and top granule alignment,
+// RMI_RTT_INIT_RIPAS(rd, base, top) → out_top. Conditions (Arm DEN0137 1.0-REL0
+// B4.3.18.2): size_valid (top ≤ base), rd_*, base and top granule alignment,
 // top_bound (top beyond the PAR) → INPUT; realm_state (not NEW) → REALM;
 // base_align (base not aligned to the entry the walk reached) →
 // RTT[level]; no_progress (the first entry is not UNASSIGNED EMPTY or RAM,
 // or ends beyond top) → RTT[level]. UNASSIGNED EMPTY entries become
 // UNASSIGNED RAM; each entry processed extends the RIM with a RIPAS
-// descriptor of its own range (§5 step 4), so the RIM depends on the RTT
+// descriptor of its own range (Arm DEN0137 1.0-REL0 A7.1), so the RIM depends on the RTT
 // geometry.
 func (r *RMM) rmiRttInitRipas(a *[6]uint64) [5]uint64 {
 	base, top := a[1], a[2]

@@ -14,7 +14,7 @@ func init() {
 
 // RMI_VERSION(req) → lower, higher. TF-RMM 1.0 answers ERROR_INPUT for any
 // requested version other than 1.0, and reports 1.0 as both bounds either
-// way (cca-rmm-1.0.md §1.5).
+// way (Arm DEN0137 1.0-REL0 B4.3.23; TF-RMM runtime/rmi/system.c).
 func (r *RMM) rmiVersion(a *[6]uint64) [5]uint64 {
 	out := success(ABIVersion, ABIVersion)
 	if a[0] != ABIVersion {
@@ -23,7 +23,7 @@ func (r *RMM) rmiVersion(a *[6]uint64) [5]uint64 {
 	return out
 }
 
-// RmiFeatureRegister0 of the emulated RMM (REL0 layout, cca-rmm-1.0.md §1.6).
+// RmiFeatureRegister0 of the emulated RMM (Arm DEN0137 1.0-REL0 B4.4 RmiFeatureRegister0).
 const (
 	featS2SZ         = 48 // [7:0] maximum IPA width
 	featNumBPS       = 5  // [19:14] breakpoints minus one (FVP: 6)
@@ -43,7 +43,7 @@ const FeatureRegister0 = featS2SZ |
 	1<<32 | 1<<33 | // HASH_SHA_256, HASH_SHA_512
 	featGICv3NumLRs<<34 | featMaxRecsOrder<<38
 
-// RMI_FEATURES(index) → value; every index but 0 reads as zero (§1.2).
+// RMI_FEATURES(index) → value; every index but 0 reads as zero (Arm DEN0137 1.0-REL0 B4.3.4).
 func (r *RMM) rmiFeatures(a *[6]uint64) [5]uint64 {
 	if a[0] != 0 {
 		return success(0)
@@ -53,7 +53,7 @@ func (r *RMM) rmiFeatures(a *[6]uint64) [5]uint64 {
 
 // RMI_GRANULE_DELEGATE(addr): gran_align, gran_bound, gran_state (not
 // UNDELEGATED), gran_gpt (EL3 refuses, e.g. the granule is Secure) → all
-// ERROR_INPUT (cca-rmm-1.0.md §6.2). On success the granule is DELEGATED,
+// ERROR_INPUT (Arm DEN0137 1.0-REL0 B4.3.5). On success the granule is DELEGATED,
 // GPT REALM, and zero.
 func (r *RMM) rmiGranuleDelegate(a *[6]uint64) [5]uint64 {
 	addr := a[0]
@@ -67,7 +67,7 @@ func (r *RMM) rmiGranuleDelegate(a *[6]uint64) [5]uint64 {
 	if x := r.plat.EL3(monitor.SMCRMMGTSIDelegate, addr); x[0] != monitor.ERMMOK {
 		return status(RMIErrorInput)
 	}
-	// The RMM zeroes at delegate (cca-rmm-1.0.md §8.5).
+	// The RMM zeroes at delegate (TF-RMM runtime/rmi/granule.c; EL3 does not).
 	mustPlatform(r.zero(addr))
 	g.state = granuleDelegated
 	return status(RMISuccess)

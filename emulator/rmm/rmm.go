@@ -29,7 +29,7 @@ type Platform interface {
 	// Check is the granule protection check of the granule at pa for an
 	// access in pas, without an access.
 	Check(pas gpt.PAS, pa uint64) error
-	// EL3 issues an SMC from the RMM to EL3 (cca-rmm-1.0.md §7) and returns
+	// EL3 issues an SMC from the RMM to EL3 (TF-A v2.12 rmmd_svc.h) and returns
 	// X0..X4.
 	EL3(fid uint64, args ...uint64) [5]uint64
 }
@@ -53,7 +53,7 @@ type RealmCPU interface {
 // Config configures the RMM at boot.
 type Config struct {
 	// DRAM lists the NS DRAM banks the host may delegate granules from (the
-	// boot manifest's, cca-rmm-1.0.md §7 "Boot").
+	// boot manifest's, TF-RMM lib/rmm_el3_ifc).
 	DRAM []gpt.Range
 	// SharedBuffer is the PA of the 4 KB page shared with EL3 (Realm PAS).
 	SharedBuffer uint64
@@ -82,7 +82,7 @@ var (
 	ErrPlatform = errors.New("rmm: platform access failed")
 )
 
-// realm states (cca-rmm-1.0.md §6.1).
+// realm states (Arm DEN0137 1.0-REL0 A2.1 Realm).
 type realmState uint8
 
 const (
@@ -124,7 +124,7 @@ type realmDesc struct {
 }
 
 // parWidth is the width of the Protected Address Range: [0, 2^(s2sz-1))
-// (cca-rmm-1.0.md §2).
+// (Arm DEN0137 1.0-REL0 A5.2 Realm view of memory management).
 func (rl *realmDesc) parTop() uint64 { return 1 << (rl.s2sz - 1) }
 
 // RMM is the emulated Realm Management Monitor.
@@ -163,7 +163,7 @@ type RMM struct {
 	shareCtr  shareCounters
 
 	// Attestation material fetched from EL3 at boot and cached for the
-	// power cycle, as TF-RMM does (cca-rmm-1.0.md §4.5).
+	// power cycle, as TF-RMM does (lib/attestation/src/attestation_key.c).
 	rak           *ecdsa.PrivateKey
 	rakClaim      []byte
 	platformToken []byte
@@ -199,14 +199,15 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 
 type handler func(r *RMM, a *[6]uint64) [5]uint64
 
-// rmiHandlers is the RMI dispatch table (cca-rmm-1.0.md §1.2). Slots
+// rmiHandlers is the RMI dispatch table (Arm DEN0137 1.0-REL0 B4.3). Slots
 // without a handler answer SMC_UNKNOWN.
 var rmiHandlers = map[uint64]handler{}
 
 func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
 
 // HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
-// the host sees them. The SVE hint bit is cleared before dispatch (§1.1).
+// the host sees them. The SVE hint bit is cleared before dispatch (TF-RMM
+// runtime/core/handler.c).
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	h, ok := rmiHandlers[fid&^SVEHint]
 	if !ok {
@@ -216,7 +217,10 @@ func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 		return [5]uint64{SMCUnknown}
 	}
 	if fid&^SVEHint == RMIRecEnter {
-		return h(r, &args) // manages the lock itself: the realm runs unlocked
+		// REC_ENTER manages the lock itself (the realm runs unlocked), so
+		// its arguments get their own copy; only this path allocates one.
+		a := args
+		return h(r, &a)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -240,7 +244,7 @@ func success(out ...uint64) [5]uint64 {
 // Memory helpers. The RMM's own granules (RD, REC, RTT, DATA) are Realm
 // PAS; host buffers (params, src, run) are read in the NS PAS, so a host
 // pointer to a granule that is not NS takes a GPF, which the callers turn
-// into RMI_ERROR_INPUT (the *_pas conditions, cca-rmm-1.0.md §6.2).
+// into RMI_ERROR_INPUT (the *_pas conditions of Arm DEN0137 1.0-REL0 B4.3).
 func (r *RMM) realmRead(pa uint64, p []byte) error  { return r.plat.Read(gpt.PASRealm, pa, p) }
 func (r *RMM) realmWrite(pa uint64, p []byte) error { return r.plat.Write(gpt.PASRealm, pa, p) }
 func (r *RMM) nsRead(pa uint64, p []byte) error     { return r.plat.Read(gpt.PASNonSecure, pa, p) }
@@ -249,7 +253,7 @@ func (r *RMM) nsWrite(pa uint64, p []byte) error    { return r.plat.Write(gpt.PA
 var zeroGranule [GranuleSize]byte
 
 // zero clears a Realm PAS granule (DELEGATED granules are always zero,
-// cca-rmm-1.0.md §6.1).
+// Arm DEN0137 1.0-REL0 A2.2 Granule).
 func (r *RMM) zero(pa uint64) error { return r.realmWrite(pa, zeroGranule[:]) }
 
 // mustPlatform turns a failure of the RMM's own memory into a panic: it

@@ -8,7 +8,7 @@ import (
 
 // The Realm Services Interface commands without a state machine of their
 // own: RSI_VERSION, RSI_FEATURES, RSI_MEASUREMENT_READ/EXTEND and
-// RSI_REALM_CONFIG (cca-rmm-1.0.md §1.3, §3.3, §3.4; TF-RMM rel0
+// RSI_REALM_CONFIG (Arm DEN0137 1.0-REL0 B5.3; TF-RMM rel0
 // runtime/rsi/{version,feature,realm_attest,config}.c). IPA_STATE_* are in
 // rsi_memory.go, the attestation token in attest.go, PSCI in psci.go.
 
@@ -24,7 +24,7 @@ func init() {
 // X0..X3 are out (zero where out does not reach: TF-RMM's handle_realm_rsi
 // starts from a zeroed result), and X4..X8 keep the caller's values, since
 // SMCCC 1.1 requires registers from X4 that carry no result to be preserved
-// (cca-rmm-1.0.md §1.3); a result longer than four words overrides them.
+// (Arm DEN0028 SMCCC; TF-RMM runtime/core/exit.c); a result longer than four words overrides them.
 func rsiReturn(x *[11]uint64, out ...uint64) [9]uint64 {
 	var r [9]uint64
 	copy(r[4:], x[3:8])
@@ -34,7 +34,7 @@ func rsiReturn(x *[11]uint64, out ...uint64) [9]uint64 {
 
 // RSI_VERSION(requested) → lower, higher. As RMI_VERSION: ERROR_INPUT
 // unless 1.0 is requested, and 1.0 as both bounds either way
-// (cca-rmm-1.0.md §1.5).
+// (Arm DEN0137 1.0-REL0 B5.3.10; TF-RMM runtime/rsi/system.c).
 func rsiVersion(_ *realmCPU, x *[11]uint64) [9]uint64 {
 	st := uint64(RSISuccess)
 	if x[0] != ABIVersion {
@@ -44,7 +44,7 @@ func rsiVersion(_ *realmCPU, x *[11]uint64) [9]uint64 {
 }
 
 // RSI_FEATURES(index) → value: RMM 1.0 defines no RSI feature, so every
-// index reads as zero (§1.3).
+// index reads as zero (Arm DEN0137 1.0-REL0 B5.3.3).
 func rsiFeatures(_ *realmCPU, x *[11]uint64) [9]uint64 {
 	return rsiReturn(x, RSISuccess, 0)
 }
@@ -63,7 +63,7 @@ func (rl *realmDesc) measurement(i uint64) *realm.Measurement {
 
 // RSI_MEASUREMENT_READ(index) → X1..X8: the 64-byte slot as little-endian
 // words; a SHA-256 value leaves the upper four words zero. index_bound
-// (index > 4) → ERROR_INPUT (§3.3).
+// (index > 4) → ERROR_INPUT (Arm DEN0137 1.0-REL0 B5.3.8).
 func rsiMeasurementRead(c *realmCPU, x *[11]uint64) [9]uint64 {
 	idx := x[0]
 	if idx >= numMeasurements {
@@ -84,7 +84,7 @@ func rsiMeasurementRead(c *realmCPU, x *[11]uint64) [9]uint64 {
 const maxExtendSize = 64
 
 // RSI_MEASUREMENT_EXTEND(index, size, X3..X10 value): REM[index] =
-// H(REM[index] || value[:size]) with the realm's algorithm (§3.3, TF-RMM
+// H(REM[index] || value[:size]) with the realm's algorithm (Arm DEN0137 1.0-REL0 B5.3.7, TF-RMM
 // measurement.c do_extend). index_bound (the RIM, or beyond the REMs), then
 // size_bound (size > 64) → ERROR_INPUT.
 func rsiMeasurementExtend(c *realmCPU, x *[11]uint64) [9]uint64 {
@@ -109,7 +109,7 @@ func rsiMeasurementExtend(c *realmCPU, x *[11]uint64) [9]uint64 {
 // at ipa: ipa_width (the realm's s2sz) at 0x0, hash_algo at 0x8 as a
 // zero-extended u64 (TF-RMM writes a byte, Linux reads a u64; the bytes
 // above it are zero in both views once written this way), and the RPV at
-// 0x200 (cca-rmm-1.0.md §2, §3.4). Like TF-RMM config.c, only those fields
+// 0x200 (Arm DEN0137 1.0-REL0 B5.3.9, B5.4 RsiRealmConfig). Like TF-RMM config.c, only those fields
 // are written; the rest of the granule keeps its contents.
 //
 // addr_align, addr_bound (not in the PAR) → ERROR_INPUT; a granule of

@@ -7,7 +7,7 @@ func init() { registerRSI(RSIHostCall, rsiHostCall) }
 // RSI_HOST_CALL(X1 = IPA of an RsiHostCall): the REC exits with
 // RMI_EXIT_HOST_CALL carrying imm and gprs[0..30] from the structure; on
 // the next entry the host's enter.gprs[0..30] are copied back into it and
-// X0 = RSI_SUCCESS (cca-rmm-1.0.md §3.4). The IPA must be 0x100-aligned (so
+// X0 = RSI_SUCCESS (Arm DEN0137 1.0-REL0 B5.3.4). The IPA must be 0x100-aligned (so
 // the structure cannot cross a granule) and in the PAR: addr_align,
 // addr_bound → RSI_ERROR_INPUT.
 func rsiHostCall(c *realmCPU, x *[11]uint64) [9]uint64 {

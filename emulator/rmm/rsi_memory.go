@@ -6,7 +6,7 @@ func init() {
 }
 
 // RSI_IPA_STATE_SET(base, top, ripas, flags) → new_base, response
-// (cca-rmm-1.0.md §3.4; TF-RMM rel0 runtime/rsi/memory.c and
+// (Arm DEN0137 1.0-REL0 B5.3.6, A5.4 RIPAS change; TF-RMM rel0 runtime/rsi/memory.c and
 // runtime/rmi/run.c complete_set_ripas).
 //
 // ripas_valid (neither EMPTY nor RAM), base_align, top_align, size_valid
@@ -51,7 +51,7 @@ func rsiIPAStateSet(c *realmCPU, x *[11]uint64) [9]uint64 {
 }
 
 // RSI_IPA_STATE_GET(base, end) → top, ripas: the RIPAS at base and how far
-// it extends unchanged, never beyond end (REL0 form, cca-rmm-1.0.md §3.4).
+// it extends unchanged, never beyond end (REL0 form, Arm DEN0137 1.0-REL0 B5.3.5).
 //
 // base_align, base outside the PAR, end_align, end outside the PAR,
 // size_valid (end ≤ base) → ERROR_INPUT.

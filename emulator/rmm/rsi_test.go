@@ -278,7 +278,7 @@ func TestRSIVersionFeatures(t *testing.T) {
 	w := newGuestWorld(t)
 	g := w.newGuestRealm(guestOpts{}, func(cpu RealmCPU) {
 		// All nine registers: X3 is zeroed, X4..X8 are preserved
-		// (cca-rmm-1.0.md §1.3).
+		// (Arm DEN0137 1.0-REL0 B5.3.3).
 		x := cpu.SMC(RSIVersion, ABIVersion, 11, 22, 44, 55, 66, 77, 88)
 		if want := [9]uint64{RSISuccess, ABIVersion, ABIVersion, 0, 44, 55, 66, 77, 88}; x != want {
 			t.Errorf("RSI_VERSION(1.0): %#x, want %#x", x, want)
@@ -299,7 +299,7 @@ func TestRSIVersionFeatures(t *testing.T) {
 func measurementOf(d []byte) (m realm.Measurement) { copy(m[:], d); return m }
 
 // remExtend is the REM extension computed independently of realm
-// (cca-rmm-1.0.md §3.3): H(REM[0:hashlen] || value).
+// (Arm DEN0137 1.0-REL0 B5.3.7): H(REM[0:hashlen] || value).
 func remExtend(h realm.HashAlgorithm, rem realm.Measurement, value []byte) realm.Measurement {
 	if h == realm.HashSHA512 {
 		d := sha512.Sum512(append(rem[:64:64], value...))

@@ -24,7 +24,7 @@ import (
 //	[60:58] HIPAS (see hipas)
 type rtte uint64
 
-// HIPAS values of the emulator's encoding (cca-rmm-1.0.md §6.1).
+// HIPAS values of the emulator's encoding (Arm DEN0137 1.0-REL0 A5.5 Realm Translation Table).
 type hipas uint8
 
 const (
@@ -71,7 +71,7 @@ func mkRTTE(h hipas, ripas uint8, addr uint64) rtte {
 	return rtte(uint64(h)<<rtteHIPASPos | uint64(ripas)<<rtteRIPASPos | addr&rtteAddrMask)
 }
 
-// Entry constructors for each state of §6.1. Only ASSIGNED RAM, ASSIGNED_NS
+// Entry constructors for each HIPAS × RIPAS state of A5.5. Only ASSIGNED RAM, ASSIGNED_NS
 // and TABLE are valid (translating) descriptors; the other assigned states
 // keep their PA in an invalid descriptor.
 func unassignedRTTE(ripas uint8) rtte { return mkRTTE(hipasUnassigned, ripas, 0) }
@@ -105,8 +105,8 @@ func levelShift(level int) uint  { return uint(12 + 9*(3-level)) }
 func levelSize(level int) uint64 { return 1 << levelShift(level) }
 
 // Levels at which the emulated RMM allows leaf (block or page) entries:
-// S2TT_MIN_BLOCK_LEVEL = 1 for a 4 KB granule (cca-rmm-1.0.md §6.2
-// RTT_MAP_UNPROTECTED), up to level 3.
+// S2TT_MIN_BLOCK_LEVEL = 1 for a 4 KB granule (TF-RMM rel0
+// runtime/rmi/rtt.c validate_rtt_map_cmds), up to level 3.
 const (
 	minBlockLevel = 1
 	maxLevel      = 3
@@ -190,7 +190,7 @@ func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
 // rttLive reports whether an RTT holds an entry that keeps it alive: a
 // protected ASSIGNED entry (any RIPAS), a table, or a member's entry of a
 // shared granule (the sharing extension, docs/sharing.md §4.1)
-// (RTT_DESTROY rtt_live, REALM_DESTROY realm_live, cca-rmm-1.0.md §6.2).
+// (RTT_DESTROY rtt_live, REALM_DESTROY realm_live, Arm DEN0137 1.0-REL0 B4.3.16, B4.3.10).
 // ASSIGNED_NS entries do not: TF-RMM rel0 counts only the first two in the
 // RTT granule's refcount and lets RTT_DESTROY remove an RTT with
 // unprotected mappings (it invalidates the whole range for that reason);
@@ -206,7 +206,7 @@ func rttLive(entries *[entriesPerRTT]rtte) bool {
 }
 
 // startGeometry checks rtt_level_start and rtt_num_start against s2sz
-// (REALM_CREATE rtt_num_level, cca-rmm-1.0.md §6.2): the starting level
+// (REALM_CREATE rtt_num_level, Arm DEN0137 1.0-REL0 B4.3.9): the starting level
 // must resolve the IPA bits above it with between 1 and 16 concatenated
 // tables, and rtt_num_start must be exactly that number.
 func startGeometry(s2sz uint, level int64, num uint64) bool {

@@ -13,7 +13,7 @@ func TestRttInitRipas(t *testing.T) {
 	active := w.newRealm(2)
 	w.wantStatus("activate", w.smc(RMIRealmActivate, active), RMISuccess, 0)
 	off := w.newRealm(3)
-	w.r.realms[off].state = realmSystemOff // as PSCI SYSTEM_OFF leaves it
+	w.systemOff(off)
 	args := func(rd, base, top uint64) func() []uint64 { return fixedArgs(rd, base, top) }
 	tests := append([]rmiStimulus{
 		{msg: "size_valid", args: args(rd, 2*szL1, 2*szL1), status: RMIErrorInput},
@@ -54,8 +54,8 @@ func TestRttInitRipas(t *testing.T) {
 
 // TestRttInitRipasMeasurement: each RTT entry INIT_RIPAS processes extends
 // the RIM with one RIPAS descriptor of the entry's range, so the same IPA
-// range measures differently under different RTT geometries (cca-rmm-1.0.md
-// §5 step 4). The expected RIMs are computed here with the realm package's
+// range measures differently under different RTT geometries (Arm DEN0137 1.0-REL0
+// A7.1, RMI_RTT_INIT_RIPAS). The expected RIMs are computed here with the realm package's
 // functions, independently of the RMM.
 func TestRttInitRipasMeasurement(t *testing.T) {
 	h := newHost(t)
@@ -143,13 +143,12 @@ func TestRttSetRipas(t *testing.T) {
 	other := w.newRealm(2)
 	otherRec := w.newREC(other, 0, 0x1000)
 	recd := w.r.recs[rec]
+	// The realm runs: its REC asks for each RIPAS change with
+	// RSI_IPA_STATE_SET, as realm software does.
+	d := w.driveREC(rec, 0x1000)
+	w.wantStatus("activate", w.smc(RMIRealmActivate, rd), RMISuccess, 0)
 	rim := w.r.realms[rd].rim
-	// pending records a RIPAS change request as RSI_IPA_STATE_SET does.
-	pending := func(base, top uint64, ripas uint8, destroyed bool) {
-		recd.state = recReady
-		recd.ripasPending, recd.ripasAddr, recd.ripasTop = true, base, top
-		recd.ripasValue, recd.ripasDestroyed = ripas, destroyed
-	}
+	pending := d.ipaStateSet
 	with := func(base, top uint64, args ...uint64) func() []uint64 {
 		return func() []uint64 { pending(base, top, RIPASRAM, false); return args }
 	}
@@ -167,17 +166,11 @@ func TestRttSetRipas(t *testing.T) {
 		{msg: "rec_gran_state", args: with(b0, t0, rd, rd, b0, t0), status: RMIErrorInput},
 		{msg: "rec_gran_state", args: with(b0, t0, rd, w.l3a, b0, t0), status: RMIErrorInput},
 		{msg: "rec_gran_state", args: with(b0, t0, rd, w.data5, b0, t0), status: RMIErrorInput},
-		{msg: "rec_state", args: func() []uint64 {
-			pending(b0, t0, RIPASRAM, false)
-			recd.state = recRunning
-			return []uint64{rd, rec, b0, t0}
-		}, status: RMIErrorRec},
 		{msg: "rec_owner", args: with(b0, t0, rd, otherRec, b0, t0), status: RMIErrorRec},
 		{msg: "rec_owner_compare_base_bound", args: with(b0, t0, rd, otherRec, szL3, t0), status: RMIErrorRec},
 		{msg: "base_bound", args: with(b0, t0, rd, rec, szL3, t0), status: RMIErrorInput},
 		{msg: "base_bound", args: func() []uint64 { // no change pending
-			pending(b0, t0, RIPASRAM, false)
-			recd.ripasPending = false
+			d.idle()
 			return []uint64{rd, rec, b0, t0}
 		}, status: RMIErrorInput},
 		{msg: "top_bound", args: with(b0, t0, rd, rec, b0, t0+szL3), status: RMIErrorInput},
@@ -193,6 +186,18 @@ func TestRttSetRipas(t *testing.T) {
 	if recd.ripasAddr != t0 {
 		t.Errorf("progress address %#x, want %#x", recd.ripasAddr, t0)
 	}
+	// rec_state: the host calls SET_RIPAS while the REC runs (on another
+	// CPU), here from the realm's goroutine; a failing call changes nothing.
+	pending(b0, t0, RIPASRAM, false)
+	d.whileRunning(func() {
+		before := w.rmmSnapshot()
+		if x := w.smc(RMIRttSetRipas, rd, rec, b0, t0); x[0] != Pack(RMIErrorRec, 0) {
+			t.Errorf("rec_state: X0 %#x, want RMI_ERROR_REC", x[0])
+		}
+		if diff := before.diff(w.rmmSnapshot()); diff != "" {
+			t.Errorf("rec_state: a failing call changed the state: %s", diff)
+		}
+	})
 
 	set := func(base, top uint64, ripas uint8, destroyed bool, wantTop uint64) {
 		t.Helper()

@@ -194,7 +194,7 @@ func TestRttReadEntry(t *testing.T) {
 	)
 	w.runStimuli(t, RMIRttReadEntry, tests)
 
-	// Every entry state (cca-rmm-1.0.md §6.1).
+	// Every entry state (Arm DEN0137 1.0-REL0 A5.5).
 	w.wantStatus("INIT_RIPAS", w.smc(RMIRttInitRipas, rd, szL1, 2*szL1), RMISuccess, 0)
 	unknownEmpty := w.dataUnknown(rd, 10*szL3)
 	w.wantStatus("DATA_DESTROY", w.smc(RMIDataDestroy, rd, w.ipaData9), RMISuccess, 0)

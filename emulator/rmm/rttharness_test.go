@@ -11,7 +11,7 @@ import (
 )
 
 // Harness for the RTT and DATA command tests, in the ACS style
-// (cca-rmm-1.0.md §9): a table of stimuli per command, each one failure
+// (ARM-software/cca-rmm-acs docs/command_scenarios.rst): a table of stimuli per command, each one failure
 // condition (or a pair of them, for the priority order) named by the
 // specification's label, prepared against a valid set of arguments; then a
 // positive observability check through RMI_RTT_READ_ENTRY and later

@@ -64,7 +64,8 @@ func (f *RealmFault) Unwrap() []error {
 // it is not turned into an SError exit: the REC_ENTER that ran the realm
 // panics with it on the host's goroutine, as an RMM panic during any other
 // RMI command does, carrying the stack of the realm goroutine where the
-// RMM failed.
+// RMM failed. Like any RMM panic it leaves the RMM unfit for further use
+// (the REC stays RUNNING, and a lock may still be held).
 type InvariantPanic struct {
 	REC   uint64
 	Value any
@@ -192,7 +193,7 @@ func gicv3ConfigValid(e *recEntry) bool {
 	return true
 }
 
-// RMI_REC_ENTER(rec, run_ptr). Conditions (cca-rmm-1.0.md §6.2): run_align,
+// RMI_REC_ENTER(rec, run_ptr). Conditions (Arm DEN0137 1.0-REL0 B4.3.14.2): run_align,
 // run_bound, run_pas, rec_align, rec_bound, rec_gran_state → INPUT; REC
 // running → REC; realm NEW → REALM[0]; realm SYSTEM_OFF → REALM[1]; REC not
 // runnable → REC; PSCI pending → REC; EMUL_MMIO without an emulatable
@@ -525,7 +526,7 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 		return h(c, &x)
 	}
 	if fid == SMCCCVersion {
-		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (cca-rmm-1.0.md §1.1)
+		return rsiReturn(&x, 0x10002) // SMCCC 1.2 (TF-RMM runtime/core/exit.c)
 	}
 	// An unknown SMC returns SMC_UNKNOWN and the realm continues.
 	return rsiReturn(&x, SMCUnknown)

@@ -229,7 +229,8 @@ func (r *RoT) SetLifecycle(l platform.Lifecycle) error {
 }
 
 // RAKCurveP384 is the curve selector of RMM_GET_REALM_ATTEST_KEY for
-// ECC SECP384R1 (cca-rmm-1.0.md §7, ATTEST_KEY_CURVE_ECC_SECP384R1).
+// ECC SECP384R1 (TF-A v2.12 include/services/rmmd_svc.h
+// ATTEST_KEY_CURVE_ECC_SECP384R1).
 const RAKCurveP384 = 0
 
 // RealmAttestKey returns the RAK's raw 48-byte private scalar for the

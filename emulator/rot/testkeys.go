@@ -6,7 +6,8 @@ package rot
 // secrets: never provision them on anything that matters.
 //
 // Both are raw big-endian P-384 private scalars, the form in which EL3
-// hands the RAK to the RMM (cca-rmm-1.0.md §4.5). They were generated for
+// hands the RAK to the RMM (TF-RMM rmm-spec-v1.0-rel0
+// lib/attestation/src/attestation_key.c). They were generated for
 // ccakit with crypto/ecdsa and are not any vendor's sample keys.
 const (
 	// TestCPAKScalar is the platform attestation key (CPAK) scalar.

@@ -5,7 +5,9 @@
 // exits (host calls, RIPAS changes, data aborts, PSCI).
 //
 // It uses the machine's register-level ABI only (HostSMC, HostRead,
-// HostWrite), as a hypervisor written from the RMM specification would.
+// HostWrite), as a hypervisor written from the RMM specification would;
+// the one exception is diagnostic: after an RMI_EXIT_SERROR it asks
+// Machine.RealmFault why the realm software crashed, to say so in its error.
 package vmm
 
 import (
@@ -79,22 +81,28 @@ func (v *VMM) alloc() (uint64, error) {
 	return pa, nil
 }
 
-// allocContiguous returns n contiguous fresh granules (for the
-// concatenated starting-level RTTs).
+// allocContiguous returns n contiguous fresh granules aligned to their
+// total size (for the concatenated starting-level RTTs, which
+// RMI_REALM_CREATE wants aligned to rtt_num_start × 4 KB). The granules
+// skipped to align go to the free list.
 func (v *VMM) allocContiguous(n int) (uint64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	size := uint64(n) * rmm.GranuleSize
-	if v.end-v.next < size {
+	pa := (v.next + size - 1) / size * size
+	if pa < v.next || pa > v.end || v.end-pa < size {
 		return 0, ErrNoMemory
 	}
-	pa := v.next
-	v.next += size
+	for skipped := v.next; skipped < pa; skipped += rmm.GranuleSize {
+		v.free = append(v.free, skipped)
+	}
+	v.next = pa + size
 	return pa, nil
 }
 
 // vmid picks the VMID for a new realm: the plan's when it names one,
-// otherwise the lowest free one. VMIDs are not measured (cca-rmm-1.0.md §5),
+// otherwise the lowest free one. VMIDs are not measured (Arm DEN0137
+// 1.0-REL0 A7.1 Realm measurements; TF-RMM lib/measurement/src/rim.c),
 // so this choice does not change the RIM.
 func (v *VMM) vmid(want uint16) uint16 {
 	v.mu.Lock()

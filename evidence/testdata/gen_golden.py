@@ -4,7 +4,7 @@
 Independent of the Go code under test: the values are those of
 fixtures_test.go (samplePlatform, sampleRealm) with the RAK = the P-384 base
 point G (private scalar 1; SEC 2 section 2.5.1), laid out as
-cca-rmm-1.0.md section 4 says, the binding computed with hashlib.
+TF-RMM's attestation_token.c writes, the binding computed with hashlib.
 Run from this directory: python3 gen_golden.py
 """
 import hashlib

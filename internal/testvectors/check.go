@@ -37,7 +37,7 @@ func (g *Set) Write() (int, error) {
 		if err == nil && bytes.Equal(old, data) {
 			continue
 		}
-		if err == nil && g.compare[name] == "claims" && len(claimsDiff(old, data)) == 0 && len(g.verdictDiffs(name, old)) == 0 {
+		if err == nil && g.compare[name] == "claims" && len(claimsDiff(old, data, true)) == 0 && len(g.verdictDiffs(name, old)) == 0 {
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -66,14 +66,14 @@ func (g *Set) Check() []string {
 		case name == ManifestFile:
 			diffs = append(diffs, manifestDiff(old, g.manifest)...)
 		case g.compare[name] == "claims":
-			for _, d := range claimsDiff(old, data) {
+			for _, d := range claimsDiff(old, data, true) {
 				diffs = append(diffs, name+": "+d)
 			}
 			diffs = append(diffs, g.verdictDiffs(name, old)...)
 		case !bytes.Equal(old, data):
 			what := "differs from what its inputs give"
 			if _, isToken := g.compare[name]; isToken {
-				if d := claimsDiff(old, data); len(d) > 0 {
+				if d := claimsDiff(old, data, false); len(d) > 0 {
 					what += ": " + strings.Join(d, "; ")
 				}
 			}
@@ -176,8 +176,9 @@ func manifestDiff(old []byte, want Manifest) []string {
 
 // claimsDiff compares two tokens by what they say: the wrapper, each
 // token's algorithm and every claim, ignoring signatures. Tokens that do
-// not decode are compared by their bytes.
-func claimsDiff(old, new []byte) []string {
+// not decode are compared by their bytes. emulated compares the claims the
+// emulated machine draws at random by their form only (randomForms).
+func claimsDiff(old, new []byte, emulated bool) []string {
 	a, errA := evidence.Decode(old)
 	b, errB := evidence.Decode(new)
 	if errA != nil || errB != nil {
@@ -199,6 +200,10 @@ func claimsDiff(old, new []byte) []string {
 		diffs = append(diffs, fmt.Sprintf("algorithms %s/%s, regenerating gives %s/%s", pa, ra, pb, rb))
 	}
 	ma, mb := claimsMap(a), claimsMap(b)
+	if emulated {
+		randomForms(ma, a)
+		randomForms(mb, b)
+	}
 	keys := make([]string, 0, len(ma)+len(mb))
 	for k := range ma {
 		keys = append(keys, k)
@@ -228,6 +233,23 @@ func algs(e *evidence.Evidence) (platformAlg, realmAlg string) {
 		realmAlg = fmt.Sprint(e.RealmSign1.Alg)
 	}
 	return platformAlg, realmAlg
+}
+
+// randomForms replaces, in a claims map, the value of each claim the
+// emulated RMM draws at random with its form: the realm instance id, 0x01
+// and 32 random bytes drawn at RMI_REALM_CREATE (as TF-RMM main's
+// generate_realm_instance_id does). Its value changes with every run; its
+// form must not.
+func randomForms(m map[string]string, e *evidence.Evidence) {
+	if e.Realm == nil || e.Realm.InstanceID == nil {
+		return
+	}
+	id := e.Realm.InstanceID
+	form := fmt.Sprintf("%d bytes", len(id))
+	if len(id) > 0 {
+		form += fmt.Sprintf(", type %#02x", id[0])
+	}
+	m["cca-realm-instance-id"] = form + " (random)"
 }
 
 func orAbsent(s string) string {

@@ -31,6 +31,7 @@ import (
 
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rot"
+	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/platform"
@@ -69,6 +70,12 @@ var CreatedVectors = []Created{
 	{"cmw-es256.cbor", "cmw.json", "cpak-p256", "rak-p384.jwk", evidence.FormatCMW,
 		"c2987f4af903380152dd62bd75225cffe5639800ad3b93db173bdf054ab2a56b"},
 }
+
+// TFRMMMainVector is the token of TF-RMM main's shape made from claims: tag
+// 907, the 2023 platform profile, a realm 2.0 token with the realm instance
+// id and the MEC policy (integer form).
+var TFRMMMainVector = Created{"tfrmm-main-es384.cbor", "tfrmm-main.json", "cpak-p384", "rak-p384.pem", evidence.FormatTFRMMMain,
+	"fbd4201d7d332e4404ef42fdb0715d96cdd4116baf87e810546c010ed5a90f3e39a0f2dd4edf064dddb54f10f4e48de254ff26621f5a42ecb01425c1afa36a82"}
 
 // TrustAnchors is the trust-anchor store of the vector's CPAK.
 func (v Created) TrustAnchors() string {
@@ -366,57 +373,34 @@ func (g *generator) makeCreated(v Created, edit func(*claimsFile)) ([]byte, erro
 
 // ---- the stores -----------------------------------------------------------
 
-// refvalStore is a reference-value store as verifier.ParseReferenceValues
-// reads it (rust-ccatoken's member names, hex byte strings).
-type refvalStore struct {
-	Platform []refvalPlatform `json:"platform,omitempty"`
-	Realm    []refvalRealm    `json:"realm,omitempty"`
-}
-
-type refvalPlatform struct {
-	ImplementationID string         `json:"implementation-id"`
-	Config           string         `json:"platform-configuration"`
-	SwComponents     []refvalSwComp `json:"sw-components"`
-}
-
-type refvalSwComp struct {
-	Type     string `json:"component-type,omitempty"`
-	Value    string `json:"measurement-value"`
-	SignerID string `json:"signer-id"`
-	Version  string `json:"version,omitempty"`
-}
-
-type refvalRealm struct {
-	InitialMeasurement     string   `json:"initial-measurement"`
-	PersonalizationValue   string   `json:"personalization-value,omitempty"`
-	ExtensibleMeasurements []string `json:"extensible-measurements,omitempty"`
-	HashAlgo               string   `json:"hash-algo"`
-}
-
-func platformRefval(c *platform.Claims) refvalPlatform {
-	p := refvalPlatform{ImplementationID: hex.EncodeToString(c.ImplementationID), Config: hex.EncodeToString(c.Config)}
+// platformReference is the reference value of a claims file's platform.
+func platformReference(c *platform.Claims) verifier.PlatformReference {
+	p := verifier.PlatformReference{ImplementationID: c.ImplementationID, Config: c.Config}
 	for _, sc := range c.SwComponents {
-		p.SwComponents = append(p.SwComponents, refvalSwComp{Type: sc.MeasurementType, Value: hex.EncodeToString(sc.MeasurementValue),
-			SignerID: hex.EncodeToString(sc.SignerID), Version: sc.Version})
+		p.SwComponents = append(p.SwComponents, verifier.SwComponentReference{Type: sc.MeasurementType, Value: sc.MeasurementValue,
+			SignerID: sc.SignerID, Version: sc.Version})
 	}
 	return p
 }
 
-func realmRefval(c *realm.Claims) refvalRealm {
-	r := refvalRealm{InitialMeasurement: hex.EncodeToString(c.InitialMeasurement),
-		PersonalizationValue: hex.EncodeToString(c.PersonalizationValue), HashAlgo: c.HashAlgID}
-	for _, rem := range c.ExtensibleMeasurements {
-		r.ExtensibleMeasurements = append(r.ExtensibleMeasurements, hex.EncodeToString(rem))
-	}
-	return r
+// realmReference is the reference value of a claims file's realm.
+func realmReference(c *realm.Claims) verifier.RealmReference {
+	return verifier.RealmReference{InitialMeasurement: c.InitialMeasurement, PersonalizationValue: c.PersonalizationValue,
+		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID}
 }
 
-func (g *generator) putJSON(p string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// putReferenceValues writes a reference-value store as verifier's JSON
+// form writes it (rust-ccatoken's shape).
+func (g *generator) putReferenceValues(p string, platforms []verifier.PlatformReference, realms []verifier.RealmReference) error {
+	rv, err := verifier.NewReferenceValues(platforms, realms)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", p, err)
 	}
-	g.files[p] = append(b, '\n')
+	b, err := json.Marshal(rv)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	g.files[p] = append(indentJSON(b), '\n')
 	return nil
 }
 
@@ -424,23 +408,27 @@ func (g *generator) putJSON(p string, v any) error {
 // claims files (created vectors) and those of the emulated machine, each
 // derived from its source, never from a token.
 func (g *generator) stores() error {
-	var rv refvalStore
+	var platforms []verifier.PlatformReference
+	var realms []verifier.RealmReference
 	var anchorClaims *platform.Claims
-	for _, name := range []string{"rel0.json", "legacy.json", "cmw.json"} {
+	for _, name := range []string{"rel0.json", "legacy.json", "cmw.json", TFRMMMainVector.Claims} {
 		doc, err := g.claims(name)
 		if err != nil {
 			return err
 		}
-		p := platformRefval(doc.Platform)
-		if !slices.ContainsFunc(rv.Platform, func(q refvalPlatform) bool { return equalJSON(p, q) }) {
-			rv.Platform = append(rv.Platform, p)
+		p := platformReference(doc.Platform)
+		if !slices.ContainsFunc(platforms, func(q verifier.PlatformReference) bool { return equalJSON(p, q) }) {
+			platforms = append(platforms, p)
 		}
-		rv.Realm = append(rv.Realm, realmRefval(doc.Realm))
+		realms = append(realms, realmReference(doc.Realm))
 		if anchorClaims == nil {
 			anchorClaims = doc.Platform
 		}
 	}
-	if err := g.putJSON(RVCreated, rv); err != nil {
+	if err := g.putReferenceValues(RVCreated, platforms, realms); err != nil {
+		return err
+	}
+	if err := g.putCoRIMs(anchorClaims, platforms, realms); err != nil {
 		return err
 	}
 	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
@@ -456,14 +444,14 @@ func (g *generator) stores() error {
 	if err != nil {
 		return err
 	}
-	pc := r.Claims(make([]byte, 32))
+	implID := r.ImplementationID()
 	var anchors []verifier.TrustAnchor
 	for _, pub := range []crypto.PublicKey{r.CPAK(), g.signers["cpak-p256"].Public()} {
 		id, err := rot.InstanceID(pub)
 		if err != nil {
 			return err
 		}
-		anchors = append(anchors, verifier.TrustAnchor{InstanceID: id, ImplementationID: pc.ImplementationID, Key: pub})
+		anchors = append(anchors, verifier.TrustAnchor{InstanceID: id, ImplementationID: implID, Key: pub})
 	}
 	if err := g.putAnchors(TAEmulator, anchors...); err != nil {
 		return err
@@ -476,15 +464,64 @@ func (g *generator) stores() error {
 	if err != nil {
 		return err
 	}
-	pred := plan.Predict()
-	// No REMs: the realm extends REM[0] at run time, which a runtime log,
-	// not a reference value, explains (token-formats.md §5).
-	er := refvalRealm{InitialMeasurement: hex.EncodeToString(pred.RIM), PersonalizationValue: hex.EncodeToString(pred.RPV),
-		HashAlgo: pred.HashAlgo.Name()}
-	if err := g.putJSON(RVEmulator, refvalStore{Platform: []refvalPlatform{platformRefval(pc)}, Realm: []refvalRealm{er}}); err != nil {
+	pr, rr := emulation.PlatformReference(r), emulation.RealmReference(plan)
+	if err := g.putReferenceValues(RVEmulator, []verifier.PlatformReference{pr}, []verifier.RealmReference{rr}); err != nil {
 		return err
 	}
-	return g.putJSON(RVEmulatorRealm, refvalStore{Realm: []refvalRealm{er}})
+	if err := g.putReferenceValues(RVEmulatorRealm, nil, []verifier.RealmReference{rr}); err != nil {
+		return err
+	}
+	// What `ccatoken measure` predicts from the description alone: the
+	// REMs as the realm starts, zero, not the value its software extends
+	// REM[0] to.
+	atActivation := rr
+	atActivation.ExtensibleMeasurements = make([][]byte, len(rr.ExtensibleMeasurements))
+	for i := range atActivation.ExtensibleMeasurements {
+		atActivation.ExtensibleMeasurements[i] = make([]byte, len(rr.InitialMeasurement))
+	}
+	return g.putReferenceValues(RVEmulatorActivation, []verifier.PlatformReference{pr}, []verifier.RealmReference{atActivation})
+}
+
+// putCoRIMs writes the created vectors' trust anchor (the P-384 CPAK) and
+// reference values as CoRIMs of today's CCA profiles, with the encoders of
+// the endorsement package: one CoRIM for the attest key, one for the
+// platform reference values, one for the realm's (a CoRIM holds platform or
+// realm reference values, not both). Component versions are left out, as
+// Veraison's CoRIM library cannot read them.
+func (g *generator) putCoRIMs(c *platform.Claims, platforms []verifier.PlatformReference, realms []verifier.RealmReference) error {
+	ta, err := endorsement.EncodeTrustAnchors("ccakit test vectors: created-p384 trust anchor",
+		endorsement.TrustAnchor{ImplementationID: c.ImplementationID, InstanceID: c.InstanceID, Key: g.signers["cpak-p384"].Public()})
+	if err != nil {
+		return fmt.Errorf("%s: %w", TACreatedP384CoRIM, err)
+	}
+	g.files[TACreatedP384CoRIM] = ta
+	var eps []endorsement.PlatformReference
+	for _, p := range platforms {
+		ep := endorsement.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config}
+		for _, sc := range p.SwComponents {
+			ep.SwComponents = append(ep.SwComponents, endorsement.SwComponent{Type: sc.Type, Alg: hashBySize(len(sc.Value)),
+				Value: sc.Value, SignerID: sc.SignerID})
+		}
+		eps = append(eps, ep)
+	}
+	if g.files[RVCreatedPlatformCoRIM], err = endorsement.EncodePlatform("ccakit test vectors: created platform reference values", eps...); err != nil {
+		return fmt.Errorf("%s: %w", RVCreatedPlatformCoRIM, err)
+	}
+	var ers []endorsement.RealmReference
+	for _, r := range realms {
+		er := endorsement.RealmReference{RIM: r.InitialMeasurement, HashAlg: r.HashAlgorithm, RPV: r.PersonalizationValue}
+		copy(er.REMs[:], r.ExtensibleMeasurements)
+		ers = append(ers, er)
+	}
+	if g.files[RVCreatedRealmCoRIM], err = endorsement.EncodeRealm("ccakit test vectors: created realm reference values", ers...); err != nil {
+		return fmt.Errorf("%s: %w", RVCreatedRealmCoRIM, err)
+	}
+	return nil
+}
+
+// hashBySize names the SHA-2 algorithm of a digest's size.
+func hashBySize(n int) string {
+	return map[int]string{32: token.SHA256, 48: token.SHA384, 64: token.SHA512}[n]
 }
 
 func (g *generator) putAnchors(p string, anchors ...verifier.TrustAnchor) error {
@@ -517,6 +554,22 @@ func challengeFor(name string, short bool) string {
 	}
 	h := sha512.Sum512([]byte("ccakit golden challenge " + name))
 	return hex.EncodeToString(h[:])
+}
+
+// createdSpec is the spec of a token made from a claims file as create
+// makes it.
+func (g *generator) createdSpec(v Created, runs ...plannedRun) spec {
+	return spec{
+		Vector: Vector{
+			Name: strings.TrimSuffix(v.File, ".cbor"), File: v.File, Source: "create", Format: v.Format.String(),
+			PlatformAlg: v.alg(), Challenge: v.Nonce, Compare: "bytes",
+			Description: fmt.Sprintf("%s evidence made by create from claims/%s, platform token signed %s; trustworthy with its trust anchor, the reference values and its nonce",
+				v.Format, v.Claims, v.alg()),
+			MadeFrom: map[string]string{"claims": "claims/" + v.Claims, "cpak": "keys/" + v.CPAK + ".pem", "rak": "keys/" + v.RAK},
+		},
+		make: func() ([]byte, error) { return g.makeCreated(v, nil) },
+		runs: runs,
+	}
 }
 
 func (g *generator) vectorSpecs() []spec {
@@ -552,17 +605,7 @@ func (g *generator) vectorSpecs() []spec {
 		case "cmw-es384.cbor":
 			runs = append(runs, withCPAK("keys/cpak-p384.pub.jwk", RVCreated, v.Nonce))
 		}
-		add(spec{
-			Vector: Vector{
-				Name: strings.TrimSuffix(v.File, ".cbor"), File: v.File, Source: "create", Format: v.Format.String(),
-				PlatformAlg: v.alg(), Challenge: v.Nonce, Compare: "bytes",
-				Description: fmt.Sprintf("%s evidence made by create from claims/%s, platform token signed %s; trustworthy with its trust anchor, the reference values and its nonce",
-					v.Format, v.Claims, v.alg()),
-				MadeFrom: map[string]string{"claims": "claims/" + v.Claims, "cpak": "keys/" + v.CPAK + ".pem", "rak": "keys/" + v.RAK},
-			},
-			make: func() ([]byte, error) { return g.makeCreated(v, nil) },
-			runs: runs,
-		})
+		add(g.createdSpec(v, runs...))
 	}
 	rel0 := CreatedVectors[0]
 	full := withTA(TACreatedP384, RVCreated, rel0.Nonce)
@@ -695,7 +738,9 @@ func (g *generator) vectorSpecs() []spec {
 		runs := []plannedRun{emuFull}
 		if f == "rel0" {
 			runs = append(runs,
-				emuFull.with("--require-rems").wants("realm REM 0", "realm REM 1", "realm REM 2", "realm REM 3"),
+				emuFull.with("--require-rems"),
+				// Reference values without the realm's run-time REM[0].
+				withTA(TAEmulator, RVEmulatorActivation, "=").wants("realm REM 0"),
 				withTA(TAEmulator, RVEmulatorRealm, "=").wants("platform implementation id"),
 				withTA(TAEmulator, RVEmulatorRealm, "=").with("--allow-unknown-platform-unsafe"),
 				withCPAK(EmulatorCPAKPub, "", "=").with("--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"),
@@ -719,6 +764,34 @@ func (g *generator) vectorSpecs() []spec {
 	emu("wrong-rim", "rel0", "", false, nil, "realms/small.json",
 		"rel0 token of the realm realms/small.json, appraised against the reference values of emulate's built-in realm",
 		emuFull.wants("realm initial measurement"))
+
+	// What today's producers emit beyond RMM 1.0: TF-RMM main's shape
+	// (tag 907, TF-A's 2023-profile platform token, a realm 2.0 token with
+	// the realm instance id and the MEC policy), made from claims and by the
+	// emulated machine, and tf-m-tools' legacy tokens in a tag-907
+	// collection. Each is trustworthy by default; the 2.0 claims are claims
+	// of the 2.0 profile, so rejecting unknown claims does not change that.
+	tfrmm := TFRMMMainVector
+	tfrmmFull := withTA(tfrmm.TrustAnchors(), RVCreated, tfrmm.Nonce)
+	add(g.createdSpec(tfrmm, tfrmmFull, tfrmmFull.with("--reject-unknown-claims"),
+		// Its realm is not in the emulator's reference values.
+		withTA(tfrmm.TrustAnchors(), RVEmulatorRealm, tfrmm.Nonce).with("--allow-unknown-platform-unsafe").wants("realm initial measurement")))
+	emu("tfrmm-main-es384", "tfrmm-main", "", false, nil, "",
+		"tfrmm-main token from the emulated machine: tag 907, the 2023 platform profile, a realm 2.0 token with the realm instance id the RMM drew at REALM_CREATE and the MEC policy",
+		emuFull, emuFull.with("--reject-unknown-claims"))
+	legacy := CreatedVectors[2]
+	add(spec{
+		Vector: Vector{
+			Name: "shapes/legacy-in-cmw", File: "shapes/legacy-in-cmw.cbor", Source: "mutation", Format: "legacy-cmw", PlatformAlg: "ES384",
+			Challenge: legacy.Nonce, Compare: "bytes",
+			Description: "legacy-es384's two tokens, unchanged, in a tag-907 CMW collection, as tf-m-tools ships its legacy samples: one generation, only the wrapper is newer",
+			MadeFrom:    map[string]string{"base": "legacy-es384", "cpak": "keys/cpak-p384.pem", "rak": "keys/rak-p384.pem"},
+		},
+		make: func() ([]byte, error) {
+			return editCollection(g.tokens["legacy-es384"], func(c *token.Collection) { c.Wrapper = token.Wrapper907 })
+		},
+		runs: []plannedRun{withTA(TACreatedP384, RVCreated, legacy.Nonce), withTA(TACreatedP384, RVCreated, legacy.Nonce).noNonce().wants("realm freshness")},
+	})
 	return specs
 }
 
@@ -848,7 +921,7 @@ func (g *Set) verdict(tok []byte, file string, r Run) (Run, error) {
 
 // verifier is the verifier of a run's stores and policy.
 func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
-	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors, r.Refvals}, r.Policy), "\x00")
+	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors}, r.refvals(), []string{"--"}, r.Policy), "\x00")
 	if v, ok := g.verifiers[key]; ok {
 		return v, nil
 	}
@@ -864,24 +937,29 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 			return nil, err
 		}
 	default:
+		// JSON or CoRIM, told apart by content as verify does.
 		data, err := g.read(r.TrustAnchors)
 		if err != nil {
 			return nil, err
 		}
-		if anchors, err = verifier.ParseTrustAnchors(data); err != nil {
+		if anchors, err = verifier.ReadTrustAnchors(data, endorsement.DecodeOptions{}); err != nil {
 			return nil, err
 		}
 	}
-	if r.Refvals != "" {
-		data, err := g.read(r.Refvals)
+	var stores []verifier.ReferenceValueStore
+	for _, p := range r.refvals() {
+		data, err := g.read(p)
 		if err != nil {
 			return nil, err
 		}
-		rv, err := verifier.ParseReferenceValues(data)
+		rv, err := verifier.ReadReferenceValues(data, endorsement.DecodeOptions{})
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, verifier.WithReferenceValues(rv))
+		stores = append(stores, rv)
+	}
+	if len(stores) > 0 {
+		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(stores...)))
 	}
 	policy, err := Policy(r.Policy)
 	if err != nil {

@@ -49,7 +49,15 @@ const (
 	RVCreated       = "refvals/created.json"
 	RVEmulator      = "refvals/emulator.json"
 	RVEmulatorRealm = "refvals/emulator-realm-only.json"
-	EmulatorCPAKPub = "keys/emulator-cpak.pub.pem"
+	// RVEmulatorActivation has the emulated realm's REMs as they are when
+	// it is activated (zero), before its software extends REM[0].
+	RVEmulatorActivation = "refvals/emulator-at-activation.json"
+	EmulatorCPAKPub      = "keys/emulator-cpak.pub.pem"
+
+	// The created vectors' stores as CoRIMs of today's CCA profiles.
+	TACreatedP384CoRIM     = "trust-anchors/created-p384.corim"
+	RVCreatedPlatformCoRIM = "refvals/created-platform.corim"
+	RVCreatedRealmCoRIM    = "refvals/created-realm.corim"
 )
 
 // Manifest is testvectors/manifest.json.
@@ -69,7 +77,9 @@ type Vector struct {
 	Source string `json:"source"`
 	// MadeFrom names the inputs: claims, keys, realm, base vector.
 	MadeFrom map[string]string `json:"made-from"`
-	// Format is rel0, legacy, cmw, mixed, or malformed.
+	// Format is a creatable format (rel0, legacy, cmw, tfrmm-main),
+	// legacy-cmw (legacy tokens in a tag-907 collection), mixed, or
+	// malformed.
 	Format      string `json:"format"`
 	PlatformAlg string `json:"platform-alg,omitempty"`
 	// Challenge is the realm challenge the token carries, in hex.
@@ -83,11 +93,15 @@ type Vector struct {
 // Run is one 'ccatoken verify' of the token and its verdict. Paths are
 // relative to the test-vector directory.
 type Run struct {
-	CPAK         string   `json:"cpak,omitempty"`
-	TrustAnchors string   `json:"trust-anchors,omitempty"`
-	Refvals      string   `json:"refvals,omitempty"`
-	Nonce        string   `json:"nonce,omitempty"`
-	Policy       []string `json:"policy,omitempty"`
+	CPAK         string `json:"cpak,omitempty"`
+	TrustAnchors string `json:"trust-anchors,omitempty"`
+	Refvals      string `json:"refvals,omitempty"`
+	// AlsoRefvals are further reference-value stores, each a --refvals
+	// after Refvals (a CoRIM holds platform or realm reference values,
+	// not both).
+	AlsoRefvals []string `json:"also-refvals,omitempty"`
+	Nonce       string   `json:"nonce,omitempty"`
+	Policy      []string `json:"policy,omitempty"`
 	// Command is the same verification from the repository's root.
 	Command     string `json:"command"`
 	Trustworthy bool   `json:"trustworthy"`
@@ -102,15 +116,26 @@ type Run struct {
 // Args is the run as `ccatoken verify` arguments, with paths under dir.
 func (r *Run) Args(dir, file string) []string {
 	args := []string{"verify", filepath.Join(dir, filepath.FromSlash(file))}
-	for _, f := range []struct{ flag, path string }{{"--cpak", r.CPAK}, {"--trust-anchors", r.TrustAnchors}, {"--refvals", r.Refvals}} {
+	for _, f := range []struct{ flag, path string }{{"--cpak", r.CPAK}, {"--trust-anchors", r.TrustAnchors}} {
 		if f.path != "" {
 			args = append(args, f.flag, filepath.Join(dir, filepath.FromSlash(f.path)))
 		}
+	}
+	for _, p := range r.refvals() {
+		args = append(args, "--refvals", filepath.Join(dir, filepath.FromSlash(p)))
 	}
 	if r.Nonce != "" {
 		args = append(args, "--nonce", r.Nonce)
 	}
 	return append(args, r.Policy...)
+}
+
+// refvals are the run's reference-value stores, in order.
+func (r *Run) refvals() []string {
+	if r.Refvals == "" {
+		return r.AlsoRefvals
+	}
+	return append([]string{r.Refvals}, r.AlsoRefvals...)
 }
 
 // LoadManifest reads dir's manifest.json strictly (an unknown member is an
@@ -163,9 +188,7 @@ func Policy(flags []string) (verifier.Policy, error) {
 }
 
 // FailedChecks names the checks of a result that did not pass, "platform
-// <check>" and "realm <check>", in the order of Result.Reasons and with its
-// omissions: the realm's copies of the platform's verdict (its "platform"
-// check, a decode failure) are left out.
+// <check>" and "realm <check>" (Result.Failures).
 func FailedChecks(res *verifier.Result) []string {
 	var out []string
 	for _, f := range res.Failures() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes claims.json, the evcli JSON form (token-formats.md section 4) of
+"""Writes claims.json, the evcli JSON form (veraison/evcli) of
 json_test.go's goldenClaims, with Python's base64 rather than this code.
 Run from this directory: python3 gen_claims.py"""
 import base64, json

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes claims.json, the evcli JSON form (token-formats.md section 4) of
+"""Writes claims.json, the evcli JSON form (veraison/evcli) of
 claims_test.go's sample(), with Python's base64 rather than this code. The
 RAK is the P-384 base point G (SEC 2 section 2.5.1) as the 107-byte COSE_Key
-of cca-rmm-1.0.md section 4.4. Run from this directory: python3 gen_claims.py"""
+as TF-RMM attestation_key.c writes it. Run from this directory: python3 gen_claims.py"""
 import base64, json
 
 gx = "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7"

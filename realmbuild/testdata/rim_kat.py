@@ -8,7 +8,7 @@ python3 realmbuild/testdata/rim_kat.py testvectors/realms/*.json)
 It writes the descriptions realmbuild/testdata/realms/<name>.json (and the image
 files they name) and realmbuild/testdata/rim-kat.txt, which predict_test.go
 checks realmbuild.PredictRIM against. Everything here is computed straight from
-the layouts of docs cca-rmm-1.0.md §2 and §5 with hashlib: RmiRealmParams,
+the layouts of Arm DEN0137 1.0-REL0 (B4.4, C1) with hashlib: RmiRealmParams,
 RmiRecParams, and the 256-byte DATA, REC and RIPAS measurement descriptors;
 the RTT_INIT_RIPAS decomposition follows the geometry rule of
 docs/realm-description.md (largest aligned entry that fits, never above the

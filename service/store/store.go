@@ -60,8 +60,8 @@ type Session struct {
 // Sessions stores challenge-response sessions. Implementations are safe for
 // concurrent use, also across processes sharing the database.
 type Sessions interface {
-	// CreateSession stores a new waiting session (ErrDuplicate if the id
-	// is taken).
+	// CreateSession stores a new waiting session: ErrDuplicate if the id
+	// is taken, ErrNonceUsed if a session already consumed its nonce.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns a session: ErrNotFound, or ErrExpired when now is
 	// past its expiry.
@@ -107,4 +107,15 @@ type Endorsements interface {
 	// accumulate: a second key for an instance is a second trust anchor
 	// (either verifies), as verifier.CombineTrustAnchors defines.
 	AddEndorsements(ctx context.Context, p *Provisioned) error
+}
+
+// Generation identifies the state of the endorsements: it changes whenever
+// endorsements are added, by any replica.
+type Generation struct{ Count, Max int64 }
+
+// Generational is an endorsement store that can say whether it changed,
+// so that its lookups can be answered from memory until it does.
+type Generational interface {
+	Endorsements
+	Generation(ctx context.Context) (Generation, error)
 }

@@ -16,6 +16,15 @@ import (
 
 var _ store.Endorsements = (*Store)(nil)
 
+// The statements of AddEndorsements' transaction (prepared at Open).
+const (
+	qAddCoRIM = `INSERT INTO corims (media_type, profile, corim_id, body, body_sha256, added_ms)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING RETURNING seq`
+	qAddAnchor   = `INSERT INTO trust_anchors (corim_seq, instance_id, implementation_id, spki, where_) VALUES (?, ?, ?, ?, ?)`
+	qAddPlatform = `INSERT INTO platform_refs (corim_seq, implementation_id, body) VALUES (?, ?, ?)`
+	qAddRealm    = `INSERT INTO realm_refs (corim_seq, rim, body) VALUES (?, ?, ?)`
+)
+
 // AddEndorsements implements store.Endorsements. Trust anchors keep their
 // key as a DER SubjectPublicKeyInfo; reference values are kept as JSON of
 // the verifier's types, indexed by the identity the verifier looks them up
@@ -28,8 +37,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 	}
 	defer tx.Rollback()
 	var seq int64
-	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO corims (media_type, profile, corim_id, body, body_sha256, added_ms)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING RETURNING seq`),
+	err = s.queryRow(ctx, tx, qAddCoRIM,
 		p.MediaType, p.Profile, p.CoRIMID, p.Body, sum[:], time.Now().UnixMilli()).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the same CoRIM again
@@ -42,7 +50,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrEncode, ta.Where, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO trust_anchors (corim_seq, instance_id, implementation_id, spki, where_) VALUES (?, ?, ?, ?, ?)`),
+		if _, err := s.exec(ctx, tx, qAddAnchor,
 			seq, nonNil(ta.InstanceID), nonNil(ta.ImplementationID), spki, ta.Where); err != nil {
 			return fmt.Errorf("storing trust anchor %s: %w", ta.Where, err)
 		}
@@ -52,7 +60,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrEncode, pr.Where, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO platform_refs (corim_seq, implementation_id, body) VALUES (?, ?, ?)`),
+		if _, err := s.exec(ctx, tx, qAddPlatform,
 			seq, nonNil(pr.ImplementationID), string(body)); err != nil {
 			return fmt.Errorf("storing platform reference %s: %w", pr.Where, err)
 		}
@@ -62,7 +70,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrEncode, rr.Where, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO realm_refs (corim_seq, rim, body) VALUES (?, ?, ?)`),
+		if _, err := s.exec(ctx, tx, qAddRealm,
 			seq, nonNil(rr.InitialMeasurement), string(body)); err != nil {
 			return fmt.Errorf("storing realm reference %s: %w", rr.Where, err)
 		}
@@ -90,7 +98,7 @@ func nonNil(b []byte) []byte {
 // for this instance id. A stored key that no longer parses is returned
 // Unusable, so that the platform's result names it.
 func (s *Store) TrustAnchors(ctx context.Context, instanceID, implementationID []byte) ([]verifier.TrustAnchor, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT instance_id, implementation_id, spki, where_ FROM trust_anchors WHERE instance_id = ? ORDER BY corim_seq`), nonNil(instanceID))
+	rows, err := s.query(ctx, `SELECT instance_id, implementation_id, spki, where_ FROM trust_anchors WHERE instance_id = ? ORDER BY corim_seq`, nonNil(instanceID))
 	if err != nil {
 		return nil, fmt.Errorf("looking up trust anchors: %w", err)
 	}
@@ -128,7 +136,7 @@ func (s *Store) RealmReferences(ctx context.Context, rim []byte) ([]verifier.Rea
 }
 
 func lookupJSON[T any](ctx context.Context, s *Store, query string, key []byte) ([]T, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(query), nonNil(key))
+	rows, err := s.query(ctx, query, nonNil(key))
 	if err != nil {
 		return nil, fmt.Errorf("looking up reference values: %w", err)
 	}
@@ -149,4 +157,16 @@ func lookupJSON[T any](ctx context.Context, s *Store, query string, key []byte) 
 		return nil, fmt.Errorf("looking up reference values: %w", err)
 	}
 	return out, nil
+}
+
+// Generation implements store.Generational: the number of CoRIMs stored
+// and the highest sequence number. Endorsements are only ever added, so the
+// count changes with every commit, also when two replicas' commits land
+// out of sequence order.
+func (s *Store) Generation(ctx context.Context) (store.Generation, error) {
+	var g store.Generation
+	if err := s.queryRow(ctx, nil, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM corims`).Scan(&g.Count, &g.Max); err != nil {
+		return g, fmt.Errorf("reading the endorsement generation: %w", err)
+	}
+	return g, nil
 }

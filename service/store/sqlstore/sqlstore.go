@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -43,8 +44,9 @@ var (
 // It is safe for concurrent use; several processes may share a PostgreSQL
 // database.
 type Store struct {
-	db *sql.DB
-	d  dialect
+	db    *sql.DB
+	d     dialect
+	stmts sync.Map // query text -> *sql.Stmt
 	// Kind names the database for logs and metrics: "sqlite" or
 	// "postgres".
 	Kind string
@@ -113,9 +115,11 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrURL, err)
 	}
-	if path == ":memory:" {
-		db.SetMaxOpenConns(1) // each connection would be its own database
-	}
+	// One connection: SQLite runs one writer at a time anyway, and
+	// writers queued on Go's connection pool wait without the busy
+	// handler's sleeps (up to 100 ms each), which under load cost more than
+	// the queries (and an in-memory database is per connection).
+	db.SetMaxOpenConns(1)
 	s := &Store{db: db, d: sqliteDialect, Kind: "sqlite", Where: path}
 	return s.init(ctx)
 }
@@ -125,11 +129,83 @@ func (s *Store) init(ctx context.Context) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("%s database %s: %w", s.Kind, s.Where, err)
 	}
+	for _, q := range txQueries {
+		if _, err := s.prepared(ctx, q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s database %s: preparing %q: %w", s.Kind, s.Where, q, err)
+		}
+	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	return s.db.Close()
+}
+
+// prepared returns the prepared statement of a query written with ?
+// placeholders: parsing SQL costs more than running these small queries.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// txStmt is the prepared statement of query for tx (nil: none). Preparing
+// through the pool inside a transaction would wait for a connection the
+// transaction holds (SQLite has one), so a statement not prepared yet is
+// prepared on the transaction's own connection, uncached; the statements
+// transactions use are prepared at Open.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if tx == nil {
+		return s.prepared(ctx, query)
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	return tx.PrepareContext(ctx, s.q(query))
+}
+
+// exec runs a prepared statement, in tx when it is not nil.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.txStmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryRow runs a prepared single-row query, in tx when it is not nil.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) scanner {
+	st, err := s.txStmt(ctx, tx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a prepared query.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -221,26 +297,43 @@ func (s *Store) q(query string) string {
 func ms(t time.Time) int64     { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-// CreateSession implements store.Sessions.
+// CreateSession implements store.Sessions. A session whose nonce was
+// already used is refused with ErrNonceUsed in the same statement.
 func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
 	accept, err := json.Marshal(sess.Accept)
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sessions (id, nonce, state, accept, expires_ms) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`), sess.ID, sess.Nonce, string(sess.State), string(accept), ms(sess.Expires))
+	res, err := s.exec(ctx, nil, qCreate, sess.ID, sess.Nonce, string(sess.State), string(accept), ms(sess.Expires), sess.Nonce)
 	if err != nil {
 		return fmt.Errorf("storing session %s: %w", sess.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
+		if used, err := s.NonceUsed(ctx, sess.Nonce); err == nil && used {
+			return fmt.Errorf("%w: session %s", store.ErrNonceUsed, sess.ID)
+		}
 		return fmt.Errorf("%w: %s", store.ErrDuplicate, sess.ID)
 	}
 	return nil
 }
 
+const qCreate = `INSERT INTO sessions (id, nonce, state, accept, expires_ms) SELECT ?, ?, ?, ?, ?
+	WHERE NOT EXISTS (SELECT 1 FROM used_nonces WHERE nonce = ?) ON CONFLICT (id) DO NOTHING`
+
 const sessionColumns = `id, nonce, state, accept, expires_ms, evidence_type, evidence, result`
+
+// The statements transactions run, prepared at Open (see txStmt).
+const (
+	qClaim = `UPDATE sessions SET state = ?
+		WHERE id = ? AND state = ? AND expires_ms > ? RETURNING ` + sessionColumns
+	qSession  = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
+	qUseNonce = `INSERT INTO used_nonces (nonce, used_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING`
+	qFail     = `UPDATE sessions SET state = ? WHERE id = ?`
+)
+
+var txQueries = []string{qClaim, qSession, qUseNonce, qFail, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
 
 type scanner interface{ Scan(...any) error }
 
@@ -264,7 +357,7 @@ func scanSession(row scanner) (*store.Session, error) {
 
 // Session implements store.Sessions.
 func (s *Store) Session(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	sess, err := scanSession(s.db.QueryRowContext(ctx, s.q(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), id))
+	sess, err := scanSession(s.queryRow(ctx, nil, qSession, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", store.ErrNotFound, id)
 	}
@@ -288,12 +381,10 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 		return nil, fmt.Errorf("claiming session %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	sess, err := scanSession(tx.QueryRowContext(ctx, s.q(`UPDATE sessions SET state = ?
-		WHERE id = ? AND state = ? AND expires_ms > ? RETURNING `+sessionColumns),
-		string(store.Processing), id, string(store.Waiting), ms(now)))
+	sess, err := scanSession(s.queryRow(ctx, tx, qClaim, string(store.Processing), id, string(store.Waiting), ms(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		// Lost, or never had a chance: say which.
-		old, err := scanSession(tx.QueryRowContext(ctx, s.q(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), id))
+		old, err := scanSession(s.queryRow(ctx, tx, qSession, id))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return nil, fmt.Errorf("%w: %s", store.ErrNotFound, id)
@@ -308,14 +399,14 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 	if err != nil {
 		return nil, fmt.Errorf("claiming session %s: %w", id, err)
 	}
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO used_nonces (nonce, used_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING`), sess.Nonce, ms(now))
+	res, err := s.exec(ctx, tx, qUseNonce, sess.Nonce, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("claiming session %s: recording its nonce: %w", id, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return nil, err
 	} else if n == 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE sessions SET state = ? WHERE id = ?`), string(store.Failed), id); err != nil {
+		if _, err := s.exec(ctx, tx, qFail, string(store.Failed), id); err != nil {
 			return nil, err
 		}
 		if err := tx.Commit(); err != nil {
@@ -331,7 +422,7 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 
 // FinishSession implements store.Sessions.
 func (s *Store) FinishSession(ctx context.Context, sess *store.Session) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ? WHERE id = ?`),
+	res, err := s.exec(ctx, nil, `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ? WHERE id = ?`,
 		string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires), sess.ID)
 	if err != nil {
 		return fmt.Errorf("storing session %s: %w", sess.ID, err)
@@ -346,7 +437,7 @@ func (s *Store) FinishSession(ctx context.Context, sess *store.Session) error {
 
 // DeleteSession implements store.Sessions.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE id = ?`), id)
+	res, err := s.exec(ctx, nil, `DELETE FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("deleting session %s: %w", id, err)
 	}
@@ -361,7 +452,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // NonceUsed implements store.Sessions.
 func (s *Store) NonceUsed(ctx context.Context, nonce []byte) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM used_nonces WHERE nonce = ?`), nonce).Scan(&one)
+	err := s.queryRow(ctx, nil, `SELECT 1 FROM used_nonces WHERE nonce = ?`, nonce).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -373,7 +464,7 @@ func (s *Store) NonceUsed(ctx context.Context, nonce []byte) (bool, error) {
 
 // Purge implements store.Sessions.
 func (s *Store) Purge(ctx context.Context, now, nonceCutoff time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE expires_ms <= ?`), ms(now))
+	res, err := s.exec(ctx, nil, `DELETE FROM sessions WHERE expires_ms <= ?`, ms(now))
 	if err != nil {
 		return 0, fmt.Errorf("purging sessions: %w", err)
 	}
@@ -381,7 +472,7 @@ func (s *Store) Purge(ctx context.Context, now, nonceCutoff time.Time) (int64, e
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM used_nonces WHERE used_ms < ?`), ms(nonceCutoff)); err != nil {
+	if _, err := s.exec(ctx, nil, `DELETE FROM used_nonces WHERE used_ms < ?`, ms(nonceCutoff)); err != nil {
 		return n, fmt.Errorf("purging used nonces: %w", err)
 	}
 	return n, nil
