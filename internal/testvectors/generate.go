@@ -85,6 +85,9 @@ func (v Created) TrustAnchors() string {
 	return TACreatedP384
 }
 
+// Name is the vector's name in the manifest.
+func (v Created) Name() string { return strings.TrimSuffix(v.File, ".cbor") }
+
 func (v Created) alg() string {
 	if v.CPAK == "cpak-p256" {
 		return "ES256"
@@ -119,6 +122,12 @@ func (r plannedRun) with(policy ...string) plannedRun {
 
 func (r plannedRun) wants(failed ...string) plannedRun {
 	r.want = failed
+	return r
+}
+
+// also adds reference-value stores after the run's first.
+func (r plannedRun) also(refvals ...string) plannedRun {
+	r.AlsoRefvals = append(slices.Clone(r.AlsoRefvals), refvals...)
 	return r
 }
 
@@ -386,7 +395,8 @@ func platformReference(c *platform.Claims) verifier.PlatformReference {
 // realmReference is the reference value of a claims file's realm.
 func realmReference(c *realm.Claims) verifier.RealmReference {
 	return verifier.RealmReference{InitialMeasurement: c.InitialMeasurement, PersonalizationValue: c.PersonalizationValue,
-		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID}
+		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID,
+		MECPolicy: c.MECPolicy}
 }
 
 // putReferenceValues writes a reference-value store as verifier's JSON
@@ -429,6 +439,19 @@ func (g *generator) stores() error {
 		return err
 	}
 	if err := g.putCoRIMs(anchorClaims, platforms, realms); err != nil {
+		return err
+	}
+	// The realm of shapes/measurement-size-mismatch: rel0's, with its
+	// 64-byte measurements and so without a hash algorithm, which would
+	// contradict them.
+	rel0, err := g.claims(CreatedVectors[0].Claims)
+	if err != nil {
+		return err
+	}
+	sizeMismatch(rel0.Realm)
+	mismatched := realmReference(rel0.Realm)
+	mismatched.HashAlgorithm = ""
+	if err := g.putReferenceValues(RVSizeMismatch, platforms, []verifier.RealmReference{mismatched}); err != nil {
 		return err
 	}
 	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
@@ -594,6 +617,10 @@ func (g *generator) vectorSpecs() []spec {
 				full.with("--require-rems", "--reject-unknown-claims"),
 				// Another platform's key.
 				withTA(TAEmulator, RVCreated, v.Nonce).wants("platform trust anchor"),
+				// The same trust anchor and reference values as CoRIMs,
+				// and a CoRIM trust anchor with the JSON reference values.
+				withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, v.Nonce).also(RVCreatedRealmCoRIM),
+				withTA(TACreatedP384CoRIM, RVCreated, v.Nonce),
 			)
 		case "rel0-es256.cbor":
 			runs = append(runs,
@@ -650,6 +677,7 @@ func (g *generator) vectorSpecs() []spec {
 				d.Realm.InitialMeasurement = h[:]
 			})
 		}, full.wants("realm initial measurement"),
+		withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, rel0.Nonce).also(RVCreatedRealmCoRIM).wants("realm initial measurement"),
 		// Without realm reference values the RIM is not checked at all.
 		withTA(TACreatedP384, RVEmulatorRealm, rel0.Nonce).wants("platform implementation id", "realm initial measurement"))
 	bad("mixed-profiles", "legacy-es384's platform claims (CCA-SSD profile) bound to rel0-es384's realm token (2023 profile) in one tag-399 collection",
@@ -774,11 +802,17 @@ func (g *generator) vectorSpecs() []spec {
 	tfrmm := TFRMMMainVector
 	tfrmmFull := withTA(tfrmm.TrustAnchors(), RVCreated, tfrmm.Nonce)
 	add(g.createdSpec(tfrmm, tfrmmFull, tfrmmFull.with("--reject-unknown-claims"),
+		// Its reference value pins its MEC policy (shared), as a policy
+		// requiring one asks.
+		tfrmmFull.with("--require-mec-policy"),
+		withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, tfrmm.Nonce).also(RVCreatedRealmCoRIM),
 		// Its realm is not in the emulator's reference values.
 		withTA(tfrmm.TrustAnchors(), RVEmulatorRealm, tfrmm.Nonce).with("--allow-unknown-platform-unsafe").wants("realm initial measurement")))
 	emu("tfrmm-main-es384", "tfrmm-main", "", false, nil, "",
 		"tfrmm-main token from the emulated machine: tag 907, the 2023 platform profile, a realm 2.0 token with the realm instance id the RMM drew at REALM_CREATE and the MEC policy",
-		emuFull, emuFull.with("--reject-unknown-claims"))
+		emuFull, emuFull.with("--reject-unknown-claims"),
+		// The emulator's reference values do not pin the MEC policy.
+		emuFull.with("--require-mec-policy").wants("realm MEC policy"))
 	legacy := CreatedVectors[2]
 	add(spec{
 		Vector: Vector{
@@ -792,7 +826,91 @@ func (g *generator) vectorSpecs() []spec {
 		},
 		runs: []plannedRun{withTA(TACreatedP384, RVCreated, legacy.Nonce), withTA(TACreatedP384, RVCreated, legacy.Nonce).noNonce().wants("realm freshness")},
 	})
+	shape := func(name, format, desc, base string, mk func() ([]byte, error), runs ...plannedRun) {
+		challenge := rel0.Nonce
+		if base == TFRMMMainVector.Name() {
+			challenge = TFRMMMainVector.Nonce
+		}
+		add(spec{
+			Vector: Vector{
+				Name: "shapes/" + name, File: "shapes/" + name + ".cbor", Source: "mutation", Format: format, PlatformAlg: "ES384",
+				Challenge: challenge, Compare: "bytes", Description: desc,
+				MadeFrom: map[string]string{"base": base, "cpak": "keys/cpak-p384.pem", "rak": "keys/rak-p384.pem"},
+			},
+			make: mk,
+			runs: runs,
+		})
+	}
+	// A bare platform token, as TF-A, TF-RMM and tf-m-tools ship it: the
+	// platform is appraised, and with no realm token nothing carries the
+	// relying party's nonce, so it is accepted only without freshness.
+	shape("bare-platform", "bare",
+		"rel0-es384's platform token alone (a tagged COSE_Sign1), as TF-A hands it to the RMM: no realm token, so nothing in it is fresh",
+		"rel0-es384", func() ([]byte, error) {
+			c, err := token.DecodeCollection(base())
+			if err != nil {
+				return nil, err
+			}
+			return bytes.Clone(c.Platform), nil
+		},
+		full.wants("realm freshness"),
+		full.noNonce().wants("realm freshness"),
+		full.noNonce().with("--allow-missing-nonce-unsafe"),
+		withTA(TAEmulator, RVCreated, "").with("--allow-missing-nonce-unsafe").wants("platform trust anchor"))
+	// Veraison's test evidence and evcli's claims template: a RIM and REMs
+	// of 64 bytes labelled sha-256. No RMM emits that; refused by default.
+	shape("measurement-size-mismatch", "rel0",
+		"rel0-es384 with a 64-byte RIM and 64-byte REMs while the realm hash algorithm says sha-256 (32 bytes), as Veraison's CCA test evidence carries them",
+		"rel0-es384", func() ([]byte, error) {
+			return g.resign(base(), "cpak-p384", "rak-p384", func(_ *platform.Claims, r *realm.Claims) { sizeMismatch(r) })
+		},
+		withTA(TACreatedP384, RVSizeMismatch, rel0.Nonce).wants("realm claims"),
+		withTA(TACreatedP384, RVSizeMismatch, rel0.Nonce).with("--allow-measurement-size-mismatch-unsafe"),
+		// Accepted, the realm is still appraised: not the created realm.
+		full.with("--allow-measurement-size-mismatch-unsafe").wants("realm initial measurement"))
+	// draft-ffm-rats-cca-token-04's 2026 profiles (delegated): the
+	// platform binds the RAK in claim 2408 instead of its challenge. No
+	// producer emits it; refused by default, by name.
+	shape("draft-2026", "draft",
+		"tfrmm-main-es384 in the shape of draft-ffm-rats-cca-token-04: 2026 delegated platform profile with the client id and the workload binding (claim 2408, sha-256 of the RAK) instead of a challenge, 2026 realm profile",
+		TFRMMMainVector.Name(), func() ([]byte, error) {
+			return g.resign(g.tokens[TFRMMMainVector.Name()], "cpak-p384", "rak-p384", func(p *platform.Claims, r *realm.Claims) {
+				draft2026(p, r)
+			})
+		},
+		// Refused by default, by name. The verifier binds the RAK
+		// through the platform challenge (claim 10) only: claim 2408 is not
+		// checked, so a 2026-delegated token is never bound, not even once
+		// its shape is allowed.
+		tfrmmFull.wants("realm profile coherence", "realm binding"),
+		tfrmmFull.with("--allow-draft-profiles-unsafe").wants("realm binding"))
 	return specs
+}
+
+// sizeMismatch gives a realm 64-byte measurements while its hash
+// algorithm stays sha-256.
+func sizeMismatch(r *realm.Claims) {
+	m := sha512.Sum512([]byte("ccakit test vectors: a 64-byte RIM labelled sha-256"))
+	r.InitialMeasurement = m[:]
+	r.ExtensibleMeasurements = nil
+	for i := range realm.NumREMs {
+		rem := sha512.Sum512([]byte(fmt.Sprintf("ccakit test vectors: a 64-byte REM %d labelled sha-256", i)))
+		r.ExtensibleMeasurements = append(r.ExtensibleMeasurements, rem[:])
+	}
+}
+
+// draft2026 turns TF-RMM main's claims into draft -04's delegated 2026
+// shape (§4.3.3, §4.8.1): the platform's client id 1 and the workload
+// binding, the hash of the realm's RAK claim, in place of its challenge.
+func draft2026(p *platform.Claims, r *realm.Claims) {
+	one := uint64(1)
+	sum := sha256.Sum256(r.PubKey)
+	// A new value, so that the decoded token's claim 10 is not carried
+	// over (Encode writes every claim a decoded token had).
+	*p = platform.Claims{Profile: token.ProfilePlatform2026Delegated, ImplementationID: p.ImplementationID,
+		InstanceID: p.InstanceID, Config: p.Config, Lifecycle: p.Lifecycle, SwComponents: p.SwComponents,
+		VerificationService: p.VerificationService, HashAlgID: p.HashAlgID, ClientID: &one, WorkloadBinding: sum[:]}
+	r.Profile = token.ProfileRealm2026
 }
 
 func flipLastBit(b []byte) []byte {
@@ -823,6 +941,33 @@ func (g *generator) resignPlatform(raw []byte, cpak string, edit func(*platform.
 		return nil, err
 	}
 	return g.withPlatformPayload(ev, payload, cpak)
+}
+
+// resign changes a token's claims and signs both tokens again (the realm
+// with the RAK rak, the platform with the CPAK cpak), without validating.
+func (g *generator) resign(raw []byte, cpak, rak string, edit func(*platform.Claims, *realm.Claims)) ([]byte, error) {
+	ev, err := evidence.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	edit(ev.Platform, ev.Realm)
+	pp, err := ev.Platform.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rp, err := ev.Realm.Encode()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := token.SignPayload(pp, g.signer(cpak), nil)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := token.SignPayload(rp, g.signer(rak), nil)
+	if err != nil {
+		return nil, err
+	}
+	return (&token.Collection{Wrapper: ev.Collection.Wrapper, Platform: pt, Realm: rt}).Encode()
 }
 
 func (g *generator) withPlatformPayload(ev *evidence.Evidence, payload []byte, cpak string) ([]byte, error) {

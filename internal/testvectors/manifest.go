@@ -58,6 +58,10 @@ const (
 	TACreatedP384CoRIM     = "trust-anchors/created-p384.corim"
 	RVCreatedPlatformCoRIM = "refvals/created-platform.corim"
 	RVCreatedRealmCoRIM    = "refvals/created-realm.corim"
+
+	// RVSizeMismatch has the created platform and the realm of
+	// shapes/measurement-size-mismatch (64-byte RIM and REMs).
+	RVSizeMismatch = "refvals/measurement-size-mismatch.json"
 )
 
 // Manifest is testvectors/manifest.json.
@@ -172,10 +176,16 @@ func Policy(flags []string) (verifier.Policy, error) {
 			p.AllowDebugLifecycleUnsafe = true
 		case "--allow-mixed-profiles-unsafe":
 			p.AllowMixedProfilesUnsafe = true
+		case "--allow-draft-profiles-unsafe":
+			p.AllowDraftProfilesUnsafe = true
+		case "--allow-measurement-size-mismatch-unsafe":
+			p.AllowMeasurementSizeMismatchUnsafe = true
 		case "--allow-unknown-platform-unsafe":
 			p.AllowUnknownPlatformUnsafe = true
 		case "--allow-unknown-realm-unsafe":
 			p.AllowUnknownRealmUnsafe = true
+		case "--require-mec-policy":
+			p.RequireMECPolicy = true
 		case "--require-rems":
 			p.RequireREMs = true
 		case "--reject-unknown-claims":
