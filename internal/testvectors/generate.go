@@ -106,6 +106,9 @@ var keySpecs = []struct {
 	{"cpak-p384", elliptic.P384(), true},
 	{"cpak-p256", elliptic.P256(), true},
 	{"rak-p384", elliptic.P384(), false},
+	// The provisioner that signs the signed CoRIMs (a public key file
+	// like a CPAK's: verify --corim-key).
+	{"corim-signer-p256", elliptic.P256(), true},
 }
 
 // plannedRun is a verification of a vector and the failed checks it is made to
@@ -122,6 +125,12 @@ func (r plannedRun) with(policy ...string) plannedRun {
 
 func (r plannedRun) wants(failed ...string) plannedRun {
 	r.want = failed
+	return r
+}
+
+// signedBy gives the key that checks signed CoRIMs.
+func (r plannedRun) signedBy(key string) plannedRun {
+	r.CoRIMKey = key
 	return r
 }
 
@@ -539,6 +548,15 @@ func (g *generator) putCoRIMs(c *platform.Claims, platforms []verifier.PlatformR
 	if g.files[RVCreatedRealmCoRIM], err = endorsement.EncodeRealm("ccakit test vectors: created realm reference values", ers...); err != nil {
 		return fmt.Errorf("%s: %w", RVCreatedRealmCoRIM, err)
 	}
+	// The same three, COSE-signed by the provisioner's key (deterministic
+	// ECDSA, so the files are stable).
+	for _, f := range [][2]string{{TACreatedP384CoRIM, TACreatedP384SignedCoRIM},
+		{RVCreatedPlatformCoRIM, RVCreatedPlatformSignedCoRIM}, {RVCreatedRealmCoRIM, RVCreatedRealmSignedCoRIM}} {
+		if g.files[f[1]], err = endorsement.Sign(g.files[f[0]], g.signer("corim-signer-p256"),
+			endorsement.SignOptions{SignerName: "ccakit test vectors provisioner"}); err != nil {
+			return fmt.Errorf("%s: %w", f[1], err)
+		}
+	}
 	return nil
 }
 
@@ -621,6 +639,8 @@ func (g *generator) vectorSpecs() []spec {
 				// and a CoRIM trust anchor with the JSON reference values.
 				withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, v.Nonce).also(RVCreatedRealmCoRIM),
 				withTA(TACreatedP384CoRIM, RVCreated, v.Nonce),
+				// Signed CoRIMs, checked with the provisioner's key.
+				withTA(TACreatedP384SignedCoRIM, RVCreatedPlatformSignedCoRIM, v.Nonce).also(RVCreatedRealmSignedCoRIM).signedBy(CoRIMSignerPub),
 			)
 		case "rel0-es256.cbor":
 			runs = append(runs,
@@ -1066,9 +1086,19 @@ func (g *Set) verdict(tok []byte, file string, r Run) (Run, error) {
 
 // verifier is the verifier of a run's stores and policy.
 func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
-	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors}, r.refvals(), []string{"--"}, r.Policy), "\x00")
+	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors, r.CoRIMKey}, r.refvals(), []string{"--"}, r.Policy), "\x00")
 	if v, ok := g.verifiers[key]; ok {
 		return v, nil
+	}
+	var corim endorsement.DecodeOptions
+	if r.CoRIMKey != "" {
+		data, err := g.read(r.CoRIMKey)
+		if err != nil {
+			return nil, err
+		}
+		if corim.SignerKey, err = token.ParsePublicKey(data); err != nil {
+			return nil, err
+		}
 	}
 	var anchors *verifier.TrustAnchors
 	var opts []verifier.Option
@@ -1087,7 +1117,7 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		if anchors, err = verifier.ReadTrustAnchors(data, endorsement.DecodeOptions{}); err != nil {
+		if anchors, err = verifier.ReadTrustAnchors(data, corim); err != nil {
 			return nil, err
 		}
 	}
@@ -1097,7 +1127,7 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		rv, err := verifier.ReadReferenceValues(data, endorsement.DecodeOptions{})
+		rv, err := verifier.ReadReferenceValues(data, corim)
 		if err != nil {
 			return nil, err
 		}

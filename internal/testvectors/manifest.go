@@ -58,6 +58,11 @@ const (
 	TACreatedP384CoRIM     = "trust-anchors/created-p384.corim"
 	RVCreatedPlatformCoRIM = "refvals/created-platform.corim"
 	RVCreatedRealmCoRIM    = "refvals/created-realm.corim"
+	// The same, COSE-signed with keys/corim-signer-p256.pem.
+	TACreatedP384SignedCoRIM     = "trust-anchors/created-p384.signed.corim"
+	RVCreatedPlatformSignedCoRIM = "refvals/created-platform.signed.corim"
+	RVCreatedRealmSignedCoRIM    = "refvals/created-realm.signed.corim"
+	CoRIMSignerPub               = "keys/corim-signer-p256.pub.pem"
 
 	// RVSizeMismatch has the created platform and the realm of
 	// shapes/measurement-size-mismatch (64-byte RIM and REMs).
@@ -104,8 +109,10 @@ type Run struct {
 	// after Refvals (a CoRIM holds platform or realm reference values,
 	// not both).
 	AlsoRefvals []string `json:"also-refvals,omitempty"`
-	Nonce       string   `json:"nonce,omitempty"`
-	Policy      []string `json:"policy,omitempty"`
+	// CoRIMKey is --corim-key, the key that checks signed CoRIMs.
+	CoRIMKey string   `json:"corim-key,omitempty"`
+	Nonce    string   `json:"nonce,omitempty"`
+	Policy   []string `json:"policy,omitempty"`
 	// Command is the same verification from the repository's root.
 	Command     string `json:"command"`
 	Trustworthy bool   `json:"trustworthy"`
@@ -127,6 +134,9 @@ func (r *Run) Args(dir, file string) []string {
 	}
 	for _, p := range r.refvals() {
 		args = append(args, "--refvals", filepath.Join(dir, filepath.FromSlash(p)))
+	}
+	if r.CoRIMKey != "" {
+		args = append(args, "--corim-key", filepath.Join(dir, filepath.FromSlash(r.CoRIMKey)))
 	}
 	if r.Nonce != "" {
 		args = append(args, "--nonce", r.Nonce)
