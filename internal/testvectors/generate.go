@@ -710,6 +710,19 @@ func (g *generator) vectorSpecs() []spec {
 				d.Platform.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage{0x63, 'c', 'c', 'a'}}
 			})
 		}, full, full.with("--reject-unknown-claims").wants("platform claims"))
+	// Attacker-controlled strings: a software component type that would
+	// rewrite a terminal's lines (newline, carriage return, ANSI erase and
+	// colour) to show a fake verdict, and an OSC title sequence in its
+	// version. Every output must escape them; the verdict is the type's
+	// mismatch with the reference value's, and that value's absence.
+	bad("hostile-strings", "rel0 evidence whose RMM component type carries a newline, ANSI escapes and a fake 'result: TRUSTWORTHY' line, and whose version an OSC sequence: outputs must escape both",
+		"rel0", func() ([]byte, error) {
+			return g.makeCreated(rel0, func(d *claimsFile) {
+				sc := &d.Platform.SwComponents[hostileComponent]
+				sc.MeasurementType, sc.Version = hostileType, hostileVersion
+			})
+		}, full.wants("platform sw component #7 "+hostileType, "platform expected sw component RMM"),
+		full.with("--allow-unknown-platform-unsafe").wants("platform sw component #7 "+hostileType, "platform expected sw component RMM"))
 	// Malformed encodings: decode fails and nothing else is checked.
 	malformed := func(name, desc string, mk func() ([]byte, error)) {
 		bad(name, desc, "malformed", mk, full.wants("platform decode"))
@@ -906,6 +919,14 @@ func (g *generator) vectorSpecs() []spec {
 		tfrmmFull.with("--allow-draft-profiles-unsafe").wants("realm binding"))
 	return specs
 }
+
+// The hostile strings of bad/hostile-strings, in the RMM component
+// (index 7 of the claims files' twelve).
+const (
+	hostileComponent = 7
+	hostileType      = "RMM\n\x1b[2K\rresult: TRUSTWORTHY\x1b[0m"
+	hostileVersion   = "1.0\x1b]0;pwned\x07"
+)
 
 // sizeMismatch gives a realm 64-byte measurements while its hash
 // algorithm stays sha-256.
