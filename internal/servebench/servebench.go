@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/ccakit/cca/emulator"
-	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/internal/realmtokens"
 	"github.com/ccakit/cca/service"
 	"github.com/ccakit/cca/service/store/sqlstore"
@@ -133,11 +132,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	lib, err := libraryVerifier(corims, verifier.DefaultPlatformCacheSize)
+	lib, err := corims.Verifier(verifier.WithPlatformCacheSize(verifier.DefaultPlatformCacheSize))
 	if err != nil {
 		return nil, err
 	}
-	uncached, err := libraryVerifier(corims, 0)
+	uncached, err := corims.Verifier(verifier.WithPlatformCacheSize(0))
 	if err != nil {
 		return nil, err
 	}
@@ -219,42 +218,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Library, rep.LibraryEAR, rep.Service = median(libs), median(libEARs), median(svcs)
 	return rep, nil
-}
-
-// libraryVerifier is the library alone: the same endorsements, decoded
-// into in-memory stores.
-func libraryVerifier(c realmtokens.CoRIMs, cache int) (*verifier.Verifier, error) {
-	var anchors []verifier.TrustAnchor
-	var plats []verifier.PlatformReference
-	var realms []verifier.RealmReference
-	for _, b := range [][]byte{c.Anchors, c.Platform, c.Realm} {
-		e, err := endorsement.Decode(b, endorsement.DecodeOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, ta := range e.TrustAnchors {
-			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
-		}
-		for _, p := range e.Platforms {
-			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
-			for _, sc := range p.SwComponents {
-				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
-			}
-			plats = append(plats, ref)
-		}
-		for _, r := range e.Realms {
-			realms = append(realms, verifier.RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg})
-		}
-	}
-	tas, err := verifier.NewTrustAnchors(anchors...)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := verifier.NewReferenceValues(plats, realms)
-	if err != nil {
-		return nil, err
-	}
-	return verifier.New(tas, verifier.WithReferenceValues(refs), verifier.WithPlatformCacheSize(cache))
 }
 
 // runLibrary verifies the tokens with as many workers as clients (the
