@@ -85,6 +85,9 @@ func (v Created) TrustAnchors() string {
 	return TACreatedP384
 }
 
+// Name is the vector's name in the manifest.
+func (v Created) Name() string { return strings.TrimSuffix(v.File, ".cbor") }
+
 func (v Created) alg() string {
 	if v.CPAK == "cpak-p256" {
 		return "ES256"
@@ -103,6 +106,9 @@ var keySpecs = []struct {
 	{"cpak-p384", elliptic.P384(), true},
 	{"cpak-p256", elliptic.P256(), true},
 	{"rak-p384", elliptic.P384(), false},
+	// The provisioner that signs the signed CoRIMs (a public key file
+	// like a CPAK's: verify --corim-key).
+	{"corim-signer-p256", elliptic.P256(), true},
 }
 
 // plannedRun is a verification of a vector and the failed checks it is made to
@@ -119,6 +125,18 @@ func (r plannedRun) with(policy ...string) plannedRun {
 
 func (r plannedRun) wants(failed ...string) plannedRun {
 	r.want = failed
+	return r
+}
+
+// signedBy gives the key that checks signed CoRIMs.
+func (r plannedRun) signedBy(key string) plannedRun {
+	r.CoRIMKey = key
+	return r
+}
+
+// also adds reference-value stores after the run's first.
+func (r plannedRun) also(refvals ...string) plannedRun {
+	r.AlsoRefvals = append(slices.Clone(r.AlsoRefvals), refvals...)
 	return r
 }
 
@@ -386,7 +404,8 @@ func platformReference(c *platform.Claims) verifier.PlatformReference {
 // realmReference is the reference value of a claims file's realm.
 func realmReference(c *realm.Claims) verifier.RealmReference {
 	return verifier.RealmReference{InitialMeasurement: c.InitialMeasurement, PersonalizationValue: c.PersonalizationValue,
-		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID}
+		ExtensibleMeasurements: c.ExtensibleMeasurements, HashAlgorithm: c.HashAlgID, RAKHashAlgorithm: c.PubKeyHashAlgID,
+		MECPolicy: c.MECPolicy}
 }
 
 // putReferenceValues writes a reference-value store as verifier's JSON
@@ -429,6 +448,19 @@ func (g *generator) stores() error {
 		return err
 	}
 	if err := g.putCoRIMs(anchorClaims, platforms, realms); err != nil {
+		return err
+	}
+	// The realm of shapes/measurement-size-mismatch: rel0's, with its
+	// 64-byte measurements and so without a hash algorithm, which would
+	// contradict them.
+	rel0, err := g.claims(CreatedVectors[0].Claims)
+	if err != nil {
+		return err
+	}
+	sizeMismatch(rel0.Realm)
+	mismatched := realmReference(rel0.Realm)
+	mismatched.HashAlgorithm = ""
+	if err := g.putReferenceValues(RVSizeMismatch, platforms, []verifier.RealmReference{mismatched}); err != nil {
 		return err
 	}
 	for _, ta := range []struct{ file, key string }{{TACreatedP384, "cpak-p384"}, {TACreatedP256, "cpak-p256"}} {
@@ -516,6 +548,15 @@ func (g *generator) putCoRIMs(c *platform.Claims, platforms []verifier.PlatformR
 	if g.files[RVCreatedRealmCoRIM], err = endorsement.EncodeRealm("ccakit test vectors: created realm reference values", ers...); err != nil {
 		return fmt.Errorf("%s: %w", RVCreatedRealmCoRIM, err)
 	}
+	// The same three, COSE-signed by the provisioner's key (deterministic
+	// ECDSA, so the files are stable).
+	for _, f := range [][2]string{{TACreatedP384CoRIM, TACreatedP384SignedCoRIM},
+		{RVCreatedPlatformCoRIM, RVCreatedPlatformSignedCoRIM}, {RVCreatedRealmCoRIM, RVCreatedRealmSignedCoRIM}} {
+		if g.files[f[1]], err = endorsement.Sign(g.files[f[0]], g.signer("corim-signer-p256"),
+			endorsement.SignOptions{SignerName: "ccakit test vectors provisioner"}); err != nil {
+			return fmt.Errorf("%s: %w", f[1], err)
+		}
+	}
 	return nil
 }
 
@@ -594,6 +635,12 @@ func (g *generator) vectorSpecs() []spec {
 				full.with("--require-rems", "--reject-unknown-claims"),
 				// Another platform's key.
 				withTA(TAEmulator, RVCreated, v.Nonce).wants("platform trust anchor"),
+				// The same trust anchor and reference values as CoRIMs,
+				// and a CoRIM trust anchor with the JSON reference values.
+				withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, v.Nonce).also(RVCreatedRealmCoRIM),
+				withTA(TACreatedP384CoRIM, RVCreated, v.Nonce),
+				// Signed CoRIMs, checked with the provisioner's key.
+				withTA(TACreatedP384SignedCoRIM, RVCreatedPlatformSignedCoRIM, v.Nonce).also(RVCreatedRealmSignedCoRIM).signedBy(CoRIMSignerPub),
 			)
 		case "rel0-es256.cbor":
 			runs = append(runs,
@@ -650,6 +697,7 @@ func (g *generator) vectorSpecs() []spec {
 				d.Realm.InitialMeasurement = h[:]
 			})
 		}, full.wants("realm initial measurement"),
+		withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, rel0.Nonce).also(RVCreatedRealmCoRIM).wants("realm initial measurement"),
 		// Without realm reference values the RIM is not checked at all.
 		withTA(TACreatedP384, RVEmulatorRealm, rel0.Nonce).wants("platform implementation id", "realm initial measurement"))
 	bad("mixed-profiles", "legacy-es384's platform claims (CCA-SSD profile) bound to rel0-es384's realm token (2023 profile) in one tag-399 collection",
@@ -662,6 +710,19 @@ func (g *generator) vectorSpecs() []spec {
 				d.Platform.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage{0x63, 'c', 'c', 'a'}}
 			})
 		}, full, full.with("--reject-unknown-claims").wants("platform claims"))
+	// Attacker-controlled strings: a software component type that would
+	// rewrite a terminal's lines (newline, carriage return, ANSI erase and
+	// colour) to show a fake verdict, and an OSC title sequence in its
+	// version. Every output must escape them; the verdict is the type's
+	// mismatch with the reference value's, and that value's absence.
+	bad("hostile-strings", "rel0 evidence whose RMM component type carries a newline, ANSI escapes and a fake 'result: TRUSTWORTHY' line, and whose version an OSC sequence: outputs must escape both",
+		"rel0", func() ([]byte, error) {
+			return g.makeCreated(rel0, func(d *claimsFile) {
+				sc := &d.Platform.SwComponents[hostileComponent]
+				sc.MeasurementType, sc.Version = hostileType, hostileVersion
+			})
+		}, full.wants("platform sw component #7 "+hostileType, "platform expected sw component RMM"),
+		full.with("--allow-unknown-platform-unsafe").wants("platform sw component #7 "+hostileType, "platform expected sw component RMM"))
 	// Malformed encodings: decode fails and nothing else is checked.
 	malformed := func(name, desc string, mk func() ([]byte, error)) {
 		bad(name, desc, "malformed", mk, full.wants("platform decode"))
@@ -774,11 +835,17 @@ func (g *generator) vectorSpecs() []spec {
 	tfrmm := TFRMMMainVector
 	tfrmmFull := withTA(tfrmm.TrustAnchors(), RVCreated, tfrmm.Nonce)
 	add(g.createdSpec(tfrmm, tfrmmFull, tfrmmFull.with("--reject-unknown-claims"),
+		// Its reference value pins its MEC policy (shared), as a policy
+		// requiring one asks.
+		tfrmmFull.with("--require-mec-policy"),
+		withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, tfrmm.Nonce).also(RVCreatedRealmCoRIM),
 		// Its realm is not in the emulator's reference values.
 		withTA(tfrmm.TrustAnchors(), RVEmulatorRealm, tfrmm.Nonce).with("--allow-unknown-platform-unsafe").wants("realm initial measurement")))
 	emu("tfrmm-main-es384", "tfrmm-main", "", false, nil, "",
 		"tfrmm-main token from the emulated machine: tag 907, the 2023 platform profile, a realm 2.0 token with the realm instance id the RMM drew at REALM_CREATE and the MEC policy",
-		emuFull, emuFull.with("--reject-unknown-claims"))
+		emuFull, emuFull.with("--reject-unknown-claims"),
+		// The emulator's reference values do not pin the MEC policy.
+		emuFull.with("--require-mec-policy").wants("realm MEC policy"))
 	legacy := CreatedVectors[2]
 	add(spec{
 		Vector: Vector{
@@ -792,7 +859,99 @@ func (g *generator) vectorSpecs() []spec {
 		},
 		runs: []plannedRun{withTA(TACreatedP384, RVCreated, legacy.Nonce), withTA(TACreatedP384, RVCreated, legacy.Nonce).noNonce().wants("realm freshness")},
 	})
+	shape := func(name, format, desc, base string, mk func() ([]byte, error), runs ...plannedRun) {
+		challenge := rel0.Nonce
+		if base == TFRMMMainVector.Name() {
+			challenge = TFRMMMainVector.Nonce
+		}
+		add(spec{
+			Vector: Vector{
+				Name: "shapes/" + name, File: "shapes/" + name + ".cbor", Source: "mutation", Format: format, PlatformAlg: "ES384",
+				Challenge: challenge, Compare: "bytes", Description: desc,
+				MadeFrom: map[string]string{"base": base, "cpak": "keys/cpak-p384.pem", "rak": "keys/rak-p384.pem"},
+			},
+			make: mk,
+			runs: runs,
+		})
+	}
+	// A bare platform token, as TF-A, TF-RMM and tf-m-tools ship it: the
+	// platform is appraised, and with no realm token nothing carries the
+	// relying party's nonce, so it is accepted only without freshness.
+	shape("bare-platform", "bare",
+		"rel0-es384's platform token alone (a tagged COSE_Sign1), as TF-A hands it to the RMM: no realm token, so nothing in it is fresh",
+		"rel0-es384", func() ([]byte, error) {
+			c, err := token.DecodeCollection(base())
+			if err != nil {
+				return nil, err
+			}
+			return bytes.Clone(c.Platform), nil
+		},
+		full.wants("realm freshness"),
+		full.noNonce().wants("realm freshness"),
+		full.noNonce().with("--allow-missing-nonce-unsafe"),
+		withTA(TAEmulator, RVCreated, "").with("--allow-missing-nonce-unsafe").wants("platform trust anchor"))
+	// Veraison's test evidence and evcli's claims template: a RIM and REMs
+	// of 64 bytes labelled sha-256. No RMM emits that; refused by default.
+	shape("measurement-size-mismatch", "rel0",
+		"rel0-es384 with a 64-byte RIM and 64-byte REMs while the realm hash algorithm says sha-256 (32 bytes), as Veraison's CCA test evidence carries them",
+		"rel0-es384", func() ([]byte, error) {
+			return g.resign(base(), "cpak-p384", "rak-p384", func(_ *platform.Claims, r *realm.Claims) { sizeMismatch(r) })
+		},
+		withTA(TACreatedP384, RVSizeMismatch, rel0.Nonce).wants("realm claims"),
+		withTA(TACreatedP384, RVSizeMismatch, rel0.Nonce).with("--allow-measurement-size-mismatch-unsafe"),
+		// Accepted, the realm is still appraised: not the created realm.
+		full.with("--allow-measurement-size-mismatch-unsafe").wants("realm initial measurement"))
+	// draft-ffm-rats-cca-token-04's 2026 profiles (delegated): the
+	// platform binds the RAK in claim 2408 instead of its challenge. No
+	// producer emits it; refused by default, by name.
+	shape("draft-2026", "draft",
+		"tfrmm-main-es384 in the shape of draft-ffm-rats-cca-token-04: 2026 delegated platform profile with the client id and the workload binding (claim 2408, sha-256 of the RAK) instead of a challenge, 2026 realm profile",
+		TFRMMMainVector.Name(), func() ([]byte, error) {
+			return g.resign(g.tokens[TFRMMMainVector.Name()], "cpak-p384", "rak-p384", func(p *platform.Claims, r *realm.Claims) {
+				draft2026(p, r)
+			})
+		},
+		// Refused by default, by name. The verifier binds the RAK
+		// through the platform challenge (claim 10) only: claim 2408 is not
+		// checked, so a 2026-delegated token is never bound, not even once
+		// its shape is allowed.
+		tfrmmFull.wants("realm profile coherence", "realm binding"),
+		tfrmmFull.with("--allow-draft-profiles-unsafe").wants("realm binding"))
 	return specs
+}
+
+// The hostile strings of bad/hostile-strings, in the RMM component
+// (index 7 of the claims files' twelve).
+const (
+	hostileComponent = 7
+	hostileType      = "RMM\n\x1b[2K\rresult: TRUSTWORTHY\x1b[0m"
+	hostileVersion   = "1.0\x1b]0;pwned\x07"
+)
+
+// sizeMismatch gives a realm 64-byte measurements while its hash
+// algorithm stays sha-256.
+func sizeMismatch(r *realm.Claims) {
+	m := sha512.Sum512([]byte("ccakit test vectors: a 64-byte RIM labelled sha-256"))
+	r.InitialMeasurement = m[:]
+	r.ExtensibleMeasurements = nil
+	for i := range realm.NumREMs {
+		rem := sha512.Sum512([]byte(fmt.Sprintf("ccakit test vectors: a 64-byte REM %d labelled sha-256", i)))
+		r.ExtensibleMeasurements = append(r.ExtensibleMeasurements, rem[:])
+	}
+}
+
+// draft2026 turns TF-RMM main's claims into draft -04's delegated 2026
+// shape (§4.3.3, §4.8.1): the platform's client id 1 and the workload
+// binding, the hash of the realm's RAK claim, in place of its challenge.
+func draft2026(p *platform.Claims, r *realm.Claims) {
+	one := uint64(1)
+	sum := sha256.Sum256(r.PubKey)
+	// A new value, so that the decoded token's claim 10 is not carried
+	// over (Encode writes every claim a decoded token had).
+	*p = platform.Claims{Profile: token.ProfilePlatform2026Delegated, ImplementationID: p.ImplementationID,
+		InstanceID: p.InstanceID, Config: p.Config, Lifecycle: p.Lifecycle, SwComponents: p.SwComponents,
+		VerificationService: p.VerificationService, HashAlgID: p.HashAlgID, ClientID: &one, WorkloadBinding: sum[:]}
+	r.Profile = token.ProfileRealm2026
 }
 
 func flipLastBit(b []byte) []byte {
@@ -823,6 +982,33 @@ func (g *generator) resignPlatform(raw []byte, cpak string, edit func(*platform.
 		return nil, err
 	}
 	return g.withPlatformPayload(ev, payload, cpak)
+}
+
+// resign changes a token's claims and signs both tokens again (the realm
+// with the RAK rak, the platform with the CPAK cpak), without validating.
+func (g *generator) resign(raw []byte, cpak, rak string, edit func(*platform.Claims, *realm.Claims)) ([]byte, error) {
+	ev, err := evidence.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	edit(ev.Platform, ev.Realm)
+	pp, err := ev.Platform.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rp, err := ev.Realm.Encode()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := token.SignPayload(pp, g.signer(cpak), nil)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := token.SignPayload(rp, g.signer(rak), nil)
+	if err != nil {
+		return nil, err
+	}
+	return (&token.Collection{Wrapper: ev.Collection.Wrapper, Platform: pt, Realm: rt}).Encode()
 }
 
 func (g *generator) withPlatformPayload(ev *evidence.Evidence, payload []byte, cpak string) ([]byte, error) {
@@ -921,9 +1107,19 @@ func (g *Set) verdict(tok []byte, file string, r Run) (Run, error) {
 
 // verifier is the verifier of a run's stores and policy.
 func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
-	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors}, r.refvals(), []string{"--"}, r.Policy), "\x00")
+	key := strings.Join(slices.Concat([]string{r.CPAK, r.TrustAnchors, r.CoRIMKey}, r.refvals(), []string{"--"}, r.Policy), "\x00")
 	if v, ok := g.verifiers[key]; ok {
 		return v, nil
+	}
+	var corim endorsement.DecodeOptions
+	if r.CoRIMKey != "" {
+		data, err := g.read(r.CoRIMKey)
+		if err != nil {
+			return nil, err
+		}
+		if corim.SignerKey, err = token.ParsePublicKey(data); err != nil {
+			return nil, err
+		}
 	}
 	var anchors *verifier.TrustAnchors
 	var opts []verifier.Option
@@ -942,7 +1138,7 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		if anchors, err = verifier.ReadTrustAnchors(data, endorsement.DecodeOptions{}); err != nil {
+		if anchors, err = verifier.ReadTrustAnchors(data, corim); err != nil {
 			return nil, err
 		}
 	}
@@ -952,7 +1148,7 @@ func (g *Set) verifier(r Run) (*verifier.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		rv, err := verifier.ReadReferenceValues(data, endorsement.DecodeOptions{})
+		rv, err := verifier.ReadReferenceValues(data, corim)
 		if err != nil {
 			return nil, err
 		}
