@@ -203,9 +203,13 @@ func (m *Machine) Counters() monitor.Counters { return m.mon.Counters() }
 // (Config.Sharing): RSI calls, access-code work, stage-2 and TLB work.
 func (m *Machine) ShareCounters() rmm.ShareCounters { return m.rmm.ShareCounters() }
 
-// Close stops the realm software parked on the machine's RECs. The machine
-// must not be used afterwards.
-func (m *Machine) Close() { m.rmm.Close() }
+// Close stops the realm software parked on the machine's RECs and switches
+// the memory off, giving its storage back for reuse by the next machine.
+// The machine must not be used afterwards.
+func (m *Machine) Close() {
+	m.rmm.Close()
+	m.mon.Close()
+}
 
 // RaiseIRQ makes a physical interrupt pending for the CPU running the REC
 // at rec: the REC exits to the host with RMI_EXIT_IRQ at its next

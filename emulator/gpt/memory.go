@@ -37,17 +37,19 @@ func (r Range) contains(pa, n uint64) bool {
 	return pa >= r.Base && pa-r.Base < r.Size && n <= r.Size-(pa-r.Base)
 }
 
-// granule is one 4 KB granule of backing store, guarded by mu.
+// granule is one 4 KB granule of backing store, guarded by mu. Its storage
+// is attached by the first write that needs it, under mu held for writing,
+// so that no access can see a recycled block before it is overwritten.
 type granule struct {
 	mu   sync.RWMutex
-	dead bool // guarded by mu: the granule was zeroed and unlinked; look it up again
-	b    [GranuleSize]byte
+	dead bool   // guarded by mu: the granule was zeroed and unlinked; look it up again
+	b    *block // guarded by mu: nil while the granule reads as zeros
 }
 
 type chunk [chunkGranules]atomic.Pointer[granule]
 
 // bank is one contiguous span of backed memory: a two-level directory of
-// granules allocated on first write.
+// granules, linked on first write.
 type bank struct {
 	Range
 	chunks []atomic.Pointer[chunk]
@@ -106,7 +108,8 @@ func (ta *tableArea) write(off uint64, p []byte) {
 
 // Memory is the machine's physical memory: banks of 4 KB granules, allocated
 // lazily. Untouched granules read as zeros and cost nothing; a write of a
-// whole granule of zeros gives the granule back. The GPT memory, once a
+// whole granule of zeros gives the granule's storage back, for reuse by the
+// next first write anywhere in the process. The GPT memory, once a
 // Table is placed in it, is allocated in full and kept as 64-bit words.
 // Memory is safe for concurrent use.
 //
@@ -164,7 +167,7 @@ func (m *Memory) Ranges() []Range {
 // Contains reports whether [pa, pa+n) is entirely backed by one bank.
 func (m *Memory) Contains(pa, n uint64) bool { return m.bank(pa, n) != nil }
 
-// Resident returns the number of granules currently holding data.
+// Resident returns the number of granules currently holding storage.
 func (m *Memory) Resident() int { return int(m.resident.Load()) }
 
 // bank returns the bank holding all of [pa, pa+n), or nil.
@@ -177,7 +180,8 @@ func (m *Memory) bank(pa, n uint64) *bank {
 	return nil
 }
 
-// alloc returns the granule at off, creating it if needed.
+// alloc returns the granule at off, linking a new one (with no storage: it
+// reads as zeros) if needed.
 func (m *Memory) alloc(b *bank, off uint64) *granule {
 	cp := &b.chunks[off>>chunkBytesShift]
 	c := cp.Load()
@@ -194,18 +198,59 @@ func (m *Memory) alloc(b *bank, off uint64) *granule {
 		}
 		g := new(granule)
 		if s.CompareAndSwap(nil, g) {
-			m.resident.Add(1)
 			return g
 		}
 	}
 }
 
 // free zeroes g, which the caller holds locked for writing, by unlinking it
-// so that its storage is released.
+// and giving its storage back for reuse.
 func (m *Memory) free(b *bank, off uint64, g *granule) {
 	g.dead = true
-	if s := b.slot(off); s != nil && s.CompareAndSwap(g, nil) {
+	if g.b != nil {
+		putBlock(g.b)
+		g.b = nil
 		m.resident.Add(-1)
+	}
+	if s := b.slot(off); s != nil {
+		s.CompareAndSwap(g, nil)
+	}
+}
+
+// fill gives g, which the caller holds locked for writing, storage if it
+// has none: zeros, or (whole) a block the caller overwrites entirely before
+// it unlocks g.
+func (m *Memory) fill(g *granule, whole bool) {
+	if g.b == nil {
+		g.b = takeBlock(whole)
+		m.resident.Add(1)
+	}
+}
+
+// Release gives the storage of every granule back for reuse by any Memory
+// of the process: afterwards the memory reads as zeros, as DRAM keeps
+// nothing across a power cycle. GPT memory keeps its contents. Accesses
+// remain safe during and after Release; a machine calls it when it is
+// switched off.
+func (m *Memory) Release() {
+	for _, b := range m.banks {
+		for ci := range b.chunks {
+			c := b.chunks[ci].Load()
+			if c == nil {
+				continue
+			}
+			for i := range c {
+				g := c[i].Load()
+				if g == nil {
+					continue
+				}
+				g.mu.Lock()
+				if !g.dead {
+					m.free(b, uint64(ci)<<chunkBytesShift|uint64(i)<<GranuleShift, g)
+				}
+				g.mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -228,15 +273,15 @@ func (m *Memory) markTables(r Range) (*tableArea, error) {
 			continue
 		}
 		g.mu.Lock()
-		if !g.dead {
+		if !g.dead && g.b != nil {
 			for i := 0; i < GranuleSize; i += 8 {
 				if pa := b.Base + off + uint64(i); r.contains(pa, 8) {
 					atomic.StoreUint64(&ta.w[(pa-r.Base)/8], binary.LittleEndian.Uint64(g.b[i:]))
 				}
 			}
-			if r.contains(b.Base+off, GranuleSize) {
-				m.free(b, off, g) // wholly moved into the word array
-			}
+		}
+		if !g.dead && r.contains(b.Base+off, GranuleSize) {
+			m.free(b, off, g) // wholly moved into the word array
 		}
 		g.mu.Unlock()
 	}
@@ -435,11 +480,14 @@ func (m *Memory) accessOne(pa uint64, p []byte, write bool, t *Table, s Security
 			}
 		}
 		switch {
+		case !write && g.b == nil:
+			clear(p)
 		case !write:
 			copy(p, g.b[in:])
 		case whole && bytes.Equal(p, zeroGranule[:]):
 			m.free(b, off, g)
 		default:
+			m.fill(g, whole)
 			copy(g.b[in:], p)
 		}
 		unlock(g, write)
@@ -522,15 +570,17 @@ retry:
 		if i == 0 {
 			in = int(pa & (GranuleSize - 1))
 		}
+		whole := len(seg) == GranuleSize
 		switch {
-		case g == nil && !write:
+		case !write && (g == nil || g.b == nil):
 			clear(seg)
 		case g == nil: // zeros over untouched memory
 		case !write:
 			copy(seg, g.b[in:])
-		case len(seg) == GranuleSize && bytes.Equal(seg, zeroGranule[:]):
+		case whole && bytes.Equal(seg, zeroGranule[:]):
 			m.free(b, off, g)
 		default:
+			m.fill(g, whole)
 			copy(g.b[in:], seg)
 		}
 	}
@@ -622,10 +672,11 @@ func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS,
 		}
 		var landed []byte
 		switch {
-		case gs != nil:
-			gd.b = gs.b
+		case gs != nil && gs.b != nil:
+			m.fill(gd, true)
+			*gd.b = *gs.b
 			landed = gd.b[:]
-		case gd != nil: // untouched source: zeros, which free dst's storage
+		case gd != nil: // source reads as zeros, which free dst's storage
 			m.free(bd, offD, gd)
 			landed = zeroGranule[:]
 		default:

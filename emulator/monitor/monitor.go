@@ -180,6 +180,11 @@ func (m *Monitor) GPTSnapshot() []byte { return m.gpt.Snapshot() }
 // memory included).
 func (m *Monitor) ResidentGranules() int { return m.mem.Resident() }
 
+// Close switches the memory off: the storage of its granules goes back
+// for reuse by the next machine of the process (gpt.Memory.Release), and
+// the memory reads as zeros afterwards.
+func (m *Monitor) Close() { m.mem.Release() }
+
 // BootStatus returns the status the RMM reported with RMM_BOOT_COMPLETE, and
 // whether it did.
 func (m *Monitor) BootStatus() (status uint64, ok bool) {

@@ -68,6 +68,30 @@ func TestDefaultBoot(t *testing.T) {
 	}
 }
 
+// TestClose: switching the monitor off gives the memory's storage back:
+// only the GPT memory stays resident, and DRAM reads as zeros.
+func TestClose(t *testing.T) {
+	m, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := uint64(DefaultDRAM0Base + 0x10_0000)
+	if err := m.Access(gpt.StateNonSecure, gpt.PASNonSecure, pa, []byte("host data"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ResidentGranules(); got != DefaultGPTSize/gpt.GranuleSize+1 {
+		t.Fatalf("resident granules after a write = %d", got)
+	}
+	m.Close()
+	if got := m.ResidentGranules(); got != DefaultGPTSize/gpt.GranuleSize {
+		t.Fatalf("resident granules after Close = %d", got)
+	}
+	b := make([]byte, 9)
+	if err := m.Access(gpt.StateNonSecure, gpt.PASNonSecure, pa, b, false); err != nil || !bytes.Equal(b, make([]byte, 9)) {
+		t.Fatalf("after Close the memory reads %q, %v", b, err)
+	}
+}
+
 func TestLayoutValidate(t *testing.T) {
 	tests := []struct {
 		name string

@@ -63,6 +63,9 @@ type Figures struct {
 	Elapsed  time.Duration
 	PerSec   float64
 	P50, P99 time.Duration
+	// CPU is the process's CPU time per session (for the service: the
+	// server and the benchmark's client, which share the process).
+	CPU time.Duration
 }
 
 // Report is the benchmark's outcome.
@@ -292,7 +295,7 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 	var done atomic.Int64
 	var firstErr error
 	var once sync.Once
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuNow()
 	deadline := start.Add(o.MaxTime)
 	var wg sync.WaitGroup
 	for range o.Clients {
@@ -313,7 +316,7 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuNow()-cpu0
 	if firstErr != nil {
 		return Figures{}, firstErr
 	}
@@ -329,7 +332,8 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 	}
 	slices.Sort(got)
 	pct := func(p float64) time.Duration { return got[min(len(got)-1, int(p*float64(len(got))))] }
-	return Figures{Sessions: d, Elapsed: elapsed, PerSec: float64(d) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99)}, nil
+	return Figures{Sessions: d, Elapsed: elapsed, PerSec: float64(d) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99),
+		CPU: cpu / time.Duration(d)}, nil
 }
 
 func median(fs []Figures) Figures {
@@ -350,8 +354,8 @@ func median(fs []Figures) Figures {
 func (r *Report) Text() string {
 	var b bytes.Buffer
 	row := func(name string, f Figures) {
-		fmt.Fprintf(&b, "  %-44s %8.0f sessions/s   p50 %7s   p99 %7s   (%d in %s)\n", name, f.PerSec,
-			f.P50.Round(10*time.Microsecond), f.P99.Round(10*time.Microsecond), f.Sessions, f.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(&b, "  %-44s %6.0f sessions/s  CPU %7s/session  p50 %8s  p99 %8s  (%d in %s)\n", name, f.PerSec,
+			f.CPU.Round(time.Microsecond), f.P50.Round(10*time.Microsecond), f.P99.Round(10*time.Microsecond), f.Sessions, f.Elapsed.Round(time.Millisecond))
 	}
 	fmt.Fprintf(&b, "verification sessions, %d concurrent clients, GOMAXPROCS %d, median of %d rounds of %d\n",
 		r.Options.Clients, r.GOMAXPROCS, r.Options.Rounds, r.Options.Sessions)
@@ -362,7 +366,15 @@ func (r *Report) Text() string {
 	for i, rf := range r.Rounds {
 		fmt.Fprintf(&b, "  round %d: library %.0f/s, library+EAR %.0f/s, service %.0f/s\n", i+1, rf.Library, rf.LibraryEAR, rf.Service)
 	}
-	fmt.Fprintf(&b, "service overhead vs the library ceiling: %.1f%% (goal: under 15%%); vs library+EAR: %.1f%%\n",
-		100*r.Overhead(r.Library), 100*r.Overhead(r.LibraryEAR))
+	fmt.Fprintf(&b, "service overhead vs the library ceiling: %.1f%% of the throughput (goal: under 15%%), %+.0f%% CPU per session; vs library+EAR: %.1f%%, %+.0f%% CPU\n",
+		100*r.Overhead(r.Library), 100*cpuRatio(r.Service, r.Library), 100*r.Overhead(r.LibraryEAR), 100*cpuRatio(r.Service, r.LibraryEAR))
 	return b.String()
+}
+
+// cpuRatio is how much more CPU per session a takes than b.
+func cpuRatio(a, b Figures) float64 {
+	if b.CPU == 0 {
+		return 0
+	}
+	return float64(a.CPU)/float64(b.CPU) - 1
 }
