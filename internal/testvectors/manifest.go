@@ -94,7 +94,8 @@ type Vector struct {
 	// Challenge is the realm challenge the token carries, in hex.
 	Challenge string `json:"challenge,omitempty"`
 	// Compare is what the check compares: "bytes", or "claims" for tokens
-	// with random signatures.
+	// with random signatures (and a random realm instance id, compared by
+	// its form).
 	Compare string `json:"compare"`
 	Verify  []Run  `json:"verify"`
 }
