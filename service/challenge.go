@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/veraison/ear"
 
 	"github.com/ccakit/cca/service/store"
 	"github.com/ccakit/cca/verifier"
@@ -281,10 +284,16 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		res, err = s.cfg.Appraiser.Verify(ctx, evidence, sess.Nonce)
 	}
+	// What Result.EARJWT does, keeping the EAR for the metrics and the log.
+	var ar *ear.AttestationResult
 	if err == nil {
-		jwt, err = res.EARJWT(s.cfg.EARKey)
+		ar, err = res.EAR()
 	}
-	s.m.verified(time.Since(start), res, err)
+	if err == nil {
+		jwt, err = ar.Sign(s.alg, s.cfg.EARKey)
+	}
+	platform, realm := earStatuses(ar)
+	s.m.verified(time.Since(start), platform, realm, err)
 	if err != nil {
 		sess.State = store.Failed
 		if ferr := s.cfg.Store.FinishSession(ctx, sess); ferr != nil {
@@ -299,6 +308,9 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "storing the result", err)
 		return
 	}
-	s.log.LogAttrs(ctx, levelInfo, "appraised", attrSession(id), attrVerdict(res))
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "appraised", slog.String("session", id),
+			slog.Bool("trustworthy", res.Trustworthy), slog.String("platform", platform), slog.String("realm", realm))
+	}
 	writeJSON(w, http.StatusOK, SessionMediaType, s.sessionJSON(sess))
 }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/veraison/ear"
 
 	"github.com/ccakit/cca/verifier"
 )
@@ -87,41 +87,32 @@ func (m *Metrics) request(handler string, code int, d time.Duration) {
 	}
 }
 
-func (m *Metrics) verified(d time.Duration, res *verifier.Result, err error) {
+func (m *Metrics) verified(d time.Duration, platform, realm string, err error) {
 	if m == nil {
 		return
 	}
 	m.verifyTimes.Observe(d.Seconds())
 	if err != nil {
-		m.verdicts.WithLabelValues("error", "error").Inc()
-		return
+		platform, realm = "error", "error"
 	}
-	p, r := earStatuses(res)
-	m.verdicts.WithLabelValues(p, r).Inc()
+	m.verdicts.WithLabelValues(platform, realm).Inc()
 }
 
 // earStatuses are the ear.status of the two submodules, for metrics and
-// logs.
-func earStatuses(res *verifier.Result) (platform, realm string) {
-	platform, realm = "unknown", "unknown"
-	ar, err := res.EAR()
-	if err != nil {
-		return
+// logs ("none" for an absent submodule, as after a failed platform).
+func earStatuses(ar *ear.AttestationResult) (platform, realm string) {
+	if ar == nil {
+		return "error", "error"
 	}
-	if a := ar.Submods[verifier.SubmodPlatform]; a != nil && a.Status != nil {
-		platform = a.Status.String()
+	status := func(name string) string {
+		if a := ar.Submods[name]; a != nil && a.Status != nil {
+			return a.Status.String()
+		}
+		return "absent"
 	}
-	if a := ar.Submods[verifier.SubmodRealm]; a != nil && a.Status != nil {
-		realm = a.Status.String()
+	if _, failed := ar.Submods[verifier.SubmodFailure]; failed {
+		// Veraison's failure shape: one ARM_CCA submodule, no others.
+		return status(verifier.SubmodFailure), "absent"
 	}
-	return
-}
-
-const levelInfo = slog.LevelInfo
-
-func attrSession(id string) slog.Attr { return slog.String("session", id) }
-
-func attrVerdict(res *verifier.Result) slog.Attr {
-	p, r := earStatuses(res)
-	return slog.Group("verdict", slog.Bool("trustworthy", res.Trustworthy), slog.String("platform", p), slog.String("realm", r))
+	return status(verifier.SubmodPlatform), status(verifier.SubmodRealm)
 }

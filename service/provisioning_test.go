@@ -1,11 +1,13 @@
 package service
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -118,4 +120,47 @@ func mustSign(t testing.TB, corim []byte, k *ecdsa.PrivateKey) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestEndorsementsAcrossReplicas: a CoRIM provisioned through one replica
+// is seen by another's very next appraisal: its cache, which remembered
+// "no such RIM", forgets it when the store's generation moves. On every
+// database; the RIM is random, so a shared PostgreSQL database has not
+// seen it.
+func TestEndorsementsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	for name, db := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := openStore(t, db), openStore(t, db)
+			cache := NewEndorsementCache(b)
+			rim := make([]byte, 32)
+			rand.Read(rim)
+			lookup := func() int {
+				t.Helper()
+				if err := cache.Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+				refs, err := cache.RealmReferences(ctx, rim)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(refs)
+			}
+			if n := lookup(); n != 0 {
+				t.Fatalf("%d references for a random RIM", n)
+			}
+			corim, err := endorsement.EncodeRealm(fmt.Sprintf("replica-test-%x", rim[:8]),
+				endorsement.RealmReference{RIM: rim, HashAlg: "sha-256", RPV: make([]byte, 64)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &CoRIMProvisioner{Store: a}
+			if err := p.Provision(ctx, `application/rim+cbor; profile="`+CCARealmProfile+`"`, CCARealmProfile, corim); err != nil {
+				t.Fatal(err)
+			}
+			if n := lookup(); n != 1 {
+				t.Fatalf("replica b sees %d references after replica a's submission, want 1", n)
+			}
+		})
+	}
 }

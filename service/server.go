@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -33,8 +34,11 @@ type Listener struct {
 	TLS *tls.Config
 }
 
-func newHTTPServer(h http.Handler, tc *tls.Config) *http.Server {
+func newHTTPServer(h http.Handler, tc *tls.Config, log *slog.Logger) *http.Server {
 	return &http.Server{
+		// The server's own complaints (TLS handshakes, broken
+		// connections) go to the service's log.
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Handler:           h,
 		TLSConfig:         tc,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -57,7 +61,7 @@ func (s *Service) Serve(ctx context.Context, shutdownTimeout time.Duration, ls .
 	servers := make([]*http.Server, len(ls))
 	errc := make(chan error, len(ls))
 	for i, l := range ls {
-		srv := newHTTPServer(l.Handler, l.TLS)
+		srv := newHTTPServer(l.Handler, l.TLS, s.log)
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 		servers[i] = srv
 		go func() {

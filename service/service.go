@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
+
 	"github.com/ccakit/cca/service/store"
 	"github.com/ccakit/cca/verifier"
 )
@@ -108,6 +110,7 @@ type Service struct {
 	log         *slog.Logger
 	m           *Metrics
 	jwk         map[string]any // the EAR verification key as a public JWK with "alg"
+	alg         jwa.SignatureAlgorithm
 	terminating atomic.Bool
 }
 
@@ -144,7 +147,11 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: EAR key: %v", ErrConfig, err)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, jwk: key}, nil
+	alg, err := verifier.JWSAlgorithm(cfg.EARKey.Public())
+	if err != nil {
+		return nil, fmt.Errorf("%w: EAR key: %v", ErrConfig, err)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, jwk: key, alg: alg}, nil
 }
 
 func moduleVersion() string {

@@ -192,7 +192,7 @@ func matchPool(c *platform.Claims, pool []*PlatformReference) []Check {
 		switch {
 		case ref.Config == nil:
 		case bytes.Equal(ref.Config, c.Config):
-			cfg = Check{ID: CheckConfig, Outcome: Matched, Detail: short(c.Config) + " (" + ref.Where + ")"}
+			cfg = Check{ID: CheckConfig, Outcome: Matched, Detail: short(c.Config)}
 		case cfg.Outcome == NotChecked:
 			cfg = Check{ID: CheckConfig, Outcome: Mismatched, Detail: fmt.Sprintf("%s is not the configuration endorsed by %s", short(c.Config), from)}
 		}
@@ -227,10 +227,12 @@ func matchPooled(i int, sc platform.SwComponent, pool []*PlatformReference, from
 			}
 			at := fmt.Sprintf("%s.sw-components[%d]", ref.Where, j)
 			if len(diffs) == 0 {
+				// The pool is named by the implementation id's check; a
+				// match needs no more than the values.
 				ch.Outcome = Matched
-				ch.Detail = fmt.Sprintf("measurement-value %s, signer-id %s (%s)", short(sc.MeasurementValue), short(sc.SignerID), at)
+				ch.Detail = fmt.Sprintf("measurement-value %s, signer-id %s", short(sc.MeasurementValue), short(sc.SignerID))
 				if w.SignerID == nil {
-					ch.Detail = fmt.Sprintf("measurement-value %s (%s, which endorses no signer id)", short(sc.MeasurementValue), at)
+					ch.Detail = fmt.Sprintf("measurement-value %s (signer id not compared: %s endorses none)", short(sc.MeasurementValue), at)
 				}
 				return ch
 			}

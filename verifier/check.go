@@ -3,7 +3,6 @@ package verifier
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // CheckID names what a check checks. Results, EAR and the command line
@@ -172,9 +171,9 @@ func (c Check) Err() error { return c.err }
 func (c Check) Name() string {
 	switch c.ID {
 	case CheckSwComponent:
-		return strings.TrimSpace(fmt.Sprintf("%v #%d %s", c.ID, c.Index, c.Subject))
+		return withSubject(fmt.Sprintf("%v #%d", c.ID, c.Index), c.Subject)
 	case CheckSwComponentAbsent:
-		return strings.TrimSpace(c.ID.String() + " " + c.Subject)
+		return withSubject(c.ID.String(), c.Subject)
 	case CheckREM:
 		return fmt.Sprintf("%v %d", c.ID, c.Index)
 	}
@@ -192,6 +191,15 @@ func (c Check) DetailText() string {
 		return "not checked: " + c.Detail
 	}
 	return c.Detail
+}
+
+// withSubject appends the subject as it is (not trimmed: a name must not
+// hide what the token says).
+func withSubject(name, subject string) string {
+	if subject == "" {
+		return name
+	}
+	return name + " " + subject
 }
 
 // Passed reports whether the check lets the result be trustworthy.

@@ -155,7 +155,7 @@
 // shape Veraison's arm-cca scheme produces (veraison/services
 // scheme/arm-cca/scheme.go, vts/trustedservices): ear.verifier-id, iat,
 // eat_nonce (the nonce as padded base64url), and ear.appraisal-policy-id
-// PolicyIDDefault ("policy:ARM_CCA"; another Policy adds "/" and its ID).
+// EARPolicyID ("policy:ARM_CCA"; another Policy adds "/" and its ID).
 //
 // Evidence that cannot be verified gets one submodule, ARM_CCA, every
 // trust claim 99 (contraindicated) and ear.veraison.policy-claims

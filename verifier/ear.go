@@ -27,11 +27,11 @@ const (
 	SubmodFailure = "ARM_CCA"
 )
 
-// PolicyIDDefault is ear.appraisal-policy-id under the default Policy:
+// EARPolicyID is ear.appraisal-policy-id under the default Policy:
 // Veraison's id for its arm-cca scheme policy. Another Policy gives
-// PolicyIDDefault + "/" + Policy.ID(), in the form Veraison uses for a
+// EARPolicyID + "/" + Policy.ID(), in the form Veraison uses for a
 // tenant's policy.
-const PolicyIDDefault = "policy:ARM_CCA"
+const EARPolicyID = "policy:ARM_CCA"
 
 // Keys of ear.veraison.policy-claims.
 const (
@@ -111,9 +111,9 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 
 func earPolicyID(id string) string {
 	if id == "" || id == DefaultPolicyID {
-		return PolicyIDDefault
+		return EARPolicyID
 	}
-	return PolicyIDDefault + "/" + id
+	return EARPolicyID + "/" + id
 }
 
 // annotate sets ear.veraison.annotated-evidence: the token's claims in

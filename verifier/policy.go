@@ -10,8 +10,9 @@ import (
 // Policy decides what the verifier accepts. The zero value is the safe
 // default: every check must pass, reference values must be provisioned for
 // the platform and the realm, a nonce must be given, the platform must be in
-// the secured lifecycle state and the two tokens must belong to one
-// generation. Fields that weaken a check end in Unsafe; the others tighten.
+// the secured lifecycle state and the two tokens must be a pairing of
+// profiles real producers emit. Fields that weaken a check end in Unsafe;
+// the others tighten.
 type Policy struct {
 	// AllowMissingNonceUnsafe accepts Verify without a nonce: the realm's
 	// freshness is then not checked and a replayed token is accepted.

@@ -22,7 +22,9 @@ type ReferenceValues struct {
 }
 
 // swDigestSizes are the sizes a software component's measurement value and
-// signer id may have (token-formats.md §3).
+// signer id may have: those of the platform token's software components
+// (draft-ffm-rats-cca-token, after the PSA token's psa-hash-type, RFC 9783),
+// which platform.Claims.Validate enforces too.
 var swDigestSizes = []int{32, 48, 64}
 
 // rimSizes are the sizes a RIM may have: SHA-256 and SHA-512 (Arm DEN0137

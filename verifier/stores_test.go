@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -435,5 +437,36 @@ func TestTrustAnchorBadEntry(t *testing.T) {
 		!strings.Contains(c.Detail, "the trust anchor ta.json: trust anchor 0 for this instance is unusable") ||
 		!strings.Contains(c.Detail, "not a valid P-384 public key") {
 		t.Fatalf("trust anchor check %+v", c)
+	}
+}
+
+// TestShippedReferenceValuesRustShape: the reference values testvectors/
+// ships carry every member rust-ccatoken requires, and read back here.
+func TestShippedReferenceValuesRustShape(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testvectors", "refvals", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no shipped reference values: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseReferenceValues(data); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		var doc map[string][]map[string]json.RawMessage
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for kind, entries := range doc {
+			for i, e := range entries {
+				for _, name := range rustRequired[kind] {
+					if _, ok := e[name]; !ok {
+						t.Errorf("%s: %s[%d] lacks %q, which rust-ccatoken requires", f, kind, i, name)
+					}
+				}
+			}
+		}
 	}
 }

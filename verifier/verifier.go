@@ -128,8 +128,8 @@ func defaultIdentity() VerifierIdentity {
 	return VerifierIdentity{Build: module + "/verifier " + version, Developer: "https://github.com/ccakit"}
 }
 
-// Verify verifies and appraises CCA evidence (a tag 399 or 907 collection)
-// for the relying party's nonce: a 32..64-byte nonce, zero-padded to the
+// Verify verifies and appraises CCA evidence (a tag 399 or 907 collection,
+// or a bare platform token) for the relying party's nonce: a 32..64-byte nonce, zero-padded to the
 // 64-byte realm challenge as Linux's configfs-tsm does; nil means freshness
 // is not checked, which the default policy does not accept.
 //

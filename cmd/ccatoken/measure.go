@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
@@ -20,8 +21,8 @@ import (
 )
 
 type measureOptions struct {
-	realm, out, output, rakHashAlgo string
-	rems                            []string
+	realm, out, corim, output, rakHashAlgo string
+	rems                                   []string
 }
 
 func newMeasureCmd() *cobra.Command {
@@ -49,6 +50,12 @@ rust-ccatoken requires:
               "rak-hash-algorithm": ALG, "extensible-measurements": [HEX x 4],
               "personalization-value": HEX}]}
 
+--corim FILE writes the same reference values (RIM, RPV, REMs) as an
+unsigned CoRIM of the CCA realm profile (tag:arm.com,2025:cca_realm#1.0.0,
+draft-ydb-rats-cca-endorsements), the form Veraison's provisioning API takes
+and --refvals reads; its id names the RIM. (The profile has no RAK hash
+algorithm: a CoRIM reference value matches whatever the RMM uses.)
+
 The RAK hash algorithm is the RMM's, not the description's: --rak-hash-algo,
 default sha-256 (TF-RMM's). The REMs are zero when the realm is activated;
 a realm whose software extends one at run time needs the value it reaches:
@@ -63,6 +70,7 @@ Exit status: 0 success; 2 usage, an unreadable or invalid description, an
 image file that cannot be read.`,
 		Example: `  ccatoken measure --realm testvectors/realms/small.json
   ccatoken measure --realm testvectors/realms/small.json -o refvalues.json
+  ccatoken measure --realm testvectors/realms/small.json --corim realm.corim
   ccatoken measure --realm realm.json --rak-hash-algo sha-512 --rem 0=9f86d081884c7d65... -o refvalues.json
   ccatoken measure --realm realm.json --output plan | less`,
 		Args: cobra.NoArgs,
@@ -73,6 +81,7 @@ image file that cannot be read.`,
 	f := cmd.Flags()
 	f.StringVar(&o.realm, "realm", "", "realm description `FILE` (JSON), or - for standard input")
 	f.StringVarP(&o.out, "out", "o", "", "write the reference values (JSON) to `FILE`")
+	f.StringVar(&o.corim, "corim", "", "write the reference values as a CoRIM of the CCA realm profile to `FILE`")
 	f.StringVarP(&o.output, "output", "O", "text", "output `FORM`: text, json or plan")
 	f.StringVar(&o.rakHashAlgo, "rak-hash-algo", token.SHA256, "the RMM's RAK hash algorithm, `ALG`, for the reference values (sha-256, sha-384, sha-512)")
 	f.StringArrayVar(&o.rems, "rem", nil, "`I=HEX`: the value REM[I] (0..3) reaches at run time, for the reference values (default zero, as at activation; repeatable)")
@@ -138,6 +147,20 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 		}
 		if o.output == "text" {
 			fmt.Fprintf(&out, "wrote reference values to %s\n", o.out)
+		}
+	}
+	if o.corim != "" {
+		ref := endorsement.RealmReference{RIM: pred.RIM, HashAlg: pred.HashAlgo.Name(), RPV: pred.RPV}
+		copy(ref.REMs[:], rems)
+		c, err := endorsement.EncodeRealm(fmt.Sprintf("ccatoken measure %x", pred.RIM[:8]), ref)
+		if err != nil {
+			return usageError(err)
+		}
+		if err := os.WriteFile(o.corim, c, 0o644); err != nil {
+			return usagef("--corim: %v", pathErr(err))
+		}
+		if o.output == "text" {
+			fmt.Fprintf(&out, "wrote the reference values as a CoRIM to %s\n", o.corim)
 		}
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {

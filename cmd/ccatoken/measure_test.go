@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/verifier"
 )
@@ -176,4 +180,74 @@ func TestMeasureErrors(t *testing.T) {
 	if _, err := os.Stat("nope.json"); err == nil {
 		t.Fatal("nope.json exists")
 	}
+}
+
+// TestMeasureCoRIM: --corim writes the realm's reference values as a CoRIM
+// of the CCA realm profile, carrying what -o writes (RIM, RPV, the REMs
+// given with --rem), and a token of the emulated machine built from the same
+// description verifies against it, read back by --refvals.
+func TestMeasureCoRIM(t *testing.T) {
+	dir := t.TempDir()
+	desc := filepath.Join(vectorDir, "realms", "small.json")
+	nonce := strings.Repeat("5a", 64)
+	tok, cpak := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
+	ccatoken(t, nil, "emulate", "--realm", desc, "--format", "tfrmm-main", "--challenge", nonce,
+		"-o", tok, "--export-cpak", cpak).check(t, exitOK)
+	ev, err := evidence.Decode(readFileT(t, tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem0 := hex.EncodeToString(ev.Realm.ExtensibleMeasurements[0]) // the realm's software extends REM 0
+
+	corim, js := filepath.Join(dir, "realm.corim"), filepath.Join(dir, "realm.json")
+	r := ccatoken(t, nil, "measure", "--realm", desc, "--rem", "0="+rem0, "--corim", corim, "-o", js)
+	r.check(t, exitOK)
+	if !strings.Contains(r.stdout, "wrote the reference values as a CoRIM to "+corim+"\n") {
+		t.Errorf("text output does not say where the CoRIM went:\n%s", r.stdout)
+	}
+	e, err := endorsement.Decode(readFileT(t, corim), endorsement.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Profile != endorsement.ProfileRealm || len(e.Realms) != 1 || len(e.Platforms) != 0 || len(e.TrustAnchors) != 0 {
+		t.Fatalf("CoRIM %q: %d realms, %d platforms, %d trust anchors", e.Profile, len(e.Realms), len(e.Platforms), len(e.TrustAnchors))
+	}
+	var rv struct {
+		Realm []struct {
+			RIM  string   `json:"initial-measurement"`
+			Hash string   `json:"hash-algo"`
+			REMs []string `json:"extensible-measurements"`
+			RPV  string   `json:"personalization-value"`
+		} `json:"realm"`
+	}
+	if err := json.Unmarshal(readFileT(t, js), &rv); err != nil || len(rv.Realm) != 1 {
+		t.Fatalf("%v %+v", err, rv)
+	}
+	got, want := e.Realms[0], rv.Realm[0]
+	if hex.EncodeToString(got.RIM) != want.RIM || got.HashAlg != want.Hash || hex.EncodeToString(got.RPV) != want.RPV {
+		t.Errorf("CoRIM realm %x %s %x, -o wrote %s %s %s", got.RIM, got.HashAlg, got.RPV, want.RIM, want.Hash, want.RPV)
+	}
+	for i, m := range got.REMs {
+		if hex.EncodeToString(m) != want.REMs[i] {
+			t.Errorf("REM %d: CoRIM %x, -o wrote %s", i, m, want.REMs[i])
+		}
+	}
+	if !bytes.Equal(got.RIM, ev.Realm.InitialMeasurement) {
+		t.Errorf("CoRIM RIM %x, token RIM %x", got.RIM, ev.Realm.InitialMeasurement)
+	}
+
+	// The platform's reference values from the shipped store, the realm's
+	// from the CoRIM alone.
+	var platformOnly map[string]json.RawMessage
+	if err := json.Unmarshal(readFileT(t, filepath.Join(vectorDir, "refvals", "emulator.json")), &platformOnly); err != nil {
+		t.Fatal(err)
+	}
+	delete(platformOnly, "realm")
+	plat := writeTemp(t, "platform.json", must(t)(json.Marshal(platformOnly)))
+	ccatoken(t, nil, "verify", tok, "--cpak", cpak, "--refvals", plat, "--refvals", corim, "--nonce", nonce).check(t, exitOK)
+	// Without the REM the realm reached, REM 0 is a mismatch.
+	ccatoken(t, nil, "measure", "--realm", desc, "--corim", corim).check(t, exitOK)
+	ccatoken(t, nil, "verify", tok, "--cpak", cpak, "--refvals", plat, "--refvals", corim, "--nonce", nonce).check(t, exitFailed, "realm REM 0")
+
+	ccatoken(t, nil, "measure", "--realm", desc, "--corim", filepath.Join(dir, "no", "such", "dir", "x.corim")).check(t, exitUsage, "--corim")
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/internal/testvectors"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/verifier"
 )
 
@@ -76,9 +77,15 @@ func TestManifestCLI(t *testing.T) {
 				}
 				r.check(t, run.Exit, cause...)
 				for _, f := range run.Failed {
-					if !strings.Contains(r.stdout, "  - "+f+": ") {
+					// Check names carry attacker-controlled component
+					// types: the text output escapes them.
+					if !strings.Contains(r.stdout, "  - "+textsafe.Escape(f)+": ") {
 						t.Errorf("text output does not give the reason %q:\n%s", f, r.stdout)
 					}
+				}
+				// No output lets a token's strings drive the terminal.
+				if strings.ContainsAny(r.stdout+r.stderr, "\x1b\r\x07") {
+					t.Errorf("raw control characters in the output:\n%q\n%q", r.stdout, r.stderr)
 				}
 				r = ccatoken(t, nil, append(args, "--output", "json")...)
 				r.check(t, run.Exit, cause...)

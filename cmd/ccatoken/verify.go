@@ -339,9 +339,9 @@ func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.P
 	case side == "realm" && c.ID == verifier.CheckFreshness && c.Outcome == verifier.NotChecked:
 		return waiver{"allow-missing-nonce-unsafe", "give --nonce"}, true
 	case side == "platform" && c.ID == verifier.CheckImplementationID && c.Outcome == verifier.NotChecked:
-		return waiver{"allow-unknown-platform-unsafe", "give --refvals with platform entries"}, true
+		return waiver{"allow-unknown-platform-unsafe", "give --refvals with an entry for its implementation id"}, true
 	case side == "realm" && c.ID == verifier.CheckInitialMeasurement && c.Outcome == verifier.NotChecked:
-		return waiver{"allow-unknown-realm-unsafe", "give --refvals with realm entries"}, true
+		return waiver{"allow-unknown-realm-unsafe", "give --refvals with an entry for its RIM"}, true
 	case side == "realm" && c.ID == verifier.CheckREM && c.Outcome == verifier.NotChecked && p.RequireREMs:
 		return waiver{"require-rems", "give the REMs in the realm's --refvals entry"}, true
 	case side == "platform" && c.ID == verifier.CheckLifecycle && c.Outcome == verifier.Mismatched:

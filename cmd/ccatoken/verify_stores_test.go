@@ -55,6 +55,21 @@ func TestVerifyEscapes(t *testing.T) {
 	}
 }
 
+// newProvisioner makes the key of a CoRIM signer: the private key, and the
+// path of its public key in PEM for --corim-key.
+func newProvisioner(t *testing.T) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerPEM, err := token.MarshalPublicPEM(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, writeTemp(t, "signer.pem", signerPEM)
+}
+
 // endorsedVector writes the trust anchor and the reference values of the
 // rel0 vector as CoRIMs (the trust anchors signed with signer when it is
 // set), from the vector's own claims.
@@ -103,15 +118,7 @@ func endorsedVector(t *testing.T, signer *ecdsa.PrivateKey) (ta, plat, rlm strin
 // TestVerifyCoRIMStores: --trust-anchors and --refvals take CoRIMs, signed
 // (checked with --corim-key) or not, repeated and mixed with JSON stores.
 func TestVerifyCoRIMStores(t *testing.T) {
-	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerPEM, err := token.MarshalPublicPEM(signer.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerKey := writeTemp(t, "signer.pem", signerPEM)
+	signer, signerKey := newProvisioner(t)
 	ta, plat, rlm := endorsedVector(t, nil)
 	signedTA, _, _ := endorsedVector(t, signer)
 	v := vectors[0]

@@ -17,21 +17,14 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/internal/emulation"
 	"github.com/ccakit/cca/realmbuild"
+	"github.com/ccakit/cca/verifier"
 )
 
-// Description is the realm: 64 MB of RAM, a 64 KB synthetic kernel and a
-// DTB stand-in, one vCPU (the kvmtool layout of emulation.DefaultRealm,
-// smaller).
-const Description = `{
-  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 2, "num_wps": 2, "rpv": "63636b69742073657276652074657374"},
-  "ram": [{"base": "0x80000000", "size": "0x4000000"}],
-  "images": [
-    {"name": "kernel", "ipa": "0x80000000", "fill": "1f2003d5", "size": "0x10000"},
-    {"name": "dtb", "ipa": "0x83e00000", "fill": "d00dfeed", "size": "0x1000"}
-  ],
-  "recs": [{"pc": "0x80000000", "gprs": ["0x83e00000"]}]
-}`
+// The realm is emulation.DefaultRealm, the one `ccatoken emulate` and
+// `ccatoken demo` build, so that the CoRIMs written here also endorse the
+// tokens those commands make (docs/serve.md's walk-through uses them).
 
 // bufferIPA is the realm page its tokens are written to: RAM the VMM did
 // not populate, so the first CONTINUE takes a stage-2 fault the host
@@ -61,7 +54,7 @@ type result struct {
 // Start boots the machine with cfg (the zero Config: fixed test keys),
 // builds the realm and enters it.
 func Start(cfg emulator.Config) (*Realm, error) {
-	desc, err := realmbuild.ParseDescription([]byte(Description))
+	desc, err := realmbuild.ParseDescription([]byte(emulation.DefaultRealm))
 	if err != nil {
 		return nil, err
 	}
@@ -157,4 +150,41 @@ func (r *Realm) CoRIMs() (CoRIMs, error) {
 	c.Realm, err = endorsement.EncodeRealm("emulated-realm",
 		endorsement.RealmReference{RIM: pred.RIM, HashAlg: pred.HashAlgo.Name(), RPV: pred.RPV})
 	return c, err
+}
+
+// Verifier is the verifier library alone over these endorsements: the
+// CoRIMs decoded into in-memory stores (the library's own ceiling, without
+// a database), with opts.
+func (c CoRIMs) Verifier(opts ...verifier.Option) (*verifier.Verifier, error) {
+	var anchors []verifier.TrustAnchor
+	var plats []verifier.PlatformReference
+	var realms []verifier.RealmReference
+	for _, b := range [][]byte{c.Anchors, c.Platform, c.Realm} {
+		e, err := endorsement.Decode(b, endorsement.DecodeOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for _, ta := range e.TrustAnchors {
+			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
+		}
+		for _, p := range e.Platforms {
+			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
+			for _, sc := range p.SwComponents {
+				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
+			}
+			plats = append(plats, ref)
+		}
+		for _, r := range e.Realms {
+			realms = append(realms, verifier.RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg})
+		}
+	}
+	tas, err := verifier.NewTrustAnchors(anchors...)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := verifier.NewReferenceValues(plats, realms)
+	if err != nil {
+		return nil, err
+	}
+	return verifier.New(tas, append([]verifier.Option{verifier.WithReferenceValues(refs)}, opts...)...)
 }

@@ -3,57 +3,36 @@ package realmtokens
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ccakit/cca/emulator"
-	"github.com/ccakit/cca/endorsement"
-	"github.com/ccakit/cca/verifier"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.corim")
+
+func start(t *testing.T) (*Realm, CoRIMs) {
+	t.Helper()
+	r, err := Start(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	c, err := r.CoRIMs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
 
 // TestTokensVerify: each token carries its own challenge, and the CoRIMs
 // endorse the machine and the realm: the verifier, fed with them, finds
 // the tokens trustworthy.
 func TestTokensVerify(t *testing.T) {
-	r, err := Start(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	c, err := r.CoRIMs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var anchors []verifier.TrustAnchor
-	var plats []verifier.PlatformReference
-	var realms []verifier.RealmReference
-	for _, b := range [][]byte{c.Anchors, c.Platform, c.Realm} {
-		e, err := endorsement.Decode(b, endorsement.DecodeOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ta := range e.TrustAnchors {
-			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
-		}
-		for _, p := range e.Platforms {
-			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
-			for _, sc := range p.SwComponents {
-				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID})
-			}
-			plats = append(plats, ref)
-		}
-		for _, rr := range e.Realms {
-			realms = append(realms, verifier.RealmReference{InitialMeasurement: rr.RIM, PersonalizationValue: rr.RPV})
-		}
-	}
-	tas, err := verifier.NewTrustAnchors(anchors...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs, err := verifier.NewReferenceValues(plats, realms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verifier.New(tas, verifier.WithReferenceValues(refs))
+	r, c := start(t)
+	v, err := c.Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,5 +60,28 @@ func TestTokensVerify(t *testing.T) {
 	}
 	if _, err := r.Token(make([]byte, 32)); err != ErrClosed {
 		t.Fatalf("Token after Close: %v", err)
+	}
+}
+
+// TestCoRIMsGolden keeps testdata/ in step: the CoRIMs that endorse the
+// emulated machine with its test keys and the default realm of `ccatoken
+// emulate`, which docs/serve.md provisions in its walk-through.
+func TestCoRIMsGolden(t *testing.T) {
+	_, c := start(t)
+	for name, b := range map[string][]byte{"emulated-cpak.corim": c.Anchors, "emulated-firmware.corim": c.Platform, "emulated-realm.corim": c.Realm} {
+		path := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./internal/realmtokens -update)", err)
+		}
+		if !bytes.Equal(b, want) {
+			t.Errorf("%s is stale: go test ./internal/realmtokens -update", path)
+		}
 	}
 }

@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/ccakit/cca/emulator"
-	"github.com/ccakit/cca/endorsement"
 	"github.com/ccakit/cca/internal/realmtokens"
 	"github.com/ccakit/cca/service"
 	"github.com/ccakit/cca/service/store/sqlstore"
@@ -64,6 +63,9 @@ type Figures struct {
 	Elapsed  time.Duration
 	PerSec   float64
 	P50, P99 time.Duration
+	// CPU is the process's CPU time per session (for the service: the
+	// server and the benchmark's client, which share the process).
+	CPU time.Duration
 }
 
 // Report is the benchmark's outcome.
@@ -133,11 +135,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	lib, err := libraryVerifier(corims, verifier.DefaultPlatformCacheSize)
+	lib, err := corims.Verifier(verifier.WithPlatformCacheSize(verifier.DefaultPlatformCacheSize))
 	if err != nil {
 		return nil, err
 	}
-	uncached, err := libraryVerifier(corims, 0)
+	uncached, err := corims.Verifier(verifier.WithPlatformCacheSize(0))
 	if err != nil {
 		return nil, err
 	}
@@ -221,42 +223,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// libraryVerifier is the library alone: the same endorsements, decoded
-// into in-memory stores.
-func libraryVerifier(c realmtokens.CoRIMs, cache int) (*verifier.Verifier, error) {
-	var anchors []verifier.TrustAnchor
-	var plats []verifier.PlatformReference
-	var realms []verifier.RealmReference
-	for _, b := range [][]byte{c.Anchors, c.Platform, c.Realm} {
-		e, err := endorsement.Decode(b, endorsement.DecodeOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, ta := range e.TrustAnchors {
-			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
-		}
-		for _, p := range e.Platforms {
-			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
-			for _, sc := range p.SwComponents {
-				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
-			}
-			plats = append(plats, ref)
-		}
-		for _, r := range e.Realms {
-			realms = append(realms, verifier.RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg})
-		}
-	}
-	tas, err := verifier.NewTrustAnchors(anchors...)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := verifier.NewReferenceValues(plats, realms)
-	if err != nil {
-		return nil, err
-	}
-	return verifier.New(tas, verifier.WithReferenceValues(refs), verifier.WithPlatformCacheSize(cache))
-}
-
 // runLibrary verifies the tokens with as many workers as clients (the
 // library's throughput is bounded by the cores either way), signing each
 // EAR when earKey is set.
@@ -329,7 +295,7 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 	var done atomic.Int64
 	var firstErr error
 	var once sync.Once
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuNow()
 	deadline := start.Add(o.MaxTime)
 	var wg sync.WaitGroup
 	for range o.Clients {
@@ -350,7 +316,7 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuNow()-cpu0
 	if firstErr != nil {
 		return Figures{}, firstErr
 	}
@@ -366,7 +332,8 @@ func measure(n int, o Options, work func(int) error) (Figures, error) {
 	}
 	slices.Sort(got)
 	pct := func(p float64) time.Duration { return got[min(len(got)-1, int(p*float64(len(got))))] }
-	return Figures{Sessions: d, Elapsed: elapsed, PerSec: float64(d) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99)}, nil
+	return Figures{Sessions: d, Elapsed: elapsed, PerSec: float64(d) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99),
+		CPU: cpu / time.Duration(d)}, nil
 }
 
 func median(fs []Figures) Figures {
@@ -387,8 +354,8 @@ func median(fs []Figures) Figures {
 func (r *Report) Text() string {
 	var b bytes.Buffer
 	row := func(name string, f Figures) {
-		fmt.Fprintf(&b, "  %-44s %8.0f sessions/s   p50 %7s   p99 %7s   (%d in %s)\n", name, f.PerSec,
-			f.P50.Round(10*time.Microsecond), f.P99.Round(10*time.Microsecond), f.Sessions, f.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(&b, "  %-44s %6.0f sessions/s  CPU %7s/session  p50 %8s  p99 %8s  (%d in %s)\n", name, f.PerSec,
+			f.CPU.Round(time.Microsecond), f.P50.Round(10*time.Microsecond), f.P99.Round(10*time.Microsecond), f.Sessions, f.Elapsed.Round(time.Millisecond))
 	}
 	fmt.Fprintf(&b, "verification sessions, %d concurrent clients, GOMAXPROCS %d, median of %d rounds of %d\n",
 		r.Options.Clients, r.GOMAXPROCS, r.Options.Rounds, r.Options.Sessions)
@@ -399,7 +366,15 @@ func (r *Report) Text() string {
 	for i, rf := range r.Rounds {
 		fmt.Fprintf(&b, "  round %d: library %.0f/s, library+EAR %.0f/s, service %.0f/s\n", i+1, rf.Library, rf.LibraryEAR, rf.Service)
 	}
-	fmt.Fprintf(&b, "service overhead vs the library ceiling: %.1f%% (goal: under 15%%); vs library+EAR: %.1f%%\n",
-		100*r.Overhead(r.Library), 100*r.Overhead(r.LibraryEAR))
+	fmt.Fprintf(&b, "service overhead vs the library ceiling: %.1f%% of the throughput (goal: under 15%%), %+.0f%% CPU per session; vs library+EAR: %.1f%%, %+.0f%% CPU\n",
+		100*r.Overhead(r.Library), 100*cpuRatio(r.Service, r.Library), 100*r.Overhead(r.LibraryEAR), 100*cpuRatio(r.Service, r.LibraryEAR))
 	return b.String()
+}
+
+// cpuRatio is how much more CPU per session a takes than b.
+func cpuRatio(a, b Figures) float64 {
+	if b.CPU == 0 {
+		return 0
+	}
+	return float64(a.CPU)/float64(b.CPU) - 1
 }

@@ -58,6 +58,15 @@ const (
 	TACreatedP384CoRIM     = "trust-anchors/created-p384.corim"
 	RVCreatedPlatformCoRIM = "refvals/created-platform.corim"
 	RVCreatedRealmCoRIM    = "refvals/created-realm.corim"
+	// The same, COSE-signed with keys/corim-signer-p256.pem.
+	TACreatedP384SignedCoRIM     = "trust-anchors/created-p384.signed.corim"
+	RVCreatedPlatformSignedCoRIM = "refvals/created-platform.signed.corim"
+	RVCreatedRealmSignedCoRIM    = "refvals/created-realm.signed.corim"
+	CoRIMSignerPub               = "keys/corim-signer-p256.pub.pem"
+
+	// RVSizeMismatch has the created platform and the realm of
+	// shapes/measurement-size-mismatch (64-byte RIM and REMs).
+	RVSizeMismatch = "refvals/measurement-size-mismatch.json"
 )
 
 // Manifest is testvectors/manifest.json.
@@ -85,7 +94,8 @@ type Vector struct {
 	// Challenge is the realm challenge the token carries, in hex.
 	Challenge string `json:"challenge,omitempty"`
 	// Compare is what the check compares: "bytes", or "claims" for tokens
-	// with random signatures.
+	// with random signatures (and a random realm instance id, compared by
+	// its form).
 	Compare string `json:"compare"`
 	Verify  []Run  `json:"verify"`
 }
@@ -100,8 +110,10 @@ type Run struct {
 	// after Refvals (a CoRIM holds platform or realm reference values,
 	// not both).
 	AlsoRefvals []string `json:"also-refvals,omitempty"`
-	Nonce       string   `json:"nonce,omitempty"`
-	Policy      []string `json:"policy,omitempty"`
+	// CoRIMKey is --corim-key, the key that checks signed CoRIMs.
+	CoRIMKey string   `json:"corim-key,omitempty"`
+	Nonce    string   `json:"nonce,omitempty"`
+	Policy   []string `json:"policy,omitempty"`
 	// Command is the same verification from the repository's root.
 	Command     string `json:"command"`
 	Trustworthy bool   `json:"trustworthy"`
@@ -123,6 +135,9 @@ func (r *Run) Args(dir, file string) []string {
 	}
 	for _, p := range r.refvals() {
 		args = append(args, "--refvals", filepath.Join(dir, filepath.FromSlash(p)))
+	}
+	if r.CoRIMKey != "" {
+		args = append(args, "--corim-key", filepath.Join(dir, filepath.FromSlash(r.CoRIMKey)))
 	}
 	if r.Nonce != "" {
 		args = append(args, "--nonce", r.Nonce)
@@ -172,10 +187,16 @@ func Policy(flags []string) (verifier.Policy, error) {
 			p.AllowDebugLifecycleUnsafe = true
 		case "--allow-mixed-profiles-unsafe":
 			p.AllowMixedProfilesUnsafe = true
+		case "--allow-draft-profiles-unsafe":
+			p.AllowDraftProfilesUnsafe = true
+		case "--allow-measurement-size-mismatch-unsafe":
+			p.AllowMeasurementSizeMismatchUnsafe = true
 		case "--allow-unknown-platform-unsafe":
 			p.AllowUnknownPlatformUnsafe = true
 		case "--allow-unknown-realm-unsafe":
 			p.AllowUnknownRealmUnsafe = true
+		case "--require-mec-policy":
+			p.RequireMECPolicy = true
 		case "--require-rems":
 			p.RequireREMs = true
 		case "--reject-unknown-claims":

@@ -95,9 +95,24 @@ func TestManifestCovers(t *testing.T) {
 			}
 		}
 	}
+	// Today's producers' shapes, and the shapes that are refused.
+	for _, f := range []string{"tfrmm-main ES384", "legacy-cmw ES384", "bare ES384", "draft ES384"} {
+		if !formats[f] {
+			t.Errorf("no %s vector", f)
+		}
+	}
+	corim := false
+	for _, v := range m.Vectors {
+		for _, run := range v.Verify {
+			corim = corim || strings.HasSuffix(run.TrustAnchors, ".corim") && len(run.AlsoRefvals) > 0 && run.Trustworthy
+		}
+	}
+	if !corim {
+		t.Error("no vector is trustworthy from CoRIM stores alone")
+	}
 	for _, f := range []string{"platform signature", "realm signature", "realm binding", "realm freshness", "platform lifecycle",
 		"realm initial measurement", "realm profile coherence", "platform decode", "platform claims", "platform trust anchor",
-		"platform implementation id", "realm REM 0"} {
+		"platform implementation id", "realm REM 0", "realm claims", "realm MEC policy"} {
 		if !failures[f] {
 			t.Errorf("no vector fails %q", f)
 		}
