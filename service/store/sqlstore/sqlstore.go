@@ -331,9 +331,14 @@ const (
 	qSession  = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
 	qUseNonce = `INSERT INTO used_nonces (nonce, used_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING`
 	qFail     = `UPDATE sessions SET state = ? WHERE id = ?`
+	qComplete = `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ?
+		WHERE id = ? AND state = ? AND expires_ms > ?`
+	// The nonce is the stored one, whatever the caller's copy says.
+	qUseSessionNonce = `INSERT INTO used_nonces (nonce, used_ms) SELECT nonce, ? FROM sessions WHERE id = ?
+		ON CONFLICT (nonce) DO NOTHING`
 )
 
-var txQueries = []string{qClaim, qSession, qUseNonce, qFail, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
+var txQueries = []string{qClaim, qSession, qUseNonce, qFail, qComplete, qUseSessionNonce, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
 
 type scanner interface{ Scan(...any) error }
 
@@ -418,6 +423,59 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 		return nil, fmt.Errorf("claiming session %s: %w", id, err)
 	}
 	return sess, nil
+}
+
+// CompleteSession implements store.Sessions: the conditional UPDATE
+// arbitrates between racing replicas as in ClaimSession, and the
+// used_nonces primary key between sessions sharing a nonce; one commit
+// where a claim and a finish take two.
+func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("completing session %s: %w", sess.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := s.exec(ctx, tx, qComplete, string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires),
+		sess.ID, string(store.Waiting), ms(now))
+	if err != nil {
+		return fmt.Errorf("completing session %s: %w", sess.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		old, err := scanSession(s.queryRow(ctx, tx, qSession, sess.ID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("%w: %s", store.ErrNotFound, sess.ID)
+		case err != nil:
+			return fmt.Errorf("completing session %s: %w", sess.ID, err)
+		case !now.Before(old.Expires):
+			return fmt.Errorf("%w: %s expired at %s", store.ErrExpired, sess.ID, old.Expires.Format(time.RFC3339))
+		default:
+			return fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, sess.ID, old.State)
+		}
+	}
+	res, err = s.exec(ctx, tx, qUseSessionNonce, ms(now), sess.ID)
+	if err != nil {
+		return fmt.Errorf("completing session %s: recording its nonce: %w", sess.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		// Another session consumed this nonce: undo the outcome, fail
+		// the session.
+		if err := tx.Rollback(); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, nil, qFail+` AND state = ?`, string(store.Failed), sess.ID, string(store.Waiting)); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, sess.ID)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("completing session %s: %w", sess.ID, err)
+	}
+	return nil
 }
 
 // FinishSession implements store.Sessions.
