@@ -296,10 +296,7 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	// What Result.EARJWT does, keeping the EAR for the metrics and the log.
 	var ar *ear.AttestationResult
 	if err == nil {
-		ar, err = res.EAR()
-	}
-	if err == nil {
-		jwt, err = s.ears.sign(ar)
+		ar, jwt, err = s.ears.sign(res)
 	}
 	platform, realm := earStatuses(ar)
 	s.m.verified(time.Since(start), platform, realm, err)
