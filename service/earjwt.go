@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -78,8 +79,16 @@ func earPayload(ar *ear.AttestationResult, annotated map[string]func() (json.Raw
 	case len(ar.Submods) == 0:
 		return nil, fmt.Errorf("%w: no appraisal", errEAR)
 	}
-	submods := make(map[string]json.RawMessage, len(ar.Submods))
-	for name, a := range ar.Submods {
+	// Submodules in name order, as encoding/json writes a map; written
+	// here, not by json.Marshal, which would scan the claims JSON again.
+	names := make([]string, 0, len(ar.Submods))
+	for name := range ar.Submods {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	submods := []byte{'{'}
+	for i, name := range names {
+		a := ar.Submods[name]
 		if a == nil || a.Status == nil {
 			return nil, fmt.Errorf("%w: submods[%s]: ear.status missing", errEAR, name)
 		}
@@ -101,17 +110,27 @@ func earPayload(ar *ear.AttestationResult, annotated map[string]func() (json.Raw
 				}
 			}
 		}
-		submods[name] = b
+		if i > 0 {
+			submods = append(submods, ',')
+		}
+		k, _ := json.Marshal(name)
+		submods = append(append(append(submods, k...), ':'), b...)
 	}
+	submods = append(submods, '}')
 	top := *ar
 	top.Submods = nil
 	m := top.AsMap()
-	m["submods"] = submods
-	return json.Marshal(m)
+	delete(m, "submods")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return withMember(b, "submods", submods)
 }
 
 // withMember adds "key": value to the JSON object obj. value must be a JSON
-// object (the claims), as ear's annotated evidence is.
+// object, encoded by encoding/json (the claims, an appraisal), which is
+// copied as it is: it was valid and compact when it was made.
 func withMember(obj []byte, key string, value json.RawMessage) ([]byte, error) {
 	value = bytes.TrimSpace(value)
 	if len(obj) < 2 || obj[len(obj)-1] != '}' || len(value) < 2 || value[0] != '{' {

@@ -185,3 +185,49 @@ func TestWithMember(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEAR compares the service's EAR JWT with Result.EARJWT's on a
+// trustworthy result of the emulated realm.
+func BenchmarkEAR(b *testing.B) {
+	realm, err := realmtokens.Start(emulator.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer realm.Close()
+	corims, err := realm.CoRIMs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := corims.Verifier()
+	if err != nil {
+		b.Fatal(err)
+	}
+	nonce := make([]byte, 48)
+	token, err := realm.Token(nonce)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := newEARKey(b)
+	signer := &earSigner{alg: jwa.ES256, key: key}
+	for _, bc := range []struct {
+		name string
+		sign func(*verifier.Result) error
+	}{
+		{"EARJWT", func(res *verifier.Result) error { _, err := res.EARJWT(key); return err }},
+		{"service", func(res *verifier.Result) error { _, _, err := signer.sign(res); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				res, err := v.Verify(context.Background(), token, nonce) // a fresh Result: claims render once
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := bc.sign(res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
