@@ -61,6 +61,11 @@ func randomBytes(t testing.TB, n int) []byte {
 	return b
 }
 
+// longTTL outlives the purges other packages' tests make on a shared
+// PostgreSQL database (go test runs packages at once; the service's expiry
+// test purges what expires within its session TTL).
+const longTTL = time.Hour
+
 func newSession(t testing.TB, ttl time.Duration) *store.Session {
 	return &store.Session{
 		ID:      fmt.Sprintf("%x", randomBytes(t, 16)),
@@ -76,7 +81,7 @@ func TestSessionLifecycle(t *testing.T) {
 	for name, st := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			s, other := st[0], st[1]
-			sess := newSession(t, time.Minute)
+			sess := newSession(t, longTTL)
 			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Fatal(err)
 			}
@@ -179,12 +184,12 @@ func TestClaimRace(t *testing.T) {
 			t.Run(name+"/"+c.name, func(t *testing.T) {
 				for round := range rounds {
 					shared := round%2 == 1 // odd rounds: one nonce, several sessions
-					first := newSession(t, time.Minute)
+					first := newSession(t, longTTL)
 					sessions := make([]*store.Session, racers)
 					for i := range sessions {
 						sessions[i] = first
 						if shared {
-							s := newSession(t, time.Minute)
+							s := newSession(t, longTTL)
 							s.Nonce = first.Nonce
 							sessions[i] = s
 						}
@@ -253,7 +258,7 @@ func TestCompleteSession(t *testing.T) {
 	for name, st := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			s, other := st[0], st[1]
-			sess := newSession(t, time.Minute)
+			sess := newSession(t, longTTL)
 			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Fatal(err)
 			}
@@ -282,7 +287,7 @@ func TestCompleteSession(t *testing.T) {
 			if err := s.CompleteSession(ctx, late, late.Expires); !errors.Is(err, store.ErrExpired) {
 				t.Fatalf("completion at expiry: %v, want ErrExpired", err)
 			}
-			gone := newSession(t, time.Minute)
+			gone := newSession(t, longTTL)
 			if err := s.CompleteSession(ctx, gone, time.Now()); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("completing an unknown session: %v, want ErrNotFound", err)
 			}
