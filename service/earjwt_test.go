@@ -24,19 +24,7 @@ import (
 // included, and ear.AttestationResult.Verify takes it with the key and
 // only with it.
 func TestEARSignerMatchesEAR(t *testing.T) {
-	realm, err := realmtokens.Start(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer realm.Close()
-	corims, err := realm.CoRIMs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	full, err := corims.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
+	realm, corims, full := emulatedRealm(t)
 	// Without the firmware's reference values the platform is not
 	// affirming, and the realm is capped to its status (policy claim).
 	ta, _ := fromCoRIM(t, corims.Anchors)
@@ -114,6 +102,26 @@ func TestEARSignerMatchesEAR(t *testing.T) {
 	}
 }
 
+// emulatedRealm starts the emulated realm (closed when tb ends) and
+// returns it, its endorsements and the library's verifier over them.
+func emulatedRealm(tb testing.TB) (*realmtokens.Realm, realmtokens.CoRIMs, *verifier.Verifier) {
+	tb.Helper()
+	realm, err := realmtokens.Start(emulator.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { realm.Close() })
+	corims, err := realm.CoRIMs()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := corims.Verifier()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return realm, corims, v
+}
+
 func fromCoRIM(t *testing.T, corim []byte) (*verifier.TrustAnchors, *verifier.ReferenceValues) {
 	t.Helper()
 	e, err := endorsement.Decode(corim, endorsement.DecodeOptions{})
@@ -189,19 +197,7 @@ func TestWithMember(t *testing.T) {
 // BenchmarkEAR compares the service's EAR JWT with Result.EARJWT's on a
 // trustworthy result of the emulated realm.
 func BenchmarkEAR(b *testing.B) {
-	realm, err := realmtokens.Start(emulator.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer realm.Close()
-	corims, err := realm.CoRIMs()
-	if err != nil {
-		b.Fatal(err)
-	}
-	v, err := corims.Verifier()
-	if err != nil {
-		b.Fatal(err)
-	}
+	realm, _, v := emulatedRealm(b)
 	nonce := make([]byte, 48)
 	token, err := realm.Token(nonce)
 	if err != nil {
