@@ -33,10 +33,15 @@ type dialect struct {
 	name   string // "sqlite" or "postgres"
 	bytes  string // column type of byte strings
 	serial string // an auto-increment primary key
+	// keyed ends a table whose rows are small and found by their primary
+	// key: SQLite then keeps one B-tree (the key's) instead of a table
+	// and an index on it, one page less for each insert to write
+	// (sqlite.org/withoutrowid.html).
+	keyed string
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite", bytes: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT"}
+	sqliteDialect   = dialect{name: "sqlite", bytes: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT", keyed: " WITHOUT ROWID"}
 	postgresDialect = dialect{name: "postgres", bytes: "BYTEA", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 )
 
@@ -238,7 +243,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms)`,
 		`CREATE TABLE IF NOT EXISTS used_nonces (
 			nonce ` + b + ` PRIMARY KEY,
-			used_ms BIGINT NOT NULL)`,
+			used_ms BIGINT NOT NULL)` + s.d.keyed,
 		`CREATE TABLE IF NOT EXISTS corims (
 			seq ` + s.d.serial + `,
 			media_type TEXT NOT NULL,
