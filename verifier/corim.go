@@ -1,11 +1,40 @@
 package verifier
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/ccakit/cca/endorsement"
 )
+
+// corimAnchors makes the trust anchors of a CoRIM, with its unusable keys
+// kept as unusable entries (and warnings) of their instance; nil when it has
+// none of either.
+func corimAnchors(e *endorsement.Endorsements) (*TrustAnchors, error) {
+	if len(e.TrustAnchors)+len(e.BadTrustAnchors) == 0 {
+		return nil, nil
+	}
+	ta := &TrustAnchors{byInstance: map[string][]anchor{}}
+	if len(e.TrustAnchors) > 0 {
+		anchors := make([]TrustAnchor, len(e.TrustAnchors))
+		for i, a := range e.TrustAnchors {
+			anchors[i] = TrustAnchor{InstanceID: a.InstanceID, ImplementationID: a.ImplementationID, Key: a.Key, Where: a.Where}
+		}
+		var err error
+		if ta, err = NewTrustAnchors(anchors...); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range e.BadTrustAnchors {
+		err := storeError(b.Err)
+		ta.warnings = append(ta.warnings, err)
+		id := string(b.InstanceID)
+		ta.byInstance[id] = append(ta.byInstance[id], anchor{TrustAnchor: TrustAnchor{
+			InstanceID: bytes.Clone(b.InstanceID), ImplementationID: bytes.Clone(b.ImplementationID), Where: b.Where, Unusable: err}})
+	}
+	return ta, nil
+}
 
 // FromEndorsements turns what a CCA CoRIM carries (endorsement.Decode) into
 // stores: the trust anchors of its attest-key triples, and the reference
@@ -20,21 +49,17 @@ import (
 // configuration's mask is not applied: like Veraison, the endorsed raw value
 // is compared whole, which is never looser than the mask. Realm reference
 // values are selected by their RIM, as in the JSON store; a REM the CoRIM
-// does not give is not checked.
+// does not give is not checked. An attest-key triple whose key could not be
+// used (endorsement.Endorsements.BadTrustAnchors, decoded with
+// IsolateBadKeys) becomes an unusable entry, listed by Warnings, as in the
+// JSON store.
 func FromEndorsements(e *endorsement.Endorsements) (*TrustAnchors, *ReferenceValues, error) {
 	if e == nil {
 		return nil, nil, fmt.Errorf("%w: FromEndorsements(nil)", ErrUsage)
 	}
-	var ta *TrustAnchors
-	if len(e.TrustAnchors) > 0 {
-		anchors := make([]TrustAnchor, len(e.TrustAnchors))
-		for i, a := range e.TrustAnchors {
-			anchors[i] = TrustAnchor{InstanceID: a.InstanceID, ImplementationID: a.ImplementationID, Key: a.Key, Where: a.Where}
-		}
-		var err error
-		if ta, err = NewTrustAnchors(anchors...); err != nil {
-			return nil, nil, err
-		}
+	ta, err := corimAnchors(e)
+	if err != nil {
+		return nil, nil, err
 	}
 	var platforms []PlatformReference
 	for _, p := range e.Platforms {
@@ -72,6 +97,8 @@ func ReadTrustAnchors(data []byte, corim endorsement.DecodeOptions) (*TrustAncho
 	if !endorsement.IsCoRIM(data) {
 		return ParseTrustAnchors(data)
 	}
+	// One bad key fails only its platform, as in the JSON store.
+	corim.IsolateBadKeys = true
 	ta, _, err := readCoRIM(data, corim)
 	if err != nil {
 		return nil, err

@@ -171,6 +171,30 @@ func TestVerifyTrustAnchorWarnings(t *testing.T) {
 	}
 }
 
+// TestVerifyTrustAnchorsAllBadFile: a --trust-anchors file whose only entry
+// is bad (the shape of rust-ccatoken's ta-02-bad.json: an off-curve key)
+// beside a good one is a warning, not a locked-out command; alone, it is
+// refused with a message that says no store has a usable entry.
+func TestVerifyTrustAnchorsAllBadFile(t *testing.T) {
+	v := vectors[0]
+	bad := writeTemp(t, "ta-bad.json", []byte(`[{"instance-id": "01`+strings.Repeat("cd", 32)+`", "pkey": {
+		"kty": "EC", "crv": "P-384", "x": "`+strings.Repeat("A", 64)+`", "y": "`+strings.Repeat("B", 64)+`"}}]`))
+	args := []string{"verify", v.path(), "--refvals", createdRefvals, "--nonce", v.nonce, "--trust-anchors", bad}
+	r := ccatoken(t, nil, append(args, "--trust-anchors", v.trustAnchors())...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.HasPrefix(r.stderr, "ccatoken verify: warning: --trust-anchors: "+bad+": ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = ccatoken(t, nil, args...)
+	if lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n"); r.code != exitUsage || len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "ccatoken verify: warning: --trust-anchors: "+bad+": ") ||
+		lines[1] != "ccatoken: --trust-anchors: no usable trust anchor in "+bad+": every entry is unusable (the warnings above say why)" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 // TestVerifyBarePlatformToken: the platform token of a vector, alone, is
 // verified and appraised; there is no realm, and no nonce can be in it.
 func TestVerifyBarePlatformToken(t *testing.T) {
