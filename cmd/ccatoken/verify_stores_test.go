@@ -55,6 +55,19 @@ func TestVerifyEscapes(t *testing.T) {
 	}
 }
 
+// TestVerifyComponentTypeNotTrimmed: a component type "RMM\r" is shown as
+// it is, escaped ("RMM\r"), not trimmed to "RMM" (which would pass it off
+// as the RMM of the reference values).
+func TestVerifyComponentTypeNotTrimmed(t *testing.T) {
+	tok := writeTemp(t, "cr.cbor", resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, _ *realm.Claims) {
+		p.SwComponents[7].MeasurementType += "\r"
+	}))
+	r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce)
+	if !strings.Contains(r.stdout, "platform sw component #7 RMM\\r ") || strings.Contains(r.stdout, "\r") {
+		t.Errorf("the component type is not shown as carried, escaped:\n%s", r.stdout)
+	}
+}
+
 // newProvisioner makes the key of a CoRIM signer: the private key, and the
 // path of its public key in PEM for --corim-key.
 func newProvisioner(t *testing.T) (*ecdsa.PrivateKey, string) {
