@@ -92,9 +92,14 @@ func FromEndorsements(e *endorsement.Endorsements) (*TrustAnchors, *ReferenceVal
 
 // ReadTrustAnchors reads trust anchors from a JSON store (ParseTrustAnchors)
 // or a CoRIM (signed or not; corim says how to check a signature), told
-// apart by their content.
+// apart by their content. Anything else is an ErrStore error that says what
+// it is (CCA evidence given by mistake, say); a signed CoRIM whose
+// signature is not verified is an ErrStoreSignature error.
 func ReadTrustAnchors(data []byte, corim endorsement.DecodeOptions) (*TrustAnchors, error) {
 	if !endorsement.IsCoRIM(data) {
+		if !isJSONStore(data) {
+			return nil, notAStore("trust anchors", data)
+		}
 		return ParseTrustAnchors(data)
 	}
 	// One bad key fails only its platform, as in the JSON store.
@@ -111,9 +116,12 @@ func ReadTrustAnchors(data []byte, corim endorsement.DecodeOptions) (*TrustAncho
 
 // ReadReferenceValues reads reference values from a JSON store
 // (ParseReferenceValues) or a CoRIM (FromEndorsements), told apart by
-// their content.
+// their content, with the errors of ReadTrustAnchors.
 func ReadReferenceValues(data []byte, corim endorsement.DecodeOptions) (*ReferenceValues, error) {
 	if !endorsement.IsCoRIM(data) {
+		if !isJSONStore(data) {
+			return nil, notAStore("reference values", data)
+		}
 		return ParseReferenceValues(data)
 	}
 	_, rv, err := readCoRIM(data, corim)
@@ -128,11 +136,21 @@ func ReadReferenceValues(data []byte, corim endorsement.DecodeOptions) (*Referen
 
 func readCoRIM(data []byte, opts endorsement.DecodeOptions) (*TrustAnchors, *ReferenceValues, error) {
 	e, err := endorsement.Decode(data, opts)
+	if errors.Is(err, endorsement.ErrSignature) {
+		// Not malformed: not trusted. The decoder's message says why.
+		return nil, nil, &classedError{class: ErrStoreSignature, err: err}
+	}
 	if err != nil {
 		return nil, nil, storeError(err)
 	}
 	return FromEndorsements(e)
 }
+
+// classedError is err, also of the class (errors.Is), with err's message.
+type classedError struct{ class, err error }
+
+func (c *classedError) Error() string   { return c.err.Error() }
+func (c *classedError) Unwrap() []error { return []error{c.class, c.err} }
 
 // storeError makes a decoder's error an ErrStore error too, keeping its
 // own classes.

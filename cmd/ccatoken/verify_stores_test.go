@@ -162,6 +162,25 @@ func TestVerifyCoRIMStores(t *testing.T) {
 	}
 }
 
+// TestVerifyStoreMistakes: a token given as a store is named as what it
+// is; a signed CoRIM whose signature is not verified says so, not that the
+// store is malformed.
+func TestVerifyStoreMistakes(t *testing.T) {
+	signer, _ := newProvisioner(t)
+	signedTA, _, _ := endorsedVector(t, signer)
+	v := vectors[0]
+	base := []string{"verify", v.path(), "--nonce", v.nonce}
+	ccatoken(t, nil, append(base, "--trust-anchors", v.path())...).check(t, exitUsage,
+		"--trust-anchors "+v.path()+": malformed store: trust anchors: neither a JSON store nor a CoRIM (it is CCA evidence, ")
+	ccatoken(t, nil, append(base, "--cpak", cpakPub, "--refvals", v.path())...).check(t, exitUsage,
+		"--refvals "+v.path()+": malformed store: reference values: neither a JSON store nor a CoRIM (it is CCA evidence, ")
+	r := ccatoken(t, nil, append(base, "--trust-anchors", signedTA, "--corim-key", cpak256Pub)...)
+	r.check(t, exitUsage, "--trust-anchors "+signedTA+": CoRIM signature: ", "signature does not verify")
+	if strings.Contains(r.stderr, "malformed") {
+		t.Errorf("a signature not verified is reported as malformed: %q", r.stderr)
+	}
+}
+
 // TestVerifyTrustAnchorWarnings: a store with an unusable entry loads, the
 // entry is reported on standard error, and only its platform fails.
 func TestVerifyTrustAnchorWarnings(t *testing.T) {
