@@ -86,7 +86,12 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 				return nil, fmt.Errorf("%w: %s: \"hash-algo\": %w", ErrStore, where, err)
 			}
 			if size != n {
-				return nil, storeErr(where, "initial-measurement", "%d bytes, but hash-algo %s gives %d", n, r.HashAlgorithm, size)
+				// A store says what the relying party expects: its labels
+				// must be right. AllowMeasurementSizeMismatchUnsafe, which
+				// is about evidence, matches a mislabelled token with the
+				// entry labelled by its size (Verifier.realmHashAlgorithm).
+				return nil, storeErr(where, "initial-measurement", "%d bytes, but hash-algo %s gives %d (a store labels a digest with its own algorithm, even for evidence that mislabels it)",
+					n, r.HashAlgorithm, size)
 			}
 		}
 		if r.RAKHashAlgorithm != "" {
