@@ -96,42 +96,46 @@ func FromEndorsements(e *endorsement.Endorsements) (*TrustAnchors, *ReferenceVal
 // it is (CCA evidence given by mistake, say); a signed CoRIM whose
 // signature is not verified is an ErrStoreSignature error.
 func ReadTrustAnchors(data []byte, corim endorsement.DecodeOptions) (*TrustAnchors, error) {
-	if !endorsement.IsCoRIM(data) {
-		if !isJSONStore(data) {
-			return nil, notAStore("trust anchors", data)
-		}
-		return ParseTrustAnchors(data)
-	}
 	// One bad key fails only its platform, as in the JSON store.
 	corim.IsolateBadKeys = true
-	ta, _, err := readCoRIM(data, corim)
-	if err != nil {
-		return nil, err
-	}
-	if ta == nil {
-		return nil, fmt.Errorf("%w: the CoRIM carries no trust anchors (attest-key triples)", ErrStore)
-	}
-	return ta, nil
+	return readStore(data, corim, storeKind[TrustAnchors]{"trust anchors", "attest-key triples", ParseTrustAnchors,
+		func(ta *TrustAnchors, _ *ReferenceValues) *TrustAnchors { return ta }})
 }
 
 // ReadReferenceValues reads reference values from a JSON store
 // (ParseReferenceValues) or a CoRIM (FromEndorsements), told apart by
 // their content, with the errors of ReadTrustAnchors.
 func ReadReferenceValues(data []byte, corim endorsement.DecodeOptions) (*ReferenceValues, error) {
+	return readStore(data, corim, storeKind[ReferenceValues]{"reference values", "reference triples", ParseReferenceValues,
+		func(_ *TrustAnchors, rv *ReferenceValues) *ReferenceValues { return rv }})
+}
+
+// storeKind is what readStore reads: its name, the CoRIM triples that
+// carry it, its JSON parser and its part of a CoRIM.
+type storeKind[S any] struct {
+	name, triples string
+	parseJSON     func([]byte) (*S, error)
+	fromCoRIM     func(*TrustAnchors, *ReferenceValues) *S
+}
+
+// readStore reads a JSON store or a CoRIM, told apart by content; anything
+// else is refused saying what it is.
+func readStore[S any](data []byte, corim endorsement.DecodeOptions, k storeKind[S]) (*S, error) {
 	if !endorsement.IsCoRIM(data) {
 		if !isJSONStore(data) {
-			return nil, notAStore("reference values", data)
+			return nil, notAStore(k.name, data)
 		}
-		return ParseReferenceValues(data)
+		return k.parseJSON(data)
 	}
-	_, rv, err := readCoRIM(data, corim)
+	ta, rv, err := readCoRIM(data, corim)
 	if err != nil {
 		return nil, err
 	}
-	if rv == nil {
-		return nil, fmt.Errorf("%w: the CoRIM carries no reference values (reference triples)", ErrStore)
+	s := k.fromCoRIM(ta, rv)
+	if s == nil {
+		return nil, fmt.Errorf("%w: the CoRIM carries no %s (%s)", ErrStore, k.name, k.triples)
 	}
-	return rv, nil
+	return s, nil
 }
 
 func readCoRIM(data []byte, opts endorsement.DecodeOptions) (*TrustAnchors, *ReferenceValues, error) {
