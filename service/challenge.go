@@ -263,18 +263,27 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	sess, err := s.cfg.Store.ClaimSession(r.Context(), id, s.cfg.Now())
+	// Read first, claim with the outcome: one transaction per appraisal
+	// where claiming before and finishing after take two (a commit is
+	// most of the store's cost). The claim in CompleteSession is still
+	// the arbiter; this read only keeps evidence for a used or expired
+	// session from costing an appraisal. Two submissions racing for one
+	// waiting session are both appraised, and one of them stored.
+	arrived := s.cfg.Now()
+	sess, err := s.cfg.Store.Session(r.Context(), id, arrived)
+	if err == nil && sess.State != store.Waiting {
+		err = fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, id, sess.State)
+	}
 	if err != nil {
 		s.sessionError(w, r, err)
 		return
 	}
-	// The session is ours now: finish it even if the client goes away or
-	// the server is shutting down (Shutdown waits for this handler).
+	// Finish the session even if the client goes away or the server is
+	// shutting down (Shutdown waits for this handler).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()
 	sess.EvidenceType = CCAEvidenceMediaType
 	sess.Evidence = evidence
-	sess.Expires = s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond)
 	start := time.Now()
 	var res *verifier.Result
 	var jwt []byte
@@ -287,16 +296,14 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	// What Result.EARJWT does, keeping the EAR for the metrics and the log.
 	var ar *ear.AttestationResult
 	if err == nil {
-		ar, err = res.EAR()
-	}
-	if err == nil {
-		jwt, err = ar.Sign(s.alg, s.cfg.EARKey)
+		ar, jwt, err = s.ears.sign(res)
 	}
 	platform, realm := earStatuses(ar)
 	s.m.verified(time.Since(start), platform, realm, err)
+	sess.Expires = s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond)
 	if err != nil {
 		sess.State = store.Failed
-		if ferr := s.cfg.Store.FinishSession(ctx, sess); ferr != nil {
+		if ferr := s.cfg.Store.CompleteSession(ctx, sess, arrived); ferr != nil {
 			s.log.Error("storing a failed session", "session", id, "error", ferr)
 		}
 		s.internal(w, r, "processing the evidence", err)
@@ -304,7 +311,12 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.State = store.Complete
 	sess.Result = string(jwt)
-	if err := s.cfg.Store.FinishSession(ctx, sess); err != nil {
+	if err := s.cfg.Store.CompleteSession(ctx, sess, arrived); err != nil {
+		if errors.Is(err, store.ErrSessionUsed) || errors.Is(err, store.ErrNonceUsed) ||
+			errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+			s.sessionError(w, r, err)
+			return
+		}
 		s.internal(w, r, "storing the result", err)
 		return
 	}

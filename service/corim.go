@@ -101,36 +101,26 @@ func (p *CoRIMProvisioner) decodeSigned(body []byte) (*endorsement.Endorsements,
 	return nil, fmt.Errorf("no configured signer verifies the CoRIM: %w", errors.Join(errs...))
 }
 
-// provisioned turns decoded endorsements into the verifier's terms. A
-// platform reference value endorses components one by one
-// (verifier.MatchEachComponent), as Veraison's arm-cca scheme appraises
-// CoRIM reference triples; its configuration mask is not applied, as
-// Veraison compares the raw configuration bytes.
+// provisioned turns decoded endorsements into the verifier's terms, as
+// verifier.FromEndorsements does (platform reference values endorse
+// components one by one, as Veraison's arm-cca scheme appraises CoRIM
+// reference triples), each named by its CoRIM.
 func provisioned(e *endorsement.Endorsements, mediaType string, body []byte) *store.Provisioned {
 	p := &store.Provisioned{MediaType: mediaType, Profile: e.Profile, CoRIMID: e.ID, Body: body}
 	at := func(where string) string { return fmt.Sprintf("CoRIM %q %s", e.ID, where) }
 	for _, ta := range e.TrustAnchors {
-		p.TrustAnchors = append(p.TrustAnchors, verifier.TrustAnchor{
-			InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key, Where: at(ta.Where)})
+		a := verifier.EndorsedTrustAnchor(ta)
+		a.Where = at(a.Where)
+		p.TrustAnchors = append(p.TrustAnchors, a)
 	}
 	for _, pr := range e.Platforms {
-		ref := verifier.PlatformReference{ImplementationID: pr.ImplementationID, Config: pr.Config,
-			Match: verifier.MatchEachComponent, Where: at(pr.Where)}
-		for _, c := range pr.SwComponents {
-			ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{
-				Type: c.Type, Value: c.Value, SignerID: c.SignerID, Version: c.Version})
-		}
+		ref := verifier.EndorsedPlatform(pr)
+		ref.Where = at(ref.Where)
 		p.Platforms = append(p.Platforms, ref)
 	}
 	for _, rr := range e.Realms {
-		ref := verifier.RealmReference{InitialMeasurement: rr.RIM, PersonalizationValue: rr.RPV,
-			HashAlgorithm: rr.HashAlg, Where: at(rr.Where)}
-		for _, rem := range rr.REMs {
-			if rem != nil {
-				ref.ExtensibleMeasurements = rr.REMs[:]
-				break
-			}
-		}
+		ref := verifier.EndorsedRealm(rr)
+		ref.Where = at(ref.Where)
 		p.Realms = append(p.Realms, ref)
 	}
 	return p

@@ -111,6 +111,7 @@ type Service struct {
 	m           *Metrics
 	jwk         map[string]any // the EAR verification key as a public JWK with "alg"
 	alg         jwa.SignatureAlgorithm
+	ears        earSigner
 	terminating atomic.Bool
 }
 
@@ -151,7 +152,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: EAR key: %v", ErrConfig, err)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, jwk: key, alg: alg}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, jwk: key, alg: alg, ears: earSigner{alg: alg, key: cfg.EARKey}}, nil
 }
 
 func moduleVersion() string {

@@ -5,7 +5,10 @@ import (
 	"container/list"
 	"crypto"
 	"crypto/sha256"
+	"encoding/json"
 	"sync"
+
+	"github.com/ccakit/cca/platform"
 )
 
 // DefaultPlatformCacheSize is the number of platform signatures a Verifier
@@ -38,6 +41,24 @@ type cacheEntry struct {
 	digest [32]byte // SHA-256 of the platform token bytes
 	token  []byte
 	key    crypto.PublicKey
+	claims claimsMemo
+}
+
+// claimsMemo is a platform token's claims in their JSON form
+// (PlatformResult.ClaimsJSON), rendered once for every Result of the token:
+// they are the same for every realm of its machine, and an EAR carries them
+// (annotated evidence) for each.
+type claimsMemo struct {
+	once sync.Once
+	json json.RawMessage
+	err  error
+}
+
+// render returns a copy: what a caller does to a result does not reach the
+// cache.
+func (m *claimsMemo) render(c *platform.Claims) (json.RawMessage, error) {
+	m.once.Do(func() { m.json, m.err = json.Marshal(c) })
+	return bytes.Clone(m.json), m.err
 }
 
 // equaler is what every public key type of the standard library
@@ -101,6 +122,21 @@ func (c *platformCache) put(digest [32]byte, platformToken []byte, key crypto.Pu
 		c.ll.Remove(old)
 		delete(c.items, old.Value.(*cacheEntry).digest)
 	}
+}
+
+// memo is the claims memo of the entry for exactly these bytes, or nil.
+func (c *platformCache) memo(digest [32]byte, platformToken []byte) *claimsMemo {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[digest]; ok {
+		if e := el.Value.(*cacheEntry); bytes.Equal(e.token, platformToken) {
+			return &e.claims
+		}
+	}
+	return nil
 }
 
 func (c *platformCache) len() int {

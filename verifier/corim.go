@@ -19,7 +19,7 @@ func corimAnchors(e *endorsement.Endorsements) (*TrustAnchors, error) {
 	if len(e.TrustAnchors) > 0 {
 		anchors := make([]TrustAnchor, len(e.TrustAnchors))
 		for i, a := range e.TrustAnchors {
-			anchors[i] = TrustAnchor{InstanceID: a.InstanceID, ImplementationID: a.ImplementationID, Key: a.Key, Where: a.Where}
+			anchors[i] = EndorsedTrustAnchor(a)
 		}
 		var err error
 		if ta, err = NewTrustAnchors(anchors...); err != nil {
@@ -63,22 +63,11 @@ func FromEndorsements(e *endorsement.Endorsements) (*TrustAnchors, *ReferenceVal
 	}
 	var platforms []PlatformReference
 	for _, p := range e.Platforms {
-		ref := PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: MatchEachComponent, Where: p.Where}
-		for _, sc := range p.SwComponents {
-			ref.SwComponents = append(ref.SwComponents, SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
-		}
-		platforms = append(platforms, ref)
+		platforms = append(platforms, EndorsedPlatform(p))
 	}
 	var realms []RealmReference
 	for _, r := range e.Realms {
-		ref := RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg, Where: r.Where}
-		for _, rem := range r.REMs {
-			if rem != nil {
-				ref.ExtensibleMeasurements = r.REMs[:]
-				break
-			}
-		}
-		realms = append(realms, ref)
+		realms = append(realms, EndorsedRealm(r))
 	}
 	if len(platforms)+len(realms) == 0 {
 		return ta, nil, nil
@@ -88,6 +77,34 @@ func FromEndorsements(e *endorsement.Endorsements) (*TrustAnchors, *ReferenceVal
 		return nil, nil, err
 	}
 	return ta, rv, nil
+}
+
+// EndorsedTrustAnchor is a CoRIM's attest-key triple as a trust anchor.
+func EndorsedTrustAnchor(a endorsement.TrustAnchor) TrustAnchor {
+	return TrustAnchor{InstanceID: a.InstanceID, ImplementationID: a.ImplementationID, Key: a.Key, Where: a.Where}
+}
+
+// EndorsedPlatform is a CoRIM's platform reference triple as a reference
+// value, matched component by component (see FromEndorsements).
+func EndorsedPlatform(p endorsement.PlatformReference) PlatformReference {
+	ref := PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: MatchEachComponent, Where: p.Where}
+	for _, sc := range p.SwComponents {
+		ref.SwComponents = append(ref.SwComponents, SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
+	}
+	return ref
+}
+
+// EndorsedRealm is a CoRIM's realm reference triple as a reference value;
+// its REMs are checked only when it gives one.
+func EndorsedRealm(r endorsement.RealmReference) RealmReference {
+	ref := RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg, Where: r.Where}
+	for _, rem := range r.REMs {
+		if rem != nil {
+			ref.ExtensibleMeasurements = r.REMs[:]
+			break
+		}
+	}
+	return ref
 }
 
 // ReadTrustAnchors reads trust anchors from a JSON store (ParseTrustAnchors)

@@ -47,7 +47,16 @@ const (
 // the shape Veraison's arm-cca scheme produces; see "EAR" in the package
 // documentation for the trust vector of each situation and the documented
 // departures.
-func (r *Result) EAR() (*ear.AttestationResult, error) {
+func (r *Result) EAR() (*ear.AttestationResult, error) { return r.ear(true) }
+
+// UnannotatedEAR is EAR without ear.veraison.annotated-evidence, for a
+// caller that writes each token's claims (PlatformResult.ClaimsJSON,
+// RealmResult.ClaimsJSON) into its encoding of the EAR itself: EAR decodes
+// them into the maps veraison/ear encodes, which costs more than the rest
+// of the EAR (the verification service signs one per session).
+func (r *Result) UnannotatedEAR() (*ear.AttestationResult, error) { return r.ear(false) }
+
+func (r *Result) ear(annotated bool) (*ear.AttestationResult, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil Result", ErrUsage)
 	}
@@ -84,7 +93,7 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 	ptv := platformVector(&r.Platform)
 	pstatus := worstTier(ptv)
 	pa := &ear.Appraisal{Status: &pstatus, TrustVector: &ptv, AppraisalPolicyID: &policy}
-	if err := annotate(pa, r.Platform.ClaimsJSON); err != nil {
+	if err := annotate(annotated, pa, r.Platform.ClaimsJSON); err != nil {
 		return nil, err
 	}
 	ar.Submods[SubmodPlatform] = pa
@@ -102,7 +111,7 @@ func (r *Result) EAR() (*ear.AttestationResult, error) {
 		claims := map[string]any{PolicyClaimCappedByPlatform: pstatus.String()}
 		ra.VeraisonPolicyClaims = &claims
 	}
-	if err := annotate(ra, r.Realm.ClaimsJSON); err != nil {
+	if err := annotate(annotated, ra, r.Realm.ClaimsJSON); err != nil {
 		return nil, err
 	}
 	ar.Submods[SubmodRealm] = ra
@@ -118,7 +127,10 @@ func earPolicyID(id string) string {
 
 // annotate sets ear.veraison.annotated-evidence: the token's claims in
 // their evcli JSON form, as Veraison annotates each submodule.
-func annotate(a *ear.Appraisal, render func() (json.RawMessage, error)) error {
+func annotate(annotated bool, a *ear.Appraisal, render func() (json.RawMessage, error)) error {
+	if !annotated {
+		return nil
+	}
 	claims, err := render()
 	if err != nil {
 		return err

@@ -64,6 +64,9 @@ type PlatformResult struct {
 	Checks []Check         `json:"checks"`
 
 	decoded *platform.Claims
+	// claims renders decoded once for every Result of this token (the
+	// platform cache's entry); nil without the cache.
+	claims *claimsMemo
 }
 
 // SwComponent is a software component as the platform token reports it.
@@ -99,7 +102,13 @@ type RealmResult struct {
 
 // ClaimsJSON returns the platform token's claims in their evcli JSON form,
 // or nil when the token did not decode.
+//
+// With the platform cache, the JSON is rendered once per platform token, for
+// every Result of that token.
 func (p *PlatformResult) ClaimsJSON() (json.RawMessage, error) {
+	if p.Claims == nil && p.decoded != nil && p.claims != nil {
+		return p.claims.render(p.decoded)
+	}
 	return claimsJSON(p.Claims, p.decoded)
 }
 

@@ -268,6 +268,7 @@ func (v *Verifier) verifyPlatform(ctx context.Context, e *evidence.Evidence) (Pl
 			return pr, nil
 		}
 	}
+	pr.claims = v.cache.memo(digest, e.Collection.Platform)
 	pr.Key = token.DescribeKey(usable[signer].Key)
 	detail := e.PlatformSign1.Alg.String() + " signature verified"
 	if len(usable) > 1 {

@@ -42,8 +42,9 @@ func (r Range) contains(pa, n uint64) bool {
 // that no access can see a recycled block before it is overwritten, and
 // given back when the granule is zeroed.
 type granule struct {
-	mu sync.RWMutex
-	b  *block // guarded by mu: nil while the granule reads as zeros
+	mu  sync.RWMutex
+	b   *block   // guarded by mu: nil while the granule reads as zeros
+	ref blockRef // guarded by mu: b's name in the storage, to give it back
 }
 
 // chunk holds the granules of 2 MB of address space, side by side: the
@@ -194,7 +195,7 @@ func (m *Memory) alloc(b *bank, off uint64) *granule {
 // storage back for reuse.
 func (m *Memory) free(g *granule) {
 	if g.b != nil {
-		putBlock(g.b)
+		putBlock(g.ref)
 		g.b = nil
 		m.resident.Add(-1)
 	}
@@ -205,7 +206,7 @@ func (m *Memory) free(g *granule) {
 // it unlocks g.
 func (m *Memory) fill(g *granule, whole bool) {
 	if g.b == nil {
-		g.b = takeBlock(whole)
+		g.b, g.ref = takeBlock(whole)
 		m.resident.Add(1)
 	}
 }

@@ -159,6 +159,7 @@ type Set struct {
 	compare   map[string]string // token files: "bytes" or "claims"
 	manifest  Manifest
 	verifiers map[string]*verifier.Verifier // by stores and policy: parsed once
+	warnings  map[string][]string           // and the warnings of their stores
 }
 
 // generator holds the inputs while the set is made.
@@ -178,7 +179,7 @@ func Generate(dir string, createKeys bool) (*Set, error) {
 		return nil, fmt.Errorf("%w: %s is not a directory", ErrInput, dir)
 	}
 	g := &generator{
-		Set:     &Set{dir: dir, files: map[string][]byte{}, compare: map[string]string{}, verifiers: map[string]*verifier.Verifier{}},
+		Set:     &Set{dir: dir, files: map[string][]byte{}, compare: map[string]string{}, verifiers: map[string]*verifier.Verifier{}, warnings: map[string][]string{}},
 		create:  createKeys,
 		signers: map[string]crypto.Signer{},
 		tokens:  map[string][]byte{},

@@ -76,6 +76,8 @@ func (g *generator) vectorSpecs() []spec {
 				// and a CoRIM trust anchor with the JSON reference values.
 				withTA(TACreatedP384CoRIM, RVCreatedPlatformCoRIM, v.Nonce).also(RVCreatedRealmCoRIM),
 				withTA(TACreatedP384CoRIM, RVCreated, v.Nonce),
+				// A store with one unusable entry (another platform's).
+				withTA(TAOneBadEntry, RVCreated, v.Nonce),
 				// Signed CoRIMs, checked with the provisioner's key.
 				withTA(TACreatedP384SignedCoRIM, RVCreatedPlatformSignedCoRIM, v.Nonce).also(RVCreatedRealmSignedCoRIM).signedBy(CoRIMSignerPub),
 			)
@@ -147,6 +149,14 @@ func (g *generator) vectorSpecs() []spec {
 				d.Platform.Extra = map[int64]cbor.RawMessage{99999: cbor.RawMessage{0x63, 'c', 'c', 'a'}}
 			})
 		}, full, full.with("--reject-unknown-claims").wants("platform claims"))
+	// One unusable entry in a trust-anchor store fails only its own
+	// platform: the created platform verifies, a platform of the bad
+	// entry's instance fails its trust anchor, and verify names the entry
+	// when the store loads (the run's warnings).
+	bad("unusable-anchor", "rel0 evidence of the platform instance whose entry in trust-anchors/one-bad-entry.json has a key off its curve (its platform token re-signed with keys/cpak-p384.pem)",
+		"rel0", func() ([]byte, error) {
+			return g.resignPlatform(base(), "cpak-p384", func(p *platform.Claims) { p.InstanceID = bytes.Clone(badInstanceID) })
+		}, withTA(TAOneBadEntry, RVCreated, rel0.Nonce).wants("platform trust anchor"))
 	// Attacker-controlled strings: a software component type that would
 	// rewrite a terminal's lines (newline, carriage return, ANSI erase and
 	// colour) to show a fake verdict, and an OSC title sequence in its

@@ -6,8 +6,10 @@ package testvectors
 import (
 	"bytes"
 	"crypto"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/ccakit/cca/emulator/rot"
@@ -77,6 +79,9 @@ func (g *generator) stores() error {
 		return err
 	}
 	if err := g.putCoRIMs(anchorClaims, platforms, realms); err != nil {
+		return err
+	}
+	if err := g.putOneBadEntry(anchorClaims); err != nil {
 		return err
 	}
 	// The realm of shapes/measurement-size-mismatch: rel0's, with its
@@ -192,6 +197,45 @@ func (g *generator) putCoRIMs(c *platform.Claims, platforms []verifier.PlatformR
 // hashBySize names the SHA-2 algorithm of a digest's size.
 func hashBySize(n int) string {
 	return map[int]string{32: token.SHA256, 48: token.SHA384, 64: token.SHA512}[n]
+}
+
+// badInstanceID is the instance id of the unusable entry of
+// trust-anchors/one-bad-entry.json, and of the platform of
+// bad/unusable-anchor.
+var badInstanceID = append([]byte{0x01}, bytes.Repeat([]byte{0xab}, 32)...)
+
+// putOneBadEntry writes the created P-384 trust anchor with a second entry,
+// for another platform instance, whose key is not on its curve (its y is
+// its x), as rust-ccatoken's ta-02-bad.json holds one: the store must
+// still serve the good entry.
+func (g *generator) putOneBadEntry(c *platform.Claims) error {
+	ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{InstanceID: c.InstanceID, ImplementationID: c.ImplementationID,
+		Key: g.signers["cpak-p384"].Public()})
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(ta)
+	if err != nil {
+		return err
+	}
+	var entries []map[string]any
+	if err := json.Unmarshal(b, &entries); err != nil || len(entries) != 1 {
+		return fmt.Errorf("%s: the store of one anchor: %v", TAOneBadEntry, err)
+	}
+	bad := map[string]any{"instance-id": hex.EncodeToString(badInstanceID), "implementation-id": entries[0]["implementation-id"]}
+	key, ok := entries[0]["pkey"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: no pkey in the store's entry", TAOneBadEntry)
+	}
+	offCurve := maps.Clone(key)
+	offCurve["y"] = key["x"]
+	bad["pkey"] = offCurve
+	out, err := json.MarshalIndent(append(entries, bad), "", "  ")
+	if err != nil {
+		return err
+	}
+	g.files[TAOneBadEntry] = append(out, '\n')
+	return nil
 }
 
 func (g *generator) putAnchors(p string, anchors ...verifier.TrustAnchor) error {

@@ -75,6 +75,16 @@ type Sessions interface {
 	// FinishSession writes the outcome of a claimed session: its state,
 	// evidence, result and new expiry.
 	FinishSession(ctx context.Context, s *Session) error
+	// CompleteSession is ClaimSession and FinishSession in one
+	// transaction, for an appraisal made before the claim: it moves the
+	// session s.ID, if it is waiting and was unexpired at now, to s.State
+	// with s's evidence, result and expiry, and records the session's
+	// nonce as used. Of callers racing for one session, or for two
+	// sessions with one nonce, exactly one wins; the others get
+	// ErrSessionUsed or ErrNonceUsed (the session of a nonce another
+	// consumed is then failed) and nothing of theirs is written. Also
+	// ErrNotFound, ErrExpired.
+	CompleteSession(ctx context.Context, s *Session, now time.Time) error
 	// DeleteSession removes a session (ErrNotFound if there is none).
 	DeleteSession(ctx context.Context, id string) error
 	// NonceUsed reports whether a session already consumed nonce.

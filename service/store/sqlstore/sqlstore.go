@@ -33,10 +33,15 @@ type dialect struct {
 	name   string // "sqlite" or "postgres"
 	bytes  string // column type of byte strings
 	serial string // an auto-increment primary key
+	// keyed ends a table whose rows are small and found by their primary
+	// key: SQLite then keeps one B-tree (the key's) instead of a table
+	// and an index on it, one page less for each insert to write
+	// (sqlite.org/withoutrowid.html).
+	keyed string
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite", bytes: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT"}
+	sqliteDialect   = dialect{name: "sqlite", bytes: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT", keyed: " WITHOUT ROWID"}
 	postgresDialect = dialect{name: "postgres", bytes: "BYTEA", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 )
 
@@ -47,6 +52,7 @@ type Store struct {
 	db    *sql.DB
 	d     dialect
 	stmts sync.Map // query text -> *sql.Stmt
+	batch *batcher // SQLite: group commit of session writes; nil for PostgreSQL
 	// Kind names the database for logs and metrics: "sqlite" or
 	// "postgres".
 	Kind string
@@ -121,7 +127,11 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 	// the queries (and an in-memory database is per connection).
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, d: sqliteDialect, Kind: "sqlite", Where: path}
-	return s.init(ctx)
+	if _, err := s.init(ctx); err != nil {
+		return nil, err
+	}
+	s.batch = newBatcher(db)
+	return s, nil
 }
 
 func (s *Store) init(ctx context.Context) (*Store, error) {
@@ -140,6 +150,9 @@ func (s *Store) init(ctx context.Context) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
 }
@@ -230,7 +243,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms)`,
 		`CREATE TABLE IF NOT EXISTS used_nonces (
 			nonce ` + b + ` PRIMARY KEY,
-			used_ms BIGINT NOT NULL)`,
+			used_ms BIGINT NOT NULL)` + s.d.keyed,
 		`CREATE TABLE IF NOT EXISTS corims (
 			seq ` + s.d.serial + `,
 			media_type TEXT NOT NULL,
@@ -304,19 +317,24 @@ func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, nil, qCreate, sess.ID, sess.Nonce, string(sess.State), string(accept), ms(sess.Expires), sess.Nonce)
-	if err != nil {
-		return fmt.Errorf("storing session %s: %w", sess.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		if used, err := s.NonceUsed(ctx, sess.Nonce); err == nil && used {
-			return fmt.Errorf("%w: session %s", store.ErrNonceUsed, sess.ID)
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) (error, error) {
+		res, err := s.exec(ctx, tx, qCreate, sess.ID, sess.Nonce, string(sess.State), string(accept), ms(sess.Expires), sess.Nonce)
+		if err != nil {
+			return nil, fmt.Errorf("storing session %s: %w", sess.ID, err)
 		}
-		return fmt.Errorf("%w: %s", store.ErrDuplicate, sess.ID)
-	}
-	return nil
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return nil, err
+		}
+		var one int
+		switch err := s.queryRow(ctx, tx, qNonceUsed, sess.Nonce).Scan(&one); {
+		case err == nil:
+			return fmt.Errorf("%w: session %s", store.ErrNonceUsed, sess.ID), nil
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("%w: %s", store.ErrDuplicate, sess.ID), nil
+		default:
+			return nil, fmt.Errorf("storing session %s: %w", sess.ID, err)
+		}
+	})
 }
 
 const qCreate = `INSERT INTO sessions (id, nonce, state, accept, expires_ms) SELECT ?, ?, ?, ?, ?
@@ -331,9 +349,16 @@ const (
 	qSession  = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
 	qUseNonce = `INSERT INTO used_nonces (nonce, used_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING`
 	qFail     = `UPDATE sessions SET state = ? WHERE id = ?`
+	qComplete = `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ?
+		WHERE id = ? AND state = ? AND expires_ms > ?`
+	// The nonce is the stored one, whatever the caller's copy says, and
+	// only that of a waiting, unexpired session.
+	qUseSessionNonce = `INSERT INTO used_nonces (nonce, used_ms) SELECT nonce, ? FROM sessions
+		WHERE id = ? AND state = ? AND expires_ms > ? ON CONFLICT (nonce) DO NOTHING`
+	qNonceUsed = `SELECT 1 FROM used_nonces WHERE nonce = ?`
 )
 
-var txQueries = []string{qClaim, qSession, qUseNonce, qFail, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
+var txQueries = []string{qCreate, qClaim, qSession, qUseNonce, qFail, qComplete, qUseSessionNonce, qNonceUsed, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
 
 type scanner interface{ Scan(...any) error }
 
@@ -420,6 +445,60 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 	return sess, nil
 }
 
+// CompleteSession implements store.Sessions. The session's nonce is
+// recorded first, and only for a waiting, unexpired session: the used_nonces
+// primary key is the arbiter, between racers for one session as between
+// sessions sharing a nonce (PostgreSQL's INSERT waits for the other
+// writer's uncommitted key, then does nothing if it committed). A session
+// that got its nonce is then written; one that did not is left as it is
+// (used, expired, unknown) or, waiting with a nonce another session
+// consumed, failed. One commit where a claim and a finish take two, and
+// with SQLite shared with the session writes running beside it.
+func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now time.Time) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) (error, error) {
+		res, err := s.exec(ctx, tx, qUseSessionNonce, ms(now), sess.ID, string(store.Waiting), ms(now))
+		if err != nil {
+			return nil, fmt.Errorf("completing session %s: recording its nonce: %w", sess.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			res, err := s.exec(ctx, tx, qComplete, string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires),
+				sess.ID, string(store.Waiting), ms(now))
+			if err != nil {
+				return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return nil, err
+			} else if n == 0 {
+				// PostgreSQL only: ClaimSession took the session between
+				// the two statements (it claims before it records the
+				// nonce). As an error, this undoes the nonce; SQLite,
+				// one writer, never gets here.
+				return nil, fmt.Errorf("%w: session %s was claimed meanwhile", store.ErrSessionUsed, sess.ID)
+			}
+			return nil, nil
+		}
+		old, err := scanSession(s.queryRow(ctx, tx, qSession, sess.ID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("%w: %s", store.ErrNotFound, sess.ID), nil
+		case err != nil:
+			return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
+		case !now.Before(old.Expires):
+			return fmt.Errorf("%w: %s expired at %s", store.ErrExpired, sess.ID, old.Expires.Format(time.RFC3339)), nil
+		case old.State != store.Waiting:
+			return fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, sess.ID, old.State), nil
+		}
+		if _, err := s.exec(ctx, tx, qFail, string(store.Failed), sess.ID); err != nil {
+			return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
+		}
+		return fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, sess.ID), nil
+	})
+}
+
 // FinishSession implements store.Sessions.
 func (s *Store) FinishSession(ctx context.Context, sess *store.Session) error {
 	res, err := s.exec(ctx, nil, `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ? WHERE id = ?`,
@@ -452,7 +531,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // NonceUsed implements store.Sessions.
 func (s *Store) NonceUsed(ctx context.Context, nonce []byte) (bool, error) {
 	var one int
-	err := s.queryRow(ctx, nil, `SELECT 1 FROM used_nonces WHERE nonce = ?`, nonce).Scan(&one)
+	err := s.queryRow(ctx, nil, qNonceUsed, nonce).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

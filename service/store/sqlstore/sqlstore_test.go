@@ -61,6 +61,11 @@ func randomBytes(t testing.TB, n int) []byte {
 	return b
 }
 
+// longTTL outlives the purges other packages' tests make on a shared
+// PostgreSQL database (go test runs packages at once; the service's expiry
+// test purges what expires within its session TTL).
+const longTTL = time.Hour
+
 func newSession(t testing.TB, ttl time.Duration) *store.Session {
 	return &store.Session{
 		ID:      fmt.Sprintf("%x", randomBytes(t, 16)),
@@ -76,7 +81,7 @@ func TestSessionLifecycle(t *testing.T) {
 	for name, st := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			s, other := st[0], st[1]
-			sess := newSession(t, time.Minute)
+			sess := newSession(t, longTTL)
 			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Fatal(err)
 			}
@@ -160,49 +165,131 @@ func TestExpiryAndPurge(t *testing.T) {
 func TestClaimRace(t *testing.T) {
 	ctx := context.Background()
 	const rounds, racers = 20, 8
+	claims := []struct {
+		name  string
+		claim func(*Store, *store.Session) error
+	}{
+		{"ClaimSession", func(s *Store, sess *store.Session) error {
+			_, err := s.ClaimSession(ctx, sess.ID, time.Now())
+			return err
+		}},
+		{"CompleteSession", func(s *Store, sess *store.Session) error {
+			done := *sess
+			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1}, "jwt of "+sess.ID
+			return s.CompleteSession(ctx, &done, time.Now())
+		}},
+	}
 	for name, st := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			for round := range rounds {
-				shared := round%2 == 1 // odd rounds: one nonce, several sessions
-				first := newSession(t, time.Minute)
-				sessions := make([]*store.Session, racers)
-				for i := range sessions {
-					sessions[i] = first
-					if shared {
-						s := newSession(t, time.Minute)
-						s.Nonce = first.Nonce
-						sessions[i] = s
-					}
-					if i == 0 || shared {
-						if err := st[i%2].CreateSession(ctx, sessions[i]); err != nil {
-							t.Fatal(err)
+		for _, c := range claims {
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				for round := range rounds {
+					shared := round%2 == 1 // odd rounds: one nonce, several sessions
+					first := newSession(t, longTTL)
+					sessions := make([]*store.Session, racers)
+					for i := range sessions {
+						sessions[i] = first
+						if shared {
+							s := newSession(t, longTTL)
+							s.Nonce = first.Nonce
+							sessions[i] = s
+						}
+						if i == 0 || shared {
+							if err := st[i%2].CreateSession(ctx, sessions[i]); err != nil {
+								t.Fatal(err)
+							}
 						}
 					}
-				}
-				var wg sync.WaitGroup
-				errs := make([]error, racers)
-				start := make(chan struct{})
-				for i := range racers {
-					wg.Go(func() {
-						<-start
-						_, errs[i] = st[i%2].ClaimSession(ctx, sessions[i].ID, time.Now())
-					})
-				}
-				close(start)
-				wg.Wait()
-				wins := 0
-				for _, err := range errs {
-					switch {
-					case err == nil:
-						wins++
-					case errors.Is(err, store.ErrSessionUsed), errors.Is(err, store.ErrNonceUsed):
-					default:
-						t.Fatalf("round %d: unexpected error %v", round, err)
+					var wg sync.WaitGroup
+					errs := make([]error, racers)
+					start := make(chan struct{})
+					for i := range racers {
+						wg.Go(func() {
+							<-start
+							errs[i] = c.claim(st[i%2], sessions[i])
+						})
+					}
+					close(start)
+					wg.Wait()
+					wins := 0
+					for _, err := range errs {
+						switch {
+						case err == nil:
+							wins++
+						case errors.Is(err, store.ErrSessionUsed), errors.Is(err, store.ErrNonceUsed):
+						default:
+							t.Fatalf("round %d: unexpected error %v", round, err)
+						}
+					}
+					if wins != 1 {
+						t.Fatalf("round %d (shared nonce %v): %d claims won, want exactly 1", round, shared, wins)
+					}
+					if c.name != "CompleteSession" {
+						continue
+					}
+					// The winner's outcome is stored, the losers' nothing.
+					complete := 0
+					for i, err := range errs {
+						got, rerr := st[0].Session(ctx, sessions[i].ID, time.Now())
+						if rerr != nil {
+							t.Fatal(rerr)
+						}
+						if err == nil && (got.State != store.Complete || got.Result != "jwt of "+sessions[i].ID) {
+							t.Fatalf("round %d: winner's session %+v", round, got)
+						}
+						if got.State == store.Complete {
+							complete++
+						} else if shared && got.State != store.Failed {
+							t.Fatalf("round %d: a loser's session is %s, want failed", round, got.State)
+						}
+					}
+					if shared && complete != 1 {
+						t.Fatalf("round %d: %d sessions of one nonce complete", round, complete)
 					}
 				}
-				if wins != 1 {
-					t.Fatalf("round %d (shared nonce %v): %d claims won, want exactly 1", round, shared, wins)
-				}
+			})
+		}
+	}
+}
+
+// TestCompleteSession: the one-transaction claim writes the outcome and
+// consumes the nonce, and says why it cannot.
+func TestCompleteSession(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			s, other := st[0], st[1]
+			sess := newSession(t, longTTL)
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			done := *sess
+			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1, 2}, "jwt"
+			done.Nonce = []byte("not the session's nonce") // the stored one is consumed
+			done.Expires = sess.Expires.Add(time.Minute)
+			if err := other.CompleteSession(ctx, &done, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Session(ctx, sess.ID, time.Now())
+			if err != nil || got.State != store.Complete || got.Result != "jwt" || string(got.Evidence) != "\x01\x02" ||
+				got.EvidenceType != "t" || !got.Expires.Equal(done.Expires) {
+				t.Fatalf("completed session: %+v, %v", got, err)
+			}
+			if used, err := s.NonceUsed(ctx, sess.Nonce); err != nil || !used {
+				t.Fatalf("NonceUsed after completion = %v, %v", used, err)
+			}
+			if err := s.CompleteSession(ctx, &done, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
+				t.Fatalf("second completion: %v, want ErrSessionUsed", err)
+			}
+			late := newSession(t, time.Second)
+			if err := s.CreateSession(ctx, late); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CompleteSession(ctx, late, late.Expires); !errors.Is(err, store.ErrExpired) {
+				t.Fatalf("completion at expiry: %v, want ErrExpired", err)
+			}
+			gone := newSession(t, longTTL)
+			if err := s.CompleteSession(ctx, gone, time.Now()); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("completing an unknown session: %v, want ErrNotFound", err)
 			}
 		})
 	}
