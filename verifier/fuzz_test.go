@@ -59,6 +59,7 @@ func FuzzParseStores(f *testing.F) {
 	f.Add(corimTA(f))
 	f.Add(corimPlatform(f, sampleEndorsedPlatform()))
 	f.Add(corimRealm(f, sampleEndorsedRealm()))
+	f.Add(goodToken(f)) // neither store: described
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
 		if err == nil && rv == nil {

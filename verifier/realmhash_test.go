@@ -18,11 +18,7 @@ import (
 // without the field there is no such match, and a store that itself
 // labels 64 bytes sha-256 is refused.
 func TestMeasurementSizeMismatchReference(t *testing.T) {
-	r := sampleRealm()
-	r.Profile = token.ProfileRealm1
-	r.InitialMeasurement = rep(0x1A, 64)
-	r.ExtensibleMeasurements = [][]byte{rep(0xE1, 64), rep(0xE2, 64), rep(0xE3, 64), rep(0xE4, 64)}
-	tok := signRaw(t, samplePlatformWith(token.ProfilePlatform1), r, token.Wrapper399)
+	r, tok := mislabelledRealm(t)
 
 	jsonStore, err := ParseReferenceValues([]byte(fmt.Sprintf(`{"realm": [{"initial-measurement": "%x", "hash-algo": "sha-512",
 		"personalization-value": "%x", "extensible-measurements": ["%x", "%x", "%x", "%x"]}]}`, r.InitialMeasurement, r.PersonalizationValue,

@@ -151,38 +151,40 @@ func ParseReferenceValues(data []byte) (*ReferenceValues, error) {
 	if err != nil {
 		return nil, err
 	}
-	var platforms []PlatformReference
-	var realms []RealmReference
-	if raw, ok := top.take("platform"); ok {
-		entries, err := parseArray(raw, "reference values", "platform")
-		if err != nil {
-			return nil, err
-		}
-		for i, e := range entries {
-			p, err := parsePlatformReference(e, fmt.Sprintf("platform[%d]", i))
-			if err != nil {
-				return nil, err
-			}
-			platforms = append(platforms, p)
-		}
+	platforms, err := parseEntries(top, "platform", parsePlatformReference)
+	if err != nil {
+		return nil, err
 	}
-	if raw, ok := top.take("realm"); ok {
-		entries, err := parseArray(raw, "reference values", "realm")
-		if err != nil {
-			return nil, err
-		}
-		for i, e := range entries {
-			r, err := parseRealmReference(e, fmt.Sprintf("realm[%d]", i))
-			if err != nil {
-				return nil, err
-			}
-			realms = append(realms, r)
-		}
+	realms, err := parseEntries(top, "realm", parseRealmReference)
+	if err != nil {
+		return nil, err
 	}
 	if err := top.done(); err != nil {
 		return nil, err
 	}
 	return NewReferenceValues(platforms, realms)
+}
+
+// parseEntries reads the array member name of the store, if given, each
+// entry with parse (named "name[i]").
+func parseEntries[T any](top *object, name string, parse func(json.RawMessage, string) (T, error)) ([]T, error) {
+	raw, ok := top.take(name)
+	if !ok {
+		return nil, nil
+	}
+	entries, err := parseArray(raw, "reference values", name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(entries))
+	for i, e := range entries {
+		v, err := parse(e, fmt.Sprintf("%s[%d]", name, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func parsePlatformReference(raw json.RawMessage, where string) (PlatformReference, error) {
