@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-var sessions = flag.Int("servebench.sessions", 40, "sessions per round (profiling: raise it)")
+var (
+	sessions = flag.Int("servebench.sessions", 40, "sessions per round (profiling: raise it)")
+	clients  = flag.Int("servebench.clients", 8, "concurrent clients (the command's default is 64)")
+)
 
 // TestRun runs a small benchmark end to end: every session completes, and
 // the report has every figure.
 func TestRun(t *testing.T) {
-	rep, err := Run(context.Background(), Options{Sessions: *sessions, Clients: 8, Rounds: 1, MaxTime: 30 * time.Second})
+	rep, err := Run(context.Background(), Options{Sessions: *sessions, Clients: *clients, Rounds: 1, MaxTime: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
