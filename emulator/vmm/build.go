@@ -3,6 +3,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/realmbuild"
@@ -21,6 +22,12 @@ type Realm struct {
 	data        map[uint64]uint64 // IPA → DATA granule
 	unprotected []uint64          // unprotected IPAs the VMM mapped
 	vmid        uint16
+
+	// mmu serialises the VMM's changes to the realm's stage 2 (RTTs, DATA
+	// granules, unprotected mappings, and the bookkeeping above) between
+	// RECs that exit in parallel, as a hypervisor's per-VM MMU lock does:
+	// two RECs faulting under one missing RTT must not both create it.
+	mmu sync.Mutex
 }
 
 type rttInfo struct {
@@ -286,6 +293,8 @@ func (r *Realm) recCreate(s realmbuild.RECCreateStep) error {
 // RTTs from the deepest, the RD) and gives every granule back to the NS
 // world.
 func (r *Realm) Destroy() error {
+	r.mmu.Lock()
+	defer r.mmu.Unlock()
 	v := r.v
 	var errs []error
 	for _, rec := range r.RECs {
@@ -334,6 +343,8 @@ func (r *Realm) Destroy() error {
 // DataGranule returns the physical address of the DATA granule mapped at
 // ipa, if the VMM created one.
 func (r *Realm) DataGranule(ipa uint64) (uint64, bool) {
+	r.mmu.Lock()
+	defer r.mmu.Unlock()
 	pa, ok := r.data[ipa&^(rmm.GranuleSize-1)]
 	return pa, ok
 }
@@ -342,6 +353,8 @@ func (r *Realm) DataGranule(ipa uint64) (uint64, bool) {
 // realm (RMI_RTT_MAP_UNPROTECTED, level 3, normal memory, read/write), the
 // way a VMM shares a buffer with its realm.
 func (r *Realm) MapUnprotected(ipa, pa uint64) error {
+	r.mmu.Lock()
+	defer r.mmu.Unlock()
 	const desc = 0x6<<2 | 0x3<<6 // MemAttr normal WB, S2AP RW: the host's fields
 	return r.retryRTT(ipa, func() error {
 		_, err := r.v.smc("RMI_RTT_MAP_UNPROTECTED", rmm.RMIRttMapUnprotected, r.RD, ipa, 3, pa|desc)

@@ -128,6 +128,8 @@ func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
 // setRIPAS applies an accepted RIPAS change with RMI_RTT_SET_RIPAS until
 // the whole range is done.
 func (r *Realm) setRIPAS(rec *REC, base, top uint64) error {
+	r.mmu.Lock()
+	defer r.mmu.Unlock()
 	return r.walkRIPAS("RMI_RTT_SET_RIPAS", rmm.RMIRttSetRipas, []uint64{r.RD, rec.PA}, base, top)
 }
 
@@ -145,6 +147,8 @@ func (r *Realm) dataAbort(e Exit, h Handlers) (uint64, [31]uint64, error) {
 	var gprs [31]uint64
 	ipa := e.IPA()
 	if ipa < uint64(1)<<(r.s2sz-1) {
+		r.mmu.Lock()
+		defer r.mmu.Unlock()
 		return 0, gprs, r.mapUnknown(ipa)
 	}
 	if e.ESR&esrISV == 0 {
