@@ -1,8 +1,8 @@
 // Package emulator is the emulated Arm CCA machine: the EL3 monitor with
 // its Granule Protection Table, the platform root of trust, and the RMM,
 // assembled and exposed through the register-level ABI that hypervisors,
-// guest kernels and conformance suites use (design.md "Register-level ABI
-// of the emulator"):
+// guest kernels and conformance suites use (docs/architecture.md,
+// "Register-level ABI"):
 //
 //   - the host (NS-EL2) issues SMCs (HostSMC) and touches memory through
 //     the granule protection check (HostRead, HostWrite);

@@ -157,6 +157,12 @@ func InitialRIM(p RealmParams) Measurement {
 	return m
 }
 
+// RECFlagRunnable is the RUNNABLE flag of RmiRecParams.flags (Arm DEN0137
+// 1.0-REL0, RmiRecCreateFlags type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
+// REC_PARAMS_FLAG_RUNNABLE), which the RIM measures: its one definition,
+// which the emulated RMM refers to.
+const RECFlagRunnable uint64 = 1
+
 // RecParams are the fields of RmiRecParams that the RIM covers (rim.c
 // measurement_rec_params_measure): flags, pc and gprs[0..7]; mpidr and the
 // auxiliary granules are not measured.

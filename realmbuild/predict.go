@@ -32,11 +32,6 @@ import (
 //
 // RMI_REALM_ACTIVATE then freezes the RIM.
 
-// RECFlagRunnable is the RUNNABLE flag of RmiRecParams (Arm DEN0137
-// 1.0-REL0, RmiRecCreateFlags type; TF-RMM rmm-spec-v1.0-rel0 smc-rmi.h
-// REC_PARAMS_FLAG_RUNNABLE).
-const RECFlagRunnable uint64 = 1
-
 // LevelSize is the size an RTT entry maps at level, with 4 KB granules:
 // L0 512 GB, L1 1 GB, L2 2 MB, L3 4 KB.
 func LevelSize(level int) uint64 { return 1 << levelShift(level) }
@@ -183,7 +178,7 @@ type DataCreateStep struct {
 }
 
 // RECCreateStep is RMI_REC_CREATE of the REC with index Index. Params
-// holds the measured fields: flags (RECFlagRunnable), pc and x0..x7.
+// holds the measured fields: flags (realm.RECFlagRunnable), pc and x0..x7.
 type RECCreateStep struct {
 	Index  int
 	MPIDR  uint64
@@ -218,7 +213,7 @@ func (s RECCreateStep) Measure(h realm.HashAlgorithm, rim *realm.Measurement) {
 }
 
 // Runnable reports whether the REC is created runnable (and so measured).
-func (s RECCreateStep) Runnable() bool { return s.Params.Flags&RECFlagRunnable != 0 }
+func (s RECCreateStep) Runnable() bool { return s.Params.Flags&realm.RECFlagRunnable != 0 }
 
 // Measured reports whether the granule's content is measured.
 func (s DataCreateStep) Measured() bool { return s.Flags == realm.MeasureContent }
@@ -350,7 +345,7 @@ func (d *Description) Plan(load Loader) (*Plan, error) {
 	for i, rec := range d.RECs {
 		rp := realm.RecParams{PC: rec.PC, GPRs: rec.GPRs}
 		if rec.Runnable {
-			rp.Flags = RECFlagRunnable
+			rp.Flags = realm.RECFlagRunnable
 		}
 		p.Steps = append(p.Steps, RECCreateStep{Index: i, MPIDR: rec.MPIDR, Params: rp})
 	}

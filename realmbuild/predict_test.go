@@ -356,7 +356,7 @@ func TestPlanMatchesStepwiseReplay(t *testing.T) {
 		case DataCreateStep:
 			m.ExtendData(realm.HashSHA512, s.IPA, s.Flags, s.Content)
 		case RECCreateStep:
-			if s.Params.Flags == RECFlagRunnable {
+			if s.Params.Flags == realm.RECFlagRunnable {
 				m.ExtendREC(realm.HashSHA512, s.Params)
 			}
 		}

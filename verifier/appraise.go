@@ -72,31 +72,41 @@ func (v *Verifier) appraisePlatform(ctx context.Context, c *platform.Claims) ([]
 		return notChecked("no platform reference value for implementation id " + short(c.ImplementationID)), nil
 	}
 	// Each complete state is one candidate, the pool of endorsed
-	// components another; report against the one that matches best (the
-	// first, on a tie).
-	var best []Check
-	bestMis := -1
-	consider := func(got []Check) bool {
-		mis := 0
-		for _, ch := range got {
-			if !ch.Passed() {
-				mis++
-			}
-		}
-		if bestMis < 0 || mis < bestMis {
-			best, bestMis = got, mis
-		}
-		return mis == 0
-	}
+	// components another.
+	var best bestMatch
 	for _, ref := range states {
-		if consider(matchState(c, ref)) {
-			return append(checks, best...), nil
+		if best.consider(matchState(c, ref)) {
+			return append(checks, best.checks...), nil
 		}
 	}
 	if len(pool) > 0 {
-		consider(matchPool(c, pool))
+		best.consider(matchPool(c, pool))
 	}
-	return append(checks, best...), nil
+	return append(checks, best.checks...), nil
+}
+
+// bestMatch keeps, of the appraisals against several candidate reference
+// values, the one that matches best: the fewest checks that do not pass,
+// the first on a tie.
+type bestMatch struct {
+	checks []Check
+	failed int
+	seen   bool
+}
+
+// consider offers one candidate's checks and reports whether they all pass
+// (no later candidate can do better).
+func (b *bestMatch) consider(got []Check) bool {
+	failed := 0
+	for _, ch := range got {
+		if !ch.Passed() {
+			failed++
+		}
+	}
+	if !b.seen || failed < b.failed {
+		b.checks, b.failed, b.seen = got, failed, true
+	}
+	return failed == 0
 }
 
 // matchState appraises the platform against one complete state.
@@ -269,39 +279,52 @@ func (v *Verifier) appraiseRealm(ctx context.Context, c *realm.Claims) ([]Check,
 	if err != nil {
 		return nil, err
 	}
-	var candidates []*RealmReference
+	var best bestMatch
 	for i := range found {
 		ref := &found[i]
-		if bytes.Equal(ref.InitialMeasurement, c.InitialMeasurement) && (ref.HashAlgorithm == "" || ref.HashAlgorithm == c.HashAlgID) {
-			candidates = append(candidates, ref)
+		if !bytes.Equal(ref.InitialMeasurement, c.InitialMeasurement) {
+			continue // the store returned more than needed
 		}
-	}
-	if len(candidates) == 0 {
-		return notChecked(fmt.Sprintf("no realm reference value for initial measurement %s (%s)", short(c.InitialMeasurement), c.HashAlgID)), nil
-	}
-	var best []Check
-	bestMis := -1
-	for _, ref := range candidates {
-		got := v.matchRealm(c, ref)
-		mis := 0
-		for _, ch := range got {
-			if !ch.Passed() {
-				mis++
-			}
-		}
-		if bestMis < 0 || mis < bestMis {
-			best, bestMis = got, mis
-		}
-		if mis == 0 {
+		accepted, ok := v.realmHashAlgorithm(c, ref)
+		if ok && best.consider(v.matchRealm(c, ref, accepted)) {
 			break
 		}
 	}
-	return best, nil
+	if !best.seen {
+		return notChecked(fmt.Sprintf("no realm reference value for initial measurement %s (%s)", short(c.InitialMeasurement), c.HashAlgID)), nil
+	}
+	return best.checks, nil
 }
 
-func (v *Verifier) matchRealm(c *realm.Claims, ref *RealmReference) []Check {
+// realmHashAlgorithm says whether a reference value with the realm's RIM is
+// for the realm's measurement algorithm: when it names none, or the same.
+// Under AllowMeasurementSizeMismatchUnsafe a realm's label may be wrong (64
+// bytes labelled sha-256: Veraison's test evidence and evcli's template);
+// then the reference value's algorithm is the one whose digest size is the
+// RIM's, as Veraison's arm-cca scheme, which compares the bytes only,
+// matches it (its own end-to-end realm endorsements label that RIM
+// sha-512). The stores themselves never accept a mislabelled digest. The
+// note says what was accepted, or is "".
+func (v *Verifier) realmHashAlgorithm(c *realm.Claims, ref *RealmReference) (note string, ok bool) {
+	if ref.HashAlgorithm == "" || ref.HashAlgorithm == c.HashAlgID {
+		return "", true
+	}
+	if !v.policy.AllowMeasurementSizeMismatchUnsafe {
+		return "", false
+	}
+	if size, err := realm.MeasurementSize(ref.HashAlgorithm); err != nil || size != len(c.InitialMeasurement) {
+		return "", false
+	}
+	return fmt.Sprintf("; its %s digest is the token's %d bytes labelled %s: accepted by AllowMeasurementSizeMismatchUnsafe",
+		ref.HashAlgorithm, len(c.InitialMeasurement), c.HashAlgID), true
+}
+
+// matchRealm appraises the realm against one reference value with its
+// RIM; hashNote, if any, says that the measurement algorithm was matched
+// by size.
+func (v *Verifier) matchRealm(c *realm.Claims, ref *RealmReference, hashNote string) []Check {
 	where := ref.Where
-	got := []Check{{ID: CheckInitialMeasurement, Outcome: Matched, Detail: short(c.InitialMeasurement) + " (reference value " + where + ")"}}
+	got := []Check{{ID: CheckInitialMeasurement, Outcome: Matched, Detail: short(c.InitialMeasurement) + " (reference value " + where + hashNote + ")"}}
 	switch {
 	case ref.PersonalizationValue == nil:
 		got = append(got, Check{ID: CheckPersonalizationValue, Outcome: NotChecked, Detail: where + " gives no personalization value"})

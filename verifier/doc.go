@@ -106,7 +106,7 @@
 //	      "initial-measurement": "1a1a…",       // hex, 32, 48 or 64 bytes; mandatory; selects the entry
 //	      "personalization-value": "5050…",     // hex, 64 bytes; optional: not checked when absent
 //	      "extensible-measurements": ["…", "…", "…", "…"], // 4 × hex, RIM-sized; optional
-//	      "hash-algo": "sha-256",               // optional: the realm's measurement algorithm (44236)
+//	      "hash-algo": "sha-256",               // optional: the RIM's algorithm, matching its size (see Policy.AllowMeasurementSizeMismatchUnsafe)
 //	      "rak-hash-algorithm": "sha-256"       // optional here, required by rust-ccatoken: not compared
 //	    }
 //	  ]

@@ -10,6 +10,11 @@ var (
 	// ErrStore: a trust-anchor or reference-value store is malformed. The
 	// message names the entry (index) and the field.
 	ErrStore = errors.New("malformed store")
+	// ErrStoreSignature: a signed store (a COSE-signed CoRIM) whose
+	// signature does not verify or could not be checked (no key given).
+	// It is not ErrStore: the store may be well formed, but it is not
+	// trusted. It wraps the decoder's error (endorsement.ErrSignature).
+	ErrStoreSignature = errors.New("store signature not verified")
 	// ErrUsage: the API was called wrongly (nil trust anchors, a nonce of
 	// the wrong size, a bad option).
 	ErrUsage = errors.New("verifier misuse")

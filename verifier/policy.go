@@ -44,7 +44,10 @@ type Policy struct {
 	// is a digest size but not that of the realm's measurement algorithm
 	// (realm.ValidateOptions.AllowMeasurementSizeMismatch): the 64-byte
 	// measurements labelled sha-256 of Veraison's test evidence and evcli's
-	// template. No RMM emits them.
+	// template. No RMM emits them. A realm reference value labelled with
+	// the algorithm of the RIM's size (sha-512 for 64 bytes, as Veraison's
+	// realm endorsements label it) then matches such a realm; stores must
+	// still label their own digests rightly.
 	AllowMeasurementSizeMismatchUnsafe bool
 
 	// AllowUnknownPlatformUnsafe accepts a platform for whose

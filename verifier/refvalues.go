@@ -22,7 +22,9 @@ type ReferenceValues struct {
 }
 
 // swDigestSizes are the sizes a software component's measurement value and
-// signer id may have (token-formats.md §3).
+// signer id may have: those of the platform token's software components
+// (draft-ffm-rats-cca-token, after the PSA token's psa-hash-type, RFC 9783),
+// which platform.Claims.Validate enforces too.
 var swDigestSizes = []int{32, 48, 64}
 
 // rimSizes are the sizes a RIM may have: SHA-256 and SHA-512 (Arm DEN0137
@@ -84,7 +86,12 @@ func NewReferenceValues(platforms []PlatformReference, realms []RealmReference) 
 				return nil, fmt.Errorf("%w: %s: \"hash-algo\": %w", ErrStore, where, err)
 			}
 			if size != n {
-				return nil, storeErr(where, "initial-measurement", "%d bytes, but hash-algo %s gives %d", n, r.HashAlgorithm, size)
+				// A store says what the relying party expects: its labels
+				// must be right. AllowMeasurementSizeMismatchUnsafe, which
+				// is about evidence, matches a mislabelled token with the
+				// entry labelled by its size (Verifier.realmHashAlgorithm).
+				return nil, storeErr(where, "initial-measurement", "%d bytes, but hash-algo %s gives %d (a store labels a digest with its own algorithm, even for evidence that mislabels it)",
+					n, r.HashAlgorithm, size)
 			}
 		}
 		if r.RAKHashAlgorithm != "" {
@@ -144,38 +151,40 @@ func ParseReferenceValues(data []byte) (*ReferenceValues, error) {
 	if err != nil {
 		return nil, err
 	}
-	var platforms []PlatformReference
-	var realms []RealmReference
-	if raw, ok := top.take("platform"); ok {
-		entries, err := parseArray(raw, "reference values", "platform")
-		if err != nil {
-			return nil, err
-		}
-		for i, e := range entries {
-			p, err := parsePlatformReference(e, fmt.Sprintf("platform[%d]", i))
-			if err != nil {
-				return nil, err
-			}
-			platforms = append(platforms, p)
-		}
+	platforms, err := parseEntries(top, "platform", parsePlatformReference)
+	if err != nil {
+		return nil, err
 	}
-	if raw, ok := top.take("realm"); ok {
-		entries, err := parseArray(raw, "reference values", "realm")
-		if err != nil {
-			return nil, err
-		}
-		for i, e := range entries {
-			r, err := parseRealmReference(e, fmt.Sprintf("realm[%d]", i))
-			if err != nil {
-				return nil, err
-			}
-			realms = append(realms, r)
-		}
+	realms, err := parseEntries(top, "realm", parseRealmReference)
+	if err != nil {
+		return nil, err
 	}
 	if err := top.done(); err != nil {
 		return nil, err
 	}
 	return NewReferenceValues(platforms, realms)
+}
+
+// parseEntries reads the array member name of the store, if given, each
+// entry with parse (named "name[i]").
+func parseEntries[T any](top *object, name string, parse func(json.RawMessage, string) (T, error)) ([]T, error) {
+	raw, ok := top.take(name)
+	if !ok {
+		return nil, nil
+	}
+	entries, err := parseArray(raw, "reference values", name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(entries))
+	for i, e := range entries {
+		v, err := parse(e, fmt.Sprintf("%s[%d]", name, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func parsePlatformReference(raw json.RawMessage, where string) (PlatformReference, error) {

@@ -241,15 +241,22 @@ func samplePlatformWith(profile string) *platformClaims {
 	return p
 }
 
-// TestMeasurementSizeMismatch: 64-byte measurements labelled sha-256 (as in
-// Veraison's test evidence) are refused by default, naming the claim, the
-// length and the algorithm, and accepted by the Unsafe field.
-func TestMeasurementSizeMismatch(t *testing.T) {
+// mislabelledRealm is evidence whose realm has 64-byte measurements
+// labelled sha-256, as Veraison's test evidence: the realm claims, and the
+// signed evidence.
+func mislabelledRealm(t *testing.T) (*realm.Claims, []byte) {
 	r := sampleRealm()
 	r.Profile = token.ProfileRealm1
 	r.InitialMeasurement = rep(0x1A, 64)
 	r.ExtensibleMeasurements = [][]byte{rep(0xE1, 64), rep(0xE2, 64), rep(0xE3, 64), rep(0xE4, 64)}
-	tok := signRaw(t, samplePlatformWith(token.ProfilePlatform1), r, token.Wrapper399)
+	return r, signRaw(t, samplePlatformWith(token.ProfilePlatform1), r, token.Wrapper399)
+}
+
+// TestMeasurementSizeMismatch: 64-byte measurements labelled sha-256 (as in
+// Veraison's test evidence) are refused by default, naming the claim, the
+// length and the algorithm, and accepted by the Unsafe field.
+func TestMeasurementSizeMismatch(t *testing.T) {
+	r, tok := mislabelledRealm(t)
 	ref := RealmReference{InitialMeasurement: r.InitialMeasurement, PersonalizationValue: r.PersonalizationValue, ExtensibleMeasurements: r.ExtensibleMeasurements}
 	refs := refValues(t, []PlatformReference{samplePlatformRef()}, []RealmReference{ref})
 

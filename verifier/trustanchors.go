@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/ccakit/cca/platform"
@@ -133,8 +132,12 @@ func checkAnchorKey(ta TrustAnchor) error {
 // be used (not a JWK, off its curve, an unknown member) but whose instance id
 // can be read is kept as unusable, so that its platform's result names it;
 // an entry whose instance id cannot be read is dropped. Both are listed by
-// Warnings. The file is refused when it is not a JSON array, is empty, or has
-// no usable entry.
+// Warnings. The file is refused only when it is not a JSON array or is
+// empty: a file whose every entry is bad (rust-ccatoken's ta-02-bad.json, a
+// single off-curve key) is still a store, of unusable entries, so that
+// another store given beside it keeps its platforms working. Len is then 0;
+// a caller with no other store should refuse it (the CLI refuses only when
+// all its stores together have no usable entry).
 func ParseTrustAnchors(data []byte) (*TrustAnchors, error) {
 	entries, err := parseArray(data, "trust anchors", "")
 	if err != nil {
@@ -159,9 +162,6 @@ func ParseTrustAnchors(data []byte) (*TrustAnchors, error) {
 			a.Unusable, a.Key = err, nil
 			t.byInstance[string(a.InstanceID)] = append(t.byInstance[string(a.InstanceID)], a)
 		}
-	}
-	if t.usable == 0 {
-		return nil, fmt.Errorf("%w: trust anchors: no usable entry: %w", ErrStore, errors.Join(t.warnings...))
 	}
 	return t, nil
 }

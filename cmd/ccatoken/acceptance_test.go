@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -94,15 +92,7 @@ func acceptanceCases() []acceptanceCase {
 }
 
 func TestAcceptanceRealShapes(t *testing.T) {
-	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerPEM, err := token.MarshalPublicPEM(signer.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerKey := writeTemp(t, "provisioner.pem", signerPEM)
+	signer, signerKey := newProvisioner(t)
 	for _, c := range acceptanceCases() {
 		t.Run(c.name, func(t *testing.T) {
 			raw := c.token(t)

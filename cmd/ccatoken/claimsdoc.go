@@ -17,7 +17,8 @@ import (
 )
 
 // claimsDocument is the JSON that "inspect --output json" writes and
-// "create --claims" reads: the evcli form (token-formats.md §4) of the two
+// "create --claims" reads: the evcli form (veraison/evcli `cca create`
+// --claims, the JSON names of veraison/ccatoken) of the two
 // claims sets, plus members outside the two token objects for what that form
 // has no place for. Reading and writing through one type is what makes the
 // output of inspect a valid input of create.

@@ -71,6 +71,7 @@ func TestManifestCLI(t *testing.T) {
 					t.Errorf("command %q, the manifest says %q", got, run.Command)
 				}
 				r := ccatoken(t, nil, args...)
+				r.stderr = checkWarnings(t, r.stderr, run.Warnings)
 				var cause []string
 				if len(run.Failed) > 0 {
 					cause = []string{"not trustworthy"}
@@ -88,6 +89,7 @@ func TestManifestCLI(t *testing.T) {
 					t.Errorf("raw control characters in the output:\n%q\n%q", r.stdout, r.stderr)
 				}
 				r = ccatoken(t, nil, append(args, "--output", "json")...)
+				r.stderr = checkWarnings(t, r.stderr, run.Warnings)
 				r.check(t, run.Exit, cause...)
 				var res verifier.Result
 				if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
@@ -99,6 +101,22 @@ func TestManifestCLI(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkWarnings checks that stderr begins with one warning line for each
+// unusable trust-anchor entry the manifest records, naming it, and returns
+// the rest of stderr.
+func checkWarnings(t *testing.T, stderr string, warnings []string) string {
+	t.Helper()
+	for _, w := range warnings {
+		line, rest, _ := strings.Cut(stderr, "\n")
+		file, msg, _ := strings.Cut(w, ": ")
+		if !strings.HasPrefix(line, "ccatoken verify: warning: --trust-anchors: ") || !strings.Contains(line, file) || !strings.Contains(line, msg) {
+			t.Errorf("stderr %q: no warning %q", stderr, w)
+		}
+		stderr = rest
+	}
+	return stderr
 }
 
 // manifestVector is a vector of the manifest.

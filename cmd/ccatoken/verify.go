@@ -279,7 +279,9 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 
 // readTrustAnchors reads --cpak or the --trust-anchors stores (cobra lets
 // exactly one of the flags through), combined, and reports on stderr the
-// entries of a store that cannot be used (the others are).
+// entries of a store that cannot be used (the others are). A store whose
+// every entry is bad is kept, so that the platforms of the other stores
+// still verify; only when no store has a usable entry is it refused.
 func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io.Reader, stderr io.Writer) (verifier.TrustAnchorStore, error) {
 	if o.cpak != "" {
 		pub, err := readPublicKey("cpak", o.cpak, stdin)
@@ -293,6 +295,7 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 		return ta, nil
 	}
 	var stores []verifier.TrustAnchorStore
+	usable := 0
 	for _, file := range o.trustAnchors {
 		data, err := readFile(file, "--trust-anchors", stdin)
 		if err != nil {
@@ -307,6 +310,11 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 			fmt.Fprintf(stderr, "ccatoken verify: warning: --trust-anchors: %s (its platform will not verify; the other entries are used)\n", textsafe.Escape(w.Error()))
 		}
 		stores = append(stores, ta)
+		usable += ta.Len()
+	}
+	if usable == 0 {
+		return nil, usagef("--trust-anchors: no usable trust anchor in %s: every entry is unusable (the warnings above say why)",
+			textsafe.Escape(strings.Join(o.trustAnchors, ", ")))
 	}
 	if len(stores) == 1 {
 		return stores[0], nil
@@ -339,9 +347,9 @@ func waiverFor(side string, c verifier.Check, res *verifier.Result, p verifier.P
 	case side == "realm" && c.ID == verifier.CheckFreshness && c.Outcome == verifier.NotChecked:
 		return waiver{"allow-missing-nonce-unsafe", "give --nonce"}, true
 	case side == "platform" && c.ID == verifier.CheckImplementationID && c.Outcome == verifier.NotChecked:
-		return waiver{"allow-unknown-platform-unsafe", "give --refvals with platform entries"}, true
+		return waiver{"allow-unknown-platform-unsafe", "give --refvals with an entry for its implementation id"}, true
 	case side == "realm" && c.ID == verifier.CheckInitialMeasurement && c.Outcome == verifier.NotChecked:
-		return waiver{"allow-unknown-realm-unsafe", "give --refvals with realm entries"}, true
+		return waiver{"allow-unknown-realm-unsafe", "give --refvals with an entry for its RIM"}, true
 	case side == "realm" && c.ID == verifier.CheckREM && c.Outcome == verifier.NotChecked && p.RequireREMs:
 		return waiver{"require-rems", "give the REMs in the realm's --refvals entry"}, true
 	case side == "platform" && c.ID == verifier.CheckLifecycle && c.Outcome == verifier.Mismatched:

@@ -55,6 +55,34 @@ func TestVerifyEscapes(t *testing.T) {
 	}
 }
 
+// TestVerifyComponentTypeNotTrimmed: a component type "RMM\r" is shown as
+// it is, escaped ("RMM\r"), not trimmed to "RMM" (which would pass it off
+// as the RMM of the reference values).
+func TestVerifyComponentTypeNotTrimmed(t *testing.T) {
+	tok := writeTemp(t, "cr.cbor", resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, _ *realm.Claims) {
+		p.SwComponents[7].MeasurementType += "\r"
+	}))
+	r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce)
+	if !strings.Contains(r.stdout, "platform sw component #7 RMM\\r ") || strings.Contains(r.stdout, "\r") {
+		t.Errorf("the component type is not shown as carried, escaped:\n%s", r.stdout)
+	}
+}
+
+// newProvisioner makes the key of a CoRIM signer: the private key, and the
+// path of its public key in PEM for --corim-key.
+func newProvisioner(t *testing.T) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerPEM, err := token.MarshalPublicPEM(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, writeTemp(t, "signer.pem", signerPEM)
+}
+
 // endorsedVector writes the trust anchor and the reference values of the
 // rel0 vector as CoRIMs (the trust anchors signed with signer when it is
 // set), from the vector's own claims.
@@ -103,15 +131,7 @@ func endorsedVector(t *testing.T, signer *ecdsa.PrivateKey) (ta, plat, rlm strin
 // TestVerifyCoRIMStores: --trust-anchors and --refvals take CoRIMs, signed
 // (checked with --corim-key) or not, repeated and mixed with JSON stores.
 func TestVerifyCoRIMStores(t *testing.T) {
-	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerPEM, err := token.MarshalPublicPEM(signer.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signerKey := writeTemp(t, "signer.pem", signerPEM)
+	signer, signerKey := newProvisioner(t)
 	ta, plat, rlm := endorsedVector(t, nil)
 	signedTA, _, _ := endorsedVector(t, signer)
 	v := vectors[0]
@@ -142,6 +162,25 @@ func TestVerifyCoRIMStores(t *testing.T) {
 	}
 }
 
+// TestVerifyStoreMistakes: a token given as a store is named as what it
+// is; a signed CoRIM whose signature is not verified says so, not that the
+// store is malformed.
+func TestVerifyStoreMistakes(t *testing.T) {
+	signer, _ := newProvisioner(t)
+	signedTA, _, _ := endorsedVector(t, signer)
+	v := vectors[0]
+	base := []string{"verify", v.path(), "--nonce", v.nonce}
+	ccatoken(t, nil, append(base, "--trust-anchors", v.path())...).check(t, exitUsage,
+		"--trust-anchors "+v.path()+": malformed store: trust anchors: neither a JSON store nor a CoRIM (it is CCA evidence, ")
+	ccatoken(t, nil, append(base, "--cpak", cpakPub, "--refvals", v.path())...).check(t, exitUsage,
+		"--refvals "+v.path()+": malformed store: reference values: neither a JSON store nor a CoRIM (it is CCA evidence, ")
+	r := ccatoken(t, nil, append(base, "--trust-anchors", signedTA, "--corim-key", cpak256Pub)...)
+	r.check(t, exitUsage, "--trust-anchors "+signedTA+": CoRIM signature: ", "signature does not verify")
+	if strings.Contains(r.stderr, "malformed") {
+		t.Errorf("a signature not verified is reported as malformed: %q", r.stderr)
+	}
+}
+
 // TestVerifyTrustAnchorWarnings: a store with an unusable entry loads, the
 // entry is reported on standard error, and only its platform fails.
 func TestVerifyTrustAnchorWarnings(t *testing.T) {
@@ -161,6 +200,30 @@ func TestVerifyTrustAnchorWarnings(t *testing.T) {
 	if !strings.HasPrefix(r.stderr, "ccatoken verify: warning: --trust-anchors: "+path+": ") ||
 		!strings.Contains(r.stderr, "trust anchor 0") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// TestVerifyTrustAnchorsAllBadFile: a --trust-anchors file whose only entry
+// is bad (the shape of rust-ccatoken's ta-02-bad.json: an off-curve key)
+// beside a good one is a warning, not a locked-out command; alone, it is
+// refused with a message that says no store has a usable entry.
+func TestVerifyTrustAnchorsAllBadFile(t *testing.T) {
+	v := vectors[0]
+	bad := writeTemp(t, "ta-bad.json", []byte(`[{"instance-id": "01`+strings.Repeat("cd", 32)+`", "pkey": {
+		"kty": "EC", "crv": "P-384", "x": "`+strings.Repeat("A", 64)+`", "y": "`+strings.Repeat("B", 64)+`"}}]`))
+	args := []string{"verify", v.path(), "--refvals", createdRefvals, "--nonce", v.nonce, "--trust-anchors", bad}
+	r := ccatoken(t, nil, append(args, "--trust-anchors", v.trustAnchors())...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.HasPrefix(r.stderr, "ccatoken verify: warning: --trust-anchors: "+bad+": ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = ccatoken(t, nil, args...)
+	if lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n"); r.code != exitUsage || len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "ccatoken verify: warning: --trust-anchors: "+bad+": ") ||
+		lines[1] != "ccatoken: --trust-anchors: no usable trust anchor in "+bad+": every entry is unusable (the warnings above say why)" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -73,8 +73,8 @@ func TestVerifyCryptoOnly(t *testing.T) {
 		"realm REM 0                              not checked: no realm reference values provisioned",
 		"result:              NOT TRUSTWORTHY\n",
 		"The policy would accept it with --allow-missing-nonce-unsafe (or give --nonce), " +
-			"--allow-unknown-platform-unsafe (or give --refvals with platform entries), " +
-			"--allow-unknown-realm-unsafe (or give --refvals with realm entries).\n",
+			"--allow-unknown-platform-unsafe (or give --refvals with an entry for its implementation id), " +
+			"--allow-unknown-realm-unsafe (or give --refvals with an entry for its RIM).\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

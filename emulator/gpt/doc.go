@@ -2,8 +2,13 @@
 // physical memory, the Granule Protection Table (GPT) that EL3 keeps in Root
 // memory, and the Granule Protection Check (GPC) applied to every access.
 //
-// Memory is made of 4 KB granules allocated on first write; untouched memory
-// reads as zeros and a whole-granule write of zeros releases the granule.
+// Memory is made of 4 KB granules whose storage is attached on first write;
+// untouched memory reads as zeros, and zeroing a granule (ZeroGranule, a
+// whole-granule write of zeros) or switching the memory off
+// (Memory.Release) gives its storage back. Storage is recycled across every
+// Memory of the process, in 2 MB slabs handed out in address order, and a
+// recycled block is cleared or wholly overwritten under the granule's lock
+// before any access sees it.
 //
 // Table is the GPT as the architecture defines it (Arm DEN0129 and the Arm ARM DDI 0487 GPC chapter; TF-A
 // lib/gpt_rme; QEMU target/arm/ptw.c for the check): GPCCR_EL3 and GPTBR_EL3

@@ -37,38 +37,35 @@ func (r Range) contains(pa, n uint64) bool {
 	return pa >= r.Base && pa-r.Base < r.Size && n <= r.Size-(pa-r.Base)
 }
 
-// granule is one 4 KB granule of backing store, guarded by mu. Its storage
-// is attached by the first write that needs it, under mu held for writing,
-// so that no access can see a recycled block before it is overwritten.
+// granule is one 4 KB granule of memory, guarded by mu. Its storage is
+// attached by the first write that needs it, under mu held for writing, so
+// that no access can see a recycled block before it is overwritten, and
+// given back when the granule is zeroed.
 type granule struct {
-	mu   sync.RWMutex
-	dead bool   // guarded by mu: the granule was zeroed and unlinked; look it up again
-	b    *block // guarded by mu: nil while the granule reads as zeros
+	mu  sync.RWMutex
+	b   *block   // guarded by mu: nil while the granule reads as zeros
+	ref blockRef // guarded by mu: b's name in the storage, to give it back
 }
 
-type chunk [chunkGranules]atomic.Pointer[granule]
+// chunk holds the granules of 2 MB of address space, side by side: the
+// granules of a realm image, touched in address order, share cache lines,
+// and no granule is allocated on its own.
+type chunk [chunkGranules]granule
 
-// bank is one contiguous span of backed memory: a two-level directory of
-// granules, linked on first write.
+// bank is one contiguous span of backed memory: a directory of chunks,
+// allocated on first write.
 type bank struct {
 	Range
 	chunks []atomic.Pointer[chunk]
 }
 
-func (b *bank) slot(off uint64) *atomic.Pointer[granule] {
-	c := b.chunks[off>>chunkBytesShift].Load()
-	if c == nil {
-		return nil
-	}
-	return &c[off>>GranuleShift&(chunkGranules-1)]
-}
-
+// granule returns the granule at off, nil if its chunk was never written.
 func (b *bank) granule(off uint64) *granule {
 	c := b.chunks[off>>chunkBytesShift].Load()
 	if c == nil {
 		return nil
 	}
-	return c[off>>GranuleShift&(chunkGranules-1)].Load()
+	return &c[off>>GranuleShift&(chunkGranules-1)]
 }
 
 // tableArea is the GPT memory: a directly indexed array of 64-bit words, so
@@ -180,8 +177,8 @@ func (m *Memory) bank(pa, n uint64) *bank {
 	return nil
 }
 
-// alloc returns the granule at off, linking a new one (with no storage: it
-// reads as zeros) if needed.
+// alloc returns the granule at off, allocating its chunk (granules with no
+// storage: they read as zeros) if needed.
 func (m *Memory) alloc(b *bank, off uint64) *granule {
 	cp := &b.chunks[off>>chunkBytesShift]
 	c := cp.Load()
@@ -191,29 +188,16 @@ func (m *Memory) alloc(b *bank, off uint64) *granule {
 			c = cp.Load()
 		}
 	}
-	s := &c[off>>GranuleShift&(chunkGranules-1)]
-	for {
-		if g := s.Load(); g != nil {
-			return g
-		}
-		g := new(granule)
-		if s.CompareAndSwap(nil, g) {
-			return g
-		}
-	}
+	return &c[off>>GranuleShift&(chunkGranules-1)]
 }
 
-// free zeroes g, which the caller holds locked for writing, by unlinking it
-// and giving its storage back for reuse.
-func (m *Memory) free(b *bank, off uint64, g *granule) {
-	g.dead = true
+// free zeroes g, which the caller holds locked for writing, by giving its
+// storage back for reuse.
+func (m *Memory) free(g *granule) {
 	if g.b != nil {
-		putBlock(g.b)
+		putBlock(g.ref)
 		g.b = nil
 		m.resident.Add(-1)
-	}
-	if s := b.slot(off); s != nil {
-		s.CompareAndSwap(g, nil)
 	}
 }
 
@@ -222,7 +206,7 @@ func (m *Memory) free(b *bank, off uint64, g *granule) {
 // it unlocks g.
 func (m *Memory) fill(g *granule, whole bool) {
 	if g.b == nil {
-		g.b = takeBlock(whole)
+		g.b, g.ref = takeBlock(whole)
 		m.resident.Add(1)
 	}
 }
@@ -240,14 +224,9 @@ func (m *Memory) Release() {
 				continue
 			}
 			for i := range c {
-				g := c[i].Load()
-				if g == nil {
-					continue
-				}
+				g := &c[i]
 				g.mu.Lock()
-				if !g.dead {
-					m.free(b, uint64(ci)<<chunkBytesShift|uint64(i)<<GranuleShift, g)
-				}
+				m.free(g)
 				g.mu.Unlock()
 			}
 		}
@@ -273,15 +252,15 @@ func (m *Memory) markTables(r Range) (*tableArea, error) {
 			continue
 		}
 		g.mu.Lock()
-		if !g.dead && g.b != nil {
+		if g.b != nil {
 			for i := 0; i < GranuleSize; i += 8 {
 				if pa := b.Base + off + uint64(i); r.contains(pa, 8) {
 					atomic.StoreUint64(&ta.w[(pa-r.Base)/8], binary.LittleEndian.Uint64(g.b[i:]))
 				}
 			}
 		}
-		if !g.dead && r.contains(b.Base+off, GranuleSize) {
-			m.free(b, off, g) // wholly moved into the word array
+		if r.contains(b.Base+off, GranuleSize) {
+			m.free(g) // wholly moved into the word array
 		}
 		g.mu.Unlock()
 	}
@@ -343,21 +322,12 @@ func (m *Memory) ZeroGranule(pa uint64) error {
 	if ta := m.tables.Load(); ta != nil && overlaps(ta.Range, pa, GranuleSize) {
 		return m.Write(pa, zeroGranule[:])
 	}
-	off := pa - b.Base
-	for {
-		g := b.granule(off)
-		if g == nil {
-			return nil
-		}
+	if g := b.granule(pa - b.Base); g != nil {
 		g.mu.Lock()
-		if g.dead {
-			g.mu.Unlock()
-			continue
-		}
-		m.free(b, off, g)
+		m.free(g)
 		g.mu.Unlock()
-		return nil
 	}
+	return nil
 }
 
 var zeroGranule [GranuleSize]byte
@@ -447,52 +417,46 @@ func (m *Memory) accessOne(pa uint64, p []byte, write bool, t *Table, s Security
 	off := pa - b.Base
 	in := int(off & (GranuleSize - 1))
 	whole := len(p) == GranuleSize
-	for {
-		g := b.granule(off)
-		if g == nil {
-			if t != nil {
-				if err := t.gpc(s, pas, pa); err != nil {
-					return err
-				}
-			}
-			if !write {
-				clear(p)
-				return nil
-			}
-			if whole && bytes.Equal(p, zeroGranule[:]) {
-				return nil // zeros over untouched memory: nothing to do
-			}
-			g = m.alloc(b, off)
-		}
-		if write {
-			g.mu.Lock()
-		} else {
-			g.mu.RLock()
-		}
-		if g.dead {
-			unlock(g, write)
-			continue
-		}
+	g := b.granule(off)
+	if g == nil {
 		if t != nil {
 			if err := t.gpc(s, pas, pa); err != nil {
-				unlock(g, write)
 				return err
 			}
 		}
-		switch {
-		case !write && g.b == nil:
+		if !write {
 			clear(p)
-		case !write:
-			copy(p, g.b[in:])
-		case whole && bytes.Equal(p, zeroGranule[:]):
-			m.free(b, off, g)
-		default:
-			m.fill(g, whole)
-			copy(g.b[in:], p)
+			return nil
 		}
-		unlock(g, write)
-		return nil
+		if whole && bytes.Equal(p, zeroGranule[:]) {
+			return nil // zeros over untouched memory: nothing to do
+		}
+		g = m.alloc(b, off)
 	}
+	if write {
+		g.mu.Lock()
+	} else {
+		g.mu.RLock()
+	}
+	if t != nil {
+		if err := t.gpc(s, pas, pa); err != nil {
+			unlock(g, write)
+			return err
+		}
+	}
+	switch {
+	case !write && g.b == nil:
+		clear(p)
+	case !write:
+		copy(p, g.b[in:])
+	case whole && bytes.Equal(p, zeroGranule[:]):
+		m.free(g)
+	default:
+		m.fill(g, whole)
+		copy(g.b[in:], p)
+	}
+	unlock(g, write)
+	return nil
 }
 
 func unlock(g *granule, write bool) {
@@ -512,8 +476,6 @@ func (m *Memory) accessMany(b *bank, pa uint64, p []byte, write bool, t *Table, 
 	if count > len(stack) {
 		gs = make([]*granule, 0, count)
 	}
-retry:
-	gs = gs[:0]
 	rest := p
 	for i := range count {
 		off := (first + uint64(i)) << GranuleShift
@@ -525,7 +487,7 @@ retry:
 		}
 		gs = append(gs, g)
 	}
-	for i, g := range gs {
+	for _, g := range gs { // in address order, as copyGranule locks
 		if g == nil {
 			continue
 		}
@@ -533,14 +495,6 @@ retry:
 			g.mu.Lock()
 		} else {
 			g.mu.RLock()
-		}
-		if g.dead {
-			for _, h := range gs[:i+1] {
-				if h != nil {
-					unlock(h, write)
-				}
-			}
-			goto retry
 		}
 	}
 	release := func() {
@@ -578,7 +532,7 @@ retry:
 		case !write:
 			copy(seg, g.b[in:])
 		case whole && bytes.Equal(seg, zeroGranule[:]):
-			m.free(b, off, g)
+			m.free(g)
 		default:
 			m.fill(g, whole)
 			copy(g.b[in:], seg)
@@ -634,60 +588,47 @@ func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS,
 		}
 		return nil
 	}
-	offS, offD := src-bs.Base, dst-bd.Base
-	for {
-		gs, gd := bs.granule(offS), bd.granule(offD)
-		if gd == nil && gs != nil {
-			gd = m.alloc(bd, offD)
-		}
-		// Locks in address order, as accessMany takes them.
-		if src < dst {
-			rlock(gs)
-			wlock(gd)
-		} else {
-			wlock(gd)
-			rlock(gs)
-		}
-		release := func() {
-			if gs != nil {
-				gs.mu.RUnlock()
-			}
-			if gd != nil {
-				gd.mu.Unlock()
-			}
-		}
-		if gs != nil && gs.dead || gd != nil && gd.dead {
-			release()
-			continue
-		}
-		if t != nil {
-			if err := t.gpc(s, srcPAS, src); err != nil {
-				release()
-				return err
-			}
-			if err := t.gpc(s, dstPAS, dst); err != nil {
-				release()
-				return err
-			}
-		}
-		var landed []byte
-		switch {
-		case gs != nil && gs.b != nil:
-			m.fill(gd, true)
-			*gd.b = *gs.b
-			landed = gd.b[:]
-		case gd != nil: // source reads as zeros, which free dst's storage
-			m.free(bd, offD, gd)
-			landed = zeroGranule[:]
-		default:
-			landed = zeroGranule[:]
-		}
-		if see != nil {
-			see(landed)
-		}
-		release()
-		return nil
+	gs, gd := bs.granule(src-bs.Base), bd.granule(dst-bd.Base)
+	if gd == nil && gs != nil {
+		gd = m.alloc(bd, dst-bd.Base)
 	}
+	// Locks in address order, as accessMany takes them.
+	if src < dst {
+		rlock(gs)
+		wlock(gd)
+	} else {
+		wlock(gd)
+		rlock(gs)
+	}
+	defer func() {
+		if gs != nil {
+			gs.mu.RUnlock()
+		}
+		if gd != nil {
+			gd.mu.Unlock()
+		}
+	}()
+	if t != nil {
+		if err := t.gpc(s, srcPAS, src); err != nil {
+			return err
+		}
+		if err := t.gpc(s, dstPAS, dst); err != nil {
+			return err
+		}
+	}
+	landed := zeroGranule[:]
+	switch {
+	case gs != nil && gs.b != nil:
+		m.fill(gd, true)
+		*gd.b = *gs.b
+		landed = gd.b[:]
+	case gd != nil: // the source reads as zeros, which free dst's storage
+		m.free(gd)
+	}
+	if see != nil {
+		see(landed)
+	}
+	return nil
 }
 
 func rlock(g *granule) {

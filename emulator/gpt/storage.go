@@ -1,30 +1,50 @@
 package gpt
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // block is the backing storage of one granule.
 type block = [GranuleSize]byte
 
-// maxIdleBlocks bounds the storage kept for reuse: 64 MB, four times the
-// largest realm image the benchmarks build. Blocks given back beyond it
-// are left to the garbage collector.
-const maxIdleBlocks = 64 << 20 / GranuleSize
+// Granule storage comes from slabs of 2 MB, kept for reuse by every Memory
+// of the process. A granule's first write takes a block, and the zeroing
+// that gives a granule back to "reads as zeros" (ZeroGranule, a write of a
+// whole granule of zeros, GPT memory taking a granule over, Memory.Release)
+// returns it. Two costs decide how fast a realm image is built (all first
+// writes: RMI_DATA_CREATE copies into granules the host has just
+// delegated, and delegated granules hold no storage): fresh memory costs
+// the runtime's zeroing and a page fault per 4 KB, more than the copy
+// itself, and granules scattered over the heap defeat the hardware
+// prefetchers, which the copy and the hash of each granule depend on.
+// Recycled slabs avoid the first; handing blocks out next-fit, in address
+// order from where the last one was taken, gives granules written in
+// sequence (an image loaded by the host, then copied by DATA_CREATE)
+// storage in sequence, which avoids the second.
+const (
+	slabBlocks = 512
+	slabWords  = slabBlocks / 64
+	// maxIdleBlocks bounds the storage kept idle: 64 MB, four times the
+	// largest realm image the benchmarks build. A slab wholly free beyond
+	// it is left to the garbage collector.
+	maxIdleBlocks = 64 << 20 / GranuleSize
+)
 
-// storage recycles granule storage across every Memory of the process.
-// A granule's first write takes a block from here, and the zeroing that
-// gives a granule back to "reads as zeros" (ZeroGranule, a write of a whole
-// granule of zeros, GPT memory taking a granule over, Memory.Release)
-// returns its block. Reusing blocks spares the first write into a granule
-// the allocation, the runtime's zeroing and, above all, the page faults of
-// fresh memory, which cost more than the 4 KB copy itself (a realm image is
-// all first writes: RMI_DATA_CREATE copies into granules the host has just
-// delegated, and delegated granules hold no storage). A sync.Pool would
-// not do: it drops what survives two collections, and building a realm
-// image allocates enough to trigger them between one machine's Close and
-// the next machine's image.
+type slab struct {
+	blocks [slabBlocks]block
+	free   [slabWords]uint64 // bit set: the block is free
+	nfree  int
+}
+
+// blockRef names a block: slab index × slabBlocks + block index.
+type blockRef uint32
+
 var storage struct {
-	mu   sync.Mutex
-	idle []*block // LIFO: the most recently used block is the warmest
+	mu     sync.Mutex
+	slabs  []*slab  // nil: a slab given back to the runtime; its index is reused
+	cursor blockRef // next-fit: the search for a free block starts here
+	idle   int      // free blocks over all slabs
 }
 
 // takeBlock returns storage for a granule about to be written while its
@@ -32,28 +52,84 @@ var storage struct {
 // granule it last backed, perhaps another realm's: it is cleared here
 // unless the caller overwrites all of it (whole) before releasing the
 // granule's lock, so that no access ever sees them.
-func takeBlock(whole bool) *block {
-	storage.mu.Lock()
-	n := len(storage.idle)
-	if n == 0 {
-		storage.mu.Unlock()
-		return new(block)
+func takeBlock(whole bool) (*block, blockRef) {
+	st := &storage
+	st.mu.Lock()
+	if st.idle == 0 {
+		st.cursor = blockRef(addSlab() * slabBlocks)
 	}
-	b := storage.idle[n-1]
-	storage.idle[n-1] = nil
-	storage.idle = storage.idle[:n-1]
-	storage.mu.Unlock()
+	ref := nextFree()
+	s := st.slabs[ref/slabBlocks]
+	i := ref % slabBlocks
+	s.free[i/64] &^= 1 << (i % 64)
+	s.nfree--
+	st.idle--
+	st.cursor = ref + 1
+	st.mu.Unlock()
+	b := &s.blocks[i]
 	if !whole {
 		clear(b[:])
 	}
-	return b
+	return b, ref
 }
 
-// putBlock gives b back for reuse. The caller must hold no reference to it.
-func putBlock(b *block) {
-	storage.mu.Lock()
-	if len(storage.idle) < maxIdleBlocks {
-		storage.idle = append(storage.idle, b)
+// addSlab adds a slab of free blocks and returns its index.
+func addSlab() int {
+	st := &storage
+	s := &slab{nfree: slabBlocks}
+	for w := range s.free {
+		s.free[w] = ^uint64(0)
 	}
-	storage.mu.Unlock()
+	st.idle += slabBlocks
+	for i, old := range st.slabs {
+		if old == nil {
+			st.slabs[i] = s
+			return i
+		}
+	}
+	st.slabs = append(st.slabs, s)
+	return len(st.slabs) - 1
+}
+
+// nextFree returns the first free block at or after the cursor, wrapping
+// around; there is one (storage.idle > 0).
+func nextFree() blockRef {
+	st := &storage
+	words := len(st.slabs) * slabWords
+	if int(st.cursor) >= words*64 {
+		st.cursor = 0
+	}
+	w0 := int(st.cursor) / 64
+	for n := 0; n <= words; n++ {
+		w := (w0 + n) % words
+		s := st.slabs[w/slabWords]
+		if s == nil {
+			continue
+		}
+		bitsFree := s.free[w%slabWords]
+		if n == 0 {
+			bitsFree &^= 1<<(st.cursor%64) - 1 // only at or after the cursor
+		}
+		if bitsFree != 0 {
+			return blockRef(w*64 + bits.TrailingZeros64(bitsFree))
+		}
+	}
+	panic("gpt: granule storage accounting is broken")
+}
+
+// putBlock gives the block ref back for reuse. The caller must hold no
+// reference to it.
+func putBlock(ref blockRef) {
+	st := &storage
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.slabs[ref/slabBlocks]
+	i := ref % slabBlocks
+	s.free[i/64] |= 1 << (i % 64)
+	s.nfree++
+	st.idle++
+	if s.nfree == slabBlocks && st.idle > maxIdleBlocks {
+		st.slabs[ref/slabBlocks] = nil
+		st.idle -= slabBlocks
+	}
 }

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// storageOf returns the block backing the granule at pa, nil if none.
-func storageOf(tb testing.TB, m *Memory, pa uint64) *block {
+// storageOf returns the block backing the granule at pa (nil if none) and
+// its name.
+func storageOf(tb testing.TB, m *Memory, pa uint64) (*block, blockRef) {
 	tb.Helper()
 	b := m.bank(pa, GranuleSize)
 	if b == nil {
@@ -14,11 +15,11 @@ func storageOf(tb testing.TB, m *Memory, pa uint64) *block {
 	}
 	g := b.granule(pa - b.Base)
 	if g == nil {
-		return nil
+		return nil, 0
 	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return g.b
+	return g.b, g.ref
 }
 
 // TestRecycledStorageIsClean: storage that one owner's granules give back
@@ -119,10 +120,17 @@ func TestRecycledStorageIsClean(t *testing.T) {
 					t.Fatal(err)
 				}
 				given := map[*block]bool{}
+				from := ^blockRef(0)
 				for i := range n {
-					given[storageOf(t, old, base+uint64(i)*GranuleSize)] = true
+					b, ref := storageOf(t, old, base+uint64(i)*GranuleSize)
+					given[b] = true
+					from = min(from, ref)
 				}
 				m := gb.give(t, old)
+				// The next blocks taken are the ones just given back.
+				storage.mu.Lock()
+				storage.cursor = from
+				storage.mu.Unlock()
 				recycled := 0
 				got := make([]byte, 2*GranuleSize)
 				for i := range n / 2 {
@@ -135,7 +143,7 @@ func TestRecycledStorageIsClean(t *testing.T) {
 						t.Fatalf("granules at %#x hold %q, want %q", pa, got, want)
 					}
 					for _, g := range []uint64{pa, pa + GranuleSize} {
-						if given[storageOf(t, m, g)] {
+						if b, _ := storageOf(t, m, g); given[b] {
 							recycled++
 						}
 					}
@@ -156,4 +164,78 @@ func mustMemory(t *testing.T) *Memory {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestStorageNextFit: blocks are handed out in address order from where
+// the last one was taken (granules written in sequence get storage in
+// sequence), blocks given back are taken again when the search comes
+// round, and slabs wholly free beyond the idle bound go back to the
+// runtime.
+func TestStorageNextFit(t *testing.T) {
+	storage.mu.Lock()
+	saved := storage.slabs
+	savedCursor, savedIdle := storage.cursor, storage.idle
+	storage.slabs, storage.cursor, storage.idle = nil, 0, 0
+	storage.mu.Unlock()
+	t.Cleanup(func() {
+		storage.mu.Lock()
+		storage.slabs, storage.cursor, storage.idle = saved, savedCursor, savedIdle
+		storage.mu.Unlock()
+	})
+	take := func() (*block, blockRef) {
+		b, ref := takeBlock(true)
+		if want := &storage.slabs[ref/slabBlocks].blocks[ref%slabBlocks]; b != want {
+			t.Fatalf("block %d is not the slab's block", ref)
+		}
+		return b, ref
+	}
+	var refs []blockRef
+	for range 3 {
+		_, ref := take()
+		refs = append(refs, ref)
+	}
+	if refs[0] != 0 || refs[1] != 1 || refs[2] != 2 || storage.idle != slabBlocks-3 {
+		t.Fatalf("first blocks %v, idle %d: want 0 1 2 in address order", refs, storage.idle)
+	}
+	putBlock(refs[0])
+	if _, ref := take(); ref != 3 {
+		t.Fatalf("after giving back block 0 the next block is %d, want 3 (next fit)", ref)
+	}
+	for range slabBlocks - 4 { // blocks 4..511
+		take()
+	}
+	if _, ref := take(); ref != 0 {
+		t.Fatalf("the search came round to %d, want the block given back (0)", ref)
+	}
+	if _, ref := take(); ref != slabBlocks {
+		t.Fatalf("a full slab gives %d, want the first block of a new slab", ref)
+	}
+
+	// Fill one slab more than the idle bound allows, then give all back.
+	slabs := maxIdleBlocks/slabBlocks + 1
+	for range slabs*slabBlocks - 2*slabBlocks + slabBlocks - 1 {
+		take()
+	}
+	if storage.idle != 0 || len(storage.slabs) != slabs {
+		t.Fatalf("idle %d over %d slabs, want 0 over %d", storage.idle, len(storage.slabs), slabs)
+	}
+	for ref := range blockRef(slabs * slabBlocks) {
+		putBlock(ref)
+	}
+	kept := 0
+	for _, s := range storage.slabs {
+		if s != nil {
+			kept++
+		}
+	}
+	if storage.idle != maxIdleBlocks || kept*slabBlocks != storage.idle {
+		t.Fatalf("idle %d blocks in %d slabs, want %d (the bound)", storage.idle, kept, maxIdleBlocks)
+	}
+	// A slot given back is skipped by the search and reused by a new slab.
+	for range storage.idle {
+		take()
+	}
+	if _, ref := take(); storage.slabs[ref/slabBlocks] == nil || len(storage.slabs) != slabs {
+		t.Fatalf("new slab at %d of %d slabs, want a reused slot", ref/slabBlocks, len(storage.slabs))
+	}
 }

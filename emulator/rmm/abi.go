@@ -208,8 +208,9 @@ const (
 	EntryFlagTrapWFE       = 1 << 3
 	EntryFlagRIPASResponse = 1 << 4 // 1 = REJECT
 
-	// RmiRecParams.flags.
-	RecFlagRunnable = 1 << 0
+	// RmiRecParams.flags: RUNNABLE, which the RIM measures (defined in
+	// package realm).
+	RecFlagRunnable = realm.RECFlagRunnable
 
 	// RmiRealmParams.flags.
 	RealmFlagLPA2 = 1 << 0

@@ -11,7 +11,8 @@ import (
 	"github.com/ccakit/cca/emulator/rmm"
 )
 
-// Workloads (Elasticlave's standard list, reference/memory-sharing.md):
+// Workloads (the standard list of Elasticlave's evaluation, Yu et al.,
+// USENIX Security 2022):
 // producer–consumer is the benchmark (bench.go); the others are here, each
 // a self-checking scenario on a machine: client–server on a shared
 // key–value table (the paper's database X shared by applications A and B),

@@ -61,7 +61,11 @@ const size16MB = 16 << 20
 // BenchmarkSHA256_16MB (target: within 1.3x). Besides the wall-clock
 // ns/op, both report cpu-ns/op, the process CPU time per operation, which
 // other load on a shared machine does not inflate; the setup's garbage is
-// collected outside the measurement.
+// collected outside the measurement. Each iteration builds a new machine
+// and closes it, so granule storage comes recycled from the previous one
+// (emulator/gpt storage.go), the steady state of a process that builds
+// realms; the first iteration of a process pays fresh memory (its page
+// faults cost more than the copy).
 func BenchmarkDataCreate16MB(b *testing.B) {
 	b.SetBytes(size16MB)
 	b.ReportAllocs()

@@ -67,6 +67,10 @@ const (
 	// RVSizeMismatch has the created platform and the realm of
 	// shapes/measurement-size-mismatch (64-byte RIM and REMs).
 	RVSizeMismatch = "refvals/measurement-size-mismatch.json"
+
+	// TAOneBadEntry is trust-anchors/created-p384.json with a second entry
+	// whose key is not on its curve.
+	TAOneBadEntry = "trust-anchors/one-bad-entry.json"
 )
 
 // Manifest is testvectors/manifest.json.
@@ -94,7 +98,8 @@ type Vector struct {
 	// Challenge is the realm challenge the token carries, in hex.
 	Challenge string `json:"challenge,omitempty"`
 	// Compare is what the check compares: "bytes", or "claims" for tokens
-	// with random signatures.
+	// with random signatures (and a random realm instance id, compared by
+	// its form).
 	Compare string `json:"compare"`
 	Verify  []Run  `json:"verify"`
 }
@@ -122,6 +127,10 @@ type Run struct {
 	Failed []string `json:"failed,omitempty"`
 	// EAR is the ear.status of each EAR submodule.
 	EAR map[string]string `json:"ear"`
+	// Warnings are the unusable entries of the trust-anchor store, "FILE:
+	// message", which verify reports on standard error (each fails only
+	// its own platform).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Args is the run as `ccatoken verify` arguments, with paths under dir.

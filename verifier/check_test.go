@@ -1,0 +1,28 @@
+package verifier
+
+import "testing"
+
+// TestCheckName: a check's name shows the component type exactly as the
+// token or the store carries it: a trailing "\r" or spaces are not trimmed
+// away (they would hide what the token says); only an empty type leaves
+// the name without one.
+func TestCheckName(t *testing.T) {
+	for _, tc := range []struct {
+		check Check
+		want  string
+	}{
+		{Check{ID: CheckSwComponent, Index: 1, Subject: "RMM"}, "sw component #1 RMM"},
+		{Check{ID: CheckSwComponent, Index: 1, Subject: "RMM\r"}, "sw component #1 RMM\r"},
+		{Check{ID: CheckSwComponent, Index: 2, Subject: " RMM "}, "sw component #2  RMM "},
+		{Check{ID: CheckSwComponent, Index: 3, Subject: "\t"}, "sw component #3 \t"},
+		{Check{ID: CheckSwComponent, Index: 4}, "sw component #4"},
+		{Check{ID: CheckSwComponentAbsent, Subject: "BL2\n"}, "expected sw component BL2\n"},
+		{Check{ID: CheckSwComponentAbsent}, "expected sw component"},
+		{Check{ID: CheckREM, Index: 2, Subject: "ignored"}, "REM 2"},
+		{Check{ID: CheckLifecycle}, "lifecycle"},
+	} {
+		if got := tc.check.Name(); got != tc.want {
+			t.Errorf("%+v: Name %q, want %q", tc.check, got, tc.want)
+		}
+	}
+}
