@@ -221,9 +221,10 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request, what string) 
 // submitEvidence is POST …/session/{id} (verification/api/handler.go
 // SubmitEvidence), in its order: 406; 400 for an empty body or a broken
 // CMW; 415 (with Accept) for an unsupported type; 400 bad id; 404. Then,
-// unlike Veraison, the session is claimed atomically: evidence for a
-// session that already had some (or whose nonce another session used) is a
-// 409, so a nonce is appraised once. The appraisal itself is synchronous:
+// unlike Veraison, the outcome is stored atomically with the nonce's use:
+// evidence for a session that already had some (or whose nonce another
+// session used) is a 409, so a nonce is appraised once. The appraisal itself
+// is synchronous:
 // 200 and the complete session with the EAR; a bad token is an EAR whose
 // status says so, not an HTTP error; only a failure of the service (500)
 // leaves the session failed.

@@ -122,12 +122,21 @@ func (b *batcher) commit(batch []*writeOp, outcomes []error) {
 	}
 }
 
-// write runs w in a transaction of its own (PostgreSQL, whose server
-// commits concurrent transactions together itself) or in the batcher's
-// (SQLite), and returns its outcome once committed.
-func (s *Store) write(ctx context.Context, w write) error {
+// write runs w in the batcher's transaction (SQLite), or else
+// (PostgreSQL, whose server commits concurrent transactions together
+// itself) in a transaction of its own or, unless atomic, with none (tx
+// nil: each statement commits alone, saving BEGIN's and COMMIT's round
+// trips), and returns its outcome once committed.
+func (s *Store) write(ctx context.Context, atomic bool, w write) error {
 	if s.batch != nil {
 		return s.batch.run(ctx, w)
+	}
+	if !atomic {
+		outcome, err := w(ctx, nil)
+		if err != nil {
+			return err
+		}
+		return outcome
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -88,11 +88,11 @@ func TestBatchFailure(t *testing.T) {
 	boom := errors.New("boom")
 	// Hold the batcher so that the two writes below queue together.
 	hold, release := make(chan struct{}), make(chan struct{})
-	go st.write(ctx, func(context.Context, *sql.Tx) (error, error) { close(hold); <-release; return nil, nil })
+	go st.write(ctx, true, func(context.Context, *sql.Tx) (error, error) { close(hold); <-release; return nil, nil })
 	<-hold
 	errs := make(chan error, 2)
 	go func() {
-		errs <- st.write(ctx, func(ctx context.Context, tx *sql.Tx) (error, error) {
+		errs <- st.write(ctx, true, func(ctx context.Context, tx *sql.Tx) (error, error) {
 			_, err := tx.ExecContext(ctx, `INSERT INTO used_nonces (nonce, used_ms) VALUES (?, 0)`, s.Nonce)
 			return nil, err
 		})
@@ -101,7 +101,7 @@ func TestBatchFailure(t *testing.T) {
 		for len(st.batch.queue) == 0 {
 			time.Sleep(time.Millisecond)
 		}
-		errs <- st.write(ctx, func(context.Context, *sql.Tx) (error, error) { return nil, boom })
+		errs <- st.write(ctx, true, func(context.Context, *sql.Tx) (error, error) { return nil, boom })
 	}()
 	for len(st.batch.queue) < 2 {
 		time.Sleep(time.Millisecond)

@@ -317,7 +317,9 @@ func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) (error, error) {
+	// One statement: atomic alone (the nonce check after it only says why
+	// it did nothing).
+	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) (error, error) {
 		res, err := s.exec(ctx, tx, qCreate, sess.ID, sess.Nonce, string(sess.State), string(accept), ms(sess.Expires), sess.Nonce)
 		if err != nil {
 			return nil, fmt.Errorf("storing session %s: %w", sess.ID, err)
@@ -455,7 +457,7 @@ func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*st
 // consumed, failed. One commit where a claim and a finish take two, and
 // with SQLite shared with the session writes running beside it.
 func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now time.Time) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) (error, error) {
+	return s.write(ctx, true, func(ctx context.Context, tx *sql.Tx) (error, error) {
 		res, err := s.exec(ctx, tx, qUseSessionNonce, ms(now), sess.ID, string(store.Waiting), ms(now))
 		if err != nil {
 			return nil, fmt.Errorf("completing session %s: recording its nonce: %w", sess.ID, err)

@@ -76,15 +76,22 @@ func newSession(t testing.TB, ttl time.Duration) *store.Session {
 	}
 }
 
+// created is a new session stored in st.
+func created(t *testing.T, st *Store, ttl time.Duration) *store.Session {
+	t.Helper()
+	sess := newSession(t, ttl)
+	if err := st.CreateSession(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
 func TestSessionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	for name, st := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			s, other := st[0], st[1]
-			sess := newSession(t, longTTL)
-			if err := s.CreateSession(ctx, sess); err != nil {
-				t.Fatal(err)
-			}
+			sess := created(t, s, longTTL)
 			if err := s.CreateSession(ctx, sess); !errors.Is(err, store.ErrDuplicate) {
 				t.Fatalf("second create: %v, want ErrDuplicate", err)
 			}
@@ -258,10 +265,7 @@ func TestCompleteSession(t *testing.T) {
 	for name, st := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			s, other := st[0], st[1]
-			sess := newSession(t, longTTL)
-			if err := s.CreateSession(ctx, sess); err != nil {
-				t.Fatal(err)
-			}
+			sess := created(t, s, longTTL)
 			done := *sess
 			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1, 2}, "jwt"
 			done.Nonce = []byte("not the session's nonce") // the stored one is consumed
@@ -280,10 +284,7 @@ func TestCompleteSession(t *testing.T) {
 			if err := s.CompleteSession(ctx, &done, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
 				t.Fatalf("second completion: %v, want ErrSessionUsed", err)
 			}
-			late := newSession(t, time.Second)
-			if err := s.CreateSession(ctx, late); err != nil {
-				t.Fatal(err)
-			}
+			late := created(t, s, time.Second)
 			if err := s.CompleteSession(ctx, late, late.Expires); !errors.Is(err, store.ErrExpired) {
 				t.Fatalf("completion at expiry: %v, want ErrExpired", err)
 			}
