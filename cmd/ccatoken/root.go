@@ -107,10 +107,13 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ccatoken",
 		Short: "Create, inspect and verify Arm CCA attestation tokens",
-		Long: `ccatoken creates, inspects and verifies Arm CCA attestation evidence: the
-collection of a platform token and a realm token, in each of its three
-generations (RMM 1.0-EAC5 "legacy", RMM 1.0-REL0, and the tag-907 CMW
-collection).
+		Long: `ccatoken creates, inspects and verifies Arm CCA attestation evidence in every
+form firmware emits today: the collection of a platform token and a realm
+token (tag 399 or the tag-907 CMW collection) with the legacy RMM 1.0-EAC5
+tokens, the RMM 1.0-REL0 2023 profiles, or the realm 2.0 profile current
+TF-RMM emits; and a bare platform token. It also runs an emulated CCA machine
+that makes such tokens, predicts reference values, and serves Veraison's
+verification and provisioning APIs.
 
 A TOKEN argument is a file path, or - for standard input. Its content may be
 raw CBOR, hex (whitespace allowed) or base64 (standard or URL alphabet,
