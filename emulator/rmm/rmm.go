@@ -199,17 +199,32 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 
 type handler func(r *RMM, a *[6]uint64) [5]uint64
 
-// rmiHandlers is the RMI dispatch table (Arm DEN0137 1.0-REL0 B4.3). Slots
+// rmiHandlers is the RMI dispatch table (Arm DEN0137 1.0-REL0 B4.3),
+// indexed by fid - RMIFirst: one slot per FID of the range EL3 forwards, so
+// that dispatch is an index, not a map lookup, on every command. Slots
 // without a handler answer SMC_UNKNOWN.
-var rmiHandlers = map[uint64]handler{}
+var rmiHandlers [RMILast - RMIFirst + 1]handler
 
-func registerRMI(fid uint64, h handler) { rmiHandlers[fid] = h }
+func registerRMI(fid uint64, h handler) {
+	if fid < RMIFirst || fid > RMILast {
+		panic(fmt.Sprintf("rmm: RMI handler for %#x outside [%#x, %#x]", fid, RMIFirst, RMILast))
+	}
+	rmiHandlers[fid-RMIFirst] = h
+}
+
+// rmiHandler returns the handler of fid (SVE hint cleared), if any.
+func rmiHandler(fid uint64) (handler, bool) {
+	if i := fid - RMIFirst; i < uint64(len(rmiHandlers)) && rmiHandlers[i] != nil {
+		return rmiHandlers[i], true
+	}
+	return nil, false
+}
 
 // HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
 // the host sees them. The SVE hint bit is cleared before dispatch (TF-RMM
 // runtime/core/handler.c).
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
-	h, ok := rmiHandlers[fid&^SVEHint]
+	h, ok := rmiHandler(fid &^ SVEHint)
 	if !ok {
 		h, ok = r.shareRMIHandler(fid &^ SVEHint)
 	}
