@@ -229,3 +229,30 @@ func TestDataDestroy(t *testing.T) {
 	w.wantStatus("fold", w.smc(RMIRttFold, rd, 0, 3), RMIErrorRtt, 3) // RIPAS differs
 	w.wantStatus("RTT_DESTROY l3a", w.smc(RMIRttDestroy, rd, 0, 3), RMISuccess, 0)
 }
+
+// TestDataCreateWalkAfterRTTChange: DATA_CREATE remembers its descent to a
+// level-3 RTT (rtt.go l3Walk); once that RTT is destroyed, the next
+// DATA_CREATE in its block must walk again and stop at level 2, and after a
+// new RTT is created there, land in the new RTT, not the old one.
+func TestDataCreateWalkAfterRTTChange(t *testing.T) {
+	w := newRTTWorld(t)
+	rd := w.rd
+	const blk = 4 * szL2
+	old := w.rttCreate(rd, blk, 3)
+	w.dataCreate(rd, blk, w.src, RMIMeasureContent)
+	w.wantStatus("DATA_DESTROY", w.smc(RMIDataDestroy, rd, blk), RMISuccess, 0)
+	w.wantStatus("RTT_DESTROY", w.smc(RMIRttDestroy, rd, blk, 3), RMISuccess, 0)
+	w.wantStatus("DATA_CREATE without the L3 RTT", w.smc(RMIDataCreate, rd, w.delegated(), blk+szL3, w.src, RMIMeasureContent), RMIErrorRtt, 2)
+	// The old RTT granule, delegated again, comes back as the new RTT of
+	// another block; a fresh one maps blk.
+	w.wantStatus("RTT_CREATE with the old RTT", w.smc(RMIRttCreate, rd, old, 5*szL2, 3), RMISuccess, 0)
+	fresh := w.rttCreate(rd, blk, 3)
+	data := w.dataCreate(rd, blk+szL3, w.src, RMIMeasureContent)
+	if e := w.rttRead(rd, blk+szL3, 3); e.walkLevel != 3 || e.desc&rtteAddrMask != data {
+		t.Fatalf("READ_ENTRY after DATA_CREATE: %+v, want level 3 mapping %#x (new RTT %#x)", e, data, fresh)
+	}
+	if e := w.rttRead(rd, 5*szL2+szL3, 3); e.state != RTTEStateUnassigned {
+		t.Fatalf("the other block's entry changed: %+v", e)
+	}
+	w.checkRMMInvariants()
+}

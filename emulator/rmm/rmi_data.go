@@ -40,7 +40,7 @@ func (rl *realmDesc) dataIPA(ipa uint64) bool { return aligned(ipa) && ipa < rl.
 // must reach a level-3 RTT (else RTT[walk level]) and the entry must be
 // UNASSIGNED, with any RIPAS (else RTT[3]).
 func (r *RMM) dataEntry(rl *realmDesc, ipa uint64) (walkResult, [5]uint64, bool) {
-	w := r.mustWalk(rl, ipa, maxLevel)
+	w := r.walkData(rl, ipa)
 	if w.level < maxLevel {
 		return w, errRTT(w.level), false
 	}

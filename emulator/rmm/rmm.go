@@ -147,6 +147,8 @@ type RMM struct {
 	// commands free of allocations.
 	rttBuf [GranuleSize]byte
 	args   [6]uint64
+	// dataWalk is the DATA commands' remembered walk (rtt.go l3Walk).
+	dataWalk l3Walk
 	// dataCreate is what RMI_DATA_CREATE measures, and measureData the
 	// function the platform's copy calls with the landed content.
 	dataCreate struct {
@@ -269,7 +271,10 @@ var zeroGranule [GranuleSize]byte
 
 // zero clears a Realm PAS granule (DELEGATED granules are always zero,
 // Arm DEN0137 1.0-REL0 A2.2 Granule).
-func (r *RMM) zero(pa uint64) error { return r.realmWrite(pa, zeroGranule[:]) }
+func (r *RMM) zero(pa uint64) error {
+	r.dataWalk = l3Walk{} // pa may be an RTT on its way out (rtt.go l3Walk)
+	return r.realmWrite(pa, zeroGranule[:])
+}
 
 // mustPlatform turns a failure of the RMM's own memory into a panic: it
 // means the emulator's invariants (the RMM owns the granules it writes) are

@@ -147,6 +147,38 @@ func (r *RMM) walk(rl *realmDesc, ipa uint64, target int) (walkResult, error) {
 	}
 }
 
+// l3Walk is where the last walk of a DATA command reached a level-3 RTT:
+// the realm, the IPA block that RTT maps and the RTT's PA. A host populates
+// a realm granule by granule in IPA order, and the walk down to a level-3
+// RTT is the same for all 512 granules it maps as long as no RTT entry
+// above it changes; the level-3 entry itself is read anew every time.
+// Every RTT write other than of an entry of that very RTT (writeRTTE to
+// another RTT, writeRTT, zero) forgets it, so a changed table above can
+// never be bypassed. The zero value remembers nothing. Under r.mu.
+type l3Walk struct {
+	rl    *realmDesc
+	block uint64 // ipa >> levelShift(maxLevel-1)
+	rtt   uint64
+}
+
+// walkData is mustWalk(rl, ipa, maxLevel) for the DATA commands, reusing
+// the remembered descent to the level-3 RTT when ipa falls in its block.
+func (r *RMM) walkData(rl *realmDesc, ipa uint64) walkResult {
+	block := ipa >> levelShift(maxLevel-1)
+	if c := r.dataWalk; c.rl == rl && c.rtt != 0 && c.block == block {
+		w := walkResult{level: maxLevel, rtt: c.rtt, index: int(ipa >> levelShift(maxLevel) % entriesPerRTT)}
+		e, err := r.readRTTE(w.rtt, w.index)
+		mustPlatform(err)
+		w.entry = e
+		return w
+	}
+	w := r.mustWalk(rl, ipa, maxLevel)
+	if w.level == maxLevel {
+		r.dataWalk = l3Walk{rl: rl, block: block, rtt: w.rtt}
+	}
+	return w
+}
+
 // The RTT accessors below hold r.mu, as every user of realm state does,
 // and go through r.rttBuf: a buffer on the stack would escape into the
 // Platform interface and cost an allocation per entry walked.
@@ -160,6 +192,9 @@ func (r *RMM) readRTTE(rtt uint64, index int) (rtte, error) {
 }
 
 func (r *RMM) writeRTTE(rtt uint64, index int, e rtte) error {
+	if rtt != r.dataWalk.rtt {
+		r.dataWalk = l3Walk{} // a table above the remembered RTT may change
+	}
 	b := r.rttBuf[:rtteSize]
 	binary.LittleEndian.PutUint64(b, uint64(e))
 	return r.realmWrite(rtt+uint64(index)*rtteSize, b)
@@ -180,6 +215,7 @@ func (r *RMM) readRTT(rtt uint64) ([entriesPerRTT]rtte, error) {
 
 // writeRTT writes a whole RTT granule.
 func (r *RMM) writeRTT(rtt uint64, entries *[entriesPerRTT]rtte) error {
+	r.dataWalk = l3Walk{}
 	b := &r.rttBuf
 	for i, e := range entries {
 		binary.LittleEndian.PutUint64(b[i*rtteSize:], uint64(e))
