@@ -90,8 +90,9 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 		return x
 	}
 	// One copy through the GPC from the host's granule into the data
-	// granule, measured where it landed: what the RIM covers is what the
-	// realm gets, whatever the host does to src meanwhile (TF-RMM
+	// granule, measured under the granules' locks, so that what the RIM
+	// covers is what the realm gets, whatever the host does to src
+	// meanwhile (TF-RMM
 	// rmm-spec-v1.0-rel0 runtime/rmi/rtt.c smc_data_create copies into the
 	// mapped data granule, then measures that).
 	r.dataCreate.rl, r.dataCreate.ipa, r.dataCreate.flags = rl, ipa, flags
