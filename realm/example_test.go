@@ -1,6 +1,8 @@
 package realm_test
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -73,4 +75,21 @@ func ExampleInitialRIM() {
 	// Output:
 	// f33498f22eed8d51fb28b95769b27275a8c69a469e26b0050f1e809c4e0146b4
 	// 297e61c30308fefcaf264e9824b29947d02f004b469bca81aaa1723271340ad8
+}
+
+// ExtendDataDigest takes the content hash from a caller that hashed the
+// granule itself, here while streaming it in pieces; the RIM is the one
+// ExtendData gives.
+func ExampleMeasurement_ExtendDataDigest() {
+	p := realm.RealmParams{S2SZ: 40, HashAlgo: realm.HashSHA256}
+	granule := bytes.Repeat([]byte{0xA5}, realm.GranuleSize)
+	whole, streamed := realm.InitialRIM(p), realm.InitialRIM(p)
+	whole.ExtendData(p.HashAlgo, 0x4000_0000, realm.MeasureContent, granule)
+	h := sha256.New()
+	for off := 0; off < len(granule); off += 512 {
+		h.Write(granule[off : off+512])
+	}
+	streamed.ExtendDataDigest(p.HashAlgo, 0x4000_0000, realm.MeasureContent, h.Sum(nil))
+	fmt.Println(whole == streamed)
+	// Output: true
 }

@@ -214,14 +214,26 @@ func (m *Measurement) ExtendREC(h HashAlgorithm, p RecParams) {
 // content hash is included only when flags is MeasureContent; the flags
 // value itself is always measured.
 func (m *Measurement) ExtendData(h HashAlgorithm, ipa, flags uint64, granule []byte) {
+	var content Measurement
+	if flags == MeasureContent {
+		content.digestInto(h, granule)
+	}
+	m.ExtendDataDigest(h, ipa, flags, content.Value(h))
+}
+
+// ExtendDataDigest is ExtendData for a caller that has hashed the granule
+// itself with h (the emulated RMM hashes the content as it copies it):
+// digest is that hash, h.Size() bytes, used only when flags is
+// MeasureContent.
+func (m *Measurement) ExtendDataDigest(h HashAlgorithm, ipa, flags uint64, digest []byte) {
 	d := m.descriptor(h, descTypeData)
 	le := binary.LittleEndian
 	le.PutUint64(d[0x50:], ipa)
 	le.PutUint64(d[0x58:], flags)
 	if flags == MeasureContent {
-		var content Measurement
-		content.digestInto(h, granule)
-		copy(d[0x60:0x100], content[:])
+		// The content field (0x60, 0xA0 bytes) holds the digest, zero
+		// beyond its size.
+		copy(d[0x60:0x100], digest)
 	}
 	m.digestInto(h, d[:])
 }

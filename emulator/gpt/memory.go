@@ -550,15 +550,21 @@ func segment(pa uint64, rest []byte, gpa uint64) []byte {
 	return rest[:n]
 }
 
+// seePiece is the size of the pieces copyGranule shows see: a divisor of
+// the granule, small enough for the stores of one piece to fit the store
+// buffer while see works on the next.
+const seePiece = 512
+
 // copyGranule copies the whole granule at src to the whole granule at dst
-// with one memmove. When t is not nil, src must pass t's granule protection
+// in one pass. When t is not nil, src must pass t's granule protection
 // check for (s, srcPAS) and dst for (s, dstPAS); both checks are made
 // (again) while the granules' locks are held, so that no transition slips
 // between a check and the copy, and a failing copy copies nothing. If see is
 // not nil it is called, with both locks held and every check passed, with
-// the bytes that land in dst (src's, read just before the copy, which can
-// no longer fail): what it sees is exactly what dst holds once the locks
-// are released. It must not keep the slice nor access memory.
+// the bytes that land in dst, in order, in one or more consecutive pieces
+// (src's, each read just before it is copied, when the copy can no longer
+// fail): what it sees is exactly what dst holds once the locks are
+// released. It must not keep the slices nor access memory.
 func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS, srcPAS PAS, see func([]byte)) error {
 	if dst&(GranuleSize-1) != 0 || src&(GranuleSize-1) != 0 {
 		return fmt.Errorf("%w: granule copy from %#x to %#x", ErrAlignment, src, dst)
@@ -619,16 +625,23 @@ func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS,
 	}
 	switch {
 	case gs != nil && gs.b != nil:
-		// see reads src before the copy: with both locks held and every
-		// check passed, the copy cannot fail and dst then holds exactly
-		// these bytes, so see gets what lands in dst. In this order see
-		// (a hash, at compute speed) pulls src into the cache and the copy
-		// reads it from there, instead of the copy taking every miss.
-		if see != nil {
-			see(gs.b[:])
-		}
 		m.fill(gd, true)
-		*gd.b = *gs.b
+		if see == nil {
+			*gd.b = *gs.b
+			break
+		}
+		// With both locks held and every check passed the copy cannot
+		// fail, so see may read each piece of src just before it is
+		// copied: the bytes it gets are those that land in dst. Piece by
+		// piece, see (a hash, at compute speed) pulls src into the cache,
+		// the copy reads it from there, and its stores into dst drain
+		// while see works on the next piece, instead of one burst of
+		// 4 KB of stores stalling on their cache misses.
+		for off := 0; off < GranuleSize; off += seePiece {
+			piece := gs.b[off : off+seePiece]
+			see(piece)
+			copy(gd.b[off:off+seePiece], piece)
+		}
 	case gd != nil: // the source reads as zeros, which free dst's storage
 		m.free(gd)
 		fallthrough

@@ -319,9 +319,10 @@ func (t *Table) Write(s SecurityState, pas PAS, pa uint64, p []byte) error {
 // the failing granule is returned). It is the platform's copy primitive
 // for the RMM's RMI_DATA_CREATE: the content moves from the host's granule
 // into the realm's without a bounce buffer. If see is not nil it is called
-// under both granules' locks with exactly the bytes that land in dst (the
-// RMM measures them: what the realm gets, whatever the host does to src
-// later); it must neither keep the slice nor access memory.
+// under both granules' locks with exactly the bytes that land in dst, in
+// order, in one or more consecutive pieces (the RMM measures them: what the
+// realm gets, whatever the host does to src later); it must neither keep
+// the slices nor access memory.
 func (t *Table) CopyGranule(s SecurityState, dstPAS PAS, dst uint64, srcPAS PAS, src uint64, see func([]byte)) error {
 	if !s.CanAccess(srcPAS) {
 		return illegalPAS(s, srcPAS)

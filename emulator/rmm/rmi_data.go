@@ -90,18 +90,32 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 		return x
 	}
 	// One copy through the GPC from the host's granule into the data
-	// granule, measured under the granules' locks, so that what the RIM
-	// covers is what the realm gets, whatever the host does to src
-	// meanwhile (TF-RMM
-	// rmm-spec-v1.0-rel0 runtime/rmi/rtt.c smc_data_create copies into the
-	// mapped data granule, then measures that).
-	r.dataCreate.rl, r.dataCreate.ipa, r.dataCreate.flags = rl, ipa, flags
-	if err := r.plat.CopyGranule(gpt.PASRealm, dataAddr, gpt.PASNonSecure, src, r.measureData); err != nil {
+	// granule, the content hashed piece by piece as it lands, under the
+	// granules' locks: what the RIM covers is what the realm gets, whatever
+	// the host does to src meanwhile (TF-RMM rmm-spec-v1.0-rel0
+	// runtime/rmi/rtt.c smc_data_create copies into the mapped data
+	// granule, then measures that). NO_MEASURE_CONTENT hashes nothing.
+	var see func([]byte)
+	if flags == RMIMeasureContent {
+		d := &r.dataCreate
+		d.content = d.sha256
+		if rl.hash == realm.HashSHA512 {
+			d.content = d.sha512
+		}
+		d.content.Reset()
+		see = r.measureData
+	}
+	if err := r.plat.CopyGranule(gpt.PASRealm, dataAddr, gpt.PASNonSecure, src, see); err != nil {
 		if f := (*gpt.Fault)(nil); errors.As(err, &f) && f.PA == src {
 			return status(RMIErrorInput) // src_pas, the GPT changed since the check: nothing copied
 		}
 		mustPlatform(err)
 	}
+	var digest []byte // the content's, for MEASURE_CONTENT
+	if see != nil {
+		digest = r.dataCreate.content.Sum(r.dataCreate.sum[:0])
+	}
+	rl.rim.ExtendDataDigest(rl.hash, ipa, flags, digest)
 	mustPlatform(r.writeRTTE(w.rtt, w.index, assignedRTTE(dataAddr, RIPASRAM, maxLevel)))
 	*g = granule{state: granuleData, owner: rl.rd}
 	return status(RMISuccess)

@@ -2,8 +2,11 @@ package rmm
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
 	"fmt"
+	"hash"
 	"sync"
 
 	"github.com/ccakit/cca/emulator/gpt"
@@ -24,7 +27,8 @@ type Platform interface {
 	// CopyGranule copies the whole granule at src (read in srcPAS) to the
 	// whole granule at dst (written in dstPAS) with one copy through the
 	// GPC; a fault on either copies nothing. see, if not nil, gets the bytes
-	// as they landed in dst and must neither keep them nor access memory.
+	// that land in dst, in order, in one or more consecutive pieces, and
+	// must neither keep them nor access memory.
 	CopyGranule(dstPAS gpt.PAS, dst uint64, srcPAS gpt.PAS, src uint64, see func([]byte)) error
 	// Check is the granule protection check of the granule at pa for an
 	// access in pas, without an access.
@@ -149,13 +153,17 @@ type RMM struct {
 	args   [6]uint64
 	// dataWalk is the DATA commands' remembered walk (rtt.go l3Walk).
 	dataWalk l3Walk
-	// dataCreate is what RMI_DATA_CREATE measures, and measureData the
-	// function the platform's copy calls with the landed content.
+	// dataCreate is RMI_DATA_CREATE's content hash for MEASURE_CONTENT:
+	// content, one of the reused hashers sha256 and sha512, hashes the
+	// pieces of the granule that measureData gets from the platform's
+	// copy as they land (no allocation per command); sum receives its
+	// digest.
 	dataCreate struct {
-		rl         *realmDesc
-		ipa, flags uint64
+		content        hash.Hash
+		sha256, sha512 hash.Hash
+		sum            [realm.MeasurementSlotSize]byte
 	}
-	measureData func(landed []byte)
+	measureData func(piece []byte)
 	// shares are the share regions of the sharing extension, by SR
 	// address (share.go, docs/sharing.md); sharePins the DATA granules an
 	// RSI_SHARE_INVOKE in flight uses as its argument, and shareCtr the
@@ -189,10 +197,8 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 		recs:     map[uint64]*recDesc{},
 		vmids:    map[uint16]bool{},
 	}
-	r.measureData = func(landed []byte) {
-		d := &r.dataCreate
-		d.rl.rim.ExtendData(d.rl.hash, d.ipa, d.flags, landed)
-	}
+	r.dataCreate.sha256, r.dataCreate.sha512 = sha256.New(), sha512.New()
+	r.measureData = func(piece []byte) { r.dataCreate.content.Write(piece) }
 	if err := r.bootAttestation(); err != nil {
 		return nil, err
 	}
