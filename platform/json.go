@@ -1,10 +1,9 @@
 package platform
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 
+	"github.com/ccakit/cca/internal/claimsjson"
 	"github.com/ccakit/cca/token"
 )
 
@@ -33,24 +32,6 @@ type jsonClaims struct {
 	WorkloadBinding     *[]byte            `json:"cca-platform-workload-binding,omitempty"`
 }
 
-// opt and fromOpt carry an optional value through JSON: nil is no member.
-func opt[T any](v []T) *[]T {
-	if v == nil {
-		return nil
-	}
-	return &v
-}
-
-func fromOpt[T any](p *[]T) []T {
-	if p == nil {
-		return nil
-	}
-	if *p == nil {
-		return []T{}
-	}
-	return *p
-}
-
 // MarshalJSON writes the evcli form, with the 2.0 claims under their draft
 // names. Extra claims have no JSON form and are left out.
 func (c *Claims) MarshalJSON() ([]byte, error) {
@@ -59,9 +40,9 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 		Profile: c.Profile, Challenge: c.Challenge, ImplementationID: c.ImplementationID,
 		InstanceID: c.InstanceID, Config: nonNil(c.Config), Lifecycle: &lc,
 		SwComponents: c.SwComponents, VerificationService: c.VerificationService, HashAlgID: c.HashAlgID,
-		ClientID: c.ClientID, ManufacturingConfig: opt(c.ManufacturingConfig), Extension: opt(c.Extension),
-		TBBRoTPK: opt(c.TBBRoTPK), PeerSigners: opt(c.PeerSigners), DiscreteTPMBinding: opt(c.DiscreteTPMBinding),
-		WorkloadBinding: opt(c.WorkloadBinding),
+		ClientID: c.ClientID, ManufacturingConfig: claimsjson.Opt(c.ManufacturingConfig), Extension: claimsjson.Opt(c.Extension),
+		TBBRoTPK: claimsjson.Opt(c.TBBRoTPK), PeerSigners: claimsjson.Opt(c.PeerSigners), DiscreteTPMBinding: claimsjson.Opt(c.DiscreteTPMBinding),
+		WorkloadBinding: claimsjson.Opt(c.WorkloadBinding),
 	})
 }
 
@@ -69,18 +50,16 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 // misspelt claim name is an error rather than a silently missing claim.
 func (c *Claims) UnmarshalJSON(data []byte) error {
 	var j jsonClaims
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return fmt.Errorf("%w: platform claims JSON: %v", token.ErrSyntax, err)
+	if err := claimsjson.Decode(data, &j, "platform claims JSON"); err != nil {
+		return err
 	}
 	*c = Claims{
 		Profile: j.Profile, Challenge: j.Challenge, ImplementationID: j.ImplementationID,
 		InstanceID: j.InstanceID, Config: j.Config, SwComponents: j.SwComponents,
 		VerificationService: j.VerificationService, HashAlgID: j.HashAlgID,
-		ClientID: j.ClientID, ManufacturingConfig: fromOpt(j.ManufacturingConfig), Extension: fromOpt(j.Extension),
-		TBBRoTPK: fromOpt(j.TBBRoTPK), PeerSigners: fromOpt(j.PeerSigners), DiscreteTPMBinding: fromOpt(j.DiscreteTPMBinding),
-		WorkloadBinding: fromOpt(j.WorkloadBinding),
+		ClientID: j.ClientID, ManufacturingConfig: claimsjson.FromOpt(j.ManufacturingConfig), Extension: claimsjson.FromOpt(j.Extension),
+		TBBRoTPK: claimsjson.FromOpt(j.TBBRoTPK), PeerSigners: claimsjson.FromOpt(j.PeerSigners), DiscreteTPMBinding: claimsjson.FromOpt(j.DiscreteTPMBinding),
+		WorkloadBinding: claimsjson.FromOpt(j.WorkloadBinding),
 	}
 	c.present.set(token.KeyPlatformConfig, j.Config != nil)
 	c.present.set(token.KeyLifecycle, j.Lifecycle != nil)

@@ -1,11 +1,10 @@
 package realm
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
-	"github.com/ccakit/cca/token"
+	"github.com/ccakit/cca/internal/claimsjson"
 )
 
 // jsonClaims is the evcli JSON form of the realm claims (veraison/evcli;
@@ -64,42 +63,21 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 		Profile: c.Profile, Challenge: c.Challenge, PersonalizationValue: c.PersonalizationValue,
 		InitialMeasurement: c.InitialMeasurement, ExtensibleMeasurements: c.ExtensibleMeasurements,
 		HashAlgID: c.HashAlgID, PubKey: c.PubKey, PubKeyHashAlgID: c.PubKeyHashAlgID,
-		InstanceID: optBytes(c.InstanceID), MECPolicy: c.MECPolicy, LFAPolicy: c.LFAPolicy, DevicesTokenHash: optBytes(c.DevicesTokenHash),
+		InstanceID: claimsjson.Opt(c.InstanceID), MECPolicy: c.MECPolicy, LFAPolicy: c.LFAPolicy, DevicesTokenHash: claimsjson.Opt(c.DevicesTokenHash),
 	})
 }
 
 // UnmarshalJSON reads the evcli form, rejecting unknown members.
 func (c *Claims) UnmarshalJSON(data []byte) error {
 	var j jsonClaims
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return fmt.Errorf("%w: realm claims JSON: %v", token.ErrSyntax, err)
+	if err := claimsjson.Decode(data, &j, "realm claims JSON"); err != nil {
+		return err
 	}
 	*c = Claims{
 		Profile: j.Profile, Challenge: j.Challenge, PersonalizationValue: j.PersonalizationValue,
 		InitialMeasurement: j.InitialMeasurement, ExtensibleMeasurements: j.ExtensibleMeasurements,
 		HashAlgID: j.HashAlgID, PubKey: j.PubKey, PubKeyHashAlgID: j.PubKeyHashAlgID,
-		InstanceID: fromOpt(j.InstanceID), MECPolicy: j.MECPolicy, LFAPolicy: j.LFAPolicy, DevicesTokenHash: fromOpt(j.DevicesTokenHash),
+		InstanceID: claimsjson.FromOpt(j.InstanceID), MECPolicy: j.MECPolicy, LFAPolicy: j.LFAPolicy, DevicesTokenHash: claimsjson.FromOpt(j.DevicesTokenHash),
 	}
 	return nil
-}
-
-// optBytes and fromOpt carry an optional byte string through JSON: absent
-// (nil) is no member, an empty one "".
-func optBytes(b []byte) *[]byte {
-	if b == nil {
-		return nil
-	}
-	return &b
-}
-
-func fromOpt(p *[]byte) []byte {
-	if p == nil {
-		return nil
-	}
-	if *p == nil {
-		return []byte{}
-	}
-	return *p
 }

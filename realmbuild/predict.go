@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ccakit/cca/internal/enumname"
 	"github.com/ccakit/cca/realm"
 )
 
@@ -122,19 +123,14 @@ const (
 	OpRECCreate
 )
 
-func (o Op) String() string {
-	switch o {
-	case OpRealmCreate:
-		return "REALM_CREATE"
-	case OpInitRIPAS:
-		return "RTT_INIT_RIPAS"
-	case OpDataCreate:
-		return "DATA_CREATE"
-	case OpRECCreate:
-		return "REC_CREATE"
-	}
-	return fmt.Sprintf("Op(%d)", int(o))
+var opNames = map[Op]string{
+	OpRealmCreate: "REALM_CREATE",
+	OpInitRIPAS:   "RTT_INIT_RIPAS",
+	OpDataCreate:  "DATA_CREATE",
+	OpRECCreate:   "REC_CREATE",
 }
+
+func (o Op) String() string { return enumname.Name(o, opNames, "Op(%d)") }
 
 // Step is one step of a plan: RealmCreateStep, InitRIPASStep,
 // DataCreateStep or RECCreateStep.

@@ -248,15 +248,7 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 			mediaType, evidence = inner, value
 		}
 	}
-	normalized, err := normalizeMediaType(mediaType)
-	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "could not check media type: "+err.Error())
-		return
-	}
-	if !supported(evidenceMediaTypes, normalized) {
-		w.Header().Set("Accept", strings.Join(evidenceMediaTypes, ", "))
-		s.m.rejected("media-type")
-		writeProblem(w, http.StatusUnsupportedMediaType, "no active plugin found for "+mediaType)
+	if _, ok := s.checkContentType(w, mediaType, evidenceMediaTypes, "could not check media type"); !ok {
 		return
 	}
 	id, err := parseSessionID(r.PathValue("id"))

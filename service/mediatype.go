@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -85,6 +86,26 @@ func normalizeMediaType(mt string) (string, error) {
 		return "", fmt.Errorf("%w: %q: %v", errMediaType, mt, err)
 	}
 	return mime.FormatMediaType(m, p), nil
+}
+
+// checkContentType is the Content-Type check of the evidence and the
+// endorsement submissions, answered as Veraison's handlers answer it: 400
+// when mediaType does not parse (the detail after prefix), 415 with an
+// Accept header listing types when it is none of them. It returns the
+// normalized type, or false once the refusal is written.
+func (s *Service) checkContentType(w http.ResponseWriter, mediaType string, types []string, prefix string) (string, bool) {
+	normalized, err := normalizeMediaType(mediaType)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, prefix+": "+err.Error())
+		return "", false
+	}
+	if !supported(types, normalized) {
+		w.Header().Set("Accept", strings.Join(types, ", "))
+		s.m.rejected("media-type")
+		writeProblem(w, http.StatusUnsupportedMediaType, "no active plugin found for "+mediaType)
+		return "", false
+	}
+	return normalized, true
 }
 
 func supported(list []string, normalized string) bool {

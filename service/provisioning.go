@@ -46,15 +46,8 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mediaType := r.Header.Get("Content-Type")
-	normalized, err := normalizeMediaType(mediaType)
-	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "could not check media type with provisioner: "+err.Error())
-		return
-	}
-	if !supported(provisioningMediaTypes, normalized) {
-		w.Header().Set("Accept", strings.Join(provisioningMediaTypes, ", "))
-		s.m.rejected("media-type")
-		writeProblem(w, http.StatusUnsupportedMediaType, "no active plugin found for "+mediaType)
+	normalized, ok := s.checkContentType(w, mediaType, provisioningMediaTypes, "could not check media type with provisioner")
+	if !ok {
 		return
 	}
 	body, ok := s.readBody(w, r, "endorsements")
@@ -62,7 +55,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, params, _ := mime.ParseMediaType(normalized)
-	err = s.cfg.Provisioner.Provision(r.Context(), normalized, params["profile"], body)
+	err := s.cfg.Provisioner.Provision(r.Context(), normalized, params["profile"], body)
 	expiry := s.cfg.Now().UTC().Format(time.RFC3339)
 	switch {
 	case err == nil:

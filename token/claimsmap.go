@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/fxamacker/cbor/v2"
@@ -176,11 +177,9 @@ func EncodeClaims(pairs []ClaimPair) ([]byte, error) {
 }
 
 // SortedKeys returns the keys of m in ascending order, for stable output.
+// An empty map gives an empty, non-nil slice.
 func SortedKeys[V any](m map[int64]V) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
+	keys := slices.AppendSeq(make([]int64, 0, len(m)), maps.Keys(m))
 	slices.Sort(keys)
 	return keys
 }

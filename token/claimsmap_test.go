@@ -79,6 +79,21 @@ func equalKeys(a, b []int64) bool {
 	return true
 }
 
+func TestSortedKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in   map[int64]bool
+		want []int64
+	}{
+		{map[int64]bool{}, []int64{}},
+		{map[int64]bool{265: true, -1: true, 10: false, 44239: true}, []int64{-1, 10, 265, 44239}},
+	} {
+		got := token.SortedKeys(tc.in)
+		if got == nil || !equalKeys(got, tc.want) {
+			t.Errorf("SortedKeys(%v) = %#v, want %#v", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestTake(t *testing.T) {
 	in := cMap(cInt(10), cBstr(rep(1, 4)), cInt(2396), cNull, cInt(2401), []byte{0xf7}, cInt(2395), cTstr("x"),
 		cInt(2402), cArr(cInt(1)), cInt(9), cInt(3))

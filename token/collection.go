@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ccakit/cca/internal/enumname"
 )
 
 // Wrapper is the top-level form of a CCA evidence collection.
@@ -24,17 +26,13 @@ const (
 	Wrapper907 Wrapper = 907
 )
 
-func (w Wrapper) String() string {
-	switch w {
-	case Wrapper399:
-		return "tag 399 collection"
-	case Wrapper907:
-		return "tag 907 CMW collection"
-	case WrapperNone:
-		return "bare platform token (no collection)"
-	}
-	return fmt.Sprintf("unknown wrapper (tag %d)", int(w))
+var wrapperNames = map[Wrapper]string{
+	Wrapper399:  "tag 399 collection",
+	Wrapper907:  "tag 907 CMW collection",
+	WrapperNone: "bare platform token (no collection)",
 }
+
+func (w Wrapper) String() string { return enumname.Name(w, wrapperNames, "unknown wrapper (tag %d)") }
 
 // Collection is an evidence collection with each token kept exactly as
 // carried: the bytes of a tagged COSE_Sign1 each.

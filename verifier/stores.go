@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto"
 	"errors"
-	"fmt"
 
+	"github.com/ccakit/cca/internal/enumname"
 	"github.com/ccakit/cca/realm"
 )
 
@@ -84,14 +84,13 @@ const (
 	MatchEachComponent
 )
 
+var platformMatchNames = map[PlatformMatch]string{
+	MatchCompleteState: "complete state",
+	MatchEachComponent: "each component",
+}
+
 func (m PlatformMatch) String() string {
-	switch m {
-	case MatchCompleteState:
-		return "complete state"
-	case MatchEachComponent:
-		return "each component"
-	}
-	return fmt.Sprintf("PlatformMatch(%d)", uint8(m))
+	return enumname.Name(m, platformMatchNames, "PlatformMatch(%d)")
 }
 
 // PlatformReference is an acceptable state of a platform implementation,

@@ -6,6 +6,8 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ccakit/cca/platform"
 	"github.com/ccakit/cca/token"
@@ -288,7 +290,7 @@ func (t *TrustAnchors) MarshalJSON() ([]byte, error) {
 		Key              json.RawMessage `json:"pkey"`
 	}
 	out := make([]entry, 0, t.usable)
-	for _, k := range sortedKeys(t.byInstance) {
+	for _, k := range slices.Sorted(maps.Keys(t.byInstance)) {
 		for _, a := range t.byInstance[k] {
 			if a.Unusable != nil {
 				continue

@@ -227,11 +227,7 @@ func writeInspectText(w *bytes.Buffer, ev *evidence.Evidence, form string, size 
 	l.claimRow(2, set, token.KeyLifecycle, lc)
 	l.claimRow(2, set, token.KeyPlatformHashAlgID, textValue(pm, token.KeyPlatformHashAlgID, p.HashAlgID))
 	l.claimRow(2, set, token.KeyVerificationService, textValue(pm, token.KeyVerificationService, p.VerificationService))
-	sw := absent
-	if present(pm, token.KeySwComponents) {
-		sw = fmt.Sprintf("%d components", len(p.SwComponents))
-	}
-	l.claimRow(2, set, token.KeySwComponents, sw)
+	l.claimRow(2, set, token.KeySwComponents, countValue(pm, token.KeySwComponents, len(p.SwComponents), "components"))
 	for i, sc := range p.SwComponents {
 		l.printf("%s[%d]\n", strings.Repeat(" ", 11), i)
 		const sub = token.SetSwComponent
@@ -361,11 +357,7 @@ func (l lister) realmRows(ev *evidence.Evidence) {
 	l.claimRow(2, rset, token.KeyRealmPubKeyHashAlgID, textValue(rm, token.KeyRealmPubKeyHashAlgID, r.PubKeyHashAlgID))
 	l.claimRow(2, rset, token.KeyRealmHashAlgID, textValue(rm, token.KeyRealmHashAlgID, r.HashAlgID))
 	l.claimRow(2, rset, token.KeyRealmInitialMeasurement, bytesValue(rm, token.KeyRealmInitialMeasurement, r.InitialMeasurement))
-	rems := absent
-	if present(rm, token.KeyRealmExtensibleMeas) {
-		rems = fmt.Sprintf("%d measurements", len(r.ExtensibleMeasurements))
-	}
-	l.claimRow(2, rset, token.KeyRealmExtensibleMeas, rems)
+	l.claimRow(2, rset, token.KeyRealmExtensibleMeas, countValue(rm, token.KeyRealmExtensibleMeas, len(r.ExtensibleMeasurements), "measurements"))
 	for i, rem := range r.ExtensibleMeasurements {
 		l.row(9, fmt.Sprintf("[%d]", i), "", hexValue(rem))
 	}
@@ -406,6 +398,14 @@ func textValue(m token.ClaimsMap, key int64, s string) string {
 		return absent
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// countValue is an array claim's row: how many items, of what.
+func countValue(m token.ClaimsMap, key int64, n int, items string) string {
+	if !present(m, key) {
+		return absent
+	}
+	return fmt.Sprintf("%d %s", n, items)
 }
 
 func bytesValue(m token.ClaimsMap, key int64, b []byte) string {

@@ -1,6 +1,10 @@
 package gpt
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ccakit/cca/internal/enumname"
+)
 
 // GPI is a 4-bit Granule Protection Information value
 // (Arm DEN0129, GPI encodings; TF-A include/lib/gpt_rme/gpt_rme.h GPT_GPI_*).
@@ -27,23 +31,12 @@ func (g GPI) Valid() bool {
 	return false
 }
 
-func (g GPI) String() string {
-	switch g {
-	case GPINoAccess:
-		return "NO_ACCESS"
-	case GPISecure:
-		return "SECURE"
-	case GPINS:
-		return "NS"
-	case GPIRoot:
-		return "ROOT"
-	case GPIRealm:
-		return "REALM"
-	case GPIAny:
-		return "ANY"
-	}
-	return fmt.Sprintf("reserved(%#x)", uint8(g))
+var gpiNames = map[GPI]string{
+	GPINoAccess: "NO_ACCESS", GPISecure: "SECURE", GPINS: "NS",
+	GPIRoot: "ROOT", GPIRealm: "REALM", GPIAny: "ANY",
 }
+
+func (g GPI) String() string { return enumname.Name(g, gpiNames, "reserved(%#x)") }
 
 // PAS is a physical address space, encoded as the {NSE, NS} pair
 // (Arm DEN0129: Secure 00, NS 01, Root 10, Realm 11; TF-A GPT_NSE_*; QEMU
@@ -61,19 +54,9 @@ const (
 // GPI returns the GPI that grants exactly this PAS (0b10 << 2 | PAS).
 func (p PAS) GPI() GPI { return GPI(0x8 | p&3) }
 
-func (p PAS) String() string {
-	switch p {
-	case PASSecure:
-		return "Secure"
-	case PASNonSecure:
-		return "NonSecure"
-	case PASRoot:
-		return "Root"
-	case PASRealm:
-		return "Realm"
-	}
-	return fmt.Sprintf("PAS(%d)", uint8(p))
-}
+var pasNames = map[PAS]string{PASSecure: "Secure", PASNonSecure: "NonSecure", PASRoot: "Root", PASRealm: "Realm"}
+
+func (p PAS) String() string { return enumname.Name(p, pasNames, "PAS(%d)") }
 
 // SecurityState is the security state of the requester, encoded like
 // SCR_EL3.{NSE, NS} and therefore like PAS.
@@ -91,19 +74,13 @@ const (
 // PAS returns the security state's own physical address space.
 func (s SecurityState) PAS() PAS { return PAS(s) }
 
-func (s SecurityState) String() string {
-	switch s {
-	case StateSecure:
-		return "Secure"
-	case StateNonSecure:
-		return "NonSecure"
-	case StateRoot:
-		return "Root"
-	case StateRealm:
-		return "Realm"
-	}
-	return fmt.Sprintf("SecurityState(%d)", uint8(s))
+// stateNames are the names of the PAS of the same code: a security state
+// is named after its own physical address space.
+var stateNames = map[SecurityState]string{
+	StateSecure: "Secure", StateNonSecure: "NonSecure", StateRoot: "Root", StateRealm: "Realm",
 }
+
+func (s SecurityState) String() string { return enumname.Name(s, stateNames, "SecurityState(%d)") }
 
 // emitMask[state] has bit p set when the state may emit PAS p
 // (Arm DEN0129, physical address spaces; TF-A docs/components/granule-protection-tables-design.rst).

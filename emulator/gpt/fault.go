@@ -1,6 +1,10 @@
 package gpt
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ccakit/cca/internal/enumname"
+)
 
 // FaultKind classifies a granule protection check failure like the GPCF
 // values of the architecture (QEMU target/arm/internals.h GPCF_*).
@@ -21,19 +25,14 @@ const (
 	FaultFail
 )
 
-func (k FaultKind) String() string {
-	switch k {
-	case FaultAddressSize:
-		return "address size"
-	case FaultWalk:
-		return "walk"
-	case FaultEABT:
-		return "external abort on GPT fetch"
-	case FaultFail:
-		return "fail"
-	}
-	return fmt.Sprintf("FaultKind(%d)", uint8(k))
+var faultKindNames = map[FaultKind]string{
+	FaultAddressSize: "address size",
+	FaultWalk:        "walk",
+	FaultEABT:        "external abort on GPT fetch",
+	FaultFail:        "fail",
 }
+
+func (k FaultKind) String() string { return enumname.Name(k, faultKindNames, "FaultKind(%d)") }
 
 // Syndrome values, taken from QEMU target/arm/tcg/tlb_helper.c, which cites
 // the Arm ARM's RME rules (not checked against the Arm ARM text itself).

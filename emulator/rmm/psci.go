@@ -83,12 +83,25 @@ func (c *realmCPU) psciTarget(mpidr uint64) (uint64, bool) {
 	return idx, ok && idx < c.rl.recIndex
 }
 
-// psciRequestHost records req as the REC's pending PSCI request, exits
-// with RMI_EXIT_PSCI (gprs[0] = fid, gprs[1] = target MPIDR) and, once the
-// host has completed the request and entered the REC again, returns the
-// result: X0 = the PSCI status, X1..X3 = 0 (TF-RMM psci_complete_request).
-// The caller holds r.mu, which this releases.
-func (c *realmCPU) psciRequestHost(x *[11]uint64, req psciRequest) [9]uint64 {
+// psciRequestHost is the common end of CPU_ON and AFFINITY_INFO, once the
+// caller has checked its own arguments. Under r.mu it resolves req.target:
+// INVALID_PARAMS for an MPIDR that names no REC of the realm, self (the
+// answer the RMM gives alone) for the calling REC itself. Otherwise it
+// records req as the REC's pending PSCI request, exits with RMI_EXIT_PSCI
+// (gprs[0] = fid, gprs[1] = target MPIDR) and, once the host has completed
+// the request and entered the REC again, returns the result: X0 = the PSCI
+// status, X1..X3 = 0 (TF-RMM psci_complete_request).
+func (c *realmCPU) psciRequestHost(x *[11]uint64, self uint64, req psciRequest) [9]uint64 {
+	c.r.mu.Lock()
+	idx, ok := c.psciTarget(req.target)
+	switch {
+	case !ok:
+		c.r.mu.Unlock()
+		return rsiReturn(x, PSCIInvalidParams)
+	case idx == c.rec.index:
+		c.r.mu.Unlock()
+		return rsiReturn(x, self)
+	}
 	c.rec.psci = req
 	c.rec.psciPending = true
 	c.r.mu.Unlock()
@@ -115,17 +128,7 @@ func psciCPUOn(fid uint64) rsiHandler {
 		if entry >= c.rl.parTop() {
 			return rsiReturn(x, PSCIInvalidAddress)
 		}
-		c.r.mu.Lock()
-		idx, ok := c.psciTarget(target)
-		switch {
-		case !ok:
-			c.r.mu.Unlock()
-			return rsiReturn(x, PSCIInvalidParams)
-		case idx == c.rec.index:
-			c.r.mu.Unlock()
-			return rsiReturn(x, PSCIAlreadyOn)
-		}
-		return c.psciRequestHost(x, psciRequest{fid: fid, target: target, entry: entry, context: context})
+		return c.psciRequestHost(x, PSCIAlreadyOn, psciRequest{fid: fid, target: target, entry: entry, context: context})
 	}
 }
 
@@ -139,17 +142,7 @@ func psciAffinityInfo(fid uint64) rsiHandler {
 		if level != 0 {
 			return rsiReturn(x, PSCIInvalidParams)
 		}
-		c.r.mu.Lock()
-		idx, ok := c.psciTarget(target)
-		switch {
-		case !ok:
-			c.r.mu.Unlock()
-			return rsiReturn(x, PSCIInvalidParams)
-		case idx == c.rec.index:
-			c.r.mu.Unlock()
-			return rsiReturn(x, PSCIAffinityOn)
-		}
-		return c.psciRequestHost(x, psciRequest{fid: fid, target: target})
+		return c.psciRequestHost(x, PSCIAffinityOn, psciRequest{fid: fid, target: target})
 	}
 }
 

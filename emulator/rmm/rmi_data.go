@@ -36,6 +36,22 @@ func (r *RMM) dataGranule(addr uint64) *granule {
 // Protected Address Range.
 func (rl *realmDesc) dataIPA(ipa uint64) bool { return aligned(ipa) && ipa < rl.parTop() }
 
+// dataArgs applies, in this order, data_align, data_bound, data_state
+// (dataGranule), rd_align, rd_bound, rd_state (lookupRD), ipa_align and
+// ipa_bound (dataIPA): the run of conditions that DATA_CREATE and
+// DATA_CREATE_UNKNOWN share. All ERROR_INPUT.
+func (r *RMM) dataArgs(dataAddr, rdAddr, ipa uint64) (*granule, *realmDesc, bool) {
+	g := r.dataGranule(dataAddr)
+	if g == nil {
+		return nil, nil, false
+	}
+	rl := r.lookupRD(rdAddr)
+	if rl == nil || !rl.dataIPA(ipa) {
+		return nil, nil, false
+	}
+	return g, rl, true
+}
+
 // dataEntry is rtt_walk and rtte_state of DATA_CREATE(_UNKNOWN): the walk
 // must reach a level-3 RTT (else RTT[walk level]) and the entry must be
 // UNASSIGNED, with any RIPAS (else RTT[3]).
@@ -71,12 +87,8 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 	if !r.nsGranule(src) || r.plat.Check(gpt.PASNonSecure, src) != nil {
 		return status(RMIErrorInput)
 	}
-	g := r.dataGranule(dataAddr)
-	if g == nil {
-		return status(RMIErrorInput)
-	}
-	rl := r.lookupRD(rdAddr)
-	if rl == nil || !rl.dataIPA(ipa) {
+	g, rl, ok := r.dataArgs(dataAddr, rdAddr, ipa) // data_*, rd_*, ipa_*
+	if !ok {
 		return status(RMIErrorInput)
 	}
 	if flags != RMINoMeasureContent && flags != RMIMeasureContent {
@@ -129,12 +141,8 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 // zero, and nothing is measured.
 func (r *RMM) rmiDataCreateUnknown(a *[6]uint64) [5]uint64 {
 	rdAddr, dataAddr, ipa := a[0], a[1], a[2]
-	g := r.dataGranule(dataAddr)
-	if g == nil {
-		return status(RMIErrorInput)
-	}
-	rl := r.lookupRD(rdAddr)
-	if rl == nil || !rl.dataIPA(ipa) {
+	g, rl, ok := r.dataArgs(dataAddr, rdAddr, ipa) // data_*, rd_*, ipa_*
+	if !ok {
 		return status(RMIErrorInput)
 	}
 	w, x, ok := r.dataEntry(rl, ipa)

@@ -56,6 +56,47 @@ func (rl *realmDesc) structureArgs(ipa, level uint64) (int, bool) {
 	return l, levelAligned(ipa, l-1) && rl.inIPASpace(ipa)
 }
 
+// rttArgs applies rd_* (lookupRD) and then level_bound, ipa_align and
+// ipa_bound as args checks them (structureArgs or unprotectedArgs): the
+// first conditions of the RTT commands on (rd, ipa, level), in their
+// order. All ERROR_INPUT, so ok is false when any fails.
+func (r *RMM) rttArgs(rd, ipa, level uint64, args func(rl *realmDesc, ipa, level uint64) (int, bool)) (*realmDesc, int, bool) {
+	rl := r.lookupRD(rd)
+	if rl == nil {
+		return nil, 0, false
+	}
+	l, ok := args(rl, ipa, level)
+	return rl, l, ok
+}
+
+// childRTT is an RTT found through its parent entry.
+type childRTT struct {
+	parent  walkResult // the walk to the parent entry, at level-1
+	addr    uint64
+	g       *granule
+	entries [entriesPerRTT]rtte
+}
+
+// tableEntry is rtt_walk and rtte_state of RTT_DESTROY and RTT_FOLD, in
+// this order: the walk to level-1 must reach it (else RTT[walk level]) and
+// the parent entry there must be TABLE (else RTT[level-1]). On failure it
+// returns the level of the RTT error, and the walk (for the caller's top).
+func (r *RMM) tableEntry(rl *realmDesc, ipa uint64, level int) (childRTT, int, bool) {
+	c := childRTT{parent: r.mustWalk(rl, ipa, level-1)}
+	if c.parent.level < level-1 {
+		return c, c.parent.level, false
+	}
+	if c.parent.entry.hipas() != hipasTable {
+		return c, level - 1, false
+	}
+	c.addr = c.parent.entry.addr()
+	c.g = r.rttGranule(rl, c.addr, level)
+	var err error
+	c.entries, err = r.readRTT(c.addr)
+	mustPlatform(err)
+	return c, 0, true
+}
+
 // mustWalk walks rl's RTTs; the RTTs are the RMM's own memory.
 func (r *RMM) mustWalk(rl *realmDesc, ipa uint64, level int) walkResult {
 	w, err := r.walk(rl, ipa, level)
@@ -173,11 +214,7 @@ func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, o
 // state. The new RTT inherits the parent entry's state (unfold).
 func (r *RMM) rmiRttCreate(a *[6]uint64) [5]uint64 {
 	rdAddr, rttAddr, ipa := a[0], a[1], a[2]
-	rl := r.lookupRD(rdAddr)
-	if rl == nil {
-		return status(RMIErrorInput)
-	}
-	level, ok := rl.structureArgs(ipa, a[3])
+	rl, level, ok := r.rttArgs(rdAddr, ipa, a[3], (*realmDesc).structureArgs)
 	if !ok {
 		return status(RMIErrorInput)
 	}
@@ -210,26 +247,16 @@ func (r *RMM) rmiRttCreate(a *[6]uint64) [5]uint64 {
 // the RTT granule is zeroed and DELEGATED (TF-RMM rel0 smc_rtt_destroy).
 func (r *RMM) rmiRttDestroy(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
-	rl := r.lookupRD(a[0])
-	if rl == nil {
-		return status(RMIErrorInput)
-	}
-	level, ok := rl.structureArgs(ipa, a[2])
+	rl, level, ok := r.rttArgs(a[0], ipa, a[2], (*realmDesc).structureArgs)
 	if !ok {
 		return status(RMIErrorInput)
 	}
-	w := r.mustWalk(rl, ipa, level-1)
-	if w.level < level-1 {
-		return errRTT(w.level, 0, r.skipNonLive(w, ipa))
+	c, errLevel, ok := r.tableEntry(rl, ipa, level)
+	w := c.parent
+	if !ok {
+		return errRTT(errLevel, 0, r.skipNonLive(w, ipa))
 	}
-	if w.entry.hipas() != hipasTable {
-		return errRTT(level-1, 0, r.skipNonLive(w, ipa))
-	}
-	rtt := w.entry.addr()
-	g := r.rttGranule(rl, rtt, level)
-	entries, err := r.readRTT(rtt)
-	mustPlatform(err)
-	if rttLive(&entries) {
+	if rttLive(&c.entries) {
 		return errRTT(level, 0, r.skipNonLive(w, ipa))
 	}
 	parent := unassignedNSRTTE()
@@ -237,8 +264,8 @@ func (r *RMM) rmiRttDestroy(a *[6]uint64) [5]uint64 {
 		parent = unassignedRTTE(RIPASDestroyed)
 	}
 	mustPlatform(r.writeRTTE(w.rtt, w.index, parent))
-	r.releaseGranule(rtt, g)
-	return success(rtt, r.skipNonLive(w, ipa))
+	r.releaseGranule(c.addr, c.g)
+	return success(c.addr, r.skipNonLive(w, ipa))
 }
 
 // RMI_RTT_FOLD(rd, ipa, level) → rtt_pa. Conditions: rd_*, level_bound,
@@ -250,32 +277,21 @@ func (r *RMM) rmiRttDestroy(a *[6]uint64) [5]uint64 {
 // DELEGATED.
 func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
-	rl := r.lookupRD(a[0])
-	if rl == nil {
-		return status(RMIErrorInput)
-	}
-	level, ok := rl.structureArgs(ipa, a[2])
+	rl, level, ok := r.rttArgs(a[0], ipa, a[2], (*realmDesc).structureArgs)
 	if !ok {
 		return status(RMIErrorInput)
 	}
-	w := r.mustWalk(rl, ipa, level-1)
-	if w.level < level-1 {
-		return errRTT(w.level)
-	}
-	if w.entry.hipas() != hipasTable {
-		return errRTT(level - 1)
-	}
-	rtt := w.entry.addr()
-	g := r.rttGranule(rl, rtt, level)
-	entries, err := r.readRTT(rtt)
-	mustPlatform(err)
-	e, errLevel, ok := fold(&entries, level)
+	c, errLevel, ok := r.tableEntry(rl, ipa, level)
 	if !ok {
 		return errRTT(errLevel)
 	}
-	mustPlatform(r.writeRTTE(w.rtt, w.index, e))
-	r.releaseGranule(rtt, g)
-	return success(rtt)
+	e, errLevel, ok := fold(&c.entries, level)
+	if !ok {
+		return errRTT(errLevel)
+	}
+	mustPlatform(r.writeRTTE(c.parent.rtt, c.parent.index, e))
+	r.releaseGranule(c.addr, c.g)
+	return success(c.addr)
 }
 
 // RMI_RTT_READ_ENTRY(rd, ipa, level) → walk_level, state, desc, ripas.
@@ -342,11 +358,7 @@ func (r *RMM) rmiRttMapUnprotected(a *[6]uint64) [5]uint64 {
 	if desc&^(rtteAddrMask|nsAttrMask) != 0 || desc&memAttrMask == memAttrFWBReserved {
 		return status(RMIErrorInput)
 	}
-	rl := r.lookupRD(a[0])
-	if rl == nil {
-		return status(RMIErrorInput)
-	}
-	level, ok := rl.unprotectedArgs(ipa, a[2])
+	rl, level, ok := r.rttArgs(a[0], ipa, a[2], (*realmDesc).unprotectedArgs)
 	if !ok || !levelAligned(desc&rtteAddrMask, level) {
 		return status(RMIErrorInput)
 	}
@@ -366,11 +378,7 @@ func (r *RMM) rmiRttMapUnprotected(a *[6]uint64) [5]uint64 {
 // rtte_state (not ASSIGNED_NS) → RTT[level]. X1 is top on ERROR_RTT too.
 func (r *RMM) rmiRttUnmapUnprotected(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
-	rl := r.lookupRD(a[0])
-	if rl == nil {
-		return status(RMIErrorInput)
-	}
-	level, ok := rl.unprotectedArgs(ipa, a[2])
+	rl, level, ok := r.rttArgs(a[0], ipa, a[2], (*realmDesc).unprotectedArgs)
 	if !ok {
 		return status(RMIErrorInput)
 	}

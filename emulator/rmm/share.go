@@ -145,6 +145,18 @@ func (r *RMM) lookupSR(addr uint64) *shareRegion {
 	return r.shares[addr]
 }
 
+// lookupSRAndRD applies sr_* (lookupSR) and then rd_* (lookupRD), the first
+// conditions of the commands on a region and a realm (MEMBER_ADD,
+// MEMBER_REMOVE); both ERROR_INPUT, so ok is false when either fails.
+func (r *RMM) lookupSRAndRD(sr, rd uint64) (*shareRegion, *realmDesc, bool) {
+	rg := r.lookupSR(sr)
+	if rg == nil {
+		return nil, nil, false
+	}
+	rl := r.lookupRD(rd)
+	return rg, rl, rl != nil
+}
+
 // RMI_SHARE_REGION_CREATE(sr, params_ptr), docs/sharing.md §3:
 // params_align, params_bound, params_pas, params_valid, sr_align,
 // sr_bound, sr_state → INPUT.
@@ -214,12 +226,8 @@ func (r *RMM) rmiShareGranuleAdd(a *[6]uint64) [5]uint64 {
 // RTT[3]; rtte_ripas (RIPAS RAM or DESTROYED) → RTT[3]. Every level-3
 // entry of [ipa, ipa+size) becomes SHARED, RIPAS EMPTY, with no access.
 func (r *RMM) rmiShareMemberAdd(a *[6]uint64) [5]uint64 {
-	rg := r.lookupSR(a[0])
-	if rg == nil {
-		return status(RMIErrorInput)
-	}
-	rl := r.lookupRD(a[1])
-	if rl == nil {
+	rg, rl, ok := r.lookupSRAndRD(a[0], a[1]) // sr_*, rd_*
+	if !ok {
 		return status(RMIErrorInput)
 	}
 	if rg.state != regionNew || len(rg.granules) != rg.numGranules {
@@ -320,12 +328,8 @@ func (r *RMM) shareDescriptor(rg *shareRegion) []byte {
 // codes dropped, and its entries of the region become UNASSIGNED
 // DESTROYED. The region's content is kept for the other members.
 func (r *RMM) rmiShareMemberRemove(a *[6]uint64) [5]uint64 {
-	rg := r.lookupSR(a[0])
-	if rg == nil {
-		return status(RMIErrorInput)
-	}
-	rl := r.lookupRD(a[1])
-	if rl == nil {
+	rg, rl, ok := r.lookupSRAndRD(a[0], a[1]) // sr_*, rd_*
+	if !ok {
 		return status(RMIErrorInput)
 	}
 	m := rg.member(rl.rd)

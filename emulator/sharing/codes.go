@@ -208,18 +208,25 @@ func (t Table) entry() int { return 8 + t.ValSize }
 // Bytes is the region size the table needs.
 func (t Table) Bytes() int { return t.Buckets * t.entry() }
 
+// probe is the probe loop Put and Get share: for i below Probe, r5 is the
+// offset of entry (key r0 · 2654435761 + i) mod Buckets and r6 its key;
+// the caller's loop body follows, up to its label next.
+func (t Table) probe() string {
+	return fmt.Sprintf(`	muli r11, r0, 2654435761  ; Knuth's multiplicative hash
+	loop r9, %[2]d, next
+	add r5, r11, r9
+	modi r5, r5, %[1]d
+	muli r5, r5, %[3]d
+	ldr8 r6, [r5]`, t.Buckets, t.Probe, t.entry())
+}
+
 // Put stores the argument (valSize bytes) under key r0 (≠ 0): r0 = 0
 // stored, 1 table full along the probe sequence.
 func (t Table) Put() ([]byte, error) {
 	return accesscode.Assemble(fmt.Sprintf(`
-	.arg %[2]d
+	.arg %[1]d
 	jeqi r0, 0, full
-	muli r11, r0, 2654435761  ; Knuth's multiplicative hash
-	loop r9, %[3]d, next
-	add r5, r11, r9
-	modi r5, r5, %[1]d
-	muli r5, r5, %[4]d
-	ldr8 r6, [r5]
+%[2]s
 	jeq r6, r0, store
 	jeqi r6, 0, store
 next:
@@ -230,24 +237,19 @@ store:
 	str8 r0, [r5]
 	addi r7, r5, 8
 	movi r8, 0
-	movi r10, %[2]d
+	movi r10, %[1]d
 	cpin r7, r8, r10
 	movi r0, 0
-`, t.Buckets, t.ValSize, t.Probe, t.entry()))
+`, t.ValSize, t.probe()))
 }
 
 // Get copies the value of key r0 into the argument: r0 = 0 found, 1 not
 // found.
 func (t Table) Get() ([]byte, error) {
 	return accesscode.Assemble(fmt.Sprintf(`
-	.arg %[2]d
+	.arg %[1]d
 	jeqi r0, 0, missing
-	muli r11, r0, 2654435761  ; Knuth's multiplicative hash
-	loop r9, %[3]d, next
-	add r5, r11, r9
-	modi r5, r5, %[1]d
-	muli r5, r5, %[4]d
-	ldr8 r6, [r5]
+%[2]s
 	jeq r6, r0, found
 	jeqi r6, 0, missing       ; an empty entry ends the probe: beyond the body, a break
 next:
@@ -258,8 +260,8 @@ missing:
 found:
 	addi r7, r5, 8
 	movi r8, 0
-	movi r10, %[2]d
+	movi r10, %[1]d
 	cpout r8, r7, r10
 	movi r0, 0
-`, t.Buckets, t.ValSize, t.Probe, t.entry()))
+`, t.ValSize, t.probe()))
 }

@@ -178,22 +178,8 @@ func (rep *Report) Markdown() string {
 	fmt.Fprintf(&b, "# Inter-realm messaging: %s\n\n", strings.Join(modeNames(modes), ", "))
 	b.WriteString("## Cost model (cycles per counted event)\n\n")
 	b.WriteString(DescribeTable())
-	fmt.Fprintf(&b, "\n## Modelled throughput (MB/s at %.1f GHz, every constant at its middle value)\n\n| size |", DefaultGHz)
-	for _, m := range modes {
-		fmt.Fprintf(&b, " %s |", m)
-	}
-	b.WriteString("\n|---:|" + strings.Repeat("---:|", len(modes)) + "\n")
-	for _, s := range sizes {
-		fmt.Fprintf(&b, "| %s |", sizeName(s))
-		for _, m := range modes {
-			if r, ok := rep.find(m, s); ok {
-				fmt.Fprintf(&b, " %.1f |", r.ModelledThroughput(mid)/1e6)
-			} else {
-				b.WriteString(" – |")
-			}
-		}
-		b.WriteString("\n")
-	}
+	fmt.Fprintf(&b, "\n## Modelled throughput (MB/s at %.1f GHz, every constant at its middle value)\n\n", DefaultGHz)
+	rep.throughputTable(&b, sizes, modes, " %s |", func(r Run) float64 { return r.ModelledThroughput(mid) })
 	b.WriteString("\n## Speedups: middle [band low – high]\n\n")
 	b.WriteString("| size | mediated ÷ paper's baseline | same, paper's setting (RSI = 1,865) | mediated-batch ÷ paper's baseline | same, paper's setting | amortised ÷ sealed-in-place | amortised ÷ paper's baseline |\n|---:|---|---:|---|---:|---|---:|\n")
 	for _, s := range sizes {
@@ -250,23 +236,31 @@ func (rep *Report) Markdown() string {
 				c[RTTEntry]/n, c[TLBI]/n, c[Lock]/n, c[Step]/n, c[CopyCache]/n, c[CopyMem]/n, c[ReadMem]/n, c[GCMByte]/n)
 		}
 	}
-	b.WriteString("\n## Emulator wall clock (not modelled cycles)\n\nThe emulator's own speed: its memory accesses go through a software GPC page by page while AES runs natively, so these figures say nothing about hardware.\n\n| size |")
+	b.WriteString("\n## Emulator wall clock (not modelled cycles)\n\nThe emulator's own speed: its memory accesses go through a software GPC page by page while AES runs natively, so these figures say nothing about hardware.\n\n")
+	rep.throughputTable(&b, sizes, modes, " %s MB/s |", Run.WallThroughput)
+	return b.String()
+}
+
+// throughputTable writes a table of one row per size and one column per
+// mode (headed by the mode through column, a format with one %s), each
+// cell perSecond(run) in MB/s, or "–" where the report has no such run.
+func (rep *Report) throughputTable(b *bytes.Buffer, sizes []int, modes []Mode, column string, perSecond func(Run) float64) {
+	b.WriteString("| size |")
 	for _, m := range modes {
-		fmt.Fprintf(&b, " %s MB/s |", m)
+		fmt.Fprintf(b, column, m)
 	}
 	b.WriteString("\n|---:|" + strings.Repeat("---:|", len(modes)) + "\n")
 	for _, s := range sizes {
-		fmt.Fprintf(&b, "| %s |", sizeName(s))
+		fmt.Fprintf(b, "| %s |", sizeName(s))
 		for _, m := range modes {
 			if r, ok := rep.find(m, s); ok {
-				fmt.Fprintf(&b, " %.1f |", r.WallThroughput()/1e6)
+				fmt.Fprintf(b, " %.1f |", perSecond(r)/1e6)
 			} else {
 				b.WriteString(" – |")
 			}
 		}
 		b.WriteString("\n")
 	}
-	return b.String()
 }
 
 func (rep *Report) bandCell(c Comparison, size int) string {

@@ -3,6 +3,8 @@ package accesscode
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ccakit/cca/internal/enumname"
 )
 
 // Reason classifies why the verifier rejected an image. The values are part
@@ -22,29 +24,19 @@ const (
 	ReasonSize      Reason = 9 // argument window or region size outside the limits
 )
 
-func (r Reason) String() string {
-	switch r {
-	case ReasonHeader:
-		return "header"
-	case ReasonTooLong:
-		return "too long"
-	case ReasonOpcode:
-		return "opcode"
-	case ReasonOperand:
-		return "operand"
-	case ReasonJump:
-		return "jump"
-	case ReasonLoop:
-		return "loop"
-	case ReasonUnbounded:
-		return "unbounded"
-	case ReasonBounds:
-		return "bounds"
-	case ReasonSize:
-		return "size"
-	}
-	return fmt.Sprintf("reason(%d)", uint8(r))
+var reasonNames = map[Reason]string{
+	ReasonHeader:    "header",
+	ReasonTooLong:   "too long",
+	ReasonOpcode:    "opcode",
+	ReasonOperand:   "operand",
+	ReasonJump:      "jump",
+	ReasonLoop:      "loop",
+	ReasonUnbounded: "unbounded",
+	ReasonBounds:    "bounds",
+	ReasonSize:      "size",
 }
+
+func (r Reason) String() string { return enumname.Name(r, reasonNames, "reason(%d)") }
 
 // ErrRejected matches every verification failure.
 var ErrRejected = errors.New("accesscode: rejected")
