@@ -51,8 +51,16 @@ func signRaw(t testing.TB, p *platformClaims, r *realm.Claims, w token.Wrapper) 
 		t.Fatal(err)
 	}
 	pc := *p
-	if pc.Challenge, err = token.Binding(rc.PubKeyHashAlgID, rc.PubKey); err != nil {
+	binding, err := token.Binding(rc.PubKeyHashAlgID, rc.PubKey)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if pc.Generation() == token.Gen2026 {
+		// draft-ffm-rats-cca-token-04: the workload binding (2408)
+		// replaces the challenge, which must not appear.
+		pc.Challenge, pc.WorkloadBinding = nil, binding
+	} else {
+		pc.Challenge = binding
 	}
 	pp, err := pc.Encode()
 	if err != nil {
@@ -190,6 +198,48 @@ func TestMECPolicy(t *testing.T) {
 
 // TestShapes: the pairings of profiles, by default and under their Unsafe
 // fields.
+// A 2026-profile token binds its RAK through the workload binding claim
+// (2408), not the challenge: once the draft shape is allowed, the binding
+// is checked there, and a wrong 2408 fails it.
+func TestWorkloadBinding(t *testing.T) {
+	p := samplePlatform()
+	p.Profile = token.ProfilePlatform2026Delegated
+	one := uint64(1)
+	p.ClientID = &one
+	r := mainRealm(realm.MECPolicyOf(false))
+	r.Profile = token.ProfileRealm2026
+	good := signRaw(t, p, r, token.Wrapper907)
+	v := newVerifier(t, sampleAnchors(t), WithPolicy(Policy{AllowDraftProfilesUnsafe: true}), WithReferenceValues(sampleRefs(t)))
+	res := verify(t, v, good, testNonce)
+	c, _ := res.Realm.Check(CheckBinding, 0)
+	if c.Outcome != Matched || !strings.Contains(c.Detail, "workload binding (claim 2408)") || !res.Trustworthy {
+		t.Fatalf("binding %+v, trustworthy %v: %v", c, res.Trustworthy, res.Reasons)
+	}
+
+	// The same claims with another RAK's binding in 2408.
+	e, err := evidence.Decode(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := *e.Platform
+	wrong.WorkloadBinding = bytes.Repeat([]byte{0xB1}, 32)
+	cpak, _, _, _ := keys()
+	pp, err := wrong.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := token.SignPayload(pp, cpak, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := (&token.Collection{Wrapper: token.Wrapper907, Platform: pt, Realm: e.Collection.Realm}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = verify(t, v, bad, testNonce)
+	checkOutcome(t, res.Realm.Checks, CheckBinding.String(), Mismatched, false)
+}
+
 func TestShapes(t *testing.T) {
 	draftPlatform := samplePlatform()
 	draftPlatform.Profile = token.ProfilePlatform2

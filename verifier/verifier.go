@@ -461,10 +461,16 @@ func (v *Verifier) verifyRealm(ctx context.Context, e *evidence.Evidence, pr *Pl
 		return rr, nil
 	}
 	add(CheckSignature, Matched, e.RealmSign1.Alg.String()+" signature verified with the RAK ("+token.DescribeKey(rak)+")")
-	if err := token.CheckBinding(e.Platform.Challenge, c.PubKeyHashAlgID, c.PubKey); err != nil {
+	// The platform claim that binds the RAK: the challenge (10), or the
+	// workload binding (2408) of the draft-ffm-rats-cca-token-04 2026
+	// profiles, which forbid claim 10 there (§4.3.3.10).
+	bindingKey, binding := e.Platform.BindingClaim()
+	if err := token.CheckBinding(binding, c.PubKeyHashAlgID, c.PubKey); err != nil {
 		rr.Checks = append(rr.Checks, failed(CheckBinding, err))
-	} else {
+	} else if bindingKey == token.KeyChallenge {
 		add(CheckBinding, Matched, "platform challenge = "+c.PubKeyHashAlgID+"(RAK)")
+	} else {
+		add(CheckBinding, Matched, fmt.Sprintf("platform workload binding (claim %d) = %s(RAK)", bindingKey, c.PubKeyHashAlgID))
 	}
 	switch {
 	case nonce == nil:

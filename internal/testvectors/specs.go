@@ -358,12 +358,11 @@ func (g *generator) vectorSpecs() []spec {
 				draft2026(p, r)
 			})
 		},
-		// Refused by default, by name. The verifier binds the RAK
-		// through the platform challenge (claim 10) only: claim 2408 is not
-		// checked, so a 2026-delegated token is never bound, not even once
-		// its shape is allowed.
-		tfrmmFull.wants("realm profile coherence", "realm binding"),
-		tfrmmFull.with("--allow-draft-profiles-unsafe").wants("realm binding"))
+		// Refused by default, by name; once its shape is allowed, the
+		// RAK is bound through the workload binding claim (2408), which
+		// the 2026 profiles use instead of the challenge.
+		tfrmmFull.wants("realm profile coherence"),
+		tfrmmFull.with("--allow-draft-profiles-unsafe"))
 	return specs
 }
 
