@@ -22,33 +22,10 @@ import (
 func hexOf(b byte, n int) string { return strings.Repeat(fmt.Sprintf("%02x", b), n) }
 
 func Example() {
-	// A platform key and a realm key, and evidence signed with them, as a
-	// CCA machine (or ccakit's emulator) would produce.
-	cpak, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	rak, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	nonce := []byte(strings.Repeat("n", 32))
-	challenge := append(append([]byte{}, nonce...), make([]byte, 32)...)
-	p := &platform.Claims{
-		ImplementationID: []byte(strings.Repeat("\xaa", 32)),
-		InstanceID:       append([]byte{1}, strings.Repeat("\xbb", 32)...),
-		Config:           []byte{0xcf},
-		Lifecycle:        0x3000,
-		SwComponents: []platform.SwComponent{
-			{MeasurementType: "RMM", MeasurementValue: []byte(strings.Repeat("\x11", 32)), SignerID: []byte(strings.Repeat("\x22", 32))},
-		},
-		HashAlgID: "sha-256",
-	}
-	r := &realm.Claims{
-		Challenge:              challenge,
-		PersonalizationValue:   make([]byte, 64),
-		HashAlgID:              "sha-256",
-		InitialMeasurement:     []byte(strings.Repeat("\x1a", 32)),
-		ExtensibleMeasurements: [][]byte{make([]byte, 32), make([]byte, 32), make([]byte, 32), make([]byte, 32)},
-	}
-	tok, err := evidence.Create(p, r, cpak, rak, evidence.FormatREL0, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
+	// Evidence as a CCA machine (or ccakit's emulator) would produce it,
+	// signed with a platform key (CPAK) and a realm key; evidence's
+	// examples show how it is made.
+	tok, nonce, p, _, cpak := sampleEvidence()
 
 	// The relying party's configuration: the trusted CPAK and the reference
 	// values, in the JSON stores users of Veraison tools already have.
@@ -88,7 +65,8 @@ func Example() {
 	// REM 3: not-checked
 }
 
-// sampleEvidence is the evidence of Example, for the other examples.
+// sampleEvidence makes the evidence the examples verify: its nonce, its
+// claims, and the CPAK that signed it.
 func sampleEvidence() (tok, nonce []byte, p *platform.Claims, r *realm.Claims, cpak *ecdsa.PrivateKey) {
 	cpak, _ = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	rak, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
