@@ -66,17 +66,8 @@ type Sessions interface {
 	// Session returns a session: ErrNotFound, or ErrExpired when now is
 	// past its expiry.
 	Session(ctx context.Context, id string, now time.Time) (*Session, error)
-	// ClaimSession atomically moves a waiting, unexpired session to
-	// processing and records its nonce as used. Of two callers racing for
-	// one session, or for two sessions with one nonce, exactly one wins;
-	// the other gets ErrSessionUsed or ErrNonceUsed (the session is then
-	// failed). Also ErrNotFound, ErrExpired.
-	ClaimSession(ctx context.Context, id string, now time.Time) (*Session, error)
-	// FinishSession writes the outcome of a claimed session: its state,
-	// evidence, result and new expiry.
-	FinishSession(ctx context.Context, s *Session) error
-	// CompleteSession is ClaimSession and FinishSession in one
-	// transaction, for an appraisal made before the claim: it moves the
+	// CompleteSession records the outcome of an appraisal, in one
+	// transaction: it moves the
 	// session s.ID, if it is waiting and was unexpired at now, to s.State
 	// with s's evidence, result and expiry, and records the session's
 	// nonce as used. Of callers racing for one session, or for two

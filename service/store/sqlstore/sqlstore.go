@@ -346,10 +346,7 @@ const sessionColumns = `id, nonce, state, accept, expires_ms, evidence_type, evi
 
 // The statements transactions run, prepared at Open (see txStmt).
 const (
-	qClaim = `UPDATE sessions SET state = ?
-		WHERE id = ? AND state = ? AND expires_ms > ? RETURNING ` + sessionColumns
 	qSession  = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
-	qUseNonce = `INSERT INTO used_nonces (nonce, used_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING`
 	qFail     = `UPDATE sessions SET state = ? WHERE id = ?`
 	qComplete = `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ?
 		WHERE id = ? AND state = ? AND expires_ms > ?`
@@ -360,7 +357,7 @@ const (
 	qNonceUsed = `SELECT 1 FROM used_nonces WHERE nonce = ?`
 )
 
-var txQueries = []string{qCreate, qClaim, qSession, qUseNonce, qFail, qComplete, qUseSessionNonce, qNonceUsed, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
+var txQueries = []string{qCreate, qSession, qFail, qComplete, qUseSessionNonce, qNonceUsed, qAddCoRIM, qAddAnchor, qAddPlatform, qAddRealm}
 
 type scanner interface{ Scan(...any) error }
 
@@ -397,56 +394,6 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (*store.S
 	return sess, nil
 }
 
-// ClaimSession implements store.Sessions. The conditional UPDATE is the
-// arbiter between racing replicas: PostgreSQL re-evaluates its WHERE clause
-// after waiting for a concurrent writer's row lock (READ COMMITTED), and
-// SQLite runs one writer at a time; the used_nonces primary key does the
-// same for two sessions sharing a nonce.
-func (s *Store) ClaimSession(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("claiming session %s: %w", id, err)
-	}
-	defer tx.Rollback()
-	sess, err := scanSession(s.queryRow(ctx, tx, qClaim, string(store.Processing), id, string(store.Waiting), ms(now)))
-	if errors.Is(err, sql.ErrNoRows) {
-		// Lost, or never had a chance: say which.
-		old, err := scanSession(s.queryRow(ctx, tx, qSession, id))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil, fmt.Errorf("%w: %s", store.ErrNotFound, id)
-		case err != nil:
-			return nil, fmt.Errorf("claiming session %s: %w", id, err)
-		case !now.Before(old.Expires):
-			return nil, fmt.Errorf("%w: %s expired at %s", store.ErrExpired, id, old.Expires.Format(time.RFC3339))
-		default:
-			return nil, fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, id, old.State)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("claiming session %s: %w", id, err)
-	}
-	res, err := s.exec(ctx, tx, qUseNonce, sess.Nonce, ms(now))
-	if err != nil {
-		return nil, fmt.Errorf("claiming session %s: recording its nonce: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, err
-	} else if n == 0 {
-		if _, err := s.exec(ctx, tx, qFail, string(store.Failed), id); err != nil {
-			return nil, err
-		}
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, id)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("claiming session %s: %w", id, err)
-	}
-	return sess, nil
-}
-
 // CompleteSession implements store.Sessions. The session's nonce is
 // recorded first, and only for a waiting, unexpired session: the used_nonces
 // primary key is the arbiter, between racers for one session as between
@@ -475,11 +422,12 @@ func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now ti
 			if n, err := res.RowsAffected(); err != nil {
 				return nil, err
 			} else if n == 0 {
-				// PostgreSQL only: ClaimSession took the session between
-				// the two statements (it claims before it records the
-				// nonce). As an error, this undoes the nonce; SQLite,
-				// one writer, never gets here.
-				return nil, fmt.Errorf("%w: session %s was claimed meanwhile", store.ErrSessionUsed, sess.ID)
+				// The nonce was recorded for a waiting, unexpired session,
+				// and its key keeps every other completion out; only a
+				// DELETE or a purge can have removed the session since
+				// (PostgreSQL; SQLite has one writer). As an error, this
+				// undoes the nonce.
+				return nil, fmt.Errorf("%w: session %s was deleted while it was being completed", store.ErrNotFound, sess.ID)
 			}
 			return nil, nil
 		}
@@ -499,21 +447,6 @@ func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now ti
 		}
 		return fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, sess.ID), nil
 	})
-}
-
-// FinishSession implements store.Sessions.
-func (s *Store) FinishSession(ctx context.Context, sess *store.Session) error {
-	res, err := s.exec(ctx, nil, `UPDATE sessions SET state = ?, evidence_type = ?, evidence = ?, result = ?, expires_ms = ? WHERE id = ?`,
-		string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires), sess.ID)
-	if err != nil {
-		return fmt.Errorf("storing session %s: %w", sess.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("%w: %s", store.ErrNotFound, sess.ID)
-	}
-	return nil
 }
 
 // DeleteSession implements store.Sessions.

@@ -102,22 +102,18 @@ func TestSessionLifecycle(t *testing.T) {
 			if got.State != store.Waiting || string(got.Nonce) != string(sess.Nonce) || !got.Expires.Equal(sess.Expires) || len(got.Accept) != 1 || got.Accept[0] != sess.Accept[0] {
 				t.Fatalf("read back %+v, stored %+v", got, sess)
 			}
-			claimed, err := other.ClaimSession(ctx, sess.ID, time.Now())
-			if err != nil {
+			done := *sess
+			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1, 2}, "jwt"
+			if err := other.CompleteSession(ctx, &done, time.Now()); err != nil {
 				t.Fatal(err)
-			}
-			if claimed.State != store.Processing {
-				t.Fatalf("claimed session is %s", claimed.State)
 			}
 			if used, err := s.NonceUsed(ctx, sess.Nonce); err != nil || !used {
-				t.Fatalf("NonceUsed after claim = %v, %v", used, err)
+				t.Fatalf("NonceUsed after completion = %v, %v", used, err)
 			}
-			if _, err := s.ClaimSession(ctx, sess.ID, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
-				t.Fatalf("second claim: %v, want ErrSessionUsed", err)
-			}
-			claimed.State, claimed.EvidenceType, claimed.Evidence, claimed.Result = store.Complete, "t", []byte{1, 2}, "jwt"
-			if err := s.FinishSession(ctx, claimed); err != nil {
-				t.Fatal(err)
+			again := done
+			again.Result = "another jwt"
+			if err := s.CompleteSession(ctx, &again, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
+				t.Fatalf("second completion: %v, want ErrSessionUsed", err)
 			}
 			got, err = other.Session(ctx, sess.ID, time.Now())
 			if err != nil || got.State != store.Complete || got.Result != "jwt" || string(got.Evidence) != "\x01\x02" || got.EvidenceType != "t" {
@@ -129,7 +125,7 @@ func TestSessionLifecycle(t *testing.T) {
 			for _, err := range []error{
 				s.DeleteSession(ctx, sess.ID),
 				func() error { _, err := s.Session(ctx, sess.ID, time.Now()); return err }(),
-				func() error { _, err := s.ClaimSession(ctx, sess.ID, time.Now()); return err }(),
+				s.CompleteSession(ctx, &done, time.Now()),
 			} {
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("after delete: %v, want ErrNotFound", err)
@@ -152,8 +148,10 @@ func TestExpiryAndPurge(t *testing.T) {
 			if _, err := s.Session(ctx, sess.ID, later); !errors.Is(err, store.ErrExpired) {
 				t.Fatalf("read after expiry: %v", err)
 			}
-			if _, err := s.ClaimSession(ctx, sess.ID, later); !errors.Is(err, store.ErrExpired) {
-				t.Fatalf("claim after expiry: %v", err)
+			done := *sess
+			done.State = store.Complete
+			if err := s.CompleteSession(ctx, &done, later); !errors.Is(err, store.ErrExpired) {
+				t.Fatalf("completion after expiry: %v", err)
 			}
 			if n, err := s.Purge(ctx, later, later); err != nil || n < 1 {
 				t.Fatalf("Purge = %d, %v", n, err)
@@ -176,10 +174,6 @@ func TestClaimRace(t *testing.T) {
 		name  string
 		claim func(*Store, *store.Session) error
 	}{
-		{"ClaimSession", func(s *Store, sess *store.Session) error {
-			_, err := s.ClaimSession(ctx, sess.ID, time.Now())
-			return err
-		}},
 		{"CompleteSession", func(s *Store, sess *store.Session) error {
 			done := *sess
 			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1}, "jwt of "+sess.ID
