@@ -165,17 +165,13 @@ func (c CoRIMs) Verifier(opts ...verifier.Option) (*verifier.Verifier, error) {
 			return nil, err
 		}
 		for _, ta := range e.TrustAnchors {
-			anchors = append(anchors, verifier.TrustAnchor{InstanceID: ta.InstanceID, ImplementationID: ta.ImplementationID, Key: ta.Key})
+			anchors = append(anchors, verifier.EndorsedTrustAnchor(ta))
 		}
 		for _, p := range e.Platforms {
-			ref := verifier.PlatformReference{ImplementationID: p.ImplementationID, Config: p.Config, Match: verifier.MatchEachComponent}
-			for _, sc := range p.SwComponents {
-				ref.SwComponents = append(ref.SwComponents, verifier.SwComponentReference{Type: sc.Type, Value: sc.Value, SignerID: sc.SignerID, Version: sc.Version})
-			}
-			plats = append(plats, ref)
+			plats = append(plats, verifier.EndorsedPlatform(p))
 		}
 		for _, r := range e.Realms {
-			realms = append(realms, verifier.RealmReference{InitialMeasurement: r.RIM, PersonalizationValue: r.RPV, HashAlgorithm: r.HashAlg})
+			realms = append(realms, verifier.EndorsedRealm(r))
 		}
 	}
 	tas, err := verifier.NewTrustAnchors(anchors...)
