@@ -8,7 +8,11 @@
 // (Memory.Release) gives its storage back. Storage is recycled across every
 // Memory of the process, in 2 MB slabs handed out in address order, and a
 // recycled block is cleared or wholly overwritten under the granule's lock
-// before any access sees it.
+// before any access sees it. A granule copy (Table.CopyGranule, the
+// platform's copy primitive for RMI_DATA_CREATE) makes the destination
+// share the source's storage; the first write to any granule sharing a
+// block gives it a block of its own, so no write ever shows in another
+// granule (copy on write).
 //
 // Table is the GPT as the architecture defines it (Arm DEN0129 and the Arm ARM DDI 0487 GPC chapter; TF-A
 // lib/gpt_rme; QEMU target/arm/ptw.c for the check): GPCCR_EL3 and GPTBR_EL3

@@ -42,9 +42,10 @@ func (r Range) contains(pa, n uint64) bool {
 // that no access can see a recycled block before it is overwritten, and
 // given back when the granule is zeroed.
 type granule struct {
-	mu  sync.RWMutex
-	b   *block   // guarded by mu: nil while the granule reads as zeros
-	ref blockRef // guarded by mu: b's name in the storage, to give it back
+	mu   sync.RWMutex
+	b    *block        // guarded by mu: nil while the granule reads as zeros
+	ref  blockRef      // guarded by mu: b's name in the storage, to give it back
+	refs *atomic.Int32 // guarded by mu: b's reference count (b may be shared)
 }
 
 // chunk holds the granules of 2 MB of address space, side by side: the
@@ -195,20 +196,46 @@ func (m *Memory) alloc(b *bank, off uint64) *granule {
 // storage back for reuse.
 func (m *Memory) free(g *granule) {
 	if g.b != nil {
-		putBlock(g.ref)
-		g.b = nil
+		dropBlock(g.ref, g.refs)
+		g.b, g.refs = nil, nil
 		m.resident.Add(-1)
 	}
 }
 
-// fill gives g, which the caller holds locked for writing, storage if it
-// has none: zeros, or (whole) a block the caller overwrites entirely before
-// it unlocks g.
+// fill makes g, which the caller holds locked for writing, ready to be
+// written: storage of its own, holding what g reads as, or (whole) a block
+// the caller overwrites entirely before it unlocks g. A granule with no
+// storage takes a block; one that shares its block with other granules
+// (copy on write) takes a block of its own and lets go of the shared one.
 func (m *Memory) fill(g *granule, whole bool) {
-	if g.b == nil {
-		g.b, g.ref = takeBlock(whole)
+	switch {
+	case g.b == nil:
+		g.b, g.ref, g.refs = takeBlock(whole)
 		m.resident.Add(1)
+	case blockShared(g.refs):
+		old, oldRef, oldRefs := g.b, g.ref, g.refs
+		g.b, g.ref, g.refs = takeBlock(true)
+		if !whole {
+			*g.b = *old
+		}
+		dropBlock(oldRef, oldRefs)
 	}
+}
+
+// share makes dst, which the caller holds locked for writing, read as src,
+// which the caller holds locked, by sharing src's block (copy on write:
+// see fill). src has storage.
+func (m *Memory) share(dst, src *granule) {
+	if dst.b == src.b {
+		return
+	}
+	shareBlock(src.refs)
+	if dst.b == nil {
+		m.resident.Add(1)
+	} else {
+		dropBlock(dst.ref, dst.refs)
+	}
+	dst.b, dst.ref, dst.refs = src.b, src.ref, src.refs
 }
 
 // Release gives the storage of every granule back for reuse by any Memory
@@ -550,21 +577,16 @@ func segment(pa uint64, rest []byte, gpa uint64) []byte {
 	return rest[:n]
 }
 
-// seePiece is the size of the pieces copyGranule shows see: a divisor of
-// the granule, small enough for the stores of one piece to fit the store
-// buffer while see works on the next.
-const seePiece = 512
-
-// copyGranule copies the whole granule at src to the whole granule at dst
-// in one pass. When t is not nil, src must pass t's granule protection
+// copyGranule copies the whole granule at src to the whole granule at dst:
+// dst shares src's storage until either is written (see fill). When t is not nil, src must pass t's granule protection
 // check for (s, srcPAS) and dst for (s, dstPAS); both checks are made
 // (again) while the granules' locks are held, so that no transition slips
 // between a check and the copy, and a failing copy copies nothing. If see is
 // not nil it is called, with both locks held and every check passed, with
 // the bytes that land in dst, in order, in one or more consecutive pieces
-// (src's, each read just before it is copied, when the copy can no longer
-// fail): what it sees is exactly what dst holds once the locks are
-// released. It must not keep the slices nor access memory.
+// (once the copy can no longer fail): what it sees is exactly what dst
+// holds once the locks are released. It must not keep the slices nor
+// access memory.
 func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS, srcPAS PAS, see func([]byte)) error {
 	if dst&(GranuleSize-1) != 0 || src&(GranuleSize-1) != 0 {
 		return fmt.Errorf("%w: granule copy from %#x to %#x", ErrAlignment, src, dst)
@@ -625,22 +647,13 @@ func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS,
 	}
 	switch {
 	case gs != nil && gs.b != nil:
-		m.fill(gd, true)
-		if see == nil {
-			*gd.b = *gs.b
-			break
-		}
-		// With both locks held and every check passed the copy cannot
-		// fail, so see may read each piece of src just before it is
-		// copied: the bytes it gets are those that land in dst. Piece by
-		// piece, see (a hash, at compute speed) pulls src into the cache,
-		// the copy reads it from there, and its stores into dst drain
-		// while see works on the next piece, instead of one burst of
-		// 4 KB of stores stalling on their cache misses.
-		for off := 0; off < GranuleSize; off += seePiece {
-			piece := gs.b[off : off+seePiece]
-			see(piece)
-			copy(gd.b[off:off+seePiece], piece)
+		// dst shares src's block until either is written (copy on
+		// write, see fill): no 4 KB of stores, and the copy cannot fail
+		// once both locks are held and every check has passed, so see
+		// gets exactly the bytes dst holds when the locks are released.
+		m.share(gd, gs)
+		if see != nil {
+			see(gs.b[:])
 		}
 	case gd != nil: // the source reads as zeros, which free dst's storage
 		m.free(gd)

@@ -3,6 +3,7 @@ package gpt
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // block is the backing storage of one granule.
@@ -33,8 +34,12 @@ const (
 
 type slab struct {
 	blocks [slabBlocks]block
-	free   [slabWords]uint64 // bit set: the block is free
-	nfree  int
+	// refs counts the granules a block backs (copy on write, see
+	// shareBlock); a free block has none. Atomic: a granule shares or
+	// drops its block under its own lock, not the storage's.
+	refs  [slabBlocks]atomic.Int32
+	free  [slabWords]uint64 // bit set: the block is free
+	nfree int
 }
 
 // blockRef names a block: slab index × slabBlocks + block index.
@@ -48,11 +53,12 @@ var storage struct {
 }
 
 // takeBlock returns storage for a granule about to be written while its
-// lock is held for writing. A recycled block still holds the bytes of the
-// granule it last backed, perhaps another realm's: it is cleared here
-// unless the caller overwrites all of it (whole) before releasing the
-// granule's lock, so that no access ever sees them.
-func takeBlock(whole bool) (*block, blockRef) {
+// lock is held for writing, with one reference (the caller's). A recycled
+// block still holds the bytes of the granule it last backed, perhaps
+// another realm's: it is cleared here unless the caller overwrites all of
+// it (whole) before releasing the granule's lock, so that no access ever
+// sees them.
+func takeBlock(whole bool) (*block, blockRef, *atomic.Int32) {
 	st := &storage
 	st.mu.Lock()
 	if st.idle == 0 {
@@ -70,7 +76,35 @@ func takeBlock(whole bool) (*block, blockRef) {
 	if !whole {
 		clear(b[:])
 	}
-	return b, ref
+	s.refs[i].Store(1)
+	return b, ref, &s.refs[i]
+}
+
+// A block may back several granules at once: a granule copy
+// (Memory.copyGranule) makes the destination share the source's block
+// instead of copying 4 KB, and the first write to any of the granules
+// sharing it gives that granule a block of its own first (Memory.fill),
+// so that a write never reaches another granule. A block is written only
+// by the one granule that holds its only reference, under that granule's
+// lock; the reference count, an atomic, orders the last reads of a granule
+// that has let go of the block before the writes of the one that keeps it.
+// The count rises only through a granule that holds a reference, under
+// that granule's lock: a granule that sees a count of 1 (its own) owns the
+// block until it lets go.
+
+// shareBlock adds a reference to a block that the caller's granule holds.
+func shareBlock(refs *atomic.Int32) { refs.Add(1) }
+
+// blockShared reports whether a block the caller's granule holds backs
+// another granule too.
+func blockShared(refs *atomic.Int32) bool { return refs.Load() > 1 }
+
+// dropBlock lets go of one reference to block ref; the last one gives the
+// block back for reuse.
+func dropBlock(ref blockRef, refs *atomic.Int32) {
+	if refs.Add(-1) == 0 {
+		putBlock(ref)
+	}
 }
 
 // addSlab adds a slab of free blocks and returns its index.
@@ -117,8 +151,8 @@ func nextFree() blockRef {
 	panic("gpt: granule storage accounting is broken")
 }
 
-// putBlock gives the block ref back for reuse. The caller must hold no
-// reference to it.
+// putBlock gives the block ref back for reuse. Nobody may hold a reference
+// to it (dropBlock calls it when the last one goes).
 func putBlock(ref blockRef) {
 	st := &storage
 	st.mu.Lock()

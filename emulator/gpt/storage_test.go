@@ -183,7 +183,7 @@ func TestStorageNextFit(t *testing.T) {
 		storage.mu.Unlock()
 	})
 	take := func() (*block, blockRef) {
-		b, ref := takeBlock(true)
+		b, ref, _ := takeBlock(true)
 		if want := &storage.slabs[ref/slabBlocks].blocks[ref%slabBlocks]; b != want {
 			t.Fatalf("block %d is not the slab's block", ref)
 		}

@@ -314,11 +314,13 @@ func (t *Table) Write(s SecurityState, pas PAS, pa uint64, p []byte) error {
 
 // CopyGranule copies the whole granule at src, read in PAS srcPAS, to the
 // whole granule at dst, written in PAS dstPAS, on behalf of security state
-// s: one memmove, with the granule protection check of both granules made
-// under their locks, so that a failing copy copies nothing (the *Fault of
-// the failing granule is returned). It is the platform's copy primitive
-// for the RMM's RMI_DATA_CREATE: the content moves from the host's granule
-// into the realm's without a bounce buffer. If see is not nil it is called
+// s, with the granule protection check of both granules made under their
+// locks, so that a failing copy copies nothing (the *Fault of the failing
+// granule is returned). It is the platform's copy primitive for the RMM's
+// RMI_DATA_CREATE: the content moves from the host's granule into the
+// realm's without a bounce buffer, and the two share storage until either
+// is written (copy on write: the 4 KB copy is made, if ever, by the first
+// write, and no write to one ever shows in the other). If see is not nil it is called
 // under both granules' locks with exactly the bytes that land in dst, in
 // order, in one or more consecutive pieces (the RMM measures them: what the
 // realm gets, whatever the host does to src later); it must neither keep

@@ -89,6 +89,24 @@ func TestDataCreate(t *testing.T) {
 	if err := w.read(data, got); !isGPF(err) {
 		t.Errorf("host read of a DATA granule: %v", err)
 	}
+	// The platform copy shares storage until a write (copy on write): a
+	// host write to src afterwards does not reach the realm's granule, nor
+	// a realm write the host's.
+	if err := w.write(src+0x40, []byte("host")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.r.realmRead(data, got); err != nil || !bytes.Equal(got, w.content) {
+		t.Errorf("a host write to src after DATA_CREATE changed the data granule (err %v)", err)
+	}
+	if err := w.r.realmWrite(data+0x80, []byte("realm")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.read(src, got); err != nil || string(got[0x40:0x44]) != "host" || !bytes.Equal(got[0x80:0x85], w.content[0x80:0x85]) {
+		t.Errorf("a realm write to its data granule reached src (err %v)", err)
+	}
+	if err := w.write(src, w.content); err != nil {
+		t.Fatal(err)
+	}
 	w.wantStatus("undelegate DATA", w.smc(RMIGranuleUndelegate, data), RMIErrorInput, 0)
 
 	// The RIM: one DATA descriptor per call, the content hashed only with

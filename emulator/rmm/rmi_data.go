@@ -102,7 +102,8 @@ func (r *RMM) rmiDataCreate(a *[6]uint64) [5]uint64 {
 		return x
 	}
 	// One copy through the GPC from the host's granule into the data
-	// granule, the content hashed piece by piece as it lands, under the
+	// granule (the platform's copy primitive: the two share storage until
+	// either is written), the content hashed as it lands, under the
 	// granules' locks: what the RIM covers is what the realm gets, whatever
 	// the host does to src meanwhile (TF-RMM rmm-spec-v1.0-rel0
 	// runtime/rmi/rtt.c smc_data_create copies into the mapped data

@@ -57,7 +57,10 @@ const size16MB = 16 << 20
 // BenchmarkDataCreate16MB measures RMI_DATA_CREATE with
 // RMI_MEASURE_CONTENT of 16 MB (4096 granules) into a NEW realm whose RTTs
 // exist and whose data granules are delegated: the copy through the GPC,
-// the content hash and the RIM extension per granule. Compare with
+// the content hash and the RIM extension per granule. The copy shares the
+// host's storage (copy on write, emulator/gpt): its 4 KB move is paid by
+// the first later write to either granule, which
+// BenchmarkWriteAfterCopyGranule in emulator/gpt measures. Compare with
 // BenchmarkSHA256_16MB (target: within 1.3x). Besides the wall-clock
 // ns/op, both report cpu-ns/op, the process CPU time per operation, which
 // other load on a shared machine does not inflate; the setup's garbage is
