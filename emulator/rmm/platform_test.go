@@ -18,7 +18,7 @@ import (
 // emulator package.
 const (
 	tDRAMBase = monitor.DefaultDRAM0Base
-	tDRAMSize = 64 << 20 // what the tests hand out; the bank is larger
+	tDRAMSize = 128 << 20 // what the tests hand out; the bank is larger
 	tRMMBase  = monitor.DefaultRealmBase
 )
 

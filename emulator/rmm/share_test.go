@@ -60,6 +60,19 @@ func (h *host) memberRealm(vmid uint64, n int, active bool) uint64 {
 	return rd
 }
 
+// activeShare returns an ACTIVE region of one granule, brought there
+// through the ABI: two ACTIVE member realms (VMIDs vmid and vmid+1), then
+// RMI_SHARE_REGION_ACTIVATE.
+func (h *host) activeShare(vmid uint64) uint64 {
+	h.t.Helper()
+	sr, _ := h.newShare(1, ShareFlagMediated, 0)
+	for _, rd := range []uint64{h.memberRealm(vmid, 1, true), h.memberRealm(vmid+1, 1, true)} {
+		h.wantStatus("MEMBER_ADD", h.smc(RMIShareMemberAdd, sr, rd, shareIPA), RMISuccess, 0)
+	}
+	h.wantStatus("REGION_ACTIVATE", h.smc(RMIShareRegionActivate, sr), RMISuccess, 0)
+	return sr
+}
+
 // shareState summarises the extension's state, which a failing command must
 // not change either.
 func (h *host) shareState() string {
@@ -139,8 +152,7 @@ func TestShareGranuleAdd(t *testing.T) {
 	h.newRealm(1)
 	sr := h.delegated()
 	h.wantStatus("REGION_CREATE", h.smc(RMIShareRegionCreate, sr, h.shareParams(ShareFlagMediated, 2, 0)), RMISuccess, 0)
-	active, _ := h.newShare(1, ShareFlagMediated, 0)
-	h.r.shares[active].state = regionActive
+	active := h.activeShare(2)
 	in := uint8(RMIErrorInput)
 	add := func(s uint64, g func() uint64) func() []uint64 { return func() []uint64 { return []uint64{s, g()} } }
 	tests := srStimuli(h, func(s uint64) []uint64 { return []uint64{s, h.delegated()} })
@@ -182,8 +194,8 @@ func TestShareMemberAdd(t *testing.T) {
 	h.wantStatus("RTT_INIT_RIPAS", h.smc(RMIRttInitRipas, gone, shareIPA, shareIPA+GranuleSize), RMISuccess, 0)
 	h.dataUnknown(gone, shareIPA)
 	h.wantStatus("DATA_DESTROY", h.smc(RMIDataDestroy, gone, shareIPA), RMISuccess, 0)
-	off := h.memberRealm(5, n, true)
-	h.r.realms[off].state = realmSystemOff
+	off := h.memberRealm(5, n, false)
+	h.systemOff(off)
 	in := uint8(RMIErrorInput)
 	add := func(s, r, ipa uint64) func() []uint64 { return func() []uint64 { return []uint64{s, r, ipa} } }
 	tests := srStimuli(h, func(s uint64) []uint64 { return []uint64{s, rd, shareIPA} })
@@ -215,8 +227,7 @@ func TestShareMemberAdd(t *testing.T) {
 		h.wantStatus("MEMBER_ADD", h.smc(RMIShareMemberAdd, sr, h.memberRealm(10+v, n, false), shareIPA), RMISuccess, 0)
 	}
 	h.wantStatus("member_count", h.smc(RMIShareMemberAdd, sr, h.memberRealm(20, n, false), shareIPA), RMIErrorInput, 0)
-	h.r.shares[sr].state = regionActive
-	h.wantStatus("region_state: ACTIVE", h.smc(RMIShareMemberAdd, sr, h.memberRealm(21, n, false), shareIPA), RMIErrorRealm, 0)
+	h.wantStatus("region_state: ACTIVE", h.smc(RMIShareMemberAdd, h.activeShare(30), h.memberRealm(21, 1, false), shareIPA), RMIErrorRealm, 0)
 }
 
 func TestShareActivateRemoveDestroy(t *testing.T) {
