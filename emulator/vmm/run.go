@@ -59,6 +59,14 @@ var ErrRealmStopped = errors.New("vmm: realm stopped")
 // of the crash (rmm.ErrRealmFault, with the panic and its stack).
 var ErrSError = errors.New("vmm: REC took an SError")
 
+// ErrDestroyedAccess: the realm accessed a protected IPA whose RIPAS is
+// DESTROYED. The RMM exits to the host with a data abort (cca-rmm-acs
+// v1.0_REL0 mm_ripas_destroyed_da), but in RMM 1.0 nothing the host does
+// makes such an address usable again: a DATA_CREATE_UNKNOWN there leaves
+// it DESTROYED, and only the realm can change its RIPAS. Run stops the REC,
+// as a hypervisor gives up on the realm.
+var ErrDestroyedAccess = errors.New("vmm: realm accessed an IPA whose RIPAS is DESTROYED")
+
 // Run enters REC idx and handles its exits until the REC switches off
 // (PSCI CPU_OFF, or the realm's SYSTEM_OFF / SYSTEM_RESET), which returns
 // that last exit and nil. Host calls, RIPAS changes, data aborts, IRQs and
@@ -101,7 +109,7 @@ func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
 				return e, err
 			}
 		case rmm.ExitSync:
-			flags, gprs, err = r.dataAbort(e, h)
+			flags, gprs, err = r.dataAbort(idx, e, h)
 			if err != nil {
 				return e, err
 			}
@@ -143,12 +151,18 @@ const (
 
 // dataAbort backs a protected IPA with memory or emulates MMIO for an
 // unprotected one.
-func (r *Realm) dataAbort(e Exit, h Handlers) (uint64, [31]uint64, error) {
+func (r *Realm) dataAbort(idx int, e Exit, h Handlers) (uint64, [31]uint64, error) {
 	var gprs [31]uint64
 	ipa := e.IPA()
 	if ipa < uint64(1)<<(r.s2sz-1) {
 		r.mmu.Lock()
 		defer r.mmu.Unlock()
+		if destroyed, err := r.ripasDestroyed(ipa); err != nil || destroyed {
+			if err == nil {
+				err = fmt.Errorf("%w: REC %d at IPA %#x", ErrDestroyedAccess, idx, ipa&^(rmm.GranuleSize-1))
+			}
+			return 0, gprs, err
+		}
 		return 0, gprs, r.mapUnknown(ipa)
 	}
 	if e.ESR&esrISV == 0 {
@@ -171,6 +185,16 @@ func (r *Realm) dataAbort(e Exit, h Handlers) (uint64, [31]uint64, error) {
 		gprs[srt] = val
 	}
 	return rmm.EntryFlagEmulMMIO, gprs, nil
+}
+
+// ripasDestroyed reports whether the RTT entry covering ipa, at the
+// deepest level that exists, says RIPAS DESTROYED (RMI_RTT_READ_ENTRY).
+func (r *Realm) ripasDestroyed(ipa uint64) (bool, error) {
+	x, err := r.v.smc("RMI_RTT_READ_ENTRY", rmm.RMIRttReadEntry, r.RD, ipa&^(rmm.GranuleSize-1), 3)
+	if err != nil {
+		return false, err
+	}
+	return x[4] == rmm.RIPASDestroyed, nil
 }
 
 // psci completes a PSCI request; it reports whether the REC has stopped.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ccakit/cca/emulator"
+	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
 	"github.com/ccakit/cca/realmbuild"
@@ -323,5 +324,50 @@ func TestRunRealmPanic(t *testing.T) {
 	var re *vmm.RMIError
 	if _, err := r.Run(0, vmm.Handlers{}); !errors.As(err, &re) || re.Status != rmm.RMIErrorRec {
 		t.Errorf("Run after the crash: %v, want RMI_ERROR_REC", err)
+	}
+}
+
+// TestRunDestroyedAccess: the host destroys a page the realm has used
+// (RMI_DATA_DESTROY leaves it UNASSIGNED DESTROYED) and the realm touches
+// it again. The data abort has no host answer in RMM 1.0, so Run stops
+// with ErrDestroyedAccess instead of mapping a granule the realm could
+// still not use.
+func TestRunDestroyedAccess(t *testing.T) {
+	const page = runRAM + 0x20_0000
+	var first, second error
+	var trace []string
+	secondDone := false
+	m, r := runRealm(t, func(cpu emulator.RealmCPU) {
+		var b [8]byte
+		first = cpu.Read(page, b[:])
+		if _, err := guest.HostCall(cpu, runRAM+0x1000, 1, [31]uint64{}); err != nil {
+			first = err
+			return
+		}
+		second = cpu.Read(page, b[:])
+		secondDone = true
+	}, &trace)
+	mark := -1 // where the trace stood when the page was destroyed
+	_, err := r.Run(0, vmm.Handlers{HostCall: func(_ int, _ uint16, g [31]uint64) [31]uint64 {
+		if x := m.HostSMC(rmm.RMIDataDestroy, r.RD, page); x[0] != rmm.RMISuccess {
+			t.Errorf("DATA_DESTROY: %#x", x[0])
+		}
+		mark = len(trace)
+		return g
+	}})
+	if first != nil {
+		t.Fatalf("the realm's first read: %v", first)
+	}
+	if !errors.Is(err, vmm.ErrDestroyedAccess) || !strings.Contains(err.Error(), "IPA 0x40200000") {
+		t.Fatalf("Run: %v, want ErrDestroyedAccess at IPA 0x40200000", err)
+	}
+	if secondDone {
+		t.Errorf("the realm's read of a DESTROYED page completed (%v)", second)
+	}
+	if mark < 0 || !slices.Contains(trace[:mark], "RMI_DATA_CREATE_UNKNOWN") {
+		t.Fatalf("the first read was not mapped on demand: %v", trace)
+	}
+	if slices.Contains(trace[mark:], "RMI_DATA_CREATE_UNKNOWN") {
+		t.Errorf("the VMM mapped a granule at a DESTROYED IPA: %v", trace[mark:])
 	}
 }
