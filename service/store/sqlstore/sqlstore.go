@@ -29,6 +29,10 @@ import (
 // ErrURL: the database URL is not one this package understands.
 var ErrURL = errors.New("bad database URL")
 
+// ErrSchema: the database holds a schema this version of the package does
+// not know (written by a newer release); nothing was changed in it.
+var ErrSchema = errors.New("unsupported database schema")
+
 type dialect struct {
 	name   string // "sqlite" or "postgres"
 	bytes  string // column type of byte strings
@@ -228,48 +232,68 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // safe against a concurrent twin).
 const schemaLock = 0x63636b6974 // "cckit"
 
+// SchemaVersion is the version of the schema this package writes: the
+// number of steps in migrations. The database records the version it holds
+// (table ccakit_schema); Open applies the steps it lacks, in one
+// transaction, and refuses a database whose version is newer.
+const SchemaVersion = 1
+
+// migrations are the schema's steps: step i takes a database from version i
+// to version i+1. A released step is never edited; a change of schema is a
+// new step appended here.
+var migrations = []func(d dialect) []string{
+	// 1: the first schema. Its statements are idempotent, so that a
+	// database made before the schema was versioned (the same tables, no
+	// ccakit_schema) is taken to version 1 as it is.
+	func(d dialect) []string {
+		b := d.bytes
+		return []string{
+			`CREATE TABLE IF NOT EXISTS sessions (
+				id TEXT PRIMARY KEY,
+				nonce ` + b + ` NOT NULL,
+				state TEXT NOT NULL,
+				accept TEXT NOT NULL,
+				expires_ms BIGINT NOT NULL,
+				evidence_type TEXT NOT NULL DEFAULT '',
+				evidence ` + b + `,
+				result TEXT NOT NULL DEFAULT '')`,
+			`CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms)`,
+			`CREATE TABLE IF NOT EXISTS used_nonces (
+				nonce ` + b + ` PRIMARY KEY,
+				used_ms BIGINT NOT NULL)` + d.keyed,
+			`CREATE TABLE IF NOT EXISTS corims (
+				seq ` + d.serial + `,
+				media_type TEXT NOT NULL,
+				profile TEXT NOT NULL,
+				corim_id TEXT NOT NULL,
+				body ` + b + ` NOT NULL,
+				body_sha256 ` + b + ` NOT NULL UNIQUE,
+				added_ms BIGINT NOT NULL)`,
+			`CREATE TABLE IF NOT EXISTS trust_anchors (
+				corim_seq BIGINT NOT NULL,
+				instance_id ` + b + ` NOT NULL,
+				implementation_id ` + b + ` NOT NULL,
+				spki ` + b + ` NOT NULL,
+				where_ TEXT NOT NULL)`,
+			`CREATE INDEX IF NOT EXISTS trust_anchors_instance ON trust_anchors (instance_id)`,
+			`CREATE TABLE IF NOT EXISTS platform_refs (
+				corim_seq BIGINT NOT NULL,
+				implementation_id ` + b + ` NOT NULL,
+				body TEXT NOT NULL)`,
+			`CREATE INDEX IF NOT EXISTS platform_refs_impl ON platform_refs (implementation_id)`,
+			`CREATE TABLE IF NOT EXISTS realm_refs (
+				corim_seq BIGINT NOT NULL,
+				rim ` + b + ` NOT NULL,
+				body TEXT NOT NULL)`,
+			`CREATE INDEX IF NOT EXISTS realm_refs_rim ON realm_refs (rim)`,
+		}
+	},
+}
+
+// migrate brings the database to SchemaVersion, or refuses it (ErrSchema)
+// if it is newer. Under PostgreSQL an advisory lock serialises replicas
+// that start at once.
 func (s *Store) migrate(ctx context.Context) error {
-	b := s.d.bytes
-	stmts := []string{
-		`CREATE TABLE IF NOT EXISTS sessions (
-			id TEXT PRIMARY KEY,
-			nonce ` + b + ` NOT NULL,
-			state TEXT NOT NULL,
-			accept TEXT NOT NULL,
-			expires_ms BIGINT NOT NULL,
-			evidence_type TEXT NOT NULL DEFAULT '',
-			evidence ` + b + `,
-			result TEXT NOT NULL DEFAULT '')`,
-		`CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms)`,
-		`CREATE TABLE IF NOT EXISTS used_nonces (
-			nonce ` + b + ` PRIMARY KEY,
-			used_ms BIGINT NOT NULL)` + s.d.keyed,
-		`CREATE TABLE IF NOT EXISTS corims (
-			seq ` + s.d.serial + `,
-			media_type TEXT NOT NULL,
-			profile TEXT NOT NULL,
-			corim_id TEXT NOT NULL,
-			body ` + b + ` NOT NULL,
-			body_sha256 ` + b + ` NOT NULL UNIQUE,
-			added_ms BIGINT NOT NULL)`,
-		`CREATE TABLE IF NOT EXISTS trust_anchors (
-			corim_seq BIGINT NOT NULL,
-			instance_id ` + b + ` NOT NULL,
-			implementation_id ` + b + ` NOT NULL,
-			spki ` + b + ` NOT NULL,
-			where_ TEXT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS trust_anchors_instance ON trust_anchors (instance_id)`,
-		`CREATE TABLE IF NOT EXISTS platform_refs (
-			corim_seq BIGINT NOT NULL,
-			implementation_id ` + b + ` NOT NULL,
-			body TEXT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS platform_refs_impl ON platform_refs (implementation_id)`,
-		`CREATE TABLE IF NOT EXISTS realm_refs (
-			corim_seq BIGINT NOT NULL,
-			rim ` + b + ` NOT NULL,
-			body TEXT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS realm_refs_rim ON realm_refs (rim)`,
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -280,10 +304,35 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("creating the schema: %w", err)
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ccakit_schema (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("creating the schema version table: %w", err)
+	}
+	version := 0 // a new database, or one made before versions were recorded
+	err = tx.QueryRowContext(ctx, `SELECT version FROM ccakit_schema WHERE id = 1`).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if version > SchemaVersion || version < 0 {
+		return fmt.Errorf("%w: the database is at schema version %d and this build knows up to %d: run a release that knows it, or give another database", ErrSchema, version, SchemaVersion)
+	}
+	if version == SchemaVersion {
+		return nil // nothing to write: the transaction only held the lock
+	}
+	for v := version; v < SchemaVersion; v++ {
+		for _, q := range migrations[v](s.d) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("schema step %d: %w", v+1, err)
+			}
 		}
+	}
+	set := `UPDATE ccakit_schema SET version = ? WHERE id = 1`
+	if version == 0 {
+		set = `INSERT INTO ccakit_schema (version, id) VALUES (?, 1)`
+	}
+	if _, err := tx.ExecContext(ctx, s.q(set), SchemaVersion); err != nil {
+		return fmt.Errorf("recording the schema version: %w", err)
 	}
 	return tx.Commit()
 }
