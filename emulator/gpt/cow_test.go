@@ -207,30 +207,22 @@ func checkReferences(t *testing.T, m *Memory) {
 	holders := map[*block]int32{}
 	counts := map[*block]int32{}
 	resident := 0
-	for _, b := range m.banks {
-		for ci := range b.chunks {
-			c := b.chunks[ci].Load()
-			if c == nil {
-				continue
-			}
-			for i := range c {
-				g := &c[i]
-				g.mu.RLock()
-				if g.b != nil {
-					holders[g.b]++
-					counts[g.b] = g.refs.Load()
-					resident++
-					storage.mu.Lock()
-					want := &storage.slabs[g.ref/slabBlocks].blocks[g.ref%slabBlocks]
-					storage.mu.Unlock()
-					if want != g.b {
-						t.Errorf("a granule's block is not the one its name gives")
-					}
-				}
-				g.mu.RUnlock()
-			}
+	m.eachGranule(func(g *granule) {
+		g.mu.RLock()
+		defer g.mu.RUnlock()
+		if g.b == nil {
+			return
 		}
-	}
+		holders[g.b]++
+		counts[g.b] = g.refs.Load()
+		resident++
+		storage.mu.Lock()
+		want := &storage.slabs[g.ref/slabBlocks].blocks[g.ref%slabBlocks]
+		storage.mu.Unlock()
+		if want != g.b {
+			t.Errorf("a granule's block is not the one its name gives")
+		}
+	})
 	for b, n := range holders {
 		if counts[b] != n {
 			t.Errorf("a block backs %d granules but counts %d references", n, counts[b])

@@ -244,17 +244,22 @@ func (m *Memory) share(dst, src *granule) {
 // remain safe during and after Release; a machine calls it when it is
 // switched off.
 func (m *Memory) Release() {
+	m.eachGranule(func(g *granule) {
+		g.mu.Lock()
+		m.free(g)
+		g.mu.Unlock()
+	})
+}
+
+// eachGranule calls f with every granule whose chunk exists, in address
+// order.
+func (m *Memory) eachGranule(f func(*granule)) {
 	for _, b := range m.banks {
 		for ci := range b.chunks {
-			c := b.chunks[ci].Load()
-			if c == nil {
-				continue
-			}
-			for i := range c {
-				g := &c[i]
-				g.mu.Lock()
-				m.free(g)
-				g.mu.Unlock()
+			if c := b.chunks[ci].Load(); c != nil {
+				for i := range c {
+					f(&c[i])
+				}
 			}
 		}
 	}
