@@ -583,8 +583,9 @@ func segment(pa uint64, rest []byte, gpa uint64) []byte {
 }
 
 // copyGranule copies the whole granule at src to the whole granule at dst:
-// dst shares src's storage until either is written (see fill). When t is not nil, src must pass t's granule protection
-// check for (s, srcPAS) and dst for (s, dstPAS); both checks are made
+// dst shares src's storage until either is written (see fill). When t is
+// not nil, src must pass t's granule protection check for (s, srcPAS) and
+// dst for (s, dstPAS); both checks are made
 // (again) while the granules' locks are held, so that no transition slips
 // between a check and the copy, and a failing copy copies nothing. If see is
 // not nil it is called, with both locks held and every check passed, with

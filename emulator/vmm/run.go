@@ -149,8 +149,8 @@ const (
 	srtShift = 16
 )
 
-// dataAbort backs a protected IPA with memory or emulates MMIO for an
-// unprotected one.
+// dataAbort backs a protected IPA with memory (unless its RIPAS is
+// DESTROYED: ErrDestroyedAccess) or emulates MMIO for an unprotected one.
 func (r *Realm) dataAbort(idx int, e Exit, h Handlers) (uint64, [31]uint64, error) {
 	var gprs [31]uint64
 	ipa := e.IPA()
