@@ -164,3 +164,27 @@ func TestEndorsementsAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestProvisioningCoRIMIDWithNUL: a CoRIM whose id is a text string with a
+// NUL in it (valid CBOR, valid CoRIM) is provisioned on every database;
+// PostgreSQL's text type cannot hold NUL, which made it a 500.
+func TestProvisioningCoRIMIDWithNUL(t *testing.T) {
+	for name, db := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := openStore(t, db)
+			ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}})
+			rim := make([]byte, 32)
+			rand.Read(rim)
+			corim, err := endorsement.EncodeRealm(fmt.Sprintf("nul\x00id-%x", rim[:8]),
+				endorsement.RealmReference{RIM: rim, HashAlg: "sha-256", RPV: make([]byte, 64)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, hdr, body := do(t, "POST", ts.admin.URL+PathSubmit, `application/rim+cbor; profile="`+CCARealmProfile+`"`, "", corim)
+			var s provisioningSession
+			if status != 200 || hdr.Get("Content-Type") != ProvisioningSessionMediaType || json.Unmarshal(body, &s) != nil || s.Status != "success" {
+				t.Fatalf("%d %s, want 200 and success", status, body)
+			}
+		})
+	}
+}

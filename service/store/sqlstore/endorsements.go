@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ccakit/cca/service/store"
@@ -38,7 +39,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 	defer tx.Rollback()
 	var seq int64
 	err = s.queryRow(ctx, tx, qAddCoRIM,
-		p.MediaType, p.Profile, p.CoRIMID, p.Body, sum[:], time.Now().UnixMilli()).Scan(&seq)
+		text(p.MediaType), text(p.Profile), text(p.CoRIMID), p.Body, sum[:], time.Now().UnixMilli()).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the same CoRIM again
 	}
@@ -51,7 +52,7 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 			return fmt.Errorf("%w: %s: %v", ErrEncode, ta.Where, err)
 		}
 		if _, err := s.exec(ctx, tx, qAddAnchor,
-			seq, nonNil(ta.InstanceID), nonNil(ta.ImplementationID), spki, ta.Where); err != nil {
+			seq, nonNil(ta.InstanceID), nonNil(ta.ImplementationID), spki, text(ta.Where)); err != nil {
 			return fmt.Errorf("storing trust anchor %s: %w", ta.Where, err)
 		}
 	}
@@ -84,6 +85,18 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 // ErrEncode: an endorsement could not be encoded for storage (a key type
 // x509 cannot marshal).
 var ErrEncode = errors.New("cannot store endorsement")
+
+// text makes s storable in a TEXT column of both databases. PostgreSQL's
+// text holds neither NUL nor invalid UTF-8 (it fails the statement with
+// SQLSTATE 22021, "invalid byte sequence for encoding UTF8"), and a
+// CoRIM's id may be a CBOR text string (draft-ietf-rats-corim,
+// corim-map key 0, $corim-id-type-choice: tstr or UUID), which may hold
+// NUL: its submission would fail with a 500. Each such byte
+// becomes U+FFFD. These columns are labels for people and messages; the
+// CoRIM itself is kept byte for byte in corims.body.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
 
 // nonNil stores an absent identity as an empty byte string, so that the
 // NOT NULL columns and equality lookups behave alike in both databases.
