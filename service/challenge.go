@@ -88,7 +88,7 @@ func parseSessionID(id string) (string, error) {
 // (verification/api/handler.go NewChallengeResponse): 201, Location
 // session/<id> relative to the request, and the waiting session.
 func (s *Service) newSession(w http.ResponseWriter, r *http.Request) {
-	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+	if negotiate(r.Header, SessionMediaType) == "" {
 		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
 		return
 	}
@@ -165,7 +165,7 @@ func (s *Service) internal(w http.ResponseWriter, r *http.Request, what string, 
 // getSession is GET …/session/{id} (verification/api/handler.go
 // GetSession): 406, 400 bad id, 404, or 200 and the session.
 func (s *Service) getSession(w http.ResponseWriter, r *http.Request) {
-	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+	if negotiate(r.Header, SessionMediaType) == "" {
 		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
 		return
 	}
@@ -229,7 +229,7 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request, what string) 
 // status says so, not an HTTP error; only a failure of the service (500)
 // leaves the session failed.
 func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
-	if !acceptable(r.Header.Get("Accept"), SessionMediaType) {
+	if negotiate(r.Header, SessionMediaType) == "" {
 		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+SessionMediaType)
 		return
 	}

@@ -63,11 +63,15 @@ func (s *Service) serviceState() string {
 }
 
 // writeDiscovery answers a well-known request as
-// verification/api/handler.go GetWellKnownVerificationInfo does: the
+// verification/api/handler.go GetWellKnownVerificationInfo means to: the
 // discovery type or application/json is acceptable (else 406), and the
-// document may be cached for a minute.
+// document may be cached for a minute. The answer is of the discovery
+// type (a +json type) either way. (Veraison's check for application/json
+// never succeeds: gin's NegotiateFormat is asked for the discovery type
+// alone, so Veraison answers a client that accepts only application/json
+// 406; this service takes what the handler means.)
 func (s *Service) writeDiscovery(w http.ResponseWriter, r *http.Request, info wellKnownInfo) {
-	if !acceptable(r.Header.Get("Accept"), DiscoveryMediaType, "application/json") {
+	if negotiate(r.Header, DiscoveryMediaType, "application/json") == "" {
 		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+DiscoveryMediaType)
 		return
 	}

@@ -120,3 +120,26 @@ func validMethod(m string) bool {
 	}
 	return len(m) < 10 && m != http.MethodConnect
 }
+
+// FuzzNegotiate: any Accept field lines give one of the offered types or
+// "" (406), never a panic; a type is chosen only with a weight above 0.
+func FuzzNegotiate(f *testing.F) {
+	f.Add("", "")
+	f.Add(SessionMediaType+";q=0", "*/*")
+	f.Add(`text/plain; x="a, */*;"`, ", ,")
+	f.Add("application/*;q=0.5, application/json;q=1.0", `*/*;q="0"`)
+	offered := []string{DiscoveryMediaType, "application/json"}
+	f.Fuzz(func(t *testing.T, first, second string) {
+		h := http.Header{"Accept": {first, second}}
+		got := negotiate(h, offered...)
+		if got == "" {
+			return
+		}
+		if got != offered[0] && got != offered[1] {
+			t.Fatalf("negotiated %q, not offered", got)
+		}
+		if ranges := acceptRanges(h.Values("Accept")); len(ranges) > 0 && weightOf(ranges, got) <= 0 {
+			t.Fatalf("negotiated %q at weight 0", got)
+		}
+	})
+}

@@ -117,25 +117,128 @@ func supported(list []string, normalized string) bool {
 	return false
 }
 
-// acceptable reports whether an Accept header admits mediaType, as gin's
-// Context.NegotiateFormat decides it for Veraison's handlers: no header
-// admits anything; otherwise one of the listed ranges (parameters ignored)
-// must be the type, "type/*" or "*/*".
-func acceptable(accept string, mediaType ...string) bool {
-	if strings.TrimSpace(accept) == "" {
-		return true
+// negotiate picks the first of offered that the request's Accept field
+// admits, with RFC 9110 §12.5.1: every Accept field line counts (they are
+// one comma-separated list, §5.3); media types compare case-insensitively;
+// of the ranges that match a type, the most specific ("type/subtype", then
+// "type/*", then "*/*") gives its weight, and a weight of 0 ("q=0") means
+// not acceptable. No Accept field, or one with no media range in it,
+// admits anything. It returns "" when nothing offered is acceptable (406).
+//
+// Veraison's handlers decide with gin's Context.NegotiateFormat, which
+// reads the first Accept line only, ignores weights, compares case-
+// sensitively and takes a prefix of a type as a match; the types its
+// clients send (veraison/apiclient: exactly the one type) are answered
+// alike.
+func negotiate(h http.Header, offered ...string) string {
+	ranges := acceptRanges(h.Values("Accept"))
+	if len(ranges) == 0 {
+		return offered[0]
 	}
-	for _, r := range strings.Split(accept, ",") {
-		r, _, _ = strings.Cut(r, ";")
-		r = strings.ToLower(strings.TrimSpace(r))
-		for _, mt := range mediaType {
-			major, _, _ := strings.Cut(mt, "/")
-			if r == mt || r == "*/*" || r == major+"/*" {
-				return true
-			}
+	best, bestQ := "", 0.0
+	for _, mt := range offered {
+		if q := weightOf(ranges, mt); q > bestQ {
+			best, bestQ = mt, q
 		}
 	}
-	return false
+	return best
+}
+
+// mediaRange is one element of an Accept field: a media range, lower
+// case, and its weight.
+type mediaRange struct {
+	typ, sub string
+	q        float64
+}
+
+// acceptRanges reads the media ranges of Accept field lines. Elements are
+// split at commas outside quoted strings (a parameter value may hold one);
+// empty elements are skipped (RFC 9110 §5.6.1); an element that is not
+// "type/subtype" matches nothing.
+func acceptRanges(lines []string) []mediaRange {
+	var out []mediaRange
+	for _, line := range lines {
+		for _, elem := range splitUnquoted(line, ',') {
+			params := splitUnquoted(elem, ';')
+			typ, sub, ok := strings.Cut(strings.ToLower(strings.TrimSpace(params[0])), "/")
+			if typ == "" && !ok {
+				continue // an empty element
+			}
+			r := mediaRange{typ: strings.TrimSpace(typ), sub: strings.TrimSpace(sub), q: 1}
+			for _, p := range params[1:] {
+				name, value, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(name), "q") {
+					r.q = qvalue(strings.TrimSpace(value))
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// qvalue reads a weight (RFC 9110 §12.4.2: 0 to 1, at most three
+// decimals). One that does not parse, or is out of range, counts as 1:
+// a malformed weight does not turn an acceptable type away.
+func qvalue(v string) float64 {
+	// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+	if v == "" || len(v) > 5 || v[0] != '0' && v[0] != '1' || len(v) > 1 && v[1] != '.' {
+		return 1
+	}
+	for _, c := range []byte(v[min(2, len(v)):]) {
+		if c < '0' || c > '9' {
+			return 1
+		}
+	}
+	q, err := strconv.ParseFloat(v, 64)
+	if err != nil || q > 1 {
+		return 1
+	}
+	return q
+}
+
+// weightOf is the weight Accept gives mt: that of the most specific range
+// matching it, 0 when none does.
+func weightOf(ranges []mediaRange, mt string) float64 {
+	typ, sub, _ := strings.Cut(mt, "/")
+	specificity, q := -1, 0.0
+	for _, r := range ranges {
+		s := -1
+		switch {
+		case r.typ == typ && r.sub == sub:
+			s = 2
+		case r.typ == typ && r.sub == "*":
+			s = 1
+		case r.typ == "*" && r.sub == "*":
+			s = 0
+		}
+		if s > specificity || s == specificity && s >= 0 && r.q > q {
+			specificity, q = s, r.q
+		}
+	}
+	return q
+}
+
+// splitUnquoted splits s at sep outside double-quoted strings (RFC 9110
+// §5.6.4, with backslash escapes).
+func splitUnquoted(s string, sep byte) []string {
+	var out []string
+	quoted, escaped, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		case c == sep && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 // unwrapCMW takes evidence out of a CMW record (draft-ietf-rats-msg-wrap:

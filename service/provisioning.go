@@ -41,7 +41,7 @@ func (s *Service) requireToken(h http.HandlerFunc) http.HandlerFunc {
 // "failed" with the reason when the CoRIM is refused. The docs' 201 and
 // asynchronous session are not what Veraison implements.
 func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
-	if !acceptable(r.Header.Get("Accept"), ProvisioningSessionMediaType) {
+	if negotiate(r.Header, ProvisioningSessionMediaType) == "" {
 		writeProblem(w, http.StatusNotAcceptable, "the only supported output format is "+ProvisioningSessionMediaType)
 		return
 	}
