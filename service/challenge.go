@@ -63,25 +63,43 @@ func newSessionID() (string, error) {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
 }
 
-// parseSessionID accepts a UUID in its canonical 36-character form (either
-// case) and returns it in lower case.
+// parseSessionID reads a session id in every form Veraison's handlers take
+// (verification/api/handler.go readSessionIDFromRequestURI, through
+// github.com/google/uuid Parse): the canonical 8-4-4-4-12 hex digits,
+// that with "urn:uuid:" in front or in braces, or 32 hex digits without
+// hyphens; either case. It returns the canonical lower-case form, under
+// which the session is stored.
 func parseSessionID(id string) (string, error) {
-	if len(id) != 36 {
-		return "", fmt.Errorf("invalid session id: %d characters, want a 36-character UUID", len(id))
+	s := id
+	switch {
+	case len(s) == 45 && strings.EqualFold(s[:9], "urn:uuid:"):
+		s = s[9:]
+	case len(s) == 38 && s[0] == '{' && s[37] == '}':
+		s = s[1:37]
+	case len(s) == 32:
+		if !isHex(s) {
+			return "", errSessionID
+		}
+		s = s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	case len(s) != 36:
+		return "", fmt.Errorf("%w: %d characters", errSessionID, len(id))
 	}
-	for i, c := range []byte(id) {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return "", fmt.Errorf("invalid session id: want a UUID (8-4-4-4-12 hex digits)")
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return "", fmt.Errorf("invalid session id: want a UUID (8-4-4-4-12 hex digits)")
-			}
+	if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' ||
+		!isHex(s[:8]+s[9:13]+s[14:18]+s[19:23]+s[24:]) {
+		return "", errSessionID
+	}
+	return strings.ToLower(s), nil
+}
+
+var errSessionID = errors.New("invalid session id: want a UUID (8-4-4-4-12 hex digits)")
+
+func isHex(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
 		}
 	}
-	return strings.ToLower(id), nil
+	return true
 }
 
 // newSession is POST /challenge-response/v1/newSession

@@ -143,3 +143,24 @@ func FuzzNegotiate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSessionID: a path segment is a session id in canonical form (36
+// characters, lower case, parsed again to itself) or an error.
+func FuzzSessionID(f *testing.F) {
+	for _, s := range []string{"0123abcd-89ab-4def-8123-456789abcdef", "urn:uuid:0123abcd-89ab-4def-8123-456789abcdef",
+		"{0123abcd-89ab-4def-8123-456789abcdef}", "0123abcd89ab4def8123456789abcdef", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := parseSessionID(s)
+		if err != nil {
+			return
+		}
+		if len(id) != 36 || id != strings.ToLower(id) {
+			t.Fatalf("%q parsed to %q", s, id)
+		}
+		if again, err := parseSessionID(id); err != nil || again != id {
+			t.Fatalf("%q: canonical %q parses to %q, %v", s, id, again, err)
+		}
+	})
+}
