@@ -144,12 +144,12 @@ func (s *Service) newSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // session serves /challenge-response/v1/session/{id}: POST submits
-// evidence, GET reads the session, DELETE removes it.
+// evidence, GET (and HEAD) reads the session, DELETE removes it.
 func (s *Service) session(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		s.submitEvidence(w, r)
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead:
 		s.getSession(w, r)
 	case http.MethodDelete:
 		s.deleteSession(w, r)

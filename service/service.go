@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -224,8 +225,13 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // route registers h for path, answering other methods with a 405 problem
-// (with Allow), and counts and times each request under name.
+// (with Allow), and counts and times each request under name. Where GET is
+// allowed so is HEAD (RFC 9110 §9.1: every general-purpose server supports
+// both), answered by h as a GET whose body net/http leaves out.
 func (s *Service) route(mux *http.ServeMux, path, name string, h http.HandlerFunc, methods ...string) {
+	if slices.Contains(methods, http.MethodGet) {
+		methods = append(slices.Clip(methods), http.MethodHead)
+	}
 	allow := ""
 	for i, m := range methods {
 		if i > 0 {

@@ -1,0 +1,50 @@
+package service
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestMethods: HEAD is answered wherever GET is, as a GET without its body
+// (RFC 9110 §9.3.2); other methods get a 405 whose Allow names what is.
+func TestMethods(t *testing.T) {
+	st := openStore(t, ":memory:")
+	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}})
+	sess, _ := newSessionFor(t, ts.public.URL, "")
+	for _, tc := range []struct {
+		method, url string
+		status      int
+		contentType string
+		allow       string
+	}{
+		{"HEAD", ts.public.URL + PathVerificationInfo, 200, DiscoveryMediaType, ""},
+		{"HEAD", ts.admin.URL + PathProvisioningInfo, 200, DiscoveryMediaType, ""},
+		{"HEAD", ts.public.URL + PathHealth, 200, "application/json", ""},
+		{"HEAD", sess, 200, SessionMediaType, ""},
+		{"HEAD", ts.public.URL + PathSessionPrefix + "01234567-89ab-4def-8123-456789abcdef", 404, ProblemMediaType, ""},
+		{"HEAD", ts.public.URL + PathNewSession, 405, ProblemMediaType, "POST"},
+		{"OPTIONS", sess, 405, ProblemMediaType, "POST, GET, DELETE, HEAD"},
+		{"PUT", ts.public.URL + PathVerificationInfo, 405, ProblemMediaType, "GET, HEAD"},
+		{"GET", ts.admin.URL + PathSubmit, 405, ProblemMediaType, "POST"},
+	} {
+		req, err := http.NewRequest(tc.method, tc.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		name := tc.method + " " + strings.TrimPrefix(strings.TrimPrefix(tc.url, ts.public.URL), ts.admin.URL)
+		if res.StatusCode != tc.status || res.Header.Get("Content-Type") != tc.contentType || res.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s: %d %q Allow %q, want %d %q Allow %q", name, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Allow"), tc.status, tc.contentType, tc.allow)
+		}
+		if tc.method == "HEAD" && len(body) != 0 {
+			t.Errorf("%s: a body of %d bytes", name, len(body))
+		}
+	}
+}
