@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
+
 	"github.com/ccakit/cca/verifier"
 )
 
@@ -161,6 +163,33 @@ func FuzzSessionID(f *testing.F) {
 		}
 		if again, err := parseSessionID(id); err != nil || again != id {
 			t.Fatalf("%q: canonical %q parses to %q, %v", s, id, again, err)
+		}
+	})
+}
+
+// FuzzEvidenceEAR: whatever evidence arrives, the service signs an EAR for
+// it (a bad token is an EAR that says so, never a 500): the verifier
+// appraises it against the emulated machine's endorsements, and the
+// service's own EAR encoding (earSigner) takes every result. Seeds are
+// tokens the emulated realm made over RSI, which the fuzzer mutates.
+func FuzzEvidenceEAR(f *testing.F) {
+	realm, _, v := emulatedRealm(f)
+	nonce := bytes.Repeat([]byte{0x5a}, 48)
+	tok, err := realm.Token(nonce)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	f.Add(tok[:len(tok)/2])
+	f.Add([]byte{0xd9, 0x01, 0x8f, 0xa0})
+	signer := &earSigner{alg: jwa.ES256, key: newEARKey(f)}
+	f.Fuzz(func(t *testing.T, evidence []byte) {
+		res, err := v.Verify(context.Background(), evidence, nonce)
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if _, _, err := signer.sign(res); err != nil {
+			t.Fatalf("signing the EAR: %v", err)
 		}
 	})
 }
