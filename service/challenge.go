@@ -202,14 +202,15 @@ func (s *Service) getSession(w http.ResponseWriter, r *http.Request) {
 
 // deleteSession is DELETE …/session/{id} (verification/api/handler.go
 // DelSession): 204; 400 bad id; 404 for a session it does not know, where
-// Veraison passes its session manager's error on as a 500.
+// Veraison passes its session manager's error on as a 500, and for one
+// that expired (removed all the same), which GET already calls gone.
 func (s *Service) deleteSession(w http.ResponseWriter, r *http.Request) {
 	id, err := parseSessionID(r.PathValue("id"))
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := s.cfg.Store.DeleteSession(r.Context(), id); err != nil {
+	if err := s.cfg.Store.DeleteSession(r.Context(), id, s.cfg.Now()); err != nil {
 		s.sessionError(w, r, err)
 		return
 	}

@@ -1,9 +1,14 @@
 package service
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ccakit/cca/service/store"
 )
 
 // TestParseSessionID: the id forms github.com/google/uuid Parse reads,
@@ -63,4 +68,31 @@ func TestSessionIDForms(t *testing.T) {
 	}
 	status, hdr, body := do(t, "GET", url, "", "", nil)
 	wantProblem(t, status, hdr, body, http.StatusNotFound, "no such session")
+}
+
+// TestDeleteExpiredSession: an expired session is gone for DELETE as for
+// GET (404), on every database, and it is removed all the same; a live one
+// is deleted (204) once.
+func TestDeleteExpiredSession(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	for name, db := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := openStore(t, db)
+			ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Now: clk.now})
+			expired, _ := newSessionFor(t, ts.public.URL, "")
+			clk.advance(DefaultSessionTTL + time.Second)
+			status, hdr, body := do(t, "DELETE", expired, "", "", nil)
+			wantProblem(t, status, hdr, body, http.StatusNotFound, "no such session")
+			id := strings.TrimPrefix(expired, ts.public.URL+PathSessionPrefix)
+			if _, err := st.Session(context.Background(), id, clk.now().Add(-time.Hour)); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("the expired session is still stored: %v", err)
+			}
+			fresh, _ := newSessionFor(t, ts.public.URL, "")
+			if status, _, body := do(t, "DELETE", fresh, "", "", nil); status != http.StatusNoContent {
+				t.Fatalf("DELETE of a live session: %d %s", status, body)
+			}
+			status, hdr, body = do(t, "DELETE", fresh, "", "", nil)
+			wantProblem(t, status, hdr, body, http.StatusNotFound, "no such session")
+		})
+	}
 }

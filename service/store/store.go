@@ -76,8 +76,10 @@ type Sessions interface {
 	// consumed is then failed) and nothing of theirs is written. Also
 	// ErrNotFound, ErrExpired.
 	CompleteSession(ctx context.Context, s *Session, now time.Time) error
-	// DeleteSession removes a session (ErrNotFound if there is none).
-	DeleteSession(ctx context.Context, id string) error
+	// DeleteSession removes a session: ErrNotFound if there is none, or
+	// if it had expired at now (it is removed all the same: an expired
+	// session is gone for clients, as Session says).
+	DeleteSession(ctx context.Context, id string, now time.Time) error
 	// NonceUsed reports whether a session already consumed nonce.
 	NonceUsed(ctx context.Context, nonce []byte) (bool, error)
 	// Purge deletes the sessions that expired before now and the used

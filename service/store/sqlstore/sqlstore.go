@@ -499,15 +499,16 @@ func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now ti
 }
 
 // DeleteSession implements store.Sessions.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	res, err := s.exec(ctx, nil, `DELETE FROM sessions WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("deleting session %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+func (s *Store) DeleteSession(ctx context.Context, id string, now time.Time) error {
+	var expires int64
+	err := s.queryRow(ctx, nil, `DELETE FROM sessions WHERE id = ? RETURNING expires_ms`, id).Scan(&expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%w: %s", store.ErrNotFound, id)
+	case err != nil:
+		return fmt.Errorf("deleting session %s: %w", id, err)
+	case !now.Before(fromMS(expires)):
+		return fmt.Errorf("%w: %s (it had expired)", store.ErrNotFound, id)
 	}
 	return nil
 }

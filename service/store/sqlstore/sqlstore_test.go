@@ -119,11 +119,11 @@ func TestSessionLifecycle(t *testing.T) {
 			if err != nil || got.State != store.Complete || got.Result != "jwt" || string(got.Evidence) != "\x01\x02" || got.EvidenceType != "t" {
 				t.Fatalf("finished session: %+v, %v", got, err)
 			}
-			if err := other.DeleteSession(ctx, sess.ID); err != nil {
+			if err := other.DeleteSession(ctx, sess.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			for _, err := range []error{
-				s.DeleteSession(ctx, sess.ID),
+				s.DeleteSession(ctx, sess.ID, time.Now()),
 				func() error { _, err := s.Session(ctx, sess.ID, time.Now()); return err }(),
 				s.CompleteSession(ctx, &done, time.Now()),
 			} {
@@ -158,6 +158,29 @@ func TestExpiryAndPurge(t *testing.T) {
 			}
 			if _, err := s.Session(ctx, sess.ID, time.Now()); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("read after purge: %v", err)
+			}
+		})
+	}
+}
+
+// TestDeleteExpired: deleting an expired session removes it and reports
+// ErrNotFound, as reading it does; a live one is deleted without error.
+func TestDeleteExpired(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			s := st[0]
+			sess := created(t, s, time.Second)
+			later := sess.Expires.Add(time.Millisecond)
+			if err := s.DeleteSession(ctx, sess.ID, later); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("delete after expiry: %v, want ErrNotFound", err)
+			}
+			if _, err := s.Session(ctx, sess.ID, sess.Expires.Add(-time.Second)); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("an expired session survived its deletion: %v", err)
+			}
+			live := created(t, s, longTTL)
+			if err := s.DeleteSession(ctx, live.ID, time.Now()); err != nil {
+				t.Fatalf("delete: %v", err)
 			}
 		})
 	}
