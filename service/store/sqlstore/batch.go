@@ -28,6 +28,13 @@ type batcher struct {
 	queue chan *writeOp
 	stop  chan struct{}
 	done  sync.WaitGroup
+	// closing is held for reading while a write is queued, and for
+	// writing while close marks the batcher closed: a write is either
+	// queued before stop closes (and the loop's last drain finishes it)
+	// or refused. Without it a caller whose select found both the queue
+	// and stop ready could queue after the drain, and wait for ever.
+	closing sync.RWMutex
+	closed  bool
 }
 
 type writeOp struct {
@@ -45,17 +52,26 @@ func newBatcher(db *sql.DB) *batcher {
 // run queues w and waits for its commit.
 func (b *batcher) run(ctx context.Context, w write) error {
 	op := &writeOp{ctx: context.WithoutCancel(ctx), w: w, result: make(chan error, 1)}
+	b.closing.RLock()
+	if b.closed {
+		b.closing.RUnlock()
+		return sql.ErrConnDone
+	}
 	select {
 	case b.queue <- op:
 	case <-ctx.Done():
+		b.closing.RUnlock()
 		return ctx.Err()
-	case <-b.stop:
-		return sql.ErrConnDone
 	}
+	b.closing.RUnlock()
 	return <-op.result // once queued, the write happens or fails: wait
 }
 
+// close refuses new writes, finishes those queued and stops the loop.
 func (b *batcher) close() {
+	b.closing.Lock()
+	b.closed = true
+	b.closing.Unlock()
 	close(b.stop)
 	b.done.Wait()
 }

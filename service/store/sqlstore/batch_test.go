@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -117,5 +118,45 @@ func TestBatchFailure(t *testing.T) {
 	}
 	if err := st.CreateSession(ctx, s); err != nil {
 		t.Fatalf("the store after a failed batch: %v", err)
+	}
+}
+
+// TestWritesAtClose: writes that race Close, or come after it, return (an
+// error once closed) instead of waiting for ever on a batcher that
+// stopped: a caller could queue its write after the loop's last drain.
+func TestWritesAtClose(t *testing.T) {
+	ctx := context.Background()
+	within := func(t *testing.T, what string, f func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { f(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still waiting after 10 s", what)
+		}
+	}
+	for round := range 20 {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "ccakit.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for s.CreateSession(ctx, newSession(t, longTTL)) == nil {
+				}
+			})
+		}
+		time.Sleep(time.Millisecond)
+		s.Close()
+		within(t, fmt.Sprintf("round %d: writers racing Close", round), wg.Wait)
+		for range 8 {
+			within(t, "a write after Close", func() {
+				if err := s.CreateSession(ctx, newSession(t, longTTL)); !errors.Is(err, sql.ErrConnDone) {
+					t.Errorf("write after Close: %v, want sql.ErrConnDone", err)
+				}
+			})
+		}
 	}
 }
