@@ -218,9 +218,17 @@ func (s *Service) deleteSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads a bounded request body: 413 past MaxBody, 400 when empty
-// or unreadable.
+// or unreadable. A body whose declared length is already past the bound is
+// refused unread: a client that sent "Expect: 100-continue" then gets the
+// 413 instead of an invitation to send it (RFC 9110 §10.1.1).
 func (s *Service) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var body []byte
+	var err error
+	if r.ContentLength > s.cfg.MaxBody {
+		err = &http.MaxBytesError{Limit: s.cfg.MaxBody}
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

@@ -1,10 +1,14 @@
 package service
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMethods: HEAD is answered wherever GET is, as a GET without its body
@@ -45,6 +49,31 @@ func TestMethods(t *testing.T) {
 		}
 		if tc.method == "HEAD" && len(body) != 0 {
 			t.Errorf("%s: a body of %d bytes", name, len(body))
+		}
+	}
+}
+
+// TestExpectContinueOversized: a body declared larger than the bound is
+// refused (413) before the client is invited to send it, on the evidence
+// and the provisioning paths.
+func TestExpectContinueOversized(t *testing.T) {
+	st := openStore(t, ":memory:")
+	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, MaxBody: 4096})
+	sess, _ := newSessionFor(t, ts.public.URL, "")
+	for _, tc := range []struct{ base, path, contentType string }{
+		{ts.public.URL, strings.TrimPrefix(sess, ts.public.URL), CCAEvidenceMediaType},
+		{ts.admin.URL, PathSubmit, `application/rim+cbor; profile="` + CCAPlatformProfile + `"`},
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(tc.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n", tc.path, tc.contentType)
+		line, err := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413 ") {
+			t.Errorf("POST %s with Expect: 100-continue and 100 MB: first answer %q, %v; want a 413", tc.path, line, err)
 		}
 	}
 }
