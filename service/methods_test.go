@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,25 @@ func TestExpectContinueOversized(t *testing.T) {
 		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413 ") {
 			t.Errorf("POST %s with Expect: 100-continue and 100 MB: first answer %q, %v; want a 413", tc.path, line, err)
 		}
+	}
+}
+
+// TestConnectAuthority: a CONNECT for a host (the authority form, no path)
+// is a 404 problem like any other resource the service does not have, on
+// both handlers; ServeMux alone answers it in plain text.
+func TestConnectAuthority(t *testing.T) {
+	st := openStore(t, ":memory:")
+	svc, err := New(Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, EARKey: newEARKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []http.Handler{svc.PublicHandler(), svc.AdminHandler(nil)} {
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader("CONNECT verifier.example:443 HTTP/1.1\r\nHost: verifier.example:443\r\n\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		wantProblem(t, rec.Code, rec.Header(), rec.Body.Bytes(), http.StatusNotFound, "no such resource")
 	}
 }

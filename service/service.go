@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -261,9 +262,15 @@ func (s *Service) route(mux *http.ServeMux, path, name string, h http.HandlerFun
 }
 
 // guard turns a panic into a 500 problem and a log line instead of a
-// dropped connection; no handler is meant to panic.
+// dropped connection; no handler is meant to panic. It also answers a
+// request for no path (CONNECT host:port, the authority form), which
+// reaches no route: ServeMux would answer it a plain-text 404.
 func (s *Service) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/") {
+			notFound(w, r)
+			return
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
