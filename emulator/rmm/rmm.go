@@ -229,8 +229,10 @@ func rmiHandler(fid uint64) (handler, bool) {
 }
 
 // HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
-// the host sees them. The SVE hint bit is cleared before dispatch (TF-RMM
-// runtime/core/handler.c).
+// the host sees them. The function ID is W0, so bits [63:32] of X0 are
+// ignored (Arm DEN0028 SMCCC; TF-RMM rel0 runtime/core/handler.c
+// handle_ns_smc takes an unsigned int), and the SVE hint bit is cleared
+// before dispatch (TF-RMM runtime/core/handler.c).
 //
 // X4 comes back as the host passed it (args[3]) unless the command returns
 // a result there: SMCCC v1.2 (Arm DEN0028) requires a callee to preserve
@@ -241,7 +243,7 @@ func rmiHandler(fid uint64) (handler, bool) {
 // RTT_MAP_UNPROTECTED, RTT_SET_RIPAS and DATA_CREATE hand back their
 // fourth argument, and a failing RTT_READ_ENTRY the host's X4.
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
-	fid &^= SVEHint
+	fid = uint64(uint32(fid)) &^ SVEHint
 	h, ok := rmiHandler(fid)
 	if !ok {
 		if h, ok = r.shareRMIHandler(fid); ok {

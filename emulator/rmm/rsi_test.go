@@ -291,6 +291,10 @@ func TestRSIVersionFeatures(t *testing.T) {
 		}
 		wantRegs(t, "unused RSI FID", cpu.SMC(fidBase|0x1AF, 1, 2, 3, 4), SMCUnknown, 0, 0, 0, 4)
 		wantRegs(t, "SMCCC_VERSION", cpu.SMC(SMCCCVersion|SVEHint, 0, 0, 0, 9), 0x10002, 0, 0, 0, 9)
+		// The function ID is W0: X0[63:32] is ignored (SMCCC; TF-RMM rel0
+		// runtime/core/exit.c handle_realm_rsi).
+		wantRegs(t, "RSI_VERSION, X0[63:32] set", cpu.SMC(0xFFFF_FFFF<<32|RSIVersion, ABIVersion), RSISuccess, ABIVersion, ABIVersion)
+		wantRegs(t, "PSCI_VERSION, X0[63:32] set", cpu.SMC(1<<32|PSCIVersion), PSCIVersion11)
 	})
 	w.finish(g, g.recs[0], nil)
 }
