@@ -95,10 +95,12 @@ func (w *guestWorld) entryPoint(prog Program) uint64 {
 }
 
 type guestOpts struct {
-	hash  realm.HashAlgorithm
-	rpv   []byte
-	recs  int    // RECs beyond the first, created not runnable
-	flags uint64 // RmiRealmParams.flags
+	hash realm.HashAlgorithm
+	rpv  []byte
+	recs int // RECs beyond the first, created not runnable
+	// recGPRs are the RmiRecParams gprs of the RECs beyond the first.
+	recGPRs []uint64
+	flags   uint64 // RmiRealmParams.flags
 }
 
 type guestRealm struct {
@@ -133,7 +135,11 @@ func (w *guestWorld) newGuestRealm(o guestOpts, prog Program) *guestRealm {
 		if i == 0 {
 			pc = w.entryPoint(prog)
 		}
-		w.must("REC_CREATE", w.smc(RMIRecCreate, rd, rec, w.recParams(uint64(i), pc, i == 0)), RMISuccess, 0)
+		var gprs []uint64
+		if i > 0 {
+			gprs = o.recGPRs
+		}
+		w.must("REC_CREATE", w.smc(RMIRecCreate, rd, rec, w.recParams(uint64(i), pc, i == 0, gprs...)), RMISuccess, 0)
 		g.recs = append(g.recs, rec)
 	}
 	w.must("REALM_ACTIVATE", w.smc(RMIRealmActivate, rd), RMISuccess, 0)
