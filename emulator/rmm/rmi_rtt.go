@@ -180,11 +180,11 @@ func unfold(parent rtte, level int) *[entriesPerRTT]rtte {
 // UNASSIGNED_NS, or all ASSIGNED (one RIPAS) or ASSIGNED_NS (one set of
 // host attributes) mapping a contiguous block aligned to level-1. An RTT is
 // homogeneous exactly when unfolding the entry its first entry implies
-// gives it back, which makes fold and unfold inverses. Otherwise ok is
-// false, with the failure's RTT level: level (rtte_homo), or level-1 when
-// the RTT is homogeneous but level-1 cannot hold a block (TF-RMM rel0
-// reports the parent's level there).
-func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, ok bool) {
+// gives it back, which makes fold and unfold inverses. An RTT of ASSIGNED
+// or ASSIGNED_NS entries is homogeneous only at level 2 or 3 (Arm DEN0137
+// 1.0-REL0 A5.5.6 RTT folding): level-1 must be able to hold a block.
+// Otherwise ok is false.
+func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, ok bool) {
 	first := entries[0]
 	parent, block := first, true
 	switch first.hipas() {
@@ -195,15 +195,12 @@ func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, o
 	case hipasAssignedNS:
 		parent = assignedNSRTTE(first.addr()|uint64(first.hostAttrs()), level-1)
 	default:
-		return 0, level, false
+		return 0, false
 	}
-	if *unfold(parent, level) != *entries || block && !levelAligned(first.addr(), level-1) {
-		return 0, level, false
+	if block && (level-1 < minBlockLevel || !levelAligned(first.addr(), level-1)) {
+		return 0, false
 	}
-	if block && level-1 < minBlockLevel {
-		return 0, level - 1, false
-	}
-	return parent, 0, true
+	return parent, *unfold(parent, level) == *entries
 }
 
 // RMI_RTT_CREATE(rd, rtt, ipa, level). Conditions (Arm DEN0137 1.0-REL0 B4.3.15.2):
@@ -271,9 +268,10 @@ func (r *RMM) rmiRttDestroy(a *[6]uint64) [5]uint64 {
 // RMI_RTT_FOLD(rd, ipa, level) → rtt_pa. Conditions: rd_*, level_bound,
 // ipa_align, ipa_bound → INPUT; rtt_walk → RTT[walk level]; rtte_state
 // (the parent entry is not TABLE) → RTT[level-1]; rtte_homo (the RTT is not
-// homogeneous) → RTT[level]. A homogeneous RTT of ASSIGNED or ASSIGNED_NS
-// entries folds only where level-1 may hold a block; otherwise
-// RTT[level-1], as TF-RMM rel0 does. The RTT granule is zeroed and
+// homogeneous) → RTT[level]. An RTT of ASSIGNED or ASSIGNED_NS entries at
+// level 1 is not homogeneous (A5.5.6: level 2 or 3), so it fails rtte_homo
+// with RTT[1] (Arm DEN0137 1.0-REL0 B4.3.17.2); TF-RMM rel0 reports the
+// parent's level, RTT[0], there instead. The RTT granule is zeroed and
 // DELEGATED.
 func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
@@ -285,9 +283,9 @@ func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 	if !ok {
 		return errRTT(errLevel)
 	}
-	e, errLevel, ok := fold(&c.entries, level)
+	e, ok := fold(&c.entries, level)
 	if !ok {
-		return errRTT(errLevel)
+		return errRTT(level)
 	}
 	mustPlatform(r.writeRTTE(c.parent.rtt, c.parent.index, e))
 	r.releaseGranule(c.addr, c.g)

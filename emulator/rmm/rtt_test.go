@@ -435,9 +435,11 @@ func TestRttFoldUnfoldUnassigned(t *testing.T) {
 	h.wantStatus("fold L2 with a table", h.smc(RMIRttFold, rd, 0, 2), RMIErrorRtt, 2)
 }
 
-// TestRttFoldBlockLevel: a homogeneous RTT of ASSIGNED_NS level-1 blocks
-// would fold into a level-0 block, which RTTs may not hold; TF-RMM rel0
-// reports RTT[level-1]. UNASSIGNED entries fold at any level.
+// TestRttFoldBlockLevel: an RTT of contiguous ASSIGNED_NS level-1 blocks
+// would fold into a level-0 block, which RTTs may not hold: it is not
+// homogeneous (Arm DEN0137 1.0-REL0 A5.5.6, ASSIGNED_NS only at level 2 or
+// 3), so rtt_homo → RTT[level] = RTT[1] (B4.3.17.2; TF-RMM rel0 says
+// RTT[0]). UNASSIGNED entries fold at any level.
 func TestRttFoldBlockLevel(t *testing.T) {
 	h := newHost(t)
 	rtt := h.contiguousDelegated(1)
@@ -452,6 +454,8 @@ func TestRttFoldBlockLevel(t *testing.T) {
 	for i := range uint64(entriesPerRTT) {
 		h.wantStatus("MAP L1", h.smc(RMIRttMapUnprotected, rd, par40+i*szL1, 1, hostNSDesc(i*szL1)), RMISuccess, 0)
 	}
-	h.wantStatus("fold ASSIGNED_NS into L0", h.smc(RMIRttFold, rd, par40, 1), RMIErrorRtt, 0)
+	h.runStimuli(t, RMIRttFold, []rmiStimulus{
+		{msg: "rtt_homo (ASSIGNED_NS level-1 blocks)", args: fixedArgs(rd, par40, 1), status: RMIErrorRtt, index: 1},
+	})
 	h.wantStatus("MAP at L0", h.smc(RMIRttMapUnprotected, rd, par40, 0, hostNSDesc(0)), RMIErrorInput, 0)
 }
