@@ -298,9 +298,10 @@ func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 // host's own, see HandleRMI). desc is the output address of an ASSIGNED or
 // TABLE entry, the host's descriptor (address, MemAttr, S2AP) of an
 // ASSIGNED_NS entry, and 0 otherwise; ripas is EMPTY for unprotected and
-// TABLE entries (TF-RMM rel0 smc_rtt_read_entry). ASSIGNED DESTROYED
-// included: TF-RMM at the rmm-spec-v1.0-rel0 tag returned 0 there and
-// fixed that as a bug soon after (commit f5257c6e "fix(runtime):
+// TABLE entries (Arm DEN0137 1.0-REL0 B4.3.20.3; TF-RMM rel0
+// smc_rtt_read_entry). ASSIGNED DESTROYED included (state_prot: the
+// address of every ASSIGNED entry): TF-RMM at the rmm-spec-v1.0-rel0 tag
+// returned 0 there and fixed that as a bug soon after (commit f5257c6e "fix(runtime):
 // RTT_READ_ENTRY does not set x3 correctly", first released in
 // tf-rmm-v0.6.0).
 func (r *RMM) rmiRttReadEntry(a *[6]uint64) [5]uint64 {

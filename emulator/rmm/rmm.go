@@ -235,13 +235,16 @@ func rmiHandler(fid uint64) (handler, bool) {
 // before dispatch (TF-RMM runtime/core/handler.c).
 //
 // X4 comes back as the host passed it (args[3]) unless the command returns
-// a result there: SMCCC v1.2 (Arm DEN0028) requires a callee to preserve
-// X4 and up where they carry no result, and TF-RMM rmm-spec-v1.0-rel0
-// runtime/core/aarch64/entry.S rmm_handler seeds the result's X4 with the
-// caller's for that reason. Of the RMM 1.0 commands only RTT_READ_ENTRY
-// has a fourth output (ripas), written on success; so RTT_CREATE,
-// RTT_MAP_UNPROTECTED, RTT_SET_RIPAS and DATA_CREATE hand back their
-// fourth argument, and a failing RTT_READ_ENTRY the host's X4.
+// a result there: SMCCC v1.2 (Arm DEN0028), which RMM 1.0 requires (Arm
+// DEN0137 1.0-REL0 B1.1), has a callee preserve X4 and up where they carry
+// no result, and TF-RMM rmm-spec-v1.0-rel0 runtime/core/aarch64/entry.S
+// rmm_handler seeds the result's X4 with the caller's for that reason (a
+// Linux host's arm_smccc_1_1 calls rely on it). B1.2 says instead that
+// registers which are not outputs MBZ on return; the emulator sides with
+// SMCCC and TF-RMM, as for RSI (rsiReturn). Of the RMM 1.0 commands only
+// RTT_READ_ENTRY has a fourth output (ripas), written on success; so
+// RTT_CREATE, RTT_MAP_UNPROTECTED, RTT_SET_RIPAS and DATA_CREATE hand back
+// their fourth argument, and a failing RTT_READ_ENTRY the host's X4.
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
 	fid = uint64(uint32(fid)) &^ SVEHint
 	h, ok := rmiHandler(fid)
