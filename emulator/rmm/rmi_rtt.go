@@ -301,9 +301,9 @@ func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 // TABLE entries (Arm DEN0137 1.0-REL0 B4.3.20.3; TF-RMM rel0
 // smc_rtt_read_entry). ASSIGNED DESTROYED included (state_prot: the
 // address of every ASSIGNED entry): TF-RMM at the rmm-spec-v1.0-rel0 tag
-// returned 0 there and fixed that as a bug soon after (commit f5257c6e "fix(runtime):
-// RTT_READ_ENTRY does not set x3 correctly", first released in
-// tf-rmm-v0.6.0).
+// returned 0 there and fixed that as a bug soon after (commit f5257c6e
+// "fix(runtime): RTT_READ_ENTRY does not set x3 correctly", first released
+// in tf-rmm-v0.6.0).
 func (r *RMM) rmiRttReadEntry(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
 	rl := r.lookupRD(a[0])
