@@ -274,6 +274,9 @@ type realmCPU struct {
 	// entry is the entry that last resumed the realm; only the realm
 	// goroutine touches it while the REC runs.
 	entry recEntry
+	// config is RSI_REALM_CONFIG's RsiRealmConfig as it is written; only
+	// the realm goroutine touches it.
+	config [GranuleSize]byte
 }
 
 func (r *RMM) newRealmCPU(rec *recDesc) *realmCPU {
