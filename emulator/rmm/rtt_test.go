@@ -351,6 +351,15 @@ func TestRttFoldUnfoldAssigned(t *testing.T) {
 	}
 	// RTT_DESTROY of the parent's table holding the block: live.
 	h.wantStatus("RTT_DESTROY L2", h.smc(RMIRttDestroy, rd, 0, 2), RMIErrorRtt, 2)
+	// The block's own entry is not a table: rtte_state at level 2 (ACS
+	// cmd_rtt_fold and cmd_rtt_destroy RTTE_ASSIGNED); RTT_DESTROY's top is
+	// the IPA, the entry being live (Arm DEN0137 1.0-REL0 B4.3.16.1.3).
+	h.runStimuli(t, RMIRttFold, []rmiStimulus{
+		{msg: "rtte_state (ASSIGNED block)", args: fixedArgs(rd, base, 3), status: RMIErrorRtt, index: 2},
+	})
+	h.runStimuli(t, RMIRttDestroy, []rmiStimulus{
+		{msg: "rtte_state (ASSIGNED block)", args: fixedArgs(rd, base, 3), status: RMIErrorRtt, index: 2, out: []uint64{0, base}},
+	})
 
 	h.wantStatus("unfold", h.smc(RMIRttCreate, rd, rtt, base, 3), RMISuccess, 0)
 	after, err := h.r.readRTT(rtt)
