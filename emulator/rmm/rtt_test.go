@@ -152,6 +152,15 @@ func TestRttDestroy(t *testing.T) {
 		t.Errorf("child of a DESTROYED entry: %+v", e)
 	}
 	w.wantStatus("undelegate", w.smc(RMIGranuleUndelegate, w.l3ns), RMISuccess, 0)
+
+	// rtt_live away from IPA 0, where top == ipa is told apart from the 0
+	// of a failure without a walk (Arm DEN0137 1.0-REL0 B4.3.16.2 rtt_live).
+	live := uint64(4 * szL2)
+	w.rttCreate(rd, live, 3)
+	w.dataCreate(rd, live+3*szL3, w.src, RMINoMeasureContent)
+	w.runStimuli(t, RMIRttDestroy, []rmiStimulus{
+		{msg: "rtt_live (ipa 8 MB)", args: args(live, 3), status: RMIErrorRtt, index: 3, out: []uint64{0, live}},
+	})
 }
 
 func TestRttFold(t *testing.T) {
