@@ -120,7 +120,13 @@ func (e rtte) live() bool {
 // stopped: ipa itself if that entry is live; otherwise the address of the
 // next live entry of the same RTT, or the end of the region the RTT maps.
 // A host tearing down a range uses it to skip what holds nothing (KVM:
-// top > ipa means "nothing here").
+// top > ipa means "nothing here"). This is RttSkipNonLiveEntries (Arm
+// DEN0137 1.0-REL0 B3.76) with one exception, as TF-RMM rel0
+// s2tt_skip_non_live_entries has it: when ipa's own entry is live but maps
+// a larger block than ipa is aligned to (a walk that stopped above the
+// level asked for), top is ipa itself, as the commands' outcome tables
+// state (B4.3.3.1.3, B4.3.16.1.3: "== ipa"), not ipa aligned down to the
+// block, which B3.76's final AlignDownToRttLevel would give.
 func (r *RMM) skipNonLive(w walkResult, ipa uint64) uint64 {
 	entries, err := r.readRTT(w.rtt)
 	mustPlatform(err)
