@@ -98,3 +98,37 @@ func TestConnectAuthority(t *testing.T) {
 		wantProblem(t, rec.Code, rec.Header(), rec.Body.Bytes(), http.StatusNotFound, "no such resource")
 	}
 }
+
+// TestOversizedStreamedBody: a chunked body that passes the bound gets its
+// 413 at once, with the connection closed, not after the client has sent
+// up to 256 KiB more (net/http's discard of an unread body).
+func TestOversizedStreamedBody(t *testing.T) {
+	st := openStore(t, ":memory:")
+	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, MaxBody: 4096})
+	sess, _ := newSessionFor(t, ts.public.URL, "")
+	for _, tc := range []struct{ base, path, contentType string }{
+		{ts.public.URL, strings.TrimPrefix(sess, ts.public.URL), CCAEvidenceMediaType},
+		{ts.admin.URL, PathSubmit, `application/rim+cbor; profile="` + CCAPlatformProfile + `"`},
+	} {
+		func() {
+			c, err := net.Dial("tcp", strings.TrimPrefix(tc.base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			// 8 KiB of a body that does not end.
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n%s\r\n",
+				tc.path, tc.contentType, strings.Repeat("A", 0x2000))
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Errorf("POST %s, 8 KiB streamed: %v; want a 413 at once", tc.path, err)
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusRequestEntityTooLarge || !res.Close {
+				t.Errorf("POST %s, 8 KiB streamed: %d, close %v; want 413 and the connection closed", tc.path, res.StatusCode, res.Close)
+			}
+		}()
+	}
+}
