@@ -117,8 +117,9 @@ func supported(list []string, normalized string) bool {
 	return false
 }
 
-// negotiate picks the first of offered that the request's Accept field
-// admits, with RFC 9110 §12.5.1: every Accept field line counts (they are
+// negotiate picks, of offered, the type the request's Accept field weights
+// highest (the first offered on a tie), with RFC 9110 §12.5.1: every
+// Accept field line counts (they are
 // one comma-separated list, §5.3); media types compare case-insensitively;
 // of the ranges that match a type, the most specific ("type/subtype", then
 // "type/*", then "*/*") gives its weight, and a weight of 0 ("q=0") means
