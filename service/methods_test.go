@@ -58,18 +58,8 @@ func TestMethods(t *testing.T) {
 // refused (413) before the client is invited to send it, on the evidence
 // and the provisioning paths.
 func TestExpectContinueOversized(t *testing.T) {
-	st := openStore(t, ":memory:")
-	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, MaxBody: 4096})
-	sess, _ := newSessionFor(t, ts.public.URL, "")
-	for _, tc := range []struct{ base, path, contentType string }{
-		{ts.public.URL, strings.TrimPrefix(sess, ts.public.URL), CCAEvidenceMediaType},
-		{ts.admin.URL, PathSubmit, `application/rim+cbor; profile="` + CCAPlatformProfile + `"`},
-	} {
-		c, err := net.Dial("tcp", strings.TrimPrefix(tc.base, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
+	for _, tc := range bodyTargets(t) {
+		c := tc.dial(t, 10*time.Second)
 		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n", tc.path, tc.contentType)
 		line, err := bufio.NewReader(c).ReadString('\n')
 		c.Close()
@@ -103,20 +93,10 @@ func TestConnectAuthority(t *testing.T) {
 // 413 at once, with the connection closed, not after the client has sent
 // up to 256 KiB more (net/http's discard of an unread body).
 func TestOversizedStreamedBody(t *testing.T) {
-	st := openStore(t, ":memory:")
-	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, MaxBody: 4096})
-	sess, _ := newSessionFor(t, ts.public.URL, "")
-	for _, tc := range []struct{ base, path, contentType string }{
-		{ts.public.URL, strings.TrimPrefix(sess, ts.public.URL), CCAEvidenceMediaType},
-		{ts.admin.URL, PathSubmit, `application/rim+cbor; profile="` + CCAPlatformProfile + `"`},
-	} {
+	for _, tc := range bodyTargets(t) {
 		func() {
-			c, err := net.Dial("tcp", strings.TrimPrefix(tc.base, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := tc.dial(t, 5*time.Second)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
 			// 8 KiB of a body that does not end.
 			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n%s\r\n",
 				tc.path, tc.contentType, strings.Repeat("A", 0x2000))
@@ -131,4 +111,30 @@ func TestOversizedStreamedBody(t *testing.T) {
 			}
 		}()
 	}
+}
+
+// bodyTarget is a path that reads a request body, on a service whose
+// bound is 4 KiB.
+type bodyTarget struct{ addr, path, contentType string }
+
+// bodyTargets are the two: evidence for a live session, and a CoRIM.
+func bodyTargets(t *testing.T) []bodyTarget {
+	st := openStore(t, ":memory:")
+	ts := startTestServer(t, Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, MaxBody: 4096})
+	sess, _ := newSessionFor(t, ts.public.URL, "")
+	return []bodyTarget{
+		{strings.TrimPrefix(ts.public.URL, "http://"), strings.TrimPrefix(sess, ts.public.URL), CCAEvidenceMediaType},
+		{strings.TrimPrefix(ts.admin.URL, "http://"), PathSubmit, `application/rim+cbor; profile="` + CCAPlatformProfile + `"`},
+	}
+}
+
+// dial connects to the target's listener, with a deadline.
+func (b bodyTarget) dial(t *testing.T, d time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(d))
+	return c
 }
