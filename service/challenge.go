@@ -232,12 +232,8 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request, what string) 
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		// The rest of the body is not wanted: close the connection
-		// after the answer instead of reading up to 256 KiB more first
-		// (net/http's discard after a handler; http.MaxBytesReader
-		// would ask for the close itself, but the status recorder that
-		// wraps w hides its request from it).
-		w.Header().Set("Connection", "close")
+		// The rest of the body stays unread: route's recorder closes
+		// the connection after the answer.
 		s.m.rejected("oversized")
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s larger than %d bytes", what, s.cfg.MaxBody))
 		return nil, false

@@ -89,27 +89,47 @@ func TestConnectAuthority(t *testing.T) {
 	}
 }
 
-// TestOversizedStreamedBody: a chunked body that passes the bound gets its
-// 413 at once, with the connection closed, not after the client has sent
-// up to 256 KiB more (net/http's discard of an unread body).
-func TestOversizedStreamedBody(t *testing.T) {
+// TestStreamedBodyRefused: a request refused while its client is still
+// streaming the body (chunked, not ended) is answered at once, with the
+// connection closed, not after the client has sent up to 256 KiB more
+// (net/http's discard of an unread body): a body past the bound (413), and
+// a request refused before its body is read (406 here, as 415 or 401
+// would be). One whose body was read keeps its connection.
+func TestStreamedBodyRefused(t *testing.T) {
 	for _, tc := range bodyTargets(t) {
-		func() {
-			c := tc.dial(t, 5*time.Second)
-			defer c.Close()
-			// 8 KiB of a body that does not end.
-			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n%s\r\n",
-				tc.path, tc.contentType, strings.Repeat("A", 0x2000))
-			res, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil {
-				t.Errorf("POST %s, 8 KiB streamed: %v; want a 413 at once", tc.path, err)
-				return
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusRequestEntityTooLarge || !res.Close {
-				t.Errorf("POST %s, 8 KiB streamed: %d, close %v; want 413 and the connection closed", tc.path, res.StatusCode, res.Close)
-			}
-		}()
+		for _, refusal := range []struct {
+			name, header string
+			size, status int
+		}{
+			{"8 KiB", "", 0x2000, http.StatusRequestEntityTooLarge},
+			{"not acceptable", "Accept: text/html\r\n", 16, http.StatusNotAcceptable},
+		} {
+			func() {
+				c := tc.dial(t, 5*time.Second)
+				defer c.Close()
+				fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\n%sTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n",
+					tc.path, tc.contentType, refusal.header, refusal.size, strings.Repeat("A", refusal.size))
+				res, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Errorf("POST %s, %s, body streaming: %v; want a %d at once", tc.path, refusal.name, err, refusal.status)
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != refusal.status || !res.Close {
+					t.Errorf("POST %s, %s, body streaming: %d, close %v; want %d and the connection closed", tc.path, refusal.name, res.StatusCode, res.Close, refusal.status)
+				}
+			}()
+		}
+	}
+	// A body read to its end: the refusal comes after it, and the
+	// connection is kept.
+	tc := bodyTargets(t)[1]
+	c := tc.dial(t, 5*time.Second)
+	defer c.Close()
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: ccakit.test\r\nContent-Type: %s\r\nContent-Length: 7\r\n\r\ngarbage", tc.path, tc.contentType)
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || res.StatusCode != http.StatusOK || res.Close {
+		t.Fatalf("garbage CoRIM: %v, %v; want a 200 (failed) on a kept connection", res, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -243,6 +244,11 @@ func (s *Service) route(mux *http.ServeMux, path, name string, h http.HandlerFun
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		if r.Body != nil && r.Body != http.NoBody {
+			rec.body = &bodyReader{ReadCloser: r.Body}
+			r = r.WithContext(r.Context()) // a copy, whose Body h reads
+			r.Body = rec.body
+		}
 		ok := len(methods) == 0
 		for _, m := range methods {
 			ok = ok || r.Method == m
@@ -284,14 +290,23 @@ func (s *Service) guard(h http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder notes the status a handler answers with, and closes the
+// connection after a refusal (4xx, 5xx) of a request whose body was not
+// read to its end: net/http would otherwise read and discard up to 256 KiB
+// more of it before sending the answer, so that a client streaming a body
+// learns of a 413, 415 or 406 only late.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	body   *bodyReader // nil: the request has no body
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		if code >= 400 && r.body != nil && !r.body.done {
+			r.Header().Set("Connection", "close")
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -301,6 +316,20 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.ResponseWriter.Write(p)
+}
+
+// bodyReader notes whether a request body was read to its end.
+type bodyReader struct {
+	io.ReadCloser
+	done bool
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.done = true
+	}
+	return n, err
 }
 
 func (s *Service) health(w http.ResponseWriter, r *http.Request) {
