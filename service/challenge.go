@@ -304,8 +304,6 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	// shutting down (Shutdown waits for this handler).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()
-	sess.EvidenceType = CCAEvidenceMediaType
-	sess.Evidence = evidence
 	start := time.Now()
 	var res *verifier.Result
 	var jwt []byte
@@ -324,6 +322,8 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	s.m.verified(time.Since(start), platform, realm, err)
 	sess.Expires = s.cfg.Now().Add(s.cfg.SessionTTL).UTC().Truncate(time.Millisecond)
 	if err != nil {
+		// Failed, without the evidence: as Veraison stores a session
+		// whose ProcessEvidence failed (the evidence is set after).
 		sess.State = store.Failed
 		if ferr := s.cfg.Store.CompleteSession(ctx, sess, arrived); ferr != nil {
 			s.log.Error("storing a failed session", "session", id, "error", ferr)
@@ -332,6 +332,8 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess.State = store.Complete
+	sess.EvidenceType = CCAEvidenceMediaType
+	sess.Evidence = evidence
 	sess.Result = string(jwt)
 	if err := s.cfg.Store.CompleteSession(ctx, sess, arrived); err != nil {
 		if errors.Is(err, store.ErrSessionUsed) || errors.Is(err, store.ErrNonceUsed) ||

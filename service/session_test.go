@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ccakit/cca/service/store"
+	"github.com/ccakit/cca/verifier"
 )
 
 // TestParseSessionID: the id forms github.com/google/uuid Parse reads,
@@ -93,6 +94,37 @@ func TestDeleteExpiredSession(t *testing.T) {
 			}
 			status, hdr, body = do(t, "DELETE", fresh, "", "", nil)
 			wantProblem(t, status, hdr, body, http.StatusNotFound, "no such session")
+		})
+	}
+}
+
+// brokenAppraiser fails as a verifier whose store is down does.
+type brokenAppraiser struct{}
+
+func (brokenAppraiser) Verify(ctx context.Context, ev, nonce []byte) (*verifier.Result, error) {
+	return nil, errors.New("reference values: the store does not answer")
+}
+
+// TestFailedSession: when the service itself fails to appraise, the answer
+// is a 500 that does not say why, and the session is failed without the
+// evidence, as Veraison leaves it; a second submission is a 409.
+func TestFailedSession(t *testing.T) {
+	for name, db := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := openStore(t, db)
+			ts := startTestServer(t, Config{Store: st, Appraiser: brokenAppraiser{}})
+			url, _ := newSessionFor(t, ts.public.URL, "")
+			status, hdr, body := do(t, "POST", url, CCAEvidenceMediaType, "", []byte{0xd9, 0x01, 0x8f, 0xa0})
+			wantProblem(t, status, hdr, body, http.StatusInternalServerError, "processing the evidence failed")
+			if strings.Contains(string(body), "store") {
+				t.Fatalf("the 500 tells the client why: %s", body)
+			}
+			status, _, body = do(t, "GET", url, "", "", nil)
+			if s := sessionOf(t, body); status != http.StatusOK || s.Status != store.Failed || s.Evidence != nil || s.Result != nil {
+				t.Fatalf("failed session: %d %s; want failed, without evidence or result", status, body)
+			}
+			status, hdr, body = do(t, "POST", url, CCAEvidenceMediaType, "", []byte{0xd9, 0x01, 0x8f, 0xa0})
+			wantProblem(t, status, hdr, body, http.StatusConflict, "is failed")
 		})
 	}
 }
