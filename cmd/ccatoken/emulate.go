@@ -20,6 +20,8 @@ import (
 type emulateOptions struct {
 	challenge, cpak, rak, format, exportCPAK, out, realmFile string
 	hex                                                      bool
+	// stdin is read for a key given as "-"; nil (demo) refuses "-".
+	stdin io.Reader
 }
 
 func newEmulateCmd() *cobra.Command {
@@ -53,6 +55,7 @@ small kvmtool-style realm.`,
   ccatoken verify t.cbor --cpak cpak.pem --refvals testvectors/refvals/emulator.json --nonce ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.stdin = cmd.InOrStdin()
 			return runEmulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
@@ -112,13 +115,16 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, erro
 			return nil, err
 		}
 	}
+	if countStdin(o.cpak, o.rak) > 1 {
+		return nil, usagef("only one of --cpak and --rak can be - (standard input)")
+	}
 	if o.cpak != "" {
-		if eo.Config.CPAK, err = readPrivateKey("cpak", o.cpak, nil); err != nil {
+		if eo.Config.CPAK, err = readPrivateKey("cpak", o.cpak, o.stdin); err != nil {
 			return nil, err
 		}
 	}
 	if o.rak != "" {
-		k, err := readPrivateKey("rak", o.rak, nil)
+		k, err := readPrivateKey("rak", o.rak, o.stdin)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,4 +94,18 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+}
+
+// TestEmulateKeysFromStdin: a key given as - is read from standard input
+// (docs/cli.md: KEY is a file or -), not a nil-reader crash; two - are
+// refused.
+func TestEmulateKeysFromStdin(t *testing.T) {
+	dir := t.TempDir()
+	out, pub := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
+	ccatoken(t, readFileT(t, cpakPriv), "emulate", "--cpak", "-", "-o", out, "--export-cpak", pub).check(t, exitOK)
+	if got, want := readFileT(t, pub), readFileT(t, cpakPub); !bytes.Equal(got, want) {
+		t.Errorf("exported CPAK is not the one given on standard input:\n%s\nwant\n%s", got, want)
+	}
+	ccatoken(t, readFileT(t, rakPriv), "emulate", "--rak", "-", "-o", out).check(t, exitOK)
+	ccatoken(t, nil, "emulate", "--cpak", "-", "--rak", "-", "-o", out).check(t, exitUsage, "only one of --cpak and --rak")
 }

@@ -17,14 +17,18 @@ import (
 // breaks, is a little over twice that.
 const maxInputSize = 4*token.MaxTokenSize + 4096
 
-// readFile reads a file argument, "-" meaning stdin. Failing to read is a
-// usage error (exit 2); what names the argument in the message.
+// readFile reads a file argument, "-" meaning stdin (refused when stdin is
+// nil). Failing to read is a usage error (exit 2); what names the argument
+// in the message.
 func readFile(path, what string, stdin io.Reader) ([]byte, error) {
 	var (
 		r   io.Reader
 		src = path
 	)
 	if path == "-" {
+		if stdin == nil {
+			return nil, usagef("%s: standard input (-) cannot be read here; give a file", what)
+		}
 		r, src = stdin, "standard input"
 	} else {
 		f, err := os.Open(path)

@@ -36,6 +36,8 @@ type serveOptions struct {
 	nonceSize                         int
 	sessionTTL, shutdown              time.Duration
 	maxBody                           int64
+	// stdin is read for the one file argument given as "-".
+	stdin io.Reader
 }
 
 func newServeCmd() *cobra.Command {
@@ -98,6 +100,7 @@ answers 503, and the sessions being appraised finish.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			o.stdin = cmd.InOrStdin()
 			return runServe(ctx, cmd.ErrOrStderr(), o, nil)
 		},
 	}
@@ -148,6 +151,9 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	if err != nil {
 		return err
 	}
+	if countStdin(append([]string{o.earKey, o.tokenFile, o.caCrt}, o.corimKeys...)...) > 1 {
+		return usagef("only one of --ear-key, --provisioning-token-file, --client-ca and --corim-key can be - (standard input)")
+	}
 	enc, err := service.ParseNonceEncoding(o.nonceEncoding)
 	if err != nil {
 		return usagef("--nonce-encoding: %v", err)
@@ -165,7 +171,7 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	}
 	var token string
 	if o.tokenFile != "" {
-		b, err := readFile(o.tokenFile, "--provisioning-token-file", nil)
+		b, err := readFile(o.tokenFile, "--provisioning-token-file", o.stdin)
 		if err != nil {
 			return err
 		}
@@ -175,7 +181,7 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	}
 	var corimKeys []crypto.PublicKey
 	for _, p := range o.corimKeys {
-		k, err := readPublicKey("corim-key", p, nil)
+		k, err := readPublicKey("corim-key", p, o.stdin)
 		if err != nil {
 			return err
 		}
@@ -249,7 +255,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // creates the P-256 key kept beside the database.
 func serveEARKey(o serveOptions) (crypto.Signer, error) {
 	if o.earKey != "" {
-		return readPrivateKey("ear-key", o.earKey, nil)
+		return readPrivateKey("ear-key", o.earKey, o.stdin)
 	}
 	if isPostgres(o.db) {
 		return nil, usagef("--ear-key is required with PostgreSQL: every replica must sign EARs with the same key")
@@ -305,7 +311,7 @@ func serveTLS(o serveOptions) (public, admin *tls.Config, err error) {
 	public = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	admin = public.Clone()
 	if o.caCrt != "" {
-		pemData, err := readFile(o.caCrt, "--client-ca", nil)
+		pemData, err := readFile(o.caCrt, "--client-ca", o.stdin)
 		if err != nil {
 			return nil, nil, err
 		}

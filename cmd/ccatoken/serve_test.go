@@ -79,3 +79,26 @@ func TestServeUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestServeStdinFiles: --ear-key, --corim-key and --provisioning-token-file
+// read "-" from standard input (they crashed on a nil reader), and at most
+// one of them can be -.
+func TestServeStdinFiles(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	stop := []string{"--tls-cert", "x.pem"} // fails after the files are read
+	for _, tc := range []struct {
+		stdin []byte
+		args  []string
+		cause string
+	}{
+		{readFileT(t, cpakPriv), []string{"--ear-key", "-"}, "go together"},
+		{readFileT(t, cpakPub), []string{"--corim-key", "-"}, "go together"},
+		{[]byte("a-bearer-token-of-some-length\n"), []string{"--provisioning-token-file", "-"}, "go together"},
+		{[]byte("short"), []string{"--provisioning-token-file", "-"}, "at least 16 characters"},
+		{nil, []string{"--ear-key", "-", "--corim-key", "-"}, "only one of"},
+	} {
+		t.Run(tc.args[0]+" "+tc.cause, func(t *testing.T) {
+			ccatoken(t, tc.stdin, append(append([]string{"serve"}, tc.args...), stop...)...).check(t, exitUsage, tc.cause)
+		})
+	}
+}
