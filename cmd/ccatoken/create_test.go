@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,4 +193,66 @@ func TestCreateDeterministic(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "token.cbor")
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "-o", out).check(t, exitOK)
 	ccatoken(t, nil, "verify", out, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
+}
+
+// TestKeysThatParseButCannotBeUsed: a key file that parses but cannot be
+// used is a usage error naming the flag and the file (exit 2), never a
+// crash nor a failure blamed on the evidence. An Ed25519 JWK whose "x" is
+// not 32 bytes crashed crypto/ed25519 during verification.
+func TestKeysThatParseButCannotBeUsed(t *testing.T) {
+	_, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(edPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edPEM := writeTemp(t, "ed.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	edToken := filepath.Join(t.TempDir(), "ed.cbor")
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", edPEM, "--rak", rakPriv, "-o", edToken).check(t, exitOK)
+
+	var rakJWK map[string]any
+	if err := json.Unmarshal(readFileT(t, rakJWKPriv), &rakJWK); err != nil {
+		t.Fatal(err)
+	}
+	var cpakPubJWK map[string]any
+	if err := json.Unmarshal(readFileT(t, cpakJWK), &cpakPubJWK); err != nil {
+		t.Fatal(err)
+	}
+	jwkFile := func(name string, m map[string]any) string {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeTemp(t, name, b)
+	}
+	mismatched := maps.Clone(rakJWK)
+	mismatched["x"], mismatched["y"] = cpakPubJWK["x"], cpakPubJWK["y"]
+	zero := maps.Clone(rakJWK)
+	zero["d"] = "AA"
+	shortEd := jwkFile("short-ed.jwk", map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"})
+	tinyRSA := jwkFile("tiny-rsa.jwk", map[string]any{"kty": "RSA", "n": "AQAB", "e": "AQAB"})
+	zeroJWK, mismatchedJWK := jwkFile("zero.jwk", zero), jwkFile("mismatch.jwk", mismatched)
+	lenient := []string{"--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"}
+
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cause string
+	}{
+		{"short Ed25519 CPAK", append([]string{"verify", edToken, "--cpak", shortEd, "--algorithms", "EdDSA,ES384"}, lenient...),
+			"--cpak " + shortEd + ": invalid key: Ed25519 public key of 3 bytes, must be 32"},
+		{"short Ed25519 CPAK, ES384 token", append([]string{"verify", rel0Vector, "--cpak", shortEd}, lenient...), "Ed25519 public key of 3 bytes"},
+		{"short Ed25519 CoRIM key", []string{"verify", rel0Vector, "--cpak", cpakPub, "--corim-key", shortEd}, "--corim-key " + shortEd},
+		{"17-bit RSA CPAK", append([]string{"verify", rel0Vector, "--cpak", tinyRSA}, lenient...), "at least 2048 bits"},
+		{"zero ECDSA scalar", []string{"create", "--claims", rel0Claims, "--iak", zeroJWK, "--rak", rakPriv, "--hex"},
+			"--iak " + zeroJWK + ": invalid key: ECDSA private key"},
+		{"RAK not matching its public point", []string{"create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", mismatchedJWK, "--hex"},
+			"--rak " + mismatchedJWK + ": invalid key: the ECDSA private key does not match the public key it carries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ccatoken(t, nil, tc.args...).check(t, exitUsage, tc.cause)
+		})
+	}
 }
