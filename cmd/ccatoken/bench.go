@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/emulator/sharing"
+	"github.com/ccakit/cca/internal/textsafe"
 )
 
 type benchOptions struct {
@@ -154,6 +155,6 @@ func runBenchSharing(stdout, stderr io.Writer, o benchOptions) error {
 			return usageError(err)
 		}
 	}
-	fmt.Fprintf(stderr, "wrote %s/{results.md,results.csv,throughput.svg,speedup.svg}\n", o.out)
+	fmt.Fprintf(stderr, "wrote %s/{results.md,results.csv,throughput.svg,speedup.svg}\n", textsafe.Escape(o.out))
 	return nil
 }

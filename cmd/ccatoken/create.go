@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 )
 
@@ -97,7 +98,7 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	}
 	doc, err := parseClaimsDocument(data)
 	if err != nil {
-		return usagef("--claims %s: %v", o.claims, err)
+		return usagef("--claims %s: %v", textsafe.Escape(o.claims), err)
 	}
 	format, err := chooseFormat(doc, o)
 	if err != nil {
@@ -120,7 +121,7 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	if toFile, err := writeCBOR(stdout, raw, o.out, o.hex); err != nil || !toFile {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), o.out)
+	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), textsafe.Escape(o.out))
 	return nil
 }
 
@@ -155,7 +156,7 @@ func chooseFormat(doc *claimsDocument, o createOptions) (evidence.Format, error)
 		src = "--format " + f.String()
 	case doc.Format != "":
 		if f, err = evidence.ParseFormat(doc.Format); err != nil {
-			return 0, usagef("--claims %s: \"format\": %v", o.claims, err)
+			return 0, usagef("--claims %s: \"format\": %v", textsafe.Escape(o.claims), err)
 		}
 		src = fmt.Sprintf("the claims' \"format\": %q", doc.Format)
 	default:

@@ -13,6 +13,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/internal/emulation"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 )
@@ -91,7 +92,7 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 	if toFile, err := writeCBOR(stdout, res.Token, o.out, o.hex); err != nil || !toFile {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), o.out, res.Challenge)
+	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), textsafe.Escape(o.out), res.Challenge)
 	return nil
 }
 
@@ -129,7 +130,7 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, erro
 			return nil, err
 		}
 		if eo.Config.RAK, err = p384Key(k); err != nil {
-			return nil, usagef("--rak %s: %v", o.rak, err)
+			return nil, usagef("--rak %s: %v", textsafe.Escape(o.rak), err)
 		}
 	}
 	if o.realmFile != "" {

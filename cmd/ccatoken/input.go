@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 )
 
@@ -43,10 +44,10 @@ func readFile(path, what string, stdin io.Reader) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxInputSize+1))
 	if err != nil {
-		return nil, usagef("%s: reading %s: %v", what, src, pathErr(err))
+		return nil, usagef("%s: reading %s: %v", what, textsafe.Escape(src), pathErr(err))
 	}
 	if len(data) > maxInputSize {
-		return nil, usagef("%s: %s is larger than %d bytes", what, src, maxInputSize)
+		return nil, usagef("%s: %s is larger than %d bytes", what, textsafe.Escape(src), maxInputSize)
 	}
 	return data, nil
 }
@@ -55,7 +56,7 @@ func readFile(path, what string, stdin io.Reader) ([]byte, error) {
 // read "testvectors/x.cbor: no such file or directory".
 func pathErr(err error) error {
 	if pe, ok := err.(*os.PathError); ok {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+		return fmt.Errorf("%s: %v", textsafe.Escape(pe.Path), pe.Err)
 	}
 	return err
 }
@@ -174,7 +175,7 @@ func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
 		err = usablePrivateKey(k)
 	}
 	if err != nil {
-		return nil, usagef("--%s %s: %v", flag, path, err)
+		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
 }
@@ -191,7 +192,7 @@ func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error)
 		err = usablePublicKey(k)
 	}
 	if err != nil {
-		return nil, usagef("--%s %s: %v", flag, path, err)
+		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
 }

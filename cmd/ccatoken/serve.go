@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/service"
 	"github.com/ccakit/cca/service/store/sqlstore"
 	"github.com/ccakit/cca/token"
@@ -176,7 +177,7 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 			return err
 		}
 		if token = strings.TrimSpace(string(b)); len(token) < 16 {
-			return usagef("--provisioning-token-file %s: the token must be at least 16 characters", o.tokenFile)
+			return usagef("--provisioning-token-file %s: the token must be at least 16 characters", textsafe.Escape(o.tokenFile))
 		}
 	}
 	var corimKeys []crypto.PublicKey
@@ -192,7 +193,7 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 		return err
 	}
 	if o.adminListen != "" && !loopback(o.adminListen) && token == "" && o.caCrt == "" {
-		return usagef("--admin-listen %s is not a loopback address: provisioning there needs --provisioning-token-file or --client-ca", o.adminListen)
+		return usagef("--admin-listen %s is not a loopback address: provisioning there needs --provisioning-token-file or --client-ca", textsafe.Escape(o.adminListen))
 	}
 
 	st, err := sqlstore.Open(ctx, o.db)
@@ -264,7 +265,7 @@ func serveEARKey(o serveOptions) (crypto.Signer, error) {
 	if data, err := os.ReadFile(path); err == nil {
 		k, err := token.ParsePrivateKey(data)
 		if err != nil {
-			return nil, usagef("EAR key %s: %v", path, err)
+			return nil, usagef("EAR key %s: %v", textsafe.Escape(path), err)
 		}
 		return k, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -317,7 +318,7 @@ func serveTLS(o serveOptions) (public, admin *tls.Config, err error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemData) {
-			return nil, nil, usagef("--client-ca %s: no PEM certificate", o.caCrt)
+			return nil, nil, usagef("--client-ca %s: no PEM certificate", textsafe.Escape(o.caCrt))
 		}
 		admin.ClientCAs = pool
 		admin.ClientAuth = tls.RequireAndVerifyClientCert

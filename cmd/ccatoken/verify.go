@@ -173,7 +173,7 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 			return err
 		}
 		if _, err := verifier.JWSAlgorithm(k.Public()); err != nil {
-			return usagef("--ear-key %s: %v", o.earKey, err)
+			return usagef("--ear-key %s: %v", textsafe.Escape(o.earKey), err)
 		}
 		earKey = k
 	}
@@ -213,7 +213,7 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 		}
 		rv, err := verifier.ReadReferenceValues(data, corim)
 		if err != nil {
-			return usagef("--refvals %s: %s", file, textsafe.Escape(err.Error()))
+			return usagef("--refvals %s: %s", textsafe.Escape(file), textsafe.Escape(err.Error()))
 		}
 		refs = append(refs, rv.Named(file))
 	}
@@ -290,7 +290,7 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 		}
 		ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{Key: pub, Where: "--cpak " + o.cpak})
 		if err != nil {
-			return nil, usagef("--cpak %s: %v", o.cpak, err)
+			return nil, usagef("--cpak %s: %v", textsafe.Escape(o.cpak), err)
 		}
 		return ta, nil
 	}
@@ -303,7 +303,7 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 		}
 		ta, err := verifier.ReadTrustAnchors(data, corim)
 		if err != nil {
-			return nil, usagef("--trust-anchors %s: %s", file, textsafe.Escape(err.Error()))
+			return nil, usagef("--trust-anchors %s: %s", textsafe.Escape(file), textsafe.Escape(err.Error()))
 		}
 		ta = ta.Named(file)
 		for _, w := range ta.Warnings() {
