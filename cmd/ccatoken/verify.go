@@ -251,13 +251,16 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 		if err != nil {
 			return usageError(err)
 		}
-		out.Write(append(b, '\n'))
+		// Claims and store members are attacker-controlled: the format
+		// characters encoding/json leaves as they are are escaped, as in
+		// inspect's JSON.
+		out.Write(append(escapeUnprintable(b), '\n'))
 	case "ear":
 		b, err := res.EARJSON()
 		if err != nil {
 			return usageError(err)
 		}
-		if err := json.Indent(&out, b, "", "  "); err != nil {
+		if err := json.Indent(&out, escapeUnprintable(b), "", "  "); err != nil {
 			return usageError(err)
 		}
 		out.WriteByte('\n')
