@@ -224,9 +224,21 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 	default:
 		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(refs...)))
 	}
-	data, _, err := readToken(path, stdin)
+	raw, err := readFile(path, "token", stdin)
 	if err != nil {
 		return err
+	}
+	data, _, inputErr := decodeTokenInput(raw)
+	if inputErr != nil {
+		// Input in no token form (empty, JSON, PEM, text) fails like any
+		// malformed evidence. The machine-readable outputs still carry a
+		// result, as they do whatever the verdict: the verifier's decode
+		// failure of the bytes as they are. The stderr line keeps the
+		// reason the input was not read as a token.
+		if o.output == "text" {
+			return inputErr
+		}
+		data = raw
 	}
 
 	v, err := verifier.New(anchors, append(opts, verifier.WithPolicy(policy))...)
@@ -274,7 +286,10 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return usagef("writing the output: %v", err)
 	}
-	if res.Trustworthy {
+	switch {
+	case inputErr != nil:
+		return inputErr
+	case res.Trustworthy:
 		return nil
 	}
 	return evidenceError(errors.New(vr.failureLine()))
