@@ -21,6 +21,7 @@ import (
 type emulateOptions struct {
 	challenge, cpak, rak, format, exportCPAK, out, realmFile string
 	hex                                                      bool
+	challengeSet                                             bool // --challenge given, even empty
 	// stdin is read for a key given as "-"; nil (demo) refuses "-".
 	stdin io.Reader
 }
@@ -57,6 +58,7 @@ small kvmtool-style realm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.stdin = cmd.InOrStdin()
+			o.challengeSet = cmd.Flags().Changed("challenge")
 			return runEmulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
@@ -108,11 +110,11 @@ type emulated struct {
 func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, error) {
 	format, err := evidence.ParseFormat(o.format)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, usagef("--format: %w", err)
 	}
 	eo := emulation.Options{Config: emulator.Config{TokenFormat: format}, Trace: trace}
-	if o.challenge != "" {
-		if eo.Challenge, err = parseNonce(o.challenge); err != nil {
+	if o.challengeSet || o.challenge != "" {
+		if eo.Challenge, err = parseHexNonce("--challenge", o.challenge); err != nil {
 			return nil, err
 		}
 	}

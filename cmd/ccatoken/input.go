@@ -251,15 +251,25 @@ func usablePrivateKey(k crypto.Signer) error {
 }
 
 // parseNonce reads the --nonce flag: hex, 32 to 64 bytes.
-func parseNonce(s string) ([]byte, error) {
+func parseNonce(s string) ([]byte, error) { return parseHexNonce("--nonce", s) }
+
+// parseHexNonce reads a nonce flag (verify's --nonce, emulate's
+// --challenge): hex, 32 to 64 bytes. An empty value is refused with its own
+// message: it is what an unset shell variable gives ("--nonce $NONCE"), and
+// must not pass for "no nonce" or "a random one".
+func parseHexNonce(flag, s string) ([]byte, error) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+	if s == "" {
+		return nil, usagef("%s is empty: a nonce is %d to %d bytes of hex (leave the flag out for none)",
+			flag, token.MinNonceSize, token.ChallengeSize)
+	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, usagef("--nonce: not hex: %v", err)
+		return nil, usagef("%s: not hex: %v", flag, err)
 	}
 	if len(b) < token.MinNonceSize || len(b) > token.ChallengeSize {
-		return nil, usagef("--nonce: %d bytes; a nonce is %d to %d bytes (%d to %d hex digits)",
-			len(b), token.MinNonceSize, token.ChallengeSize, 2*token.MinNonceSize, 2*token.ChallengeSize)
+		return nil, usagef("%s: %d bytes; a nonce is %d to %d bytes (%d to %d hex digits)",
+			flag, len(b), token.MinNonceSize, token.ChallengeSize, 2*token.MinNonceSize, 2*token.ChallengeSize)
 	}
 	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -145,5 +146,29 @@ func TestIsTerminal(t *testing.T) {
 		if isTerminal(null) {
 			t.Error("/dev/null is a terminal")
 		}
+	}
+}
+
+// TestEmptyNonceFlags: an empty --nonce or --challenge (an unset shell
+// variable) is a usage error, not "no nonce" (which an unsafe policy flag
+// then accepted) nor "a random challenge"; emulate's errors name its own
+// flags.
+func TestEmptyNonceFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.cbor")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cause string
+	}{
+		{"verify --nonce empty", []string{"verify", rel0Vector, "--cpak", cpakPub, "--nonce", "",
+			"--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"}, "--nonce is empty"},
+		{"verify --nonce blank", []string{"verify", rel0Vector, "--cpak", cpakPub, "--nonce", " \n"}, "--nonce is empty"},
+		{"emulate --challenge empty", []string{"emulate", "--challenge", "", "-o", out}, "--challenge is empty"},
+		{"emulate --challenge not hex", []string{"emulate", "--challenge", "zz", "-o", out}, "--challenge: not hex"},
+		{"emulate --format", []string{"emulate", "--format", "cbor", "-o", out}, "--format: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ccatoken(t, nil, tc.args...).check(t, exitUsage, tc.cause)
+		})
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 type verifyOptions struct {
 	cpak, nonce, output, earKey, corimKey string
+	nonceSet                              bool // --nonce given, even empty
 	trustAnchors, refvals                 []string
 	algorithms                            []string
 	policy                                verifier.Policy
@@ -123,6 +124,7 @@ or store, a --nonce that is not 32 to 64 bytes of hex).`,
       --allow-unknown-platform-unsafe --allow-unknown-realm-unsafe     # the cryptographic legs only`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.nonceSet = cmd.Flags().Changed("nonce")
 			return runVerify(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], o)
 		},
 	}
@@ -178,7 +180,7 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 		earKey = k
 	}
 	var nonce []byte
-	if o.nonce != "" {
+	if o.nonceSet || o.nonce != "" {
 		var err error
 		if nonce, err = parseNonce(o.nonce); err != nil {
 			return err
