@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,32 @@ func TestKeysThatParseButCannotBeUsed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ccatoken(t, nil, tc.args...).check(t, exitUsage, tc.cause)
 		})
+	}
+}
+
+// TestCreateRefusesWhatCannotBeRead: claims that make evidence past the
+// decoder's 64 KiB bound (700 software components) are refused (exit 1),
+// instead of writing a token inspect and verify then refuse.
+func TestCreateRefusesWhatCannotBeRead(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(readFileT(t, rel0Claims), &doc); err != nil {
+		t.Fatal(err)
+	}
+	plat := doc["cca-platform-token"].(map[string]any)
+	sw := plat["cca-platform-sw-components"].([]any)
+	many := make([]any, 700)
+	for i := range many {
+		many[i] = sw[1]
+	}
+	plat["cca-platform-sw-components"] = many
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "big.cbor")
+	ccatoken(t, nil, "create", "--claims", writeTemp(t, "big.json", b), "--iak", cpakPriv, "--rak", rakPriv, "-o", out).
+		check(t, exitFailed, "would not decode", "exceeds the 65536-byte limit")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was written", out)
 	}
 }
