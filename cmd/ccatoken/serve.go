@@ -152,6 +152,9 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	if err != nil {
 		return err
 	}
+	if err := checkServeLimits(o); err != nil {
+		return err
+	}
 	if countStdin(append([]string{o.earKey, o.tokenFile, o.caCrt}, o.corimKeys...)...) > 1 {
 		return usagef("only one of --ear-key, --provisioning-token-file, --client-ca and --corim-key can be - (standard input)")
 	}
@@ -235,6 +238,23 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 		ready(pub.Addr().String(), adminAddr)
 	}
 	return svc.Serve(ctx, o.shutdown, ls...)
+}
+
+// checkServeLimits refuses the numeric flags the service would otherwise
+// replace by its defaults without a word: "--max-body 0" must not serve 1
+// MiB bodies, nor "--session-ttl 0" sessions of 2m30s.
+func checkServeLimits(o serveOptions) error {
+	switch {
+	case o.nonceSize < service.MinNonceSize || o.nonceSize > service.MaxNonceSize:
+		return usagef("--nonce-size: nonce size %d: want %d..%d", o.nonceSize, service.MinNonceSize, service.MaxNonceSize)
+	case o.sessionTTL <= 0:
+		return usagef("--session-ttl %v: a session lifetime must be positive", o.sessionTTL)
+	case o.maxBody <= 0:
+		return usagef("--max-body %d: the largest request body must be positive", o.maxBody)
+	case o.shutdown <= 0:
+		return usagef("--shutdown-timeout %v: must be positive", o.shutdown)
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
