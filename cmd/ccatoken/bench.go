@@ -82,8 +82,8 @@ func parseSizes(s string) ([]int, error) {
 		return sharing.DefaultSizes(), nil
 	}
 	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
+	for _, field := range strings.Split(s, ",") {
+		f := strings.TrimSpace(field)
 		mul := 1
 		switch {
 		case strings.HasSuffix(strings.ToUpper(f), "K"):
@@ -93,7 +93,7 @@ func parseSizes(s string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n <= 0 || n > (1<<20)/mul {
-			return nil, usagef("--sizes: %q is not a size from 1 B to 1 MiB", f)
+			return nil, usagef("--sizes: %q is not a size from 1 B to 1 MiB", strings.TrimSpace(field))
 		}
 		out = append(out, n*mul)
 	}
