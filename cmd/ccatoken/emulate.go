@@ -137,13 +137,13 @@ func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, erro
 	}
 	if o.realmFile != "" {
 		if eo.Realm, eo.Load, err = realmbuild.ReadDescriptionFile(o.realmFile); err != nil {
-			return nil, usagef("--realm: %v", err)
+			return nil, usagef("--realm %s: %v", textsafe.Escape(o.realmFile), err)
 		}
 	}
 	res, err := emulation.Run(eo)
 	switch {
 	case errors.Is(err, realmbuild.ErrDescription):
-		return nil, usagef("--realm: %v", err)
+		return nil, usagef("--realm %s: %v", textsafe.Escape(o.realmFile), err)
 	case errors.Is(err, emulation.ErrMachine):
 		return nil, usageError(err)
 	case err != nil:

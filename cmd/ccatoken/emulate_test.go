@@ -109,3 +109,12 @@ func TestEmulateKeysFromStdin(t *testing.T) {
 	ccatoken(t, readFileT(t, rakPriv), "emulate", "--rak", "-", "-o", out).check(t, exitOK)
 	ccatoken(t, nil, "emulate", "--cpak", "-", "--rak", "-", "-o", out).check(t, exitUsage, "only one of --cpak and --rak")
 }
+
+// TestEmulateRealmErrorNamesFile: an invalid realm description is named in
+// the error, as measure names it.
+func TestEmulateRealmErrorNamesFile(t *testing.T) {
+	desc := writeTemp(t, "norecs.json", []byte(strings.Replace(string(readFileT(t, filepath.Join(vectorDir, "realms", "small.json"))),
+		`"recs": [`, `"recs": [], "unused": [`, 1)))
+	ccatoken(t, nil, "emulate", "--realm", desc, "-o", filepath.Join(t.TempDir(), "t.cbor")).
+		check(t, exitUsage, "--realm "+desc+": ")
+}
