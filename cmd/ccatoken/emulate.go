@@ -63,14 +63,20 @@ small kvmtool-style realm.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.challenge, "challenge", "", "realm challenge, 32..64 bytes in hex (zero-padded to 64); default: random 64 bytes")
-	f.StringVar(&o.cpak, "cpak", "", "platform attestation key (PEM or JWK private key); default: the test CPAK")
-	f.StringVar(&o.rak, "rak", "", "realm attestation key (P-384 private key: PEM, JWK or raw 48-byte scalar); default: the test RAK")
+	f.StringVar(&o.challenge, "challenge", "", "realm challenge, 32..64 bytes in `HEX` (zero-padded to 64); default: random 64 bytes")
+	f.StringVar(&o.cpak, "cpak", "", "platform attestation `KEY` (PEM or JWK private key); default: the test CPAK")
+	f.StringVar(&o.rak, "rak", "", "realm attestation `KEY` (P-384 private key: PEM, JWK or raw 48-byte scalar); default: the test RAK")
 	f.StringVar(&o.format, "format", "rel0", "token `FORMAT`: rel0 (RMM 1.0-REL0), legacy (RMM 1.0-EAC5), cmw (tag 907, TF-RMM v0.9.0) or tfrmm-main (what TF-RMM main emits)")
-	f.StringVar(&o.exportCPAK, "export-cpak", "", "write the CPAK public key (PEM) to FILE")
-	f.StringVarP(&o.out, "output", "o", "", "write the token to FILE instead of standard output")
+	f.StringVar(&o.exportCPAK, "export-cpak", "", "write the CPAK public key (PEM) to `FILE`")
+	// -o is --out, as in create and measure, where --output (-O) is the
+	// output form; --output FILE, this command's first spelling, is kept
+	// as a hidden alias.
+	f.StringVarP(&o.out, "out", "o", "", "write the token to `FILE` instead of standard output")
+	f.StringVar(&o.out, "output", "", "the same as --out")
+	_ = f.MarkHidden("output") // the flag just defined
+	cmd.MarkFlagsMutuallyExclusive("out", "output")
 	f.BoolVar(&o.hex, "hex", false, "write the token as hex")
-	f.StringVar(&o.realmFile, "realm", "", "realm description (JSON, see docs/realm-description.md); default: a small built-in realm")
+	f.StringVar(&o.realmFile, "realm", "", "realm description `FILE` (JSON, see docs/realm-description.md); default: a small built-in realm")
 	return cmd
 }
 

@@ -118,3 +118,22 @@ func TestEmulateRealmErrorNamesFile(t *testing.T) {
 	ccatoken(t, nil, "emulate", "--realm", desc, "-o", filepath.Join(t.TempDir(), "t.cbor")).
 		check(t, exitUsage, "--realm "+desc+": ")
 }
+
+// TestEmulateOutFlag: -o is --out, as in create and measure (where
+// --output is the output form); --output FILE is still accepted, and the
+// two together are refused.
+func TestEmulateOutFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []string{"--out", "-o", "--output"} {
+		out := filepath.Join(dir, strings.TrimLeft(flag, "-")+".cbor")
+		r := ccatoken(t, nil, "emulate", flag, out)
+		r.check(t, exitOK)
+		if len(readFileT(t, out)) == 0 {
+			t.Errorf("emulate %s wrote nothing", flag)
+		}
+	}
+	ccatoken(t, nil, "emulate", "--out", filepath.Join(dir, "a"), "--output", filepath.Join(dir, "b")).check(t, exitUsage, "out", "output")
+	if help := ccatoken(t, nil, "emulate", "--help").stdout; !strings.Contains(help, "-o, --out FILE") || strings.Contains(help, "--output") {
+		t.Errorf("emulate --help does not show -o, --out FILE alone:\n%s", help)
+	}
+}
