@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -172,6 +173,9 @@ func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
 	}
 	k, err := token.ParsePrivateKey(data)
 	if err == nil {
+		err = onePEMKey(data)
+	}
+	if err == nil {
 		err = usablePrivateKey(k)
 	}
 	if err != nil {
@@ -189,12 +193,38 @@ func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error)
 	}
 	k, err := token.ParsePublicKey(data)
 	if err == nil {
+		err = onePEMKey(data)
+	}
+	if err == nil {
 		err = usablePublicKey(k)
 	}
 	if err != nil {
 		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
+}
+
+// onePEMKey refuses a PEM file with several keys (a bundle, two keys
+// concatenated by mistake): the parser would take the first and ignore the
+// others without a word. An "EC PARAMETERS" block, which OpenSSL writes
+// before a key, and certificates, which come with a key in TLS bundles, are
+// not keys.
+func onePEMKey(data []byte) error {
+	var keys []string
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if strings.HasSuffix(block.Type, "KEY") {
+			keys = append(keys, block.Type)
+		}
+	}
+	if len(keys) > 1 {
+		return fmt.Errorf("%w: the PEM holds %d keys (%s); give one (only the first would be used)",
+			token.ErrKey, len(keys), strings.Join(keys, ", "))
+	}
+	return nil
 }
 
 // minRSABits is the smallest RSA key go-cose signs or verifies with (go-cose

@@ -172,3 +172,19 @@ func TestEmptyNonceFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestSeveralPEMKeys: a key file holding several PEM keys is refused
+// rather than silently read as its first; EC PARAMETERS before a key, and a
+// certificate beside it, are not keys.
+func TestSeveralPEMKeys(t *testing.T) {
+	two := writeTemp(t, "two.pub.pem", append(readFileT(t, cpakPub), readFileT(t, cpak256Pub)...))
+	ccatoken(t, nil, "verify", rel0Vector, "--cpak", two, "--nonce", rel0Nonce).check(t, exitUsage, "--cpak "+two, "holds 2 keys (PUBLIC KEY, PUBLIC KEY)")
+	twoPriv := writeTemp(t, "two.pem", append(readFileT(t, cpakPriv), readFileT(t, rakPriv)...))
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", twoPriv, "--rak", rakPriv, "--hex").check(t, exitUsage, "--iak "+twoPriv, "holds 2 keys")
+
+	cert := "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+	params := "-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n"
+	withParams := writeTemp(t, "params.pem", append([]byte(params), readFileT(t, rakPriv)...))
+	withCert := writeTemp(t, "cert.pem", append(readFileT(t, cpakPriv), cert...))
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", withCert, "--rak", withParams, "--hex").check(t, exitOK)
+}
