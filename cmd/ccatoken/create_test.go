@@ -284,3 +284,24 @@ func TestCreateRefusesWhatCannotBeRead(t *testing.T) {
 		t.Errorf("%s was written", out)
 	}
 }
+
+// TestCreateClaimsOfWrongJSONType: a claims file of the wrong JSON type is
+// reported in JSON's terms, naming the member, not in Go's
+// ("main.claimsDocument").
+func TestCreateClaimsOfWrongJSONType(t *testing.T) {
+	for _, tc := range []struct{ doc, cause string }{
+		{`[]`, `a JSON array, want an object {"cca-platform-token"`},
+		{`"claims"`, `a JSON string, want an object`},
+		{`{"cca-platform-token":{},"cca-realm-delegated-token":{},"cca-platform-extra-claims":{}}`, `"cca-platform-extra-claims": a JSON object, want an array`},
+		{`{"cca-platform-token":{},"cca-realm-delegated-token":{},"cca-realm-extra-claims":[{"key":"1","cbor":"00"}]}`, `"cca-realm-extra-claims.key": a JSON string, want a number`},
+		{`{"format":5,"cca-platform-token":{},"cca-realm-delegated-token":{}}`, `"format": a JSON number, want a string`},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			r := ccatoken(t, nil, "create", "--claims", writeTemp(t, "c.json", []byte(tc.doc)), "--iak", cpakPriv, "--rak", rakPriv, "--hex")
+			r.check(t, exitUsage, tc.cause)
+			if strings.Contains(r.stderr, "main.") || strings.Contains(r.stderr, "Go ") {
+				t.Errorf("Go's terms in the error: %s", r.stderr)
+			}
+		})
+	}
+}
