@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -111,6 +112,12 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	rak, err := readPrivateKey("rak", o.rak, stdin)
 	if err != nil {
 		return err
+	}
+	// The realm token's key is ECDSA (its claim 44237 is an EC2 COSE_Key
+	// or a raw SEC1 point); said here, where the flag and file are known.
+	if _, ok := rak.(*ecdsa.PrivateKey); !ok {
+		return usagef("--rak %s: %v: the RAK must be an ECDSA key, got %s",
+			textsafe.Escape(o.rak), token.ErrKey, token.DescribeKey(rak.Public()))
 	}
 	// Deterministic ECDSA (RFC 6979): the same claims and keys make the
 	// same evidence, byte for byte.

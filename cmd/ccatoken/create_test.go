@@ -165,6 +165,9 @@ func TestCreateRAKNotECDSA(t *testing.T) {
 	key := writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
 		check(t, exitUsage, "RAK must be an ECDSA key", "Ed25519")
+	// The error names the flag and the file, as every key error does.
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
+		check(t, exitUsage, "--rak "+key+": invalid key: the RAK must be an ECDSA key, got Ed25519")
 }
 
 // TestCreateDeterministic: two identical runs of create write the same
