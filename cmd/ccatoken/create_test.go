@@ -237,6 +237,7 @@ func TestKeysThatParseButCannotBeUsed(t *testing.T) {
 	zero["d"] = "AA"
 	shortEd := jwkFile("short-ed.jwk", map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"})
 	tinyRSA := jwkFile("tiny-rsa.jwk", map[string]any{"kty": "RSA", "n": "AQAB", "e": "AQAB"})
+	offCurve := jwkFile("off-curve.jwk", map[string]any{"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"})
 	zeroJWK, mismatchedJWK := jwkFile("zero.jwk", zero), jwkFile("mismatch.jwk", mismatched)
 	lenient := []string{"--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"}
 
@@ -249,6 +250,7 @@ func TestKeysThatParseButCannotBeUsed(t *testing.T) {
 			"--cpak " + shortEd + ": invalid key: Ed25519 public key of 3 bytes, must be 32"},
 		{"short Ed25519 CPAK, ES384 token", append([]string{"verify", rel0Vector, "--cpak", shortEd}, lenient...), "Ed25519 public key of 3 bytes"},
 		{"short Ed25519 CoRIM key", []string{"verify", rel0Vector, "--cpak", cpakPub, "--corim-key", shortEd}, "--corim-key " + shortEd},
+		{"point off its curve", []string{"verify", rel0Vector, "--cpak", offCurve}, "--cpak " + offCurve + ": invalid key: ECDSA public key"},
 		{"17-bit RSA CPAK", append([]string{"verify", rel0Vector, "--cpak", tinyRSA}, lenient...), "at least 2048 bits"},
 		{"zero ECDSA scalar", []string{"create", "--claims", rel0Claims, "--iak", zeroJWK, "--rak", rakPriv, "--hex"},
 			"--iak " + zeroJWK + ": invalid key: ECDSA private key"},

@@ -232,11 +232,16 @@ func onePEMKey(data []byte) error {
 const minRSABits = 2048
 
 // usablePublicKey refuses a key that parses but cannot verify anything: an
-// Ed25519 key of the wrong size (a JWK's "x" is not checked by the JWK
+// ECDSA point off its curve, an Ed25519 key of the wrong size (a JWK's "x" is not checked by the JWK
 // parser, and crypto/ed25519 panics on it) or an RSA key go-cose refuses.
 // Such a key is the user's mistake (exit 2), not a failure of the evidence.
 func usablePublicKey(k crypto.PublicKey) error {
 	switch k := k.(type) {
+	case *ecdsa.PublicKey:
+		// A JWK's point is not checked against its curve by the parser.
+		if _, err := k.ECDH(); err != nil {
+			return fmt.Errorf("%w: ECDSA public key: %v", token.ErrKey, err)
+		}
 	case ed25519.PublicKey:
 		if len(k) != ed25519.PublicKeySize {
 			return fmt.Errorf("%w: Ed25519 public key of %d bytes, must be %d", token.ErrKey, len(k), ed25519.PublicKeySize)
