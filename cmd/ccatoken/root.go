@@ -150,6 +150,7 @@ is reported as one line on standard error.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(newHelpCmd())
 	root.SetVersionTemplate("ccatoken {{.Version}}\n")
 	root.AddCommand(newInspectCmd(), newCreateCmd(), newVerifyCmd())
 	root.AddCommand(newMeasureCmd(), newEmulateCmd(), newDemoCmd())
@@ -164,4 +165,24 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// newHelpCmd replaces cobra's help command, which answers an unknown topic
+// with "Unknown help topic" and status 0: here it is a usage error, as an
+// unknown command is.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command",
+		Long:  "help shows the help of a command: ccatoken help verify is ccatoken verify --help.",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return usagef("help: unknown command %q (see 'ccatoken --help')", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag() // shown in the help, as with --help
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
 }

@@ -213,3 +213,18 @@ func TestDocs(t *testing.T) {
 		t.Errorf("docs/cli.md's verify example is not what verify prints:\n%s", r.stdout)
 	}
 }
+
+// TestHelpCommand: help COMMAND is COMMAND --help; an unknown topic is a
+// usage error (exit 2), as an unknown command is, not "Unknown help topic"
+// with status 0.
+func TestHelpCommand(t *testing.T) {
+	r := ccatoken(t, nil, "help", "verify")
+	r.check(t, exitOK)
+	if want := ccatoken(t, nil, "verify", "--help").stdout; r.stdout != want {
+		t.Errorf("help verify is not verify --help:\n%s", r.stdout)
+	}
+	ccatoken(t, nil, "help", "bench", "sharing").check(t, exitOK)
+	ccatoken(t, nil, "help").check(t, exitOK)
+	ccatoken(t, nil, "help", "verfy").check(t, exitUsage, `unknown command "verfy"`)
+	ccatoken(t, nil, "help", "bench", "nope").check(t, exitUsage, `unknown command "bench nope"`)
+}
