@@ -66,11 +66,11 @@ suffixes (powers of 2).`,
 		},
 	}
 	f := sharingCmd.Flags()
-	f.StringVar(&o.sizes, "sizes", "", "message sizes, comma-separated (default 64 B to 1 MiB, powers of 2)")
-	f.StringVar(&o.modes, "modes", "", "modes, comma-separated (default all)")
-	f.StringVar(&o.out, "out", "", "directory for results.md, results.csv and the SVG charts")
-	f.IntVar(&o.messages, "messages", 0, "messages per run (default: about 4 MiB, 8..512)")
-	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes (default 1 MiB)")
+	f.StringVar(&o.sizes, "sizes", "", "message sizes, a comma-separated `LIST` (default 64 B to 1 MiB, powers of 2)")
+	f.StringVar(&o.modes, "modes", "", "modes, a comma-separated `LIST` (default all)")
+	f.StringVar(&o.out, "out", "", "directory `DIR` for results.md, results.csv and the SVG charts")
+	f.IntVar(&o.messages, "messages", 0, "`N` messages per run (default: about 4 MiB, 8..512)")
+	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes, `N` (default 1 MiB)")
 	f.BoolVar(&o.verify, "verify", false, "check every byte of every message")
 	bench.AddCommand(sharingCmd, newBenchServeCmd())
 	return bench

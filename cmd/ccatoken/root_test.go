@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/ccakit/cca/platform"
@@ -227,4 +228,26 @@ func TestHelpCommand(t *testing.T) {
 	ccatoken(t, nil, "help").check(t, exitOK)
 	ccatoken(t, nil, "help", "verfy").check(t, exitUsage, `unknown command "verfy"`)
 	ccatoken(t, nil, "help", "bench", "nope").check(t, exitUsage, `unknown command "bench nope"`)
+}
+
+// TestFlagPlaceholders: every flag that takes a value shows what it takes
+// (KEY, FILE, N, ...) in the help, as docs/cli.md writes it, never a Go
+// type name ("string", "stringArray", "int").
+func TestFlagPlaceholders(t *testing.T) {
+	goTypes := map[string]bool{"string": true, "strings": true, "stringArray": true, "int": true, "int64": true, "duration": true, "uint": true}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Value.Type() == "bool" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); goTypes[name] {
+				t.Errorf("%s --%s shows %q in its help, not what it takes", c.CommandPath(), f.Name, name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
 }
