@@ -155,15 +155,6 @@ func decodeBase64(s string) ([]byte, string, bool) {
 	return b, form, true
 }
 
-// readToken reads and decodes a TOKEN argument.
-func readToken(path string, stdin io.Reader) ([]byte, string, error) {
-	data, err := readFile(path, "token", stdin)
-	if err != nil {
-		return nil, "", err
-	}
-	return decodeTokenInput(data)
-}
-
 // readPrivateKey reads a signing key for flag from path: PEM (SEC1 or
 // PKCS#8), a private JWK or a raw 48-byte P-384 scalar.
 func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
