@@ -152,8 +152,9 @@ func TestCreateFromInspectJSON(t *testing.T) {
 	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": "01"}, {"key": 7, "cbor": "02"}`)).check(t, exitUsage, "twice")
 }
 
-// TestCreateRAKNotECDSA: the RAK must be an ECDSA key.
-func TestCreateRAKNotECDSA(t *testing.T) {
+// ed25519PEM writes a fresh Ed25519 private key as PKCS#8 PEM.
+func ed25519PEM(t *testing.T) string {
+	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,12 @@ func TestCreateRAKNotECDSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	return writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// TestCreateRAKNotECDSA: the RAK must be an ECDSA key.
+func TestCreateRAKNotECDSA(t *testing.T) {
+	key := ed25519PEM(t)
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
 		check(t, exitUsage, "RAK must be an ECDSA key", "Ed25519")
 	// The error names the flag and the file, as every key error does.
@@ -204,15 +210,7 @@ func TestCreateDeterministic(t *testing.T) {
 // crash nor a failure blamed on the evidence. An Ed25519 JWK whose "x" is
 // not 32 bytes crashed crypto/ed25519 during verification.
 func TestKeysThatParseButCannotBeUsed(t *testing.T) {
-	_, edPriv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(edPriv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edPEM := writeTemp(t, "ed.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	edPEM := ed25519PEM(t)
 	edToken := filepath.Join(t.TempDir(), "ed.cbor")
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", edPEM, "--rak", rakPriv, "-o", edToken).check(t, exitOK)
 
