@@ -207,6 +207,10 @@ func TestDataDestroy(t *testing.T) {
 		rmiStimulus{msg: "rtte_state", args: args(10 * szL3), status: RMIErrorRtt, index: 3, out: []uint64{0, szL2}},
 		rmiStimulus{msg: "ipa_bound_compare_rtt_walk", args: args(par40 + szL1), status: RMIErrorInput},
 		rmiStimulus{msg: "ipa_bound_compare_rtte_state", args: args(w.ipaNSPage), status: RMIErrorInput},
+		// X4 carries no result: the host gets its own back (SMCCC v1.2;
+		// TF-RMM rel0 runtime/core/aarch64/entry.S rmm_handler).
+		rmiStimulus{msg: "rtte_state, X4 preserved", args: fixedArgs(rd, 10*szL3, 0, 0xC0FFEE), status: RMIErrorRtt, index: 3, out: []uint64{0, szL2, 0, 0xC0FFEE}},
+		rmiStimulus{msg: "ipa_bound, X4 preserved", args: fixedArgs(rd, ipa40, 0, 0xC0FFEE), status: RMIErrorInput, out: []uint64{0, 0, 0, 0xC0FFEE}},
 		rmiStimulus{msg: "success", args: args(w.ipaData5), status: RMISuccess, out: []uint64{w.data5, w.ipaData9}},
 	)
 	w.runStimuli(t, RMIDataDestroy, tests)

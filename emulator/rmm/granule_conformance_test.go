@@ -253,6 +253,12 @@ func TestVersionConformance(t *testing.T) {
 	if x := w.smc(RMIVersion|SVEHint, v(1, 0)); x != [5]uint64{RMISuccess, ABIVersion, ABIVersion} {
 		t.Errorf("VERSION with the SVE hint: %#x", x)
 	}
+	// Called directly (not through EL3, which passes W0 only), the RMM
+	// still takes the function ID from W0 (TF-RMM rel0
+	// runtime/core/handler.c handle_ns_smc(unsigned int function_id, ...)).
+	if x := w.r.HandleRMI(1<<32|RMIVersion, [6]uint64{v(1, 0)}); x != [5]uint64{RMISuccess, ABIVersion, ABIVersion} {
+		t.Errorf("VERSION with X0[63:32] set: %#x", x)
+	}
 }
 
 func TestFeaturesConformance(t *testing.T) {

@@ -164,8 +164,8 @@ func psciAffinityInfo(fid uint64) rsiHandler {
 // On success the calling REC's result is set and its request cleared:
 // CPU_ON → ALREADY_ON if the target is running or runnable, DENIED if the
 // host denied it, else SUCCESS, and the target becomes runnable with pc =
-// the entry point and x0 = the context ID (its other registers as they
-// were); AFFINITY_INFO → ON if the target is running or runnable, else OFF.
+// the entry point, x0 = the context ID and x1..x30 zero (turnOn);
+// AFFINITY_INFO → ON if the target is running or runnable, else OFF.
 func (r *RMM) rmiPsciComplete(a *[6]uint64) [5]uint64 {
 	callingAddr, targetAddr, st := a[0], a[1], a[2]
 	if callingAddr == targetAddr {
@@ -217,16 +217,21 @@ func (r *RMM) rmiPsciComplete(a *[6]uint64) [5]uint64 {
 }
 
 // turnOn is PSCI_CPU_ON taking effect on a REC that is off: it restarts at
-// entry with x0 = context (TF-RMM psci_reset_rec leaves the other
-// registers alone). The realm software that ran on it before, if any, is
-// gone; the next REC_ENTER starts the program registered for entry. The
-// caller holds r.mu and the REC is not running.
+// entry with x0 = context and x1..x30 zero, whatever they held (the
+// RmiRecParams gprs, or what the REC left when it went off): the success
+// condition on_success of RMI_PSCI_COMPLETE (Arm DEN0137 1.0-REL0
+// B4.3.7.3). TF-RMM (rmm-spec-v1.0-rel0 and later, runtime/rsi/psci.c
+// complete_psci_cpu_on) sets only x0 and pc and leaves the other registers
+// alone; the emulator keeps the specification's rule. The realm software
+// that ran on it before, if any, is gone; the next REC_ENTER starts the
+// program registered for entry. The caller holds r.mu and the REC is not
+// running.
 func (rec *recDesc) turnOn(entry, context uint64) {
 	if rec.cpu != nil {
 		rec.cpu.kill()
 		rec.cpu = nil
 	}
 	rec.pc = entry
-	rec.gprs[0] = context
+	rec.gprs = [31]uint64{context}
 	rec.runnable = true
 }

@@ -148,6 +148,35 @@ func TestPSCICPUOnAffinityInfo(t *testing.T) {
 	}
 }
 
+// TestPSCICPUOnResetsRegisters: a REC that PSCI_CPU_ON turns on starts at
+// the entry point with x0 = the context ID and x1..x30 zero, whatever its
+// RmiRecParams gprs were (Arm DEN0137 1.0-REL0 B4.3.7.3 on_success).
+func TestPSCICPUOnResetsRegisters(t *testing.T) {
+	w := newGuestWorld(t)
+	const ctx = 0xC0DE
+	var got [31]uint64
+	ran := false
+	e := w.entryPoint(func(cpu RealmCPU) {
+		ran = true
+		for i := range got {
+			got[i] = cpu.Reg(i)
+		}
+	})
+	g := w.newGuestRealm(guestOpts{recs: 1, recGPRs: []uint64{11, 22, 33, 44, 55, 66, 77, 88}}, func(cpu RealmCPU) {
+		wantRegs(t, "CPU_ON", cpu.SMC(PSCICPUOn, 1, e, ctx), PSCISuccess, 0, 0, 0)
+	})
+	psciExit(t, w.drive(g, g.recs[0], nil), PSCICPUOn, 1)
+	w.must("PSCI_COMPLETE", w.smc(RMIPsciComplete, g.recs[0], g.recs[1], PSCISuccess), RMISuccess, 0)
+	w.finish(g, g.recs[0], nil)
+	w.finish(g, g.recs[1], nil)
+	if !ran {
+		t.Fatal("REC 1 did not run the program at its CPU_ON entry point")
+	}
+	if want := [31]uint64{ctx}; got != want {
+		t.Errorf("REC 1 started with x0..x30 = %#x, want %#x", got, want)
+	}
+}
+
 func TestPSCICompleteConditions(t *testing.T) {
 	w := newGuestWorld(t)
 	e := w.entryPoint(func(RealmCPU) {})

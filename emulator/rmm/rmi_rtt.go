@@ -120,7 +120,13 @@ func (e rtte) live() bool {
 // stopped: ipa itself if that entry is live; otherwise the address of the
 // next live entry of the same RTT, or the end of the region the RTT maps.
 // A host tearing down a range uses it to skip what holds nothing (KVM:
-// top > ipa means "nothing here").
+// top > ipa means "nothing here"). This is RttSkipNonLiveEntries (Arm
+// DEN0137 1.0-REL0 B3.76) with one exception, as TF-RMM rel0
+// s2tt_skip_non_live_entries has it: when ipa's own entry is live but maps
+// a larger block than ipa is aligned to (a walk that stopped above the
+// level asked for), top is ipa itself, as the commands' outcome tables
+// state (B4.3.3.1.3, B4.3.16.1.3: "== ipa"), not ipa aligned down to the
+// block, which B3.76's final AlignDownToRttLevel would give.
 func (r *RMM) skipNonLive(w walkResult, ipa uint64) uint64 {
 	entries, err := r.readRTT(w.rtt)
 	mustPlatform(err)
@@ -180,11 +186,11 @@ func unfold(parent rtte, level int) *[entriesPerRTT]rtte {
 // UNASSIGNED_NS, or all ASSIGNED (one RIPAS) or ASSIGNED_NS (one set of
 // host attributes) mapping a contiguous block aligned to level-1. An RTT is
 // homogeneous exactly when unfolding the entry its first entry implies
-// gives it back, which makes fold and unfold inverses. Otherwise ok is
-// false, with the failure's RTT level: level (rtte_homo), or level-1 when
-// the RTT is homogeneous but level-1 cannot hold a block (TF-RMM rel0
-// reports the parent's level there).
-func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, ok bool) {
+// gives it back, which makes fold and unfold inverses. An RTT of ASSIGNED
+// or ASSIGNED_NS entries is homogeneous only at level 2 or 3 (Arm DEN0137
+// 1.0-REL0 A5.5.6 RTT folding): level-1 must be able to hold a block.
+// Otherwise ok is false.
+func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, ok bool) {
 	first := entries[0]
 	parent, block := first, true
 	switch first.hipas() {
@@ -195,15 +201,12 @@ func fold(entries *[entriesPerRTT]rtte, level int) (parent rtte, errLevel int, o
 	case hipasAssignedNS:
 		parent = assignedNSRTTE(first.addr()|uint64(first.hostAttrs()), level-1)
 	default:
-		return 0, level, false
+		return 0, false
 	}
-	if *unfold(parent, level) != *entries || block && !levelAligned(first.addr(), level-1) {
-		return 0, level, false
+	if block && (level-1 < minBlockLevel || !levelAligned(first.addr(), level-1)) {
+		return 0, false
 	}
-	if block && level-1 < minBlockLevel {
-		return 0, level - 1, false
-	}
-	return parent, 0, true
+	return parent, *unfold(parent, level) == *entries
 }
 
 // RMI_RTT_CREATE(rd, rtt, ipa, level). Conditions (Arm DEN0137 1.0-REL0 B4.3.15.2):
@@ -271,9 +274,10 @@ func (r *RMM) rmiRttDestroy(a *[6]uint64) [5]uint64 {
 // RMI_RTT_FOLD(rd, ipa, level) → rtt_pa. Conditions: rd_*, level_bound,
 // ipa_align, ipa_bound → INPUT; rtt_walk → RTT[walk level]; rtte_state
 // (the parent entry is not TABLE) → RTT[level-1]; rtte_homo (the RTT is not
-// homogeneous) → RTT[level]. A homogeneous RTT of ASSIGNED or ASSIGNED_NS
-// entries folds only where level-1 may hold a block; otherwise
-// RTT[level-1], as TF-RMM rel0 does. The RTT granule is zeroed and
+// homogeneous) → RTT[level]. An RTT of ASSIGNED or ASSIGNED_NS entries at
+// level 1 is not homogeneous (A5.5.6: level 2 or 3), so it fails rtte_homo
+// with RTT[1] (Arm DEN0137 1.0-REL0 B4.3.17.2); TF-RMM rel0 reports the
+// parent's level, RTT[0], there instead. The RTT granule is zeroed and
 // DELEGATED.
 func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
@@ -285,9 +289,9 @@ func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 	if !ok {
 		return errRTT(errLevel)
 	}
-	e, errLevel, ok := fold(&c.entries, level)
+	e, ok := fold(&c.entries, level)
 	if !ok {
-		return errRTT(errLevel)
+		return errRTT(level)
 	}
 	mustPlatform(r.writeRTTE(c.parent.rtt, c.parent.index, e))
 	r.releaseGranule(c.addr, c.g)
@@ -296,11 +300,16 @@ func (r *RMM) rmiRttFold(a *[6]uint64) [5]uint64 {
 
 // RMI_RTT_READ_ENTRY(rd, ipa, level) → walk_level, state, desc, ripas.
 // Conditions: rd_*, level_bound (level below the starting level or above
-// 3), ipa_align (to level), ipa_bound → INPUT, with X1..X4 zero. desc is the
-// output address of an ASSIGNED or TABLE entry (ASSIGNED DESTROYED
-// included, as TF-RMM rel0 reports it), the host's descriptor (address,
-// MemAttr, S2AP) of an ASSIGNED_NS entry, and 0 otherwise; ripas is EMPTY
-// for unprotected and TABLE entries (TF-RMM rel0 smc_rtt_read_entry).
+// 3), ipa_align (to level), ipa_bound → INPUT, with X1..X3 zero (X4 is the
+// host's own, see HandleRMI). desc is the output address of an ASSIGNED or
+// TABLE entry, the host's descriptor (address, MemAttr, S2AP) of an
+// ASSIGNED_NS entry, and 0 otherwise; ripas is EMPTY for unprotected and
+// TABLE entries (Arm DEN0137 1.0-REL0 B4.3.20.3; TF-RMM rel0
+// smc_rtt_read_entry). ASSIGNED DESTROYED included (state_prot: the
+// address of every ASSIGNED entry): TF-RMM at the rmm-spec-v1.0-rel0 tag
+// returned 0 there and fixed that as a bug soon after (commit f5257c6e
+// "fix(runtime): RTT_READ_ENTRY does not set x3 correctly", first released
+// in tf-rmm-v0.6.0).
 func (r *RMM) rmiRttReadEntry(a *[6]uint64) [5]uint64 {
 	ipa := a[1]
 	rl := r.lookupRD(a[0])

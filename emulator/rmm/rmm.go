@@ -229,22 +229,48 @@ func rmiHandler(fid uint64) (handler, bool) {
 }
 
 // HandleRMI executes one RMI command: X0 = fid, args = X1..X6. It returns X0..X4 as
-// the host sees them. The SVE hint bit is cleared before dispatch (TF-RMM
-// runtime/core/handler.c).
+// the host sees them. The function ID is W0, so bits [63:32] of X0 are
+// ignored (Arm DEN0028 SMCCC; TF-RMM rel0 runtime/core/handler.c
+// handle_ns_smc takes an unsigned int), and the SVE hint bit is cleared
+// before dispatch (TF-RMM runtime/core/handler.c).
+//
+// X4 comes back as the host passed it (args[3]) unless the command returns
+// a result there: SMCCC v1.2 (Arm DEN0028), which RMM 1.0 requires (Arm
+// DEN0137 1.0-REL0 B1.1), has a callee preserve X4 and up where they carry
+// no result, and TF-RMM rmm-spec-v1.0-rel0 runtime/core/aarch64/entry.S
+// rmm_handler seeds the result's X4 with the caller's for that reason (a
+// Linux host's arm_smccc_1_1 calls rely on it). B1.2 says instead that
+// registers which are not outputs MBZ on return; the emulator sides with
+// SMCCC and TF-RMM, as for RSI (rsiReturn). Of the RMM 1.0 commands only
+// RTT_READ_ENTRY has a fourth output (ripas), written on success; so
+// RTT_CREATE, RTT_MAP_UNPROTECTED, RTT_SET_RIPAS and DATA_CREATE hand back
+// their fourth argument, and a failing RTT_READ_ENTRY the host's X4.
 func (r *RMM) HandleRMI(fid uint64, args [6]uint64) [5]uint64 {
-	h, ok := rmiHandler(fid &^ SVEHint)
+	fid = uint64(uint32(fid)) &^ SVEHint
+	h, ok := rmiHandler(fid)
 	if !ok {
-		h, ok = r.shareRMIHandler(fid &^ SVEHint)
-	}
-	if !ok {
+		if h, ok = r.shareRMIHandler(fid); ok {
+			return r.handleLocked(h, args) // the extension's outputs are its own (docs/sharing.md)
+		}
 		return [5]uint64{SMCUnknown}
 	}
-	if fid&^SVEHint == RMIRecEnter {
+	var x [5]uint64
+	if fid == RMIRecEnter {
 		// REC_ENTER manages the lock itself (the realm runs unlocked), so
 		// its arguments get their own copy; only this path allocates one.
 		a := args
-		return h(r, &a)
+		x = h(r, &a)
+	} else {
+		x = r.handleLocked(h, args)
 	}
+	if fid != RMIRttReadEntry || x[0] != RMISuccess {
+		x[4] = args[3]
+	}
+	return x
+}
+
+// handleLocked runs h under r.mu with the arguments in r.args.
+func (r *RMM) handleLocked(h handler, args [6]uint64) [5]uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.args = args

@@ -107,10 +107,12 @@ func rsiMeasurementExtend(c *realmCPU, x *[11]uint64) [9]uint64 {
 
 // RSI_REALM_CONFIG(ipa): write the RsiRealmConfig of REL0 into the granule
 // at ipa: ipa_width (the realm's s2sz) at 0x0, hash_algo at 0x8 as a
-// zero-extended u64 (TF-RMM writes a byte, Linux reads a u64; the bytes
-// above it are zero in both views once written this way), and the RPV at
-// 0x200 (Arm DEN0137 1.0-REL0 B5.3.9, B5.4 RsiRealmConfig). Like TF-RMM config.c, only those fields
-// are written; the rest of the granule keeps its contents.
+// zero-extended u64 (TF-RMM writes a byte, Linux reads a u64), and the RPV
+// at 0x200 (Arm DEN0137 1.0-REL0 B5.3.9, B5.4.5 RsiRealmConfig). The
+// structure is the whole 4096-byte granule and its unused bits MBZ
+// (B5.4.5), so everything else is written as zero; TF-RMM rel0 config.c
+// writes only the three fields and leaves the rest of the granule as the
+// realm had it.
 //
 // addr_align, addr_bound (not in the PAR) → ERROR_INPUT; a granule of
 // RIPAS EMPTY → ERROR_INPUT; a RAM granule without a mapping makes the REC
@@ -122,13 +124,12 @@ func rsiRealmConfig(c *realmCPU, x *[11]uint64) [9]uint64 {
 		return rsiReturn(x, RSIErrorInput)
 	}
 	// s2sz, hash and RPV are fixed at REALM_CREATE: no lock needed.
-	var head [16]byte
-	binary.LittleEndian.PutUint64(head[RealmConfigIPAWidth:], uint64(c.rl.s2sz))
-	binary.LittleEndian.PutUint64(head[RealmConfigHashAlgo:], uint64(c.rl.hash))
-	if err := c.Write(ipa, head[:]); err != nil {
-		return rsiReturn(x, RSIErrorInput)
-	}
-	if err := c.Write(ipa+RealmConfigRPV, c.rl.rpv[:]); err != nil {
+	cfg := &c.config
+	*cfg = [GranuleSize]byte{}
+	binary.LittleEndian.PutUint64(cfg[RealmConfigIPAWidth:], uint64(c.rl.s2sz))
+	binary.LittleEndian.PutUint64(cfg[RealmConfigHashAlgo:], uint64(c.rl.hash))
+	copy(cfg[RealmConfigRPV:], c.rl.rpv[:])
+	if err := c.Write(ipa, cfg[:]); err != nil {
 		return rsiReturn(x, RSIErrorInput)
 	}
 	return rsiReturn(x, RSISuccess)

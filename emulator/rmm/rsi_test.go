@@ -95,10 +95,12 @@ func (w *guestWorld) entryPoint(prog Program) uint64 {
 }
 
 type guestOpts struct {
-	hash  realm.HashAlgorithm
-	rpv   []byte
-	recs  int    // RECs beyond the first, created not runnable
-	flags uint64 // RmiRealmParams.flags
+	hash realm.HashAlgorithm
+	rpv  []byte
+	recs int // RECs beyond the first, created not runnable
+	// recGPRs are the RmiRecParams gprs of the RECs beyond the first.
+	recGPRs []uint64
+	flags   uint64 // RmiRealmParams.flags
 }
 
 type guestRealm struct {
@@ -133,7 +135,11 @@ func (w *guestWorld) newGuestRealm(o guestOpts, prog Program) *guestRealm {
 		if i == 0 {
 			pc = w.entryPoint(prog)
 		}
-		w.must("REC_CREATE", w.smc(RMIRecCreate, rd, rec, w.recParams(uint64(i), pc, i == 0)), RMISuccess, 0)
+		var gprs []uint64
+		if i > 0 {
+			gprs = o.recGPRs
+		}
+		w.must("REC_CREATE", w.smc(RMIRecCreate, rd, rec, w.recParams(uint64(i), pc, i == 0, gprs...)), RMISuccess, 0)
 		g.recs = append(g.recs, rec)
 	}
 	w.must("REALM_ACTIVATE", w.smc(RMIRealmActivate, rd), RMISuccess, 0)
@@ -291,6 +297,10 @@ func TestRSIVersionFeatures(t *testing.T) {
 		}
 		wantRegs(t, "unused RSI FID", cpu.SMC(fidBase|0x1AF, 1, 2, 3, 4), SMCUnknown, 0, 0, 0, 4)
 		wantRegs(t, "SMCCC_VERSION", cpu.SMC(SMCCCVersion|SVEHint, 0, 0, 0, 9), 0x10002, 0, 0, 0, 9)
+		// The function ID is W0: X0[63:32] is ignored (SMCCC; TF-RMM rel0
+		// runtime/core/exit.c handle_realm_rsi).
+		wantRegs(t, "RSI_VERSION, X0[63:32] set", cpu.SMC(0xFFFF_FFFF<<32|RSIVersion, ABIVersion), RSISuccess, ABIVersion, ABIVersion)
+		wantRegs(t, "PSCI_VERSION, X0[63:32] set", cpu.SMC(1<<32|PSCIVersion), PSCIVersion11)
 	})
 	w.finish(g, g.recs[0], nil)
 }
@@ -411,7 +421,9 @@ func TestRSIRealmConfig(t *testing.T) {
 		if err := cpu.Read(page, got); err != nil {
 			t.Errorf("read: %v", err)
 		}
-		want := bytes.Clone(fill)
+		// The whole granule is the structure, and its unused bits MBZ
+		// (Arm DEN0137 1.0-REL0 B5.4.5): none of the fill survives.
+		want := make([]byte, GranuleSize)
 		binary.LittleEndian.PutUint64(want[RealmConfigIPAWidth:], 40)
 		binary.LittleEndian.PutUint64(want[RealmConfigHashAlgo:], uint64(realm.HashSHA512))
 		copy(want[RealmConfigRPV:], rpv)

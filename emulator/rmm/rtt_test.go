@@ -126,6 +126,9 @@ func TestRttDestroy(t *testing.T) {
 		rmiStimulus{msg: "rtt_live", args: args(0, 3), status: RMIErrorRtt, index: 3, out: []uint64{0, 0}},
 		rmiStimulus{msg: "rtt_live", args: args(0, 2), status: RMIErrorRtt, index: 2, out: []uint64{0, 0}},
 		rmiStimulus{msg: "level_bound_compare_rtt_walk", args: args(szL1, 4), status: RMIErrorInput},
+		// X4 carries no result: the host's comes back (SMCCC v1.2; TF-RMM
+		// rel0 runtime/core/aarch64/entry.S rmm_handler).
+		rmiStimulus{msg: "rtt_walk, X4 preserved", args: fixedArgs(rd, szL1, 3, 0xC0FFEE), status: RMIErrorRtt, index: 1, out: []uint64{0, par40, 0, 0xC0FFEE}},
 		rmiStimulus{msg: "success", args: args(szL2, 3), status: RMISuccess, out: []uint64{w.l3b, szL1}},
 		// An RTT holding only ASSIGNED_NS entries is not live (TF-RMM rel0);
 		// top is the next live entry, the NS block.
@@ -149,6 +152,15 @@ func TestRttDestroy(t *testing.T) {
 		t.Errorf("child of a DESTROYED entry: %+v", e)
 	}
 	w.wantStatus("undelegate", w.smc(RMIGranuleUndelegate, w.l3ns), RMISuccess, 0)
+
+	// rtt_live away from IPA 0, where top == ipa is told apart from the 0
+	// of a failure without a walk (Arm DEN0137 1.0-REL0 B4.3.16.2 rtt_live).
+	live := uint64(4 * szL2)
+	w.rttCreate(rd, live, 3)
+	w.dataCreate(rd, live+3*szL3, w.src, RMINoMeasureContent)
+	w.runStimuli(t, RMIRttDestroy, []rmiStimulus{
+		{msg: "rtt_live (ipa 8 MB)", args: args(live, 3), status: RMIErrorRtt, index: 3, out: []uint64{0, live}},
+	})
 }
 
 func TestRttFold(t *testing.T) {
@@ -182,8 +194,8 @@ func TestRttReadEntry(t *testing.T) {
 	w := newRTTWorld(t)
 	rd := w.rd
 	args := func(ipa, level uint64) func() []uint64 { return fixedArgs(rd, ipa, level) }
-	// Failing READ_ENTRYs leave X1..X4 zero (ACS negative observability);
-	// run checks every output register.
+	// Failing READ_ENTRYs leave X1..X3 zero and X4 the host's (ACS
+	// negative observability); run checks every output register.
 	tests := append(w.rdStimuli(rd, func(rd uint64) []uint64 { return []uint64{rd, 0, 3} }),
 		rmiStimulus{msg: "level_bound", args: args(0, 0), status: RMIErrorInput},
 		rmiStimulus{msg: "level_bound", args: args(0, 4), status: RMIErrorInput},
@@ -191,6 +203,12 @@ func TestRttReadEntry(t *testing.T) {
 		rmiStimulus{msg: "ipa_align", args: args(1, 3), status: RMIErrorInput},
 		rmiStimulus{msg: "ipa_bound", args: args(ipa40, 1), status: RMIErrorInput},
 		rmiStimulus{msg: "success", args: args(0, 1), status: RMISuccess, out: []uint64{1, RTTEStateTable, w.l2, RIPASEmpty}},
+		// X4 is ripas on success and the host's own X4 on failure (SMCCC
+		// v1.2 preserves X4 where no result goes; TF-RMM rel0
+		// runtime/core/aarch64/entry.S rmm_handler).
+		rmiStimulus{msg: "level_bound, X4 preserved", args: fixedArgs(rd, 0, 4, 0xC0FFEE), status: RMIErrorInput, out: []uint64{0, 0, 0, 0xC0FFEE}},
+		rmiStimulus{msg: "rd_align, X4 preserved", args: fixedArgs(rd+8, 0, 3, 0xC0FFEE), status: RMIErrorInput, out: []uint64{0, 0, 0, 0xC0FFEE}},
+		rmiStimulus{msg: "success, X4 is ripas", args: fixedArgs(rd, 0, 1, 0xC0FFEE), status: RMISuccess, out: []uint64{1, RTTEStateTable, w.l2, RIPASEmpty}},
 	)
 	w.runStimuli(t, RMIRttReadEntry, tests)
 
@@ -249,7 +267,10 @@ func TestRttMapUnprotected(t *testing.T) {
 		{msg: "rtte_state", args: args(par40, 2, hostNSDesc(0)), status: RMIErrorRtt, index: 2}, // a TABLE
 		{msg: "ipa_bound_compare_rtt_walk", args: args(szL1, 3, hostNSDesc(pa)), status: RMIErrorInput},
 		{msg: "attr_valid_compare_rtte_state", args: args(w.ipaNSPage, 3, hostNSDesc(pa)|1), status: RMIErrorInput},
-		{msg: "success", args: args(ipa, 3, hostNSDesc(pa)), status: RMISuccess},
+		// X4 is desc, handed back: no result goes there (SMCCC v1.2;
+		// TF-RMM rel0 runtime/core/aarch64/entry.S rmm_handler).
+		{msg: "rtte_state, X4 is desc", args: args(w.ipaNSPage, 3, hostNSDesc(pa)), status: RMIErrorRtt, index: 3, out: []uint64{0, 0, 0, hostNSDesc(pa)}},
+		{msg: "success", args: args(ipa, 3, hostNSDesc(pa)), status: RMISuccess, out: []uint64{0, 0, 0, hostNSDesc(pa)}},
 		{msg: "success (L1 block)", args: args(par40+szL1, 1, hostNSDesc(szL1)), status: RMISuccess},
 	}
 	tests = append(tests, w.rdStimuli(rd, func(rd uint64) []uint64 { return []uint64{rd, ipa + szL3, 3, hostNSDesc(pa)} })...)
@@ -283,6 +304,9 @@ func TestRttUnmapUnprotected(t *testing.T) {
 		rmiStimulus{msg: "level_bound_compare_rtt_walk", args: args(par40+szL1, 4), status: RMIErrorInput},
 		rmiStimulus{msg: "level_bound_compare_rtte_state", args: args(par40+szL3, 0), status: RMIErrorInput},
 		rmiStimulus{msg: "ipa_bound_compare_rtt_walk", args: args(szL1, 3), status: RMIErrorInput},
+		// X4 carries no result: the host's comes back (SMCCC v1.2; TF-RMM
+		// rel0 runtime/core/aarch64/entry.S rmm_handler).
+		rmiStimulus{msg: "rtte_state, X4 preserved", args: fixedArgs(rd, par40+szL3, 3, 0xC0FFEE), status: RMIErrorRtt, index: 3, out: []uint64{par40 + szL2, 0, 0, 0xC0FFEE}},
 		rmiStimulus{msg: "success", args: args(w.ipaNSPage, 3), status: RMISuccess, out: []uint64{par40 + szL2}},
 		rmiStimulus{msg: "success (block)", args: args(w.ipaNSBlk, 2), status: RMISuccess, out: []uint64{par40 + szL1}},
 	)
@@ -336,6 +360,15 @@ func TestRttFoldUnfoldAssigned(t *testing.T) {
 	}
 	// RTT_DESTROY of the parent's table holding the block: live.
 	h.wantStatus("RTT_DESTROY L2", h.smc(RMIRttDestroy, rd, 0, 2), RMIErrorRtt, 2)
+	// The block's own entry is not a table: rtte_state at level 2 (ACS
+	// cmd_rtt_fold and cmd_rtt_destroy RTTE_ASSIGNED); RTT_DESTROY's top is
+	// the IPA, the entry being live (Arm DEN0137 1.0-REL0 B4.3.16.1.3).
+	h.runStimuli(t, RMIRttFold, []rmiStimulus{
+		{msg: "rtte_state (ASSIGNED block)", args: fixedArgs(rd, base, 3), status: RMIErrorRtt, index: 2},
+	})
+	h.runStimuli(t, RMIRttDestroy, []rmiStimulus{
+		{msg: "rtte_state (ASSIGNED block)", args: fixedArgs(rd, base, 3), status: RMIErrorRtt, index: 2, out: []uint64{0, base}},
+	})
 
 	h.wantStatus("unfold", h.smc(RMIRttCreate, rd, rtt, base, 3), RMISuccess, 0)
 	after, err := h.r.readRTT(rtt)
@@ -420,9 +453,11 @@ func TestRttFoldUnfoldUnassigned(t *testing.T) {
 	h.wantStatus("fold L2 with a table", h.smc(RMIRttFold, rd, 0, 2), RMIErrorRtt, 2)
 }
 
-// TestRttFoldBlockLevel: a homogeneous RTT of ASSIGNED_NS level-1 blocks
-// would fold into a level-0 block, which RTTs may not hold; TF-RMM rel0
-// reports RTT[level-1]. UNASSIGNED entries fold at any level.
+// TestRttFoldBlockLevel: an RTT of contiguous ASSIGNED_NS level-1 blocks
+// would fold into a level-0 block, which RTTs may not hold: it is not
+// homogeneous (Arm DEN0137 1.0-REL0 A5.5.6, ASSIGNED_NS only at level 2 or
+// 3), so rtt_homo → RTT[level] = RTT[1] (B4.3.17.2; TF-RMM rel0 says
+// RTT[0]). UNASSIGNED entries fold at any level.
 func TestRttFoldBlockLevel(t *testing.T) {
 	h := newHost(t)
 	rtt := h.contiguousDelegated(1)
@@ -437,6 +472,8 @@ func TestRttFoldBlockLevel(t *testing.T) {
 	for i := range uint64(entriesPerRTT) {
 		h.wantStatus("MAP L1", h.smc(RMIRttMapUnprotected, rd, par40+i*szL1, 1, hostNSDesc(i*szL1)), RMISuccess, 0)
 	}
-	h.wantStatus("fold ASSIGNED_NS into L0", h.smc(RMIRttFold, rd, par40, 1), RMIErrorRtt, 0)
+	h.runStimuli(t, RMIRttFold, []rmiStimulus{
+		{msg: "rtt_homo (ASSIGNED_NS level-1 blocks)", args: fixedArgs(rd, par40, 1), status: RMIErrorRtt, index: 1},
+	})
 	h.wantStatus("MAP at L0", h.smc(RMIRttMapUnprotected, rd, par40, 0, hostNSDesc(0)), RMIErrorInput, 0)
 }

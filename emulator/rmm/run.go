@@ -274,6 +274,9 @@ type realmCPU struct {
 	// entry is the entry that last resumed the realm; only the realm
 	// goroutine touches it while the REC runs.
 	entry recEntry
+	// config is RSI_REALM_CONFIG's RsiRealmConfig as it is written; only
+	// the realm goroutine touches it.
+	config [GranuleSize]byte
 }
 
 func (r *RMM) newRealmCPU(rec *recDesc) *realmCPU {
@@ -515,7 +518,10 @@ func (c *realmCPU) SMC(fid uint64, args ...uint64) [9]uint64 {
 	c.takeIRQ()
 	var x [11]uint64 // X1..X10 (MEASUREMENT_EXTEND uses up to X10)
 	copy(x[:], args)
-	fid &^= SVEHint
+	// The function ID is W0: bits [63:32] of X0 are not part of it (Arm
+	// DEN0028 SMCCC; TF-RMM rel0 runtime/core/exit.c handle_realm_rsi
+	// takes (unsigned int)regs[0]), and the SVE hint is cleared.
+	fid = uint64(uint32(fid)) &^ SVEHint
 	if h, ok := rsiHandlers[fid]; ok {
 		return h(c, &x)
 	}
