@@ -153,6 +153,11 @@ func parseClaimsDocument(data []byte) (*claimsDocument, error) {
 		return nil, fmt.Errorf(`no "cca-platform-token" object`)
 	}
 	if doc.Realm == nil {
+		if doc.Generation != "" {
+			// inspect's JSON of a bare platform token: create makes
+			// collections only, as the RMM hands them to a realm.
+			return nil, fmt.Errorf(`no "cca-realm-delegated-token" object: this is the JSON of a bare platform token, and create makes a collection of a platform and a realm token; add a realm token object`)
+		}
 		return nil, fmt.Errorf(`no "cca-realm-delegated-token" object`)
 	}
 	var err error

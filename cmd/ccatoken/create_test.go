@@ -308,3 +308,12 @@ func TestCreateClaimsOfWrongJSONType(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateFromBarePlatformJSON: inspect's JSON of a bare platform token
+// has no realm token; create says why it cannot make evidence of it.
+func TestCreateFromBarePlatformJSON(t *testing.T) {
+	r := ccatoken(t, nil, "inspect", "-O", "json", filepath.Join(vectorDir, "shapes", "bare-platform.cbor"))
+	r.check(t, exitOK)
+	ccatoken(t, []byte(r.stdout), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex").
+		check(t, exitUsage, `no "cca-realm-delegated-token" object: this is the JSON of a bare platform token`)
+}
