@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
@@ -50,7 +52,21 @@ func readFile(path, what string, stdin io.Reader) ([]byte, error) {
 	if len(data) > maxInputSize {
 		return nil, usagef("%s: %s is larger than %d bytes", what, textsafe.Escape(src), maxInputSize)
 	}
-	return data, nil
+	return stripBOM(data), nil
+}
+
+// utf8BOM is the byte order mark Windows editors put before UTF-8 text.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// stripBOM drops the byte order mark before text (hex, base64, JSON, PEM),
+// which would otherwise make the text read as binary. No binary input
+// starts with it: CBOR evidence and CoRIMs start with a tag or a map, and a
+// raw 48-byte scalar is left as it is.
+func stripBOM(data []byte) []byte {
+	if len(data) != token.RAKScalarSize && bytes.HasPrefix(data, utf8BOM) && utf8.Valid(data[len(utf8BOM):]) {
+		return data[len(utf8BOM):]
+	}
+	return data
 }
 
 // pathErr drops the "open" verb from *os.PathError messages so that they

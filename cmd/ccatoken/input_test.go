@@ -188,3 +188,27 @@ func TestSeveralPEMKeys(t *testing.T) {
 	withCert := writeTemp(t, "cert.pem", append(readFileT(t, cpakPriv), cert...))
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", withCert, "--rak", withParams, "--hex").check(t, exitOK)
 }
+
+// TestByteOrderMark: text files saved with a UTF-8 byte order mark (a hex
+// or base64 token, claims JSON, a PEM or JWK key, a JSON store) read as
+// without it; before, the mark made a hex token read as raw CBOR.
+func TestByteOrderMark(t *testing.T) {
+	bom := func(name string, data []byte) string { return writeTemp(t, name, append([]byte("\xef\xbb\xbf"), data...)) }
+	raw := readFileT(t, rel0Vector)
+	hexTok := bom("t.hex", []byte(wrapHex(raw, 64, "\r\n")))
+	b64Tok := bom("t.b64", []byte(base64.StdEncoding.EncodeToString(raw)))
+	claims := bom("claims.json", readFileT(t, rel0Claims))
+	pub, jwk := bom("cpak.pem", readFileT(t, cpakPub)), bom("cpak.jwk", readFileT(t, cpakJWK))
+	priv := bom("rak.pem", readFileT(t, rakPriv))
+	refvals := bom("refvals.json", readFileT(t, createdRefvals))
+
+	for _, tok := range []string{hexTok, b64Tok} {
+		ccatoken(t, nil, "inspect", tok).check(t, exitOK)
+	}
+	ccatoken(t, nil, "verify", hexTok, "--cpak", pub, "--refvals", refvals, "--nonce", rel0Nonce).check(t, exitOK)
+	ccatoken(t, nil, "verify", b64Tok, "--cpak", jwk, "--refvals", refvals, "--nonce", rel0Nonce).check(t, exitOK)
+	ccatoken(t, nil, "create", "--claims", claims, "--iak", cpakPriv, "--rak", priv, "--hex").check(t, exitOK)
+	if got := stripBOM(append([]byte("\xef\xbb\xbf"), raw[:token.RAKScalarSize-3]...)); len(got) != token.RAKScalarSize {
+		t.Errorf("a 48-byte raw scalar lost its first bytes")
+	}
+}
