@@ -193,7 +193,9 @@ func TestSeveralPEMKeys(t *testing.T) {
 // or base64 token, claims JSON, a PEM or JWK key, a JSON store) read as
 // without it; before, the mark made a hex token read as raw CBOR.
 func TestByteOrderMark(t *testing.T) {
-	bom := func(name string, data []byte) string { return writeTemp(t, name, append([]byte("\xef\xbb\xbf"), data...)) }
+	bom := func(name string, data []byte) string {
+		return writeTemp(t, name, append([]byte("\xef\xbb\xbf"), data...))
+	}
 	raw := readFileT(t, rel0Vector)
 	hexTok := bom("t.hex", []byte(wrapHex(raw, 64, "\r\n")))
 	b64Tok := bom("t.b64", []byte(base64.StdEncoding.EncodeToString(raw)))
