@@ -28,31 +28,56 @@ const maxInputSize = 4*token.MaxTokenSize + 4096
 // nil). Failing to read is a usage error (exit 2); what names the argument
 // in the message.
 func readFile(path, what string, stdin io.Reader) ([]byte, error) {
-	var (
-		r   io.Reader
-		src = path
-	)
-	if path == "-" {
-		if stdin == nil {
-			return nil, usagef("%s: standard input (-) cannot be read here; give a file", what)
-		}
-		r, src = stdin, "standard input"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, usagef("%s: %v", what, pathErr(err))
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInputSize+1))
+	data, src, err := readBounded(path, what, stdin)
 	if err != nil {
-		return nil, usagef("%s: reading %s: %v", what, textsafe.Escape(src), pathErr(err))
+		return nil, err
 	}
 	if len(data) > maxInputSize {
 		return nil, usagef("%s: %s is larger than %d bytes", what, textsafe.Escape(src), maxInputSize)
 	}
 	return stripBOM(data), nil
+}
+
+// readTokenFile reads a TOKEN argument. A token past the input bound is a
+// failure of the evidence (exit 1), as one just past the 64 KiB token bound
+// is: evidence is what a relying party was sent, and 100 KB and 300 KB of
+// it fail alike. The bytes read are returned with that error, so that
+// verify can still write its result.
+func readTokenFile(path string, stdin io.Reader) ([]byte, error) {
+	data, src, err := readBounded(path, "token", stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputSize {
+		return data, evidenceError(fmt.Errorf("%w: token: %s is larger than %d bytes (a token is at most %d)",
+			token.ErrMalformed, textsafe.Escape(src), maxInputSize, token.MaxTokenSize))
+	}
+	return stripBOM(data), nil
+}
+
+// readBounded reads at most maxInputSize+1 bytes of a file argument, and
+// names where they came from.
+func readBounded(path, what string, stdin io.Reader) (data []byte, src string, err error) {
+	var r io.Reader
+	src = path
+	if path == "-" {
+		if stdin == nil {
+			return nil, "", usagef("%s: standard input (-) cannot be read here; give a file", what)
+		}
+		r, src = stdin, "standard input"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", usagef("%s: %v", what, pathErr(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err = io.ReadAll(io.LimitReader(r, maxInputSize+1))
+	if err != nil {
+		return nil, "", usagef("%s: reading %s: %v", what, textsafe.Escape(src), pathErr(err))
+	}
+	return data, src, nil
 }
 
 // utf8BOM is the byte order mark Windows editors put before UTF-8 text.

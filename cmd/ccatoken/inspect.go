@@ -65,8 +65,11 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 	default:
 		return usagef("--output %q: want text, json or diag", output)
 	}
-	raw, err := readFile(path, "token", stdin)
+	raw, err := readTokenFile(path, stdin)
 	if err != nil {
+		if exitCode(err) == exitFailed {
+			return inspectFailed(stdout, output, err)
+		}
 		return err
 	}
 	data, form, err := decodeTokenInput(raw)

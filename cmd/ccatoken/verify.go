@@ -226,11 +226,14 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 	default:
 		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(refs...)))
 	}
-	raw, err := readFile(path, "token", stdin)
-	if err != nil {
-		return err
+	raw, inputErr := readTokenFile(path, stdin)
+	if inputErr != nil && exitCode(inputErr) != exitFailed {
+		return inputErr
 	}
-	data, _, inputErr := decodeTokenInput(raw)
+	var data []byte
+	if inputErr == nil {
+		data, _, inputErr = decodeTokenInput(raw)
+	}
 	if inputErr != nil {
 		// Input in no token form (empty, JSON, PEM, text) fails like any
 		// malformed evidence. The machine-readable outputs still carry a

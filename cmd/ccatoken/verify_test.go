@@ -441,3 +441,22 @@ func TestVerifyMachineOutputOnUnreadableInput(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizeToken: a token past the input bound fails as evidence
+// (exit 1), as one just past the 64 KiB token bound does, not as a usage
+// error; verify's JSON still carries the result. A key or store past the
+// bound stays a usage error.
+func TestOversizeToken(t *testing.T) {
+	big := writeTemp(t, "big.cbor", append(readFileT(t, rel0Vector), make([]byte, maxInputSize)...))
+	justPast := writeTemp(t, "past.cbor", append(readFileT(t, rel0Vector), make([]byte, token.MaxTokenSize)...))
+	for _, tok := range []string{justPast, big} {
+		ccatoken(t, nil, "inspect", tok).check(t, exitFailed, "malformed")
+		ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitFailed, "malformed")
+		r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce, "-O", "json")
+		r.check(t, exitFailed, "malformed")
+		if !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, "exceeds the 65536-byte limit") {
+			t.Errorf("verify -O json of %s:\n%s", tok, r.stdout)
+		}
+	}
+	ccatoken(t, nil, "verify", rel0Vector, "--cpak", big, "--nonce", rel0Nonce).check(t, exitUsage, "--cpak: "+big+" is larger than")
+}
