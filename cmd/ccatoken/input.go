@@ -130,6 +130,9 @@ func decodeTokenInput(data []byte) ([]byte, string, error) {
 		return nil, "", evidenceError(fmt.Errorf("%w: input is only white space", token.ErrMalformed))
 	}
 	if h := strings.TrimPrefix(strings.TrimPrefix(text, "0x"), "0X"); h != text && isHex(h) {
+		if h == "" {
+			return nil, "", evidenceError(fmt.Errorf("%w: hex input is only %q, no digits", token.ErrMalformed, text))
+		}
 		text = h
 	}
 	if isHex(text) {
