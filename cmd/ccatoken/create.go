@@ -87,6 +87,9 @@ unreadable input (bad flags, unreadable claims JSON, a key that cannot sign).`,
 }
 
 func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
+	if o.out == "-" {
+		o.out = "" // -o - is standard output, as - is standard input
+	}
 	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
 		return err
 	}

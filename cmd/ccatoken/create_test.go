@@ -317,3 +317,35 @@ func TestCreateFromBarePlatformJSON(t *testing.T) {
 	ccatoken(t, []byte(r.stdout), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex").
 		check(t, exitUsage, `no "cca-realm-delegated-token" object: this is the JSON of a bare platform token`)
 }
+
+// TestDashOutput: -o - is standard output for create and emulate (a file
+// named "-" was written); where standard output already has another
+// output, - is refused rather than made a file.
+func TestDashOutput(t *testing.T) {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	claims, iak, rak, small := abs(rel0Claims), abs(cpakPriv), abs(rakPriv), abs(filepath.Join(vectorDir, "realms", "small.json"))
+	dir := t.TempDir()
+	t.Chdir(dir) // where a file named - would land
+	r := ccatoken(t, nil, "create", "--claims", claims, "--iak", iak, "--rak", rak, "-o", "-", "--hex")
+	r.check(t, exitOK)
+	if want := ccatoken(t, nil, "create", "--claims", claims, "--iak", iak, "--rak", rak, "--hex").stdout; r.stdout != want {
+		t.Errorf("create -o - wrote %q, want the evidence", r.stdout)
+	}
+	r = ccatoken(t, nil, "emulate", "-o", "-", "--hex")
+	r.check(t, exitOK)
+	if _, err := hex.DecodeString(strings.TrimSpace(r.stdout)); err != nil || len(r.stdout) < 1000 {
+		t.Errorf("emulate -o - --hex wrote %q", r.stdout)
+	}
+	ccatoken(t, nil, "measure", "--realm", small, "-o", "-").check(t, exitUsage, "-o -: give a file")
+	ccatoken(t, nil, "measure", "--realm", small, "--corim", "-").check(t, exitUsage, "--corim -: give a file")
+	ccatoken(t, nil, "emulate", "--hex", "--export-cpak", "-").check(t, exitUsage, "--export-cpak -: give a file")
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Errorf("a file named - was written")
+	}
+}

@@ -81,6 +81,12 @@ small kvmtool-style realm.`,
 }
 
 func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
+	if o.out == "-" {
+		o.out = "" // -o - is standard output, as - is standard input
+	}
+	if o.exportCPAK == "-" {
+		return usagef("--export-cpak -: give a file (standard output has the token)")
+	}
 	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
 		return err
 	}

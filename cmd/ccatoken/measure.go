@@ -96,6 +96,14 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	default:
 		return usagef("--output %q: want text, json or plan", o.output)
 	}
+	// Standard output has the --output form: "-" would otherwise make a
+	// file named "-".
+	if o.out == "-" {
+		return usagef("-o -: give a file (--output json writes the reference values to standard output)")
+	}
+	if o.corim == "-" {
+		return usagef("--corim -: give a file (a CoRIM is binary)")
+	}
 	if _, err := token.HashByName(o.rakHashAlgo); err != nil {
 		return usagef("--rak-hash-algo %q: want sha-256, sha-384 or sha-512", o.rakHashAlgo)
 	}
