@@ -248,7 +248,7 @@ func TestKeysThatParseButCannotBeUsed(t *testing.T) {
 			"--cpak " + shortEd + ": invalid key: Ed25519 public key of 3 bytes, must be 32"},
 		{"short Ed25519 CPAK, ES384 token", append([]string{"verify", rel0Vector, "--cpak", shortEd}, lenient...), "Ed25519 public key of 3 bytes"},
 		{"short Ed25519 CoRIM key", []string{"verify", rel0Vector, "--cpak", cpakPub, "--corim-key", shortEd}, "--corim-key " + shortEd},
-		{"point off its curve", []string{"verify", rel0Vector, "--cpak", offCurve}, "--cpak " + offCurve + ": invalid key: ECDSA public key"},
+		{"point off its curve", []string{"verify", rel0Vector, "--cpak", offCurve}, "--cpak " + offCurve + ": invalid key: not a valid P-384 public key"},
 		{"17-bit RSA CPAK", append([]string{"verify", rel0Vector, "--cpak", tinyRSA}, lenient...), "at least 2048 bits"},
 		{"zero ECDSA scalar", []string{"create", "--claims", rel0Claims, "--iak", zeroJWK, "--rak", rakPriv, "--hex"},
 			"--iak " + zeroJWK + ": invalid key: ECDSA private key"},

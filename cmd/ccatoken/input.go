@@ -3,12 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -207,12 +203,6 @@ func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
 		return nil, err
 	}
 	k, err := token.ParsePrivateKey(data)
-	if err == nil {
-		err = onePEMKey(data)
-	}
-	if err == nil {
-		err = usablePrivateKey(k)
-	}
 	if err != nil {
 		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
@@ -227,98 +217,12 @@ func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error)
 		return nil, err
 	}
 	k, err := token.ParsePublicKey(data)
-	if err == nil {
-		err = onePEMKey(data)
-	}
-	if err == nil {
-		err = usablePublicKey(k)
-	}
 	if err != nil {
 		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
 }
 
-// onePEMKey refuses a PEM file with several keys (a bundle, two keys
-// concatenated by mistake): the parser would take the first and ignore the
-// others without a word. An "EC PARAMETERS" block, which OpenSSL writes
-// before a key, and certificates, which come with a key in TLS bundles, are
-// not keys.
-func onePEMKey(data []byte) error {
-	var keys []string
-	for rest := data; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		if strings.HasSuffix(block.Type, "KEY") {
-			keys = append(keys, block.Type)
-		}
-	}
-	if len(keys) > 1 {
-		return fmt.Errorf("%w: the PEM holds %d keys (%s); give one (only the first would be used)",
-			token.ErrKey, len(keys), strings.Join(keys, ", "))
-	}
-	return nil
-}
-
-// minRSABits is the smallest RSA key go-cose signs or verifies with (go-cose
-// v1.3.0 rsa.go: "RSA key must be at least 2048 bits long").
-const minRSABits = 2048
-
-// usablePublicKey refuses a key that parses but cannot verify anything: an
-// ECDSA point off its curve, an Ed25519 key of the wrong size (a JWK's "x" is not checked by the JWK
-// parser, and crypto/ed25519 panics on it) or an RSA key go-cose refuses.
-// Such a key is the user's mistake (exit 2), not a failure of the evidence.
-func usablePublicKey(k crypto.PublicKey) error {
-	switch k := k.(type) {
-	case *ecdsa.PublicKey:
-		// A JWK's point is not checked against its curve by the parser.
-		if _, err := k.ECDH(); err != nil {
-			return fmt.Errorf("%w: ECDSA public key: %v", token.ErrKey, err)
-		}
-	case ed25519.PublicKey:
-		if len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("%w: Ed25519 public key of %d bytes, must be %d", token.ErrKey, len(k), ed25519.PublicKeySize)
-		}
-	case *rsa.PublicKey:
-		if k.N == nil || k.N.BitLen() < minRSABits {
-			return fmt.Errorf("%w: %s: an RSA key must have at least %d bits", token.ErrKey, token.DescribeKey(k), minRSABits)
-		}
-	}
-	return nil
-}
-
-// usablePrivateKey refuses a signing key that parses but cannot sign, or
-// would sign for another public key than the one it carries: an ECDSA
-// private scalar out of range or not matching the JWK's "x" and "y", an
-// Ed25519 key of the wrong size, an RSA key that is inconsistent or too
-// short for go-cose.
-func usablePrivateKey(k crypto.Signer) error {
-	switch k := k.(type) {
-	case *ecdsa.PrivateKey:
-		priv, err := k.ECDH()
-		if err != nil {
-			return fmt.Errorf("%w: ECDSA private key: %v", token.ErrKey, err)
-		}
-		pub, err := k.PublicKey.ECDH()
-		if err != nil {
-			return fmt.Errorf("%w: ECDSA public key: %v", token.ErrKey, err)
-		}
-		if !priv.PublicKey().Equal(pub) {
-			return fmt.Errorf("%w: the ECDSA private key does not match the public key it carries", token.ErrKey)
-		}
-	case ed25519.PrivateKey:
-		if len(k) != ed25519.PrivateKeySize {
-			return fmt.Errorf("%w: Ed25519 private key of %d bytes, must be %d", token.ErrKey, len(k), ed25519.PrivateKeySize)
-		}
-	case *rsa.PrivateKey:
-		if err := k.Validate(); err != nil {
-			return fmt.Errorf("%w: RSA private key: %v", token.ErrKey, err)
-		}
-	}
-	return usablePublicKey(k.Public())
-}
 
 // parseNonce reads the --nonce flag: hex, 32 to 64 bytes.
 func parseNonce(s string) ([]byte, error) { return parseHexNonce("--nonce", s) }
