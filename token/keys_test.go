@@ -520,7 +520,11 @@ func mismatchedJWK(t *testing.T, jwkPriv []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m["d"] = b64(other.D.FillBytes(make([]byte, 48)))
+	d, err := other.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["d"] = b64(d)
 	out, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

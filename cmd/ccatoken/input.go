@@ -223,7 +223,6 @@ func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error)
 	return k, nil
 }
 
-
 // parseNonce reads the --nonce flag: hex, 32 to 64 bytes.
 func parseNonce(s string) ([]byte, error) { return parseHexNonce("--nonce", s) }
 
