@@ -24,7 +24,23 @@ const RAKScalarSize = 48
 // ParsePrivateKey reads a signing key from PEM (SEC1 "EC PRIVATE KEY" or
 // PKCS#8 "PRIVATE KEY"), a private JWK, or a raw 48-byte P-384 scalar
 // (binary, or as 96 hex digits).
+//
+// A key that parses but cannot sign, or would sign for another public key
+// than the one it carries, is refused with ErrKey: an ECDSA scalar out of
+// range or not matching a JWK's point, an Ed25519 key of the wrong size,
+// an RSA key that is inconsistent or under 2048 bits.
 func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	k, err := parsePrivateKey(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPrivateKey(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func parsePrivateKey(data []byte) (crypto.Signer, error) {
 	// A binary scalar is tested first: its bytes are random, so one in 256
 	// starts with '{' (and others with whitespace before one), and no PEM
 	// or JWK is as short as 48 bytes.
@@ -34,6 +50,9 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
+		if err := onePEMKey(trimmed); err != nil {
+			return nil, err
+		}
 		return parsePEMPrivate(trimmed)
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		raw, err := parseJWK(trimmed)
@@ -56,10 +75,28 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 
 // ParsePublicKey reads a verification key from PEM (SPKI "PUBLIC KEY", or a
 // private key whose public half is used) or a JWK (public or private).
+//
+// A key that parses but cannot verify anything is refused with ErrKey: an
+// ECDSA point off its curve, an Ed25519 key of the wrong size, an RSA key
+// under 2048 bits.
 func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
+	k, err := parsePublicKey(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPublicKey(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func parsePublicKey(data []byte) (crypto.PublicKey, error) {
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
+		if err := onePEMKey(trimmed); err != nil {
+			return nil, err
+		}
 		block, _ := pem.Decode(trimmed)
 		if block == nil {
 			return nil, fmt.Errorf("%w: PEM: no block found", ErrKey)
@@ -141,6 +178,86 @@ func parseJWK(data []byte) (any, error) {
 		return k, nil
 	}
 	return nil, fmt.Errorf("%w: JWK key type %T is not supported", ErrKey, raw)
+}
+
+// onePEMKey refuses a PEM file with several keys (a bundle, two keys
+// concatenated by mistake): the parser would take the first and ignore the
+// others without a word. An "EC PARAMETERS" block, which OpenSSL writes
+// before a key, and certificates, which come with a key in TLS bundles, are
+// not keys.
+func onePEMKey(data []byte) error {
+	var keys []string
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if strings.HasSuffix(block.Type, "KEY") {
+			keys = append(keys, block.Type)
+		}
+	}
+	if len(keys) > 1 {
+		return fmt.Errorf("%w: the PEM holds %d keys (%s); give one (only the first would be used)",
+			ErrKey, len(keys), strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// minRSABits is the smallest RSA key go-cose signs or verifies with
+// (go-cose v1.3.0 rsa.go: "RSA key must be at least 2048 bits long").
+const minRSABits = 2048
+
+// checkPublicKey refuses a key that parses but cannot verify anything: an
+// ECDSA point off its curve (a JWK's point is not checked by the JWK
+// parser), an Ed25519 key of the wrong size (neither is a JWK's "x", and
+// crypto/ed25519 panics on it), or an RSA key go-cose refuses.
+func checkPublicKey(k crypto.PublicKey) error {
+	switch k := k.(type) {
+	case *ecdsa.PublicKey:
+		if _, err := k.ECDH(); err != nil {
+			return fmt.Errorf("%w: not a valid %s public key: %v", ErrKey, k.Curve.Params().Name, err)
+		}
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("%w: Ed25519 public key of %d bytes, must be %d", ErrKey, len(k), ed25519.PublicKeySize)
+		}
+	case *rsa.PublicKey:
+		if k.N == nil || k.N.BitLen() < minRSABits {
+			return fmt.Errorf("%w: %s: an RSA key must have at least %d bits", ErrKey, DescribeKey(k), minRSABits)
+		}
+	}
+	return nil
+}
+
+// checkPrivateKey refuses a signing key that parses but cannot sign, or
+// would sign for another public key than the one it carries: an ECDSA
+// private scalar out of range or not matching a JWK's "x" and "y", an
+// Ed25519 key of the wrong size, an RSA key that is inconsistent or too
+// short for go-cose.
+func checkPrivateKey(k crypto.Signer) error {
+	switch k := k.(type) {
+	case *ecdsa.PrivateKey:
+		priv, err := k.ECDH()
+		if err != nil {
+			return fmt.Errorf("%w: ECDSA private key: %v", ErrKey, err)
+		}
+		pub, err := k.PublicKey.ECDH()
+		if err != nil {
+			return fmt.Errorf("%w: ECDSA public key: %v", ErrKey, err)
+		}
+		if !priv.PublicKey().Equal(pub) {
+			return fmt.Errorf("%w: the ECDSA private key does not match the public key it carries", ErrKey)
+		}
+	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return fmt.Errorf("%w: Ed25519 private key of %d bytes, must be %d", ErrKey, len(k), ed25519.PrivateKeySize)
+		}
+	case *rsa.PrivateKey:
+		if err := k.Validate(); err != nil {
+			return fmt.Errorf("%w: RSA private key: %v", ErrKey, err)
+		}
+	}
+	return checkPublicKey(k.Public())
 }
 
 // P384FromScalar builds a P-384 key pair from its raw 48-byte big-endian

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -328,6 +329,11 @@ func TestParsePrivateKey(t *testing.T) {
 		{name: "hex, not hex", in: []byte(strings.Repeat("zz", 48)), msg: "96 bytes"},
 		{name: "garbage", in: []byte("hello"), msg: "not a PEM, JWK or raw"},
 		{name: "empty", in: nil, msg: "0 bytes"},
+		// Keys that parse but cannot sign, or would sign for another key.
+		{name: "PEM PKCS#8 RSA-1024", in: pemOf("PRIVATE KEY", rsa1024PKCS8(t)), msg: "at least 2048 bits"},
+		{name: "JWK EC whose d is not x, y's", in: mismatchedJWK(t, kf.jwkPriv), msg: "does not match the public key"},
+		{name: "JWK Ed25519 whose x is not d's", in: []byte(`{"kty":"OKP","crv":"Ed25519","d":"` + b64(edPriv.Seed()) + `","x":"AAAA"}`), msg: "JWK"},
+		{name: "PEM with two keys", in: cat(kf.sec1, kf256.sec1), msg: "holds 2 keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := token.ParsePrivateKey(tc.in)
@@ -379,6 +385,12 @@ func TestParsePublicKey(t *testing.T) {
 		{name: "PEM certificate", in: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 0x00}}), msg: "not a private key"},
 		{name: "raw scalar", in: p384Scalar, msg: "not a PEM or JWK"},
 		{name: "garbage", in: []byte("-----BEGIN nothing"), msg: "no block"},
+		// Keys that parse but cannot verify anything (a short Ed25519 "x"
+		// made crypto/ed25519 panic in verification).
+		{name: "JWK Ed25519 with a 3-byte x", in: []byte(`{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`), msg: "Ed25519 public key of 3 bytes"},
+		{name: "JWK EC off its curve", in: []byte(`{"kty":"EC","crv":"P-384","x":"` + b64(rep(1, 48)) + `","y":"` + b64(rep(2, 48)) + `"}`), msg: "not a valid P-384 public key"},
+		{name: "PEM SPKI RSA-1024", in: rsa1024SPKI(t), msg: "at least 2048 bits"},
+		{name: "PEM with two keys", in: cat(kf.spki, kf.spki), msg: "holds 2 keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := token.ParsePublicKey(tc.in)
@@ -467,4 +479,55 @@ func TestAlgorithmForKey(t *testing.T) {
 			t.Errorf("%s: DescribeKey %q, want %q", tc.name, got, tc.desc)
 		}
 	}
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// rsa1024 is an RSA key too short for go-cose.
+func rsa1024(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func rsa1024PKCS8(t *testing.T) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(rsa1024(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func rsa1024SPKI(t *testing.T) []byte {
+	der, err := x509.MarshalPKIXPublicKey(&rsa1024(t).PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// mismatchedJWK is a private EC JWK whose "d" is another key's.
+func mismatchedJWK(t *testing.T, jwkPriv []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(jwkPriv, &m); err != nil {
+		t.Fatal(err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := other.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["d"] = b64(d)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

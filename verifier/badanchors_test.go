@@ -38,7 +38,7 @@ func TestTrustAnchorStoreAllBad(t *testing.T) {
 	}
 	bad = bad.Named("ta-bad.json")
 	if w := bad.Warnings(); bad.Len() != 0 || len(w) != 1 || !errors.Is(w[0], ErrStore) ||
-		!strings.Contains(w[0].Error(), `ta-bad.json: malformed store: trust anchor 0: "pkey": not a valid P-384 public key`) {
+		!strings.Contains(w[0].Error(), `ta-bad.json: malformed store: trust anchor 0: "pkey": invalid key: not a valid P-384 public key`) {
 		t.Fatalf("Len %d, warnings %q", bad.Len(), w)
 	}
 	good, err := ParseTrustAnchors([]byte(fmt.Sprintf(`[{"instance-id": "%x", "pkey": %s}]`, testInstanceID, jwkOf(t, cpak.Public()))))

@@ -168,7 +168,8 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 		{"missing pkey", `[` + ok + `,` + entry(`"`+hexInst+`"`, "", "") + `]`, `trust anchor 1: "pkey": missing`},
 		{"pkey not an object", `[` + entry(`"`+hexInst+`"`, "", `"-----BEGIN PUBLIC KEY-----"`) + `]`, `trust anchor 0: "pkey": not a JWK object`},
 		{"pkey bad JWK", `[` + entry(`"`+hexInst+`"`, "", `{"kty":"EC","crv":"P-384"}`) + `]`, `trust anchor 0: "pkey": invalid key`},
-		{"pkey off the curve", `[` + entry(`"`+hexInst+`"`, "", offCurveJWK(t)) + `]`, `trust anchor 0: "pkey": not a valid P-384 public key`},
+		{"pkey off the curve", `[` + entry(`"`+hexInst+`"`, "", offCurveJWK(t)) + `]`, `trust anchor 0: "pkey": invalid key: not a valid P-384 public key`},
+		{"pkey Ed25519 of 3 bytes", `[` + entry(`"`+hexInst+`"`, "", `{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`) + `]`, `trust anchor 0: "pkey": invalid key: Ed25519 public key of 3 bytes`},
 		{"duplicate instance-id", `[` + ok + `,` + ok + `]`, `trust anchor 1: "instance-id": 01bbbbbbbbbb…bbbbbbbb is also the instance id of trust anchor 0`},
 		{"duplicate member", `[{"instance-id": "` + hexInst + `", "instance-id": "` + hexInst + `", "pkey": ` + good + `}]`, `trust anchor 0: "instance-id": given twice`},
 		{"unknown member", `[{"instance-id": "` + hexInst + `", "pkey": ` + good + `, "instance-ids": "x"}]`, `trust anchor 0: "instance-ids": unknown member`},
@@ -416,7 +417,7 @@ func TestTrustAnchorBadEntry(t *testing.T) {
 	ta = ta.Named("ta.json")
 	w := ta.Warnings()
 	if len(w) != 2 || !errors.Is(w[0], ErrStore) ||
-		!strings.Contains(w[0].Error(), `ta.json: malformed store: trust anchor 0: "pkey": not a valid P-384 public key`) ||
+		!strings.Contains(w[0].Error(), `ta.json: malformed store: trust anchor 0: "pkey": invalid key: not a valid P-384 public key`) ||
 		!strings.Contains(w[1].Error(), `trust anchor 2: "instance-id": not hex`) {
 		t.Fatalf("warnings %q", w)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/emulator/sharing"
+	"github.com/ccakit/cca/internal/textsafe"
 )
 
 type benchOptions struct {
@@ -65,11 +66,11 @@ suffixes (powers of 2).`,
 		},
 	}
 	f := sharingCmd.Flags()
-	f.StringVar(&o.sizes, "sizes", "", "message sizes, comma-separated (default 64 B to 1 MiB, powers of 2)")
-	f.StringVar(&o.modes, "modes", "", "modes, comma-separated (default all)")
-	f.StringVar(&o.out, "out", "", "directory for results.md, results.csv and the SVG charts")
-	f.IntVar(&o.messages, "messages", 0, "messages per run (default: about 4 MiB, 8..512)")
-	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes (default 1 MiB)")
+	f.StringVar(&o.sizes, "sizes", "", "message sizes, a comma-separated `LIST` (default 64 B to 1 MiB, powers of 2)")
+	f.StringVar(&o.modes, "modes", "", "modes, a comma-separated `LIST` (default all)")
+	f.StringVar(&o.out, "out", "", "directory `DIR` for results.md, results.csv and the SVG charts")
+	f.IntVar(&o.messages, "messages", 0, "`N` messages per run (default: about 4 MiB, 8..512)")
+	f.IntVar(&o.ring, "ring", 0, "ring capacity in bytes, `N` (default 1 MiB)")
 	f.BoolVar(&o.verify, "verify", false, "check every byte of every message")
 	bench.AddCommand(sharingCmd, newBenchServeCmd())
 	return bench
@@ -81,8 +82,8 @@ func parseSizes(s string) ([]int, error) {
 		return sharing.DefaultSizes(), nil
 	}
 	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
+	for _, field := range strings.Split(s, ",") {
+		f := strings.TrimSpace(field)
 		mul := 1
 		switch {
 		case strings.HasSuffix(strings.ToUpper(f), "K"):
@@ -92,7 +93,7 @@ func parseSizes(s string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n <= 0 || n > (1<<20)/mul {
-			return nil, usagef("--sizes: %q is not a size from 1 B to 1 MiB", f)
+			return nil, usagef("--sizes: %q is not a size from 1 B to 1 MiB", strings.TrimSpace(field))
 		}
 		out = append(out, n*mul)
 	}
@@ -154,6 +155,6 @@ func runBenchSharing(stdout, stderr io.Writer, o benchOptions) error {
 			return usageError(err)
 		}
 	}
-	fmt.Fprintf(stderr, "wrote %s/{results.md,results.csv,throughput.svg,speedup.svg}\n", o.out)
+	fmt.Fprintf(stderr, "wrote %s/{results.md,results.csv,throughput.svg,speedup.svg}\n", textsafe.Escape(o.out))
 	return nil
 }

@@ -35,11 +35,11 @@ per round and --max-time per run.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Sessions, "sessions", 1000, "sessions per round")
-	f.IntVar(&o.Clients, "clients", 64, "concurrent clients")
-	f.IntVar(&o.Rounds, "rounds", 3, "rounds (library and service alternate)")
-	f.DurationVar(&o.MaxTime, "max-time", 60*time.Second, "bound on each run")
-	f.StringVar(&o.DB, "db", "", "the service's database (default: a fresh SQLite file in a temporary directory)")
+	f.IntVar(&o.Sessions, "sessions", 1000, "`N` sessions per round")
+	f.IntVar(&o.Clients, "clients", 64, "`N` concurrent clients")
+	f.IntVar(&o.Rounds, "rounds", 3, "`N` rounds (library and service alternate)")
+	f.DurationVar(&o.MaxTime, "max-time", 60*time.Second, "bound `D` on each run")
+	f.StringVar(&o.DB, "db", "", "the service's database `URL` (default: a fresh SQLite file in a temporary directory)")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -134,6 +135,15 @@ func parseClaimsDocument(data []byte) (*claimsDocument, error) {
 		if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("not valid JSON: %v", err)
 		}
+		// encoding/json names the Go type it decodes into
+		// ("main.claimsDocument"); the user wrote JSON.
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field == "" {
+			return nil, fmt.Errorf("a JSON %s, want an object {\"cca-platform-token\": ..., \"cca-realm-delegated-token\": ...}", typ.Value)
+		}
+		if errors.As(err, &typ) && typ.Type != nil {
+			return nil, fmt.Errorf("%q: a JSON %s, want %s", typ.Field, typ.Value, jsonKind(typ.Type))
+		}
 		return nil, err
 	}
 	if dec.More() {
@@ -143,6 +153,11 @@ func parseClaimsDocument(data []byte) (*claimsDocument, error) {
 		return nil, fmt.Errorf(`no "cca-platform-token" object`)
 	}
 	if doc.Realm == nil {
+		if doc.Generation != "" {
+			// inspect's JSON of a bare platform token: create makes
+			// collections only, as the RMM hands them to a realm.
+			return nil, fmt.Errorf(`no "cca-realm-delegated-token" object: this is the JSON of a bare platform token, and create makes a collection of a platform and a realm token; add a realm token object`)
+		}
 		return nil, fmt.Errorf(`no "cca-realm-delegated-token" object`)
 	}
 	var err error
@@ -178,4 +193,22 @@ func extraMap(set token.ClaimSet, list []extraClaim) (map[int64]cbor.RawMessage,
 		m[ec.Key] = cbor.RawMessage(ec.CBOR)
 	}
 	return m, nil
+}
+
+// jsonKind names the JSON a Go type is read from, for an error.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string"
+		}
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/evidence"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 )
 
@@ -85,6 +87,9 @@ unreadable input (bad flags, unreadable claims JSON, a key that cannot sign).`,
 }
 
 func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
+	if o.out == "-" {
+		o.out = "" // -o - is standard output, as - is standard input
+	}
 	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
 		return err
 	}
@@ -97,7 +102,7 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	}
 	doc, err := parseClaimsDocument(data)
 	if err != nil {
-		return usagef("--claims %s: %v", o.claims, err)
+		return usagef("--claims %s: %v", textsafe.Escape(o.claims), err)
 	}
 	format, err := chooseFormat(doc, o)
 	if err != nil {
@@ -111,6 +116,12 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	if err != nil {
 		return err
 	}
+	// The realm token's key is ECDSA (its claim 44237 is an EC2 COSE_Key
+	// or a raw SEC1 point); said here, where the flag and file are known.
+	if _, ok := rak.(*ecdsa.PrivateKey); !ok {
+		return usagef("--rak %s: %v: the RAK must be an ECDSA key, got %s",
+			textsafe.Escape(o.rak), token.ErrKey, token.DescribeKey(rak.Public()))
+	}
 	// Deterministic ECDSA (RFC 6979): the same claims and keys make the
 	// same evidence, byte for byte.
 	raw, err := createEvidence(doc, iak, rak, format, token.RFC6979)
@@ -120,7 +131,7 @@ func runCreate(stdin io.Reader, stdout io.Writer, o createOptions) error {
 	if toFile, err := writeCBOR(stdout, raw, o.out, o.hex); err != nil || !toFile {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), o.out)
+	fmt.Fprintf(stdout, "wrote %s evidence (%d bytes) to %s\n", format, len(raw), textsafe.Escape(o.out))
 	return nil
 }
 
@@ -134,6 +145,12 @@ func createEvidence(doc *claimsDocument, iak, rak crypto.Signer, format evidence
 			return nil, usageError(err)
 		}
 		return nil, evidenceError(fmt.Errorf("cannot create %s evidence: %w", format, err))
+	}
+	// What create writes, inspect and verify must read: claims can be
+	// valid one by one and still make evidence past the decoder's bound
+	// (token.MaxTokenSize), say a few hundred software components.
+	if _, err := evidence.Decode(raw); err != nil {
+		return nil, evidenceError(fmt.Errorf("cannot create %s evidence: the result would not decode: %w", format, err))
 	}
 	return raw, nil
 }
@@ -155,7 +172,7 @@ func chooseFormat(doc *claimsDocument, o createOptions) (evidence.Format, error)
 		src = "--format " + f.String()
 	case doc.Format != "":
 		if f, err = evidence.ParseFormat(doc.Format); err != nil {
-			return 0, usagef("--claims %s: \"format\": %v", o.claims, err)
+			return 0, usagef("--claims %s: \"format\": %v", textsafe.Escape(o.claims), err)
 		}
 		src = fmt.Sprintf("the claims' \"format\": %q", doc.Format)
 	default:

@@ -7,7 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
+	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,8 +152,9 @@ func TestCreateFromInspectJSON(t *testing.T) {
 	create(extra("cca-realm-extra-claims", `{"key": 7, "cbor": "01"}, {"key": 7, "cbor": "02"}`)).check(t, exitUsage, "twice")
 }
 
-// TestCreateRAKNotECDSA: the RAK must be an ECDSA key.
-func TestCreateRAKNotECDSA(t *testing.T) {
+// ed25519PEM writes a fresh Ed25519 private key as PKCS#8 PEM.
+func ed25519PEM(t *testing.T) string {
+	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -159,9 +163,17 @@ func TestCreateRAKNotECDSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	return writeTemp(t, "ed25519.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// TestCreateRAKNotECDSA: the RAK must be an ECDSA key.
+func TestCreateRAKNotECDSA(t *testing.T) {
+	key := ed25519PEM(t)
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
 		check(t, exitUsage, "RAK must be an ECDSA key", "Ed25519")
+	// The error names the flag and the file, as every key error does.
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", key, "--hex").
+		check(t, exitUsage, "--rak "+key+": invalid key: the RAK must be an ECDSA key, got Ed25519")
 }
 
 // TestCreateDeterministic: two identical runs of create write the same
@@ -191,4 +203,149 @@ func TestCreateDeterministic(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "token.cbor")
 	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", rakPriv, "-o", out).check(t, exitOK)
 	ccatoken(t, nil, "verify", out, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce).check(t, exitOK)
+}
+
+// TestKeysThatParseButCannotBeUsed: a key file that parses but cannot be
+// used is a usage error naming the flag and the file (exit 2), never a
+// crash nor a failure blamed on the evidence. An Ed25519 JWK whose "x" is
+// not 32 bytes crashed crypto/ed25519 during verification.
+func TestKeysThatParseButCannotBeUsed(t *testing.T) {
+	edPEM := ed25519PEM(t)
+	edToken := filepath.Join(t.TempDir(), "ed.cbor")
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", edPEM, "--rak", rakPriv, "-o", edToken).check(t, exitOK)
+
+	var rakJWK map[string]any
+	if err := json.Unmarshal(readFileT(t, rakJWKPriv), &rakJWK); err != nil {
+		t.Fatal(err)
+	}
+	var cpakPubJWK map[string]any
+	if err := json.Unmarshal(readFileT(t, cpakJWK), &cpakPubJWK); err != nil {
+		t.Fatal(err)
+	}
+	jwkFile := func(name string, m map[string]any) string {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeTemp(t, name, b)
+	}
+	mismatched := maps.Clone(rakJWK)
+	mismatched["x"], mismatched["y"] = cpakPubJWK["x"], cpakPubJWK["y"]
+	zero := maps.Clone(rakJWK)
+	zero["d"] = "AA"
+	shortEd := jwkFile("short-ed.jwk", map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"})
+	tinyRSA := jwkFile("tiny-rsa.jwk", map[string]any{"kty": "RSA", "n": "AQAB", "e": "AQAB"})
+	offCurve := jwkFile("off-curve.jwk", map[string]any{"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"})
+	zeroJWK, mismatchedJWK := jwkFile("zero.jwk", zero), jwkFile("mismatch.jwk", mismatched)
+	lenient := []string{"--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"}
+
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cause string
+	}{
+		{"short Ed25519 CPAK", append([]string{"verify", edToken, "--cpak", shortEd, "--algorithms", "EdDSA,ES384"}, lenient...),
+			"--cpak " + shortEd + ": invalid key: Ed25519 public key of 3 bytes, must be 32"},
+		{"short Ed25519 CPAK, ES384 token", append([]string{"verify", rel0Vector, "--cpak", shortEd}, lenient...), "Ed25519 public key of 3 bytes"},
+		{"short Ed25519 CoRIM key", []string{"verify", rel0Vector, "--cpak", cpakPub, "--corim-key", shortEd}, "--corim-key " + shortEd},
+		{"point off its curve", []string{"verify", rel0Vector, "--cpak", offCurve}, "--cpak " + offCurve + ": invalid key: not a valid P-384 public key"},
+		{"17-bit RSA CPAK", append([]string{"verify", rel0Vector, "--cpak", tinyRSA}, lenient...), "at least 2048 bits"},
+		{"zero ECDSA scalar", []string{"create", "--claims", rel0Claims, "--iak", zeroJWK, "--rak", rakPriv, "--hex"},
+			"--iak " + zeroJWK + ": invalid key: ECDSA private key"},
+		{"RAK not matching its public point", []string{"create", "--claims", rel0Claims, "--iak", cpakPriv, "--rak", mismatchedJWK, "--hex"},
+			"--rak " + mismatchedJWK + ": invalid key: the ECDSA private key does not match the public key it carries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ccatoken(t, nil, tc.args...).check(t, exitUsage, tc.cause)
+		})
+	}
+}
+
+// TestCreateRefusesWhatCannotBeRead: claims that make evidence past the
+// decoder's 64 KiB bound (700 software components) are refused (exit 1),
+// instead of writing a token inspect and verify then refuse.
+func TestCreateRefusesWhatCannotBeRead(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(readFileT(t, rel0Claims), &doc); err != nil {
+		t.Fatal(err)
+	}
+	plat := doc["cca-platform-token"].(map[string]any)
+	sw := plat["cca-platform-sw-components"].([]any)
+	many := make([]any, 700)
+	for i := range many {
+		many[i] = sw[1]
+	}
+	plat["cca-platform-sw-components"] = many
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "big.cbor")
+	ccatoken(t, nil, "create", "--claims", writeTemp(t, "big.json", b), "--iak", cpakPriv, "--rak", rakPriv, "-o", out).
+		check(t, exitFailed, "would not decode", "exceeds the 65536-byte limit")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was written", out)
+	}
+}
+
+// TestCreateClaimsOfWrongJSONType: a claims file of the wrong JSON type is
+// reported in JSON's terms, naming the member, not in Go's
+// ("main.claimsDocument").
+func TestCreateClaimsOfWrongJSONType(t *testing.T) {
+	for _, tc := range []struct{ doc, cause string }{
+		{`[]`, `a JSON array, want an object {"cca-platform-token"`},
+		{`"claims"`, `a JSON string, want an object`},
+		{`{"cca-platform-token":{},"cca-realm-delegated-token":{},"cca-platform-extra-claims":{}}`, `"cca-platform-extra-claims": a JSON object, want an array`},
+		{`{"cca-platform-token":{},"cca-realm-delegated-token":{},"cca-realm-extra-claims":[{"key":"1","cbor":"00"}]}`, `"cca-realm-extra-claims.key": a JSON string, want a number`},
+		{`{"format":5,"cca-platform-token":{},"cca-realm-delegated-token":{}}`, `"format": a JSON number, want a string`},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			r := ccatoken(t, nil, "create", "--claims", writeTemp(t, "c.json", []byte(tc.doc)), "--iak", cpakPriv, "--rak", rakPriv, "--hex")
+			r.check(t, exitUsage, tc.cause)
+			if strings.Contains(r.stderr, "main.") || strings.Contains(r.stderr, "Go ") {
+				t.Errorf("Go's terms in the error: %s", r.stderr)
+			}
+		})
+	}
+}
+
+// TestCreateFromBarePlatformJSON: inspect's JSON of a bare platform token
+// has no realm token; create says why it cannot make evidence of it.
+func TestCreateFromBarePlatformJSON(t *testing.T) {
+	r := ccatoken(t, nil, "inspect", "-O", "json", filepath.Join(vectorDir, "shapes", "bare-platform.cbor"))
+	r.check(t, exitOK)
+	ccatoken(t, []byte(r.stdout), "create", "--claims", "-", "--iak", cpakPriv, "--rak", rakPriv, "--hex").
+		check(t, exitUsage, `no "cca-realm-delegated-token" object: this is the JSON of a bare platform token`)
+}
+
+// TestDashOutput: -o - is standard output for create and emulate (a file
+// named "-" was written); where standard output already has another
+// output, - is refused rather than made a file.
+func TestDashOutput(t *testing.T) {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	claims, iak, rak, small := abs(rel0Claims), abs(cpakPriv), abs(rakPriv), abs(filepath.Join(vectorDir, "realms", "small.json"))
+	dir := t.TempDir()
+	t.Chdir(dir) // where a file named - would land
+	r := ccatoken(t, nil, "create", "--claims", claims, "--iak", iak, "--rak", rak, "-o", "-", "--hex")
+	r.check(t, exitOK)
+	if want := ccatoken(t, nil, "create", "--claims", claims, "--iak", iak, "--rak", rak, "--hex").stdout; r.stdout != want {
+		t.Errorf("create -o - wrote %q, want the evidence", r.stdout)
+	}
+	r = ccatoken(t, nil, "emulate", "-o", "-", "--hex")
+	r.check(t, exitOK)
+	if _, err := hex.DecodeString(strings.TrimSpace(r.stdout)); err != nil || len(r.stdout) < 1000 {
+		t.Errorf("emulate -o - --hex wrote %q", r.stdout)
+	}
+	ccatoken(t, nil, "measure", "--realm", small, "-o", "-").check(t, exitUsage, "-o -: give a file")
+	ccatoken(t, nil, "measure", "--realm", small, "--corim", "-").check(t, exitUsage, "--corim -: give a file")
+	ccatoken(t, nil, "emulate", "--hex", "--export-cpak", "-").check(t, exitUsage, "--export-cpak -: give a file")
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Errorf("a file named - was written")
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/evidence"
 	"github.com/ccakit/cca/internal/emulation"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
 )
@@ -20,6 +21,9 @@ import (
 type emulateOptions struct {
 	challenge, cpak, rak, format, exportCPAK, out, realmFile string
 	hex                                                      bool
+	challengeSet                                             bool // --challenge given, even empty
+	// stdin is read for a key given as "-"; nil (demo) refuses "-".
+	stdin io.Reader
 }
 
 func newEmulateCmd() *cobra.Command {
@@ -53,22 +57,36 @@ small kvmtool-style realm.`,
   ccatoken verify t.cbor --cpak cpak.pem --refvals testvectors/refvals/emulator.json --nonce ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.stdin = cmd.InOrStdin()
+			o.challengeSet = cmd.Flags().Changed("challenge")
 			return runEmulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.challenge, "challenge", "", "realm challenge, 32..64 bytes in hex (zero-padded to 64); default: random 64 bytes")
-	f.StringVar(&o.cpak, "cpak", "", "platform attestation key (PEM or JWK private key); default: the test CPAK")
-	f.StringVar(&o.rak, "rak", "", "realm attestation key (P-384 private key: PEM, JWK or raw 48-byte scalar); default: the test RAK")
+	f.StringVar(&o.challenge, "challenge", "", "realm challenge, 32..64 bytes in `HEX` (zero-padded to 64); default: random 64 bytes")
+	f.StringVar(&o.cpak, "cpak", "", "platform attestation `KEY` (PEM or JWK private key); default: the test CPAK")
+	f.StringVar(&o.rak, "rak", "", "realm attestation `KEY` (P-384 private key: PEM, JWK or raw 48-byte scalar); default: the test RAK")
 	f.StringVar(&o.format, "format", "rel0", "token `FORMAT`: rel0 (RMM 1.0-REL0), legacy (RMM 1.0-EAC5), cmw (tag 907, TF-RMM v0.9.0) or tfrmm-main (what TF-RMM main emits)")
-	f.StringVar(&o.exportCPAK, "export-cpak", "", "write the CPAK public key (PEM) to FILE")
-	f.StringVarP(&o.out, "output", "o", "", "write the token to FILE instead of standard output")
+	f.StringVar(&o.exportCPAK, "export-cpak", "", "write the CPAK public key (PEM) to `FILE`")
+	// -o is --out, as in create and measure, where --output (-O) is the
+	// output form; --output FILE, this command's first spelling, is kept
+	// as a hidden alias.
+	f.StringVarP(&o.out, "out", "o", "", "write the token to `FILE` instead of standard output")
+	f.StringVar(&o.out, "output", "", "the same as --out")
+	_ = f.MarkHidden("output") // the flag just defined
+	cmd.MarkFlagsMutuallyExclusive("out", "output")
 	f.BoolVar(&o.hex, "hex", false, "write the token as hex")
-	f.StringVar(&o.realmFile, "realm", "", "realm description (JSON, see docs/realm-description.md); default: a small built-in realm")
+	f.StringVar(&o.realmFile, "realm", "", "realm description `FILE` (JSON, see docs/realm-description.md); default: a small built-in realm")
 	return cmd
 }
 
 func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
+	if o.out == "-" {
+		o.out = "" // -o - is standard output, as - is standard input
+	}
+	if o.exportCPAK == "-" {
+		return usagef("--export-cpak -: give a file (standard output has the token)")
+	}
 	if err := refuseBinaryToTerminal(stdout, o.out, o.hex); err != nil {
 		return err
 	}
@@ -88,7 +106,7 @@ func runEmulate(stdout, stderr io.Writer, o emulateOptions) error {
 	if toFile, err := writeCBOR(stdout, res.Token, o.out, o.hex); err != nil || !toFile {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), o.out, res.Challenge)
+	fmt.Fprintf(stdout, "wrote %s token (%d bytes) to %s\nchallenge: %x\n", res.format, len(res.Token), textsafe.Escape(o.out), res.Challenge)
 	return nil
 }
 
@@ -104,37 +122,40 @@ type emulated struct {
 func emulateRealm(o emulateOptions, trace func(string, uint64)) (*emulated, error) {
 	format, err := evidence.ParseFormat(o.format)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, usagef("--format: %w", err)
 	}
 	eo := emulation.Options{Config: emulator.Config{TokenFormat: format}, Trace: trace}
-	if o.challenge != "" {
-		if eo.Challenge, err = parseNonce(o.challenge); err != nil {
+	if o.challengeSet || o.challenge != "" {
+		if eo.Challenge, err = parseHexNonce("--challenge", o.challenge); err != nil {
 			return nil, err
 		}
 	}
+	if countStdin(o.cpak, o.rak) > 1 {
+		return nil, usagef("only one of --cpak and --rak can be - (standard input)")
+	}
 	if o.cpak != "" {
-		if eo.Config.CPAK, err = readPrivateKey("cpak", o.cpak, nil); err != nil {
+		if eo.Config.CPAK, err = readPrivateKey("cpak", o.cpak, o.stdin); err != nil {
 			return nil, err
 		}
 	}
 	if o.rak != "" {
-		k, err := readPrivateKey("rak", o.rak, nil)
+		k, err := readPrivateKey("rak", o.rak, o.stdin)
 		if err != nil {
 			return nil, err
 		}
 		if eo.Config.RAK, err = p384Key(k); err != nil {
-			return nil, usagef("--rak %s: %v", o.rak, err)
+			return nil, usagef("--rak %s: %v", textsafe.Escape(o.rak), err)
 		}
 	}
 	if o.realmFile != "" {
 		if eo.Realm, eo.Load, err = realmbuild.ReadDescriptionFile(o.realmFile); err != nil {
-			return nil, usagef("--realm: %v", err)
+			return nil, usagef("--realm %s: %v", textsafe.Escape(o.realmFile), err)
 		}
 	}
 	res, err := emulation.Run(eo)
 	switch {
 	case errors.Is(err, realmbuild.ErrDescription):
-		return nil, usagef("--realm: %v", err)
+		return nil, usagef("--realm %s: %v", textsafe.Escape(o.realmFile), err)
 	case errors.Is(err, emulation.ErrMachine):
 		return nil, usageError(err)
 	case err != nil:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,5 +93,47 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// TestEmulateKeysFromStdin: a key given as - is read from standard input
+// (docs/cli.md: KEY is a file or -), not a nil-reader crash; two - are
+// refused.
+func TestEmulateKeysFromStdin(t *testing.T) {
+	dir := t.TempDir()
+	out, pub := filepath.Join(dir, "t.cbor"), filepath.Join(dir, "cpak.pem")
+	ccatoken(t, readFileT(t, cpakPriv), "emulate", "--cpak", "-", "-o", out, "--export-cpak", pub).check(t, exitOK)
+	if got, want := readFileT(t, pub), readFileT(t, cpakPub); !bytes.Equal(got, want) {
+		t.Errorf("exported CPAK is not the one given on standard input:\n%s\nwant\n%s", got, want)
+	}
+	ccatoken(t, readFileT(t, rakPriv), "emulate", "--rak", "-", "-o", out).check(t, exitOK)
+	ccatoken(t, nil, "emulate", "--cpak", "-", "--rak", "-", "-o", out).check(t, exitUsage, "only one of --cpak and --rak")
+}
+
+// TestEmulateRealmErrorNamesFile: an invalid realm description is named in
+// the error, as measure names it.
+func TestEmulateRealmErrorNamesFile(t *testing.T) {
+	desc := writeTemp(t, "norecs.json", []byte(strings.Replace(string(readFileT(t, filepath.Join(vectorDir, "realms", "small.json"))),
+		`"recs": [`, `"recs": [], "unused": [`, 1)))
+	ccatoken(t, nil, "emulate", "--realm", desc, "-o", filepath.Join(t.TempDir(), "t.cbor")).
+		check(t, exitUsage, "--realm "+desc+": ")
+}
+
+// TestEmulateOutFlag: -o is --out, as in create and measure (where
+// --output is the output form); --output FILE is still accepted, and the
+// two together are refused.
+func TestEmulateOutFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []string{"--out", "-o", "--output"} {
+		out := filepath.Join(dir, strings.TrimLeft(flag, "-")+".cbor")
+		r := ccatoken(t, nil, "emulate", flag, out)
+		r.check(t, exitOK)
+		if len(readFileT(t, out)) == 0 {
+			t.Errorf("emulate %s wrote nothing", flag)
+		}
+	}
+	ccatoken(t, nil, "emulate", "--out", filepath.Join(dir, "a"), "--output", filepath.Join(dir, "b")).check(t, exitUsage, "out", "output")
+	if help := ccatoken(t, nil, "emulate", "--help").stdout; !strings.Contains(help, "-o, --out FILE") || strings.Contains(help, "--output") {
+		t.Errorf("emulate --help does not show -o, --out FILE alone:\n%s", help)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
 	"encoding/base64"
 	"encoding/hex"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 )
 
@@ -17,38 +20,81 @@ import (
 // breaks, is a little over twice that.
 const maxInputSize = 4*token.MaxTokenSize + 4096
 
-// readFile reads a file argument, "-" meaning stdin. Failing to read is a
-// usage error (exit 2); what names the argument in the message.
+// readFile reads a file argument, "-" meaning stdin (refused when stdin is
+// nil). Failing to read is a usage error (exit 2); what names the argument
+// in the message.
 func readFile(path, what string, stdin io.Reader) ([]byte, error) {
-	var (
-		r   io.Reader
-		src = path
-	)
+	data, src, err := readBounded(path, what, stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputSize {
+		return nil, usagef("%s: %s is larger than %d bytes", what, textsafe.Escape(src), maxInputSize)
+	}
+	return stripBOM(data), nil
+}
+
+// readTokenFile reads a TOKEN argument. A token past the input bound is a
+// failure of the evidence (exit 1), as one just past the 64 KiB token bound
+// is: evidence is what a relying party was sent, and 100 KB and 300 KB of
+// it fail alike. The bytes read are returned with that error, so that
+// verify can still write its result.
+func readTokenFile(path string, stdin io.Reader) ([]byte, error) {
+	data, src, err := readBounded(path, "token", stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputSize {
+		return data, evidenceError(fmt.Errorf("%w: token: %s is larger than %d bytes (a token is at most %d)",
+			token.ErrMalformed, textsafe.Escape(src), maxInputSize, token.MaxTokenSize))
+	}
+	return stripBOM(data), nil
+}
+
+// readBounded reads at most maxInputSize+1 bytes of a file argument, and
+// names where they came from.
+func readBounded(path, what string, stdin io.Reader) (data []byte, src string, err error) {
+	var r io.Reader
+	src = path
 	if path == "-" {
+		if stdin == nil {
+			return nil, "", usagef("%s: standard input (-) cannot be read here; give a file", what)
+		}
 		r, src = stdin, "standard input"
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, usagef("%s: %v", what, pathErr(err))
+			return nil, "", usagef("%s: %v", what, pathErr(err))
 		}
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInputSize+1))
+	data, err = io.ReadAll(io.LimitReader(r, maxInputSize+1))
 	if err != nil {
-		return nil, usagef("%s: reading %s: %v", what, src, pathErr(err))
+		return nil, "", usagef("%s: reading %s: %v", what, textsafe.Escape(src), pathErr(err))
 	}
-	if len(data) > maxInputSize {
-		return nil, usagef("%s: %s is larger than %d bytes", what, src, maxInputSize)
+	return data, src, nil
+}
+
+// utf8BOM is the byte order mark Windows editors put before UTF-8 text.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// stripBOM drops the byte order mark before text (hex, base64, JSON, PEM),
+// which would otherwise make the text read as binary. No binary input
+// starts with it: CBOR evidence and CoRIMs start with a tag or a map, and a
+// raw 48-byte scalar is left as it is.
+func stripBOM(data []byte) []byte {
+	if len(data) != token.RAKScalarSize && bytes.HasPrefix(data, utf8BOM) && utf8.Valid(data[len(utf8BOM):]) {
+		return data[len(utf8BOM):]
 	}
-	return data, nil
+	return data
 }
 
 // pathErr drops the "open" verb from *os.PathError messages so that they
 // read "testvectors/x.cbor: no such file or directory".
 func pathErr(err error) error {
 	if pe, ok := err.(*os.PathError); ok {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+		return fmt.Errorf("%s: %v", textsafe.Escape(pe.Path), pe.Err)
 	}
 	return err
 }
@@ -80,6 +126,9 @@ func decodeTokenInput(data []byte) ([]byte, string, error) {
 		return nil, "", evidenceError(fmt.Errorf("%w: input is only white space", token.ErrMalformed))
 	}
 	if h := strings.TrimPrefix(strings.TrimPrefix(text, "0x"), "0X"); h != text && isHex(h) {
+		if h == "" {
+			return nil, "", evidenceError(fmt.Errorf("%w: hex input is only %q, no digits", token.ErrMalformed, text))
+		}
 		text = h
 	}
 	if isHex(text) {
@@ -146,15 +195,6 @@ func decodeBase64(s string) ([]byte, string, bool) {
 	return b, form, true
 }
 
-// readToken reads and decodes a TOKEN argument.
-func readToken(path string, stdin io.Reader) ([]byte, string, error) {
-	data, err := readFile(path, "token", stdin)
-	if err != nil {
-		return nil, "", err
-	}
-	return decodeTokenInput(data)
-}
-
 // readPrivateKey reads a signing key for flag from path: PEM (SEC1 or
 // PKCS#8), a private JWK or a raw 48-byte P-384 scalar.
 func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
@@ -164,7 +204,7 @@ func readPrivateKey(flag, path string, stdin io.Reader) (crypto.Signer, error) {
 	}
 	k, err := token.ParsePrivateKey(data)
 	if err != nil {
-		return nil, usagef("--%s %s: %v", flag, path, err)
+		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
 }
@@ -178,21 +218,31 @@ func readPublicKey(flag, path string, stdin io.Reader) (crypto.PublicKey, error)
 	}
 	k, err := token.ParsePublicKey(data)
 	if err != nil {
-		return nil, usagef("--%s %s: %v", flag, path, err)
+		return nil, usagef("--%s %s: %v", flag, textsafe.Escape(path), err)
 	}
 	return k, nil
 }
 
 // parseNonce reads the --nonce flag: hex, 32 to 64 bytes.
-func parseNonce(s string) ([]byte, error) {
+func parseNonce(s string) ([]byte, error) { return parseHexNonce("--nonce", s) }
+
+// parseHexNonce reads a nonce flag (verify's --nonce, emulate's
+// --challenge): hex, 32 to 64 bytes. An empty value is refused with its own
+// message: it is what an unset shell variable gives ("--nonce $NONCE"), and
+// must not pass for "no nonce" or "a random one".
+func parseHexNonce(flag, s string) ([]byte, error) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+	if s == "" {
+		return nil, usagef("%s is empty: a nonce is %d to %d bytes of hex (leave the flag out for none)",
+			flag, token.MinNonceSize, token.ChallengeSize)
+	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, usagef("--nonce: not hex: %v", err)
+		return nil, usagef("%s: not hex: %v", flag, err)
 	}
 	if len(b) < token.MinNonceSize || len(b) > token.ChallengeSize {
-		return nil, usagef("--nonce: %d bytes; a nonce is %d to %d bytes (%d to %d hex digits)",
-			len(b), token.MinNonceSize, token.ChallengeSize, 2*token.MinNonceSize, 2*token.ChallengeSize)
+		return nil, usagef("%s: %d bytes; a nonce is %d to %d bytes (%d to %d hex digits)",
+			flag, len(b), token.MinNonceSize, token.ChallengeSize, 2*token.MinNonceSize, 2*token.ChallengeSize)
 	}
 	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -145,5 +146,71 @@ func TestIsTerminal(t *testing.T) {
 		if isTerminal(null) {
 			t.Error("/dev/null is a terminal")
 		}
+	}
+}
+
+// TestEmptyNonceFlags: an empty --nonce or --challenge (an unset shell
+// variable) is a usage error, not "no nonce" (which an unsafe policy flag
+// then accepted) nor "a random challenge"; emulate's errors name its own
+// flags.
+func TestEmptyNonceFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.cbor")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cause string
+	}{
+		{"verify --nonce empty", []string{"verify", rel0Vector, "--cpak", cpakPub, "--nonce", "",
+			"--allow-missing-nonce-unsafe", "--allow-unknown-platform-unsafe", "--allow-unknown-realm-unsafe"}, "--nonce is empty"},
+		{"verify --nonce blank", []string{"verify", rel0Vector, "--cpak", cpakPub, "--nonce", " \n"}, "--nonce is empty"},
+		{"emulate --challenge empty", []string{"emulate", "--challenge", "", "-o", out}, "--challenge is empty"},
+		{"emulate --challenge not hex", []string{"emulate", "--challenge", "zz", "-o", out}, "--challenge: not hex"},
+		{"emulate --format", []string{"emulate", "--format", "cbor", "-o", out}, "--format: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ccatoken(t, nil, tc.args...).check(t, exitUsage, tc.cause)
+		})
+	}
+}
+
+// TestSeveralPEMKeys: a key file holding several PEM keys is refused
+// rather than silently read as its first; EC PARAMETERS before a key, and a
+// certificate beside it, are not keys.
+func TestSeveralPEMKeys(t *testing.T) {
+	two := writeTemp(t, "two.pub.pem", append(readFileT(t, cpakPub), readFileT(t, cpak256Pub)...))
+	ccatoken(t, nil, "verify", rel0Vector, "--cpak", two, "--nonce", rel0Nonce).check(t, exitUsage, "--cpak "+two, "holds 2 keys (PUBLIC KEY, PUBLIC KEY)")
+	twoPriv := writeTemp(t, "two.pem", append(readFileT(t, cpakPriv), readFileT(t, rakPriv)...))
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", twoPriv, "--rak", rakPriv, "--hex").check(t, exitUsage, "--iak "+twoPriv, "holds 2 keys")
+
+	cert := "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+	params := "-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n"
+	withParams := writeTemp(t, "params.pem", append([]byte(params), readFileT(t, rakPriv)...))
+	withCert := writeTemp(t, "cert.pem", append(readFileT(t, cpakPriv), cert...))
+	ccatoken(t, nil, "create", "--claims", rel0Claims, "--iak", withCert, "--rak", withParams, "--hex").check(t, exitOK)
+}
+
+// TestByteOrderMark: text files saved with a UTF-8 byte order mark (a hex
+// or base64 token, claims JSON, a PEM or JWK key, a JSON store) read as
+// without it; before, the mark made a hex token read as raw CBOR.
+func TestByteOrderMark(t *testing.T) {
+	bom := func(name string, data []byte) string {
+		return writeTemp(t, name, append([]byte("\xef\xbb\xbf"), data...))
+	}
+	raw := readFileT(t, rel0Vector)
+	hexTok := bom("t.hex", []byte(wrapHex(raw, 64, "\r\n")))
+	b64Tok := bom("t.b64", []byte(base64.StdEncoding.EncodeToString(raw)))
+	claims := bom("claims.json", readFileT(t, rel0Claims))
+	pub, jwk := bom("cpak.pem", readFileT(t, cpakPub)), bom("cpak.jwk", readFileT(t, cpakJWK))
+	priv := bom("rak.pem", readFileT(t, rakPriv))
+	refvals := bom("refvals.json", readFileT(t, createdRefvals))
+
+	for _, tok := range []string{hexTok, b64Tok} {
+		ccatoken(t, nil, "inspect", tok).check(t, exitOK)
+	}
+	ccatoken(t, nil, "verify", hexTok, "--cpak", pub, "--refvals", refvals, "--nonce", rel0Nonce).check(t, exitOK)
+	ccatoken(t, nil, "verify", b64Tok, "--cpak", jwk, "--refvals", refvals, "--nonce", rel0Nonce).check(t, exitOK)
+	ccatoken(t, nil, "create", "--claims", claims, "--iak", cpakPriv, "--rak", priv, "--hex").check(t, exitOK)
+	if got := stripBOM(append([]byte("\xef\xbb\xbf"), raw[:token.RAKScalarSize-3]...)); len(got) != token.RAKScalarSize {
+		t.Errorf("a 48-byte raw scalar lost its first bytes")
 	}
 }

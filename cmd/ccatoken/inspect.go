@@ -65,9 +65,16 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 	default:
 		return usagef("--output %q: want text, json or diag", output)
 	}
-	data, form, err := readToken(path, stdin)
+	raw, err := readTokenFile(path, stdin)
 	if err != nil {
+		if exitCode(err) == exitFailed {
+			return inspectFailed(stdout, output, err)
+		}
 		return err
+	}
+	data, form, err := decodeTokenInput(raw)
+	if err != nil {
+		return inspectFailed(stdout, output, err)
 	}
 	if output == "diag" {
 		return inspectDiag(stdout, data, form)
@@ -78,7 +85,7 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		if _, derr := token.Diagnose(data); derr == nil {
 			hint = " ('inspect --output diag' shows the CBOR as it is)"
 		}
-		return evidenceError(fmt.Errorf("%w (input read as %s)%s", err, form, hint))
+		return inspectFailed(stdout, output, evidenceError(fmt.Errorf("%w (input read as %s)%s", err, form, hint)))
 	}
 	verr := ev.Validate(evidence.ValidateOptions{})
 	var out bytes.Buffer
@@ -98,6 +105,26 @@ func runInspect(stdin io.Reader, stdout io.Writer, path, output string) error {
 		return evidenceError(fmt.Errorf("invalid evidence: %w", verr))
 	}
 	return nil
+}
+
+// inspectFailed reports evidence that does not decode. With --output json
+// standard output still gets one JSON object, as for evidence that decodes:
+// no claims, and the reason in "validation", so that a pipeline reading
+// the JSON sees the failure rather than no input.
+func inspectFailed(stdout io.Writer, output string, err error) error {
+	if output != "json" {
+		return err
+	}
+	b, merr := json.MarshalIndent(struct {
+		Validation string `json:"validation"`
+	}{err.Error()}, "", "  ")
+	if merr != nil {
+		return err
+	}
+	if _, werr := stdout.Write(append(escapeUnprintable(b), '\n')); werr != nil {
+		return usagef("writing the output: %v", werr)
+	}
+	return err
 }
 
 // escapeUnprintable writes the characters of JSON output that a terminal

@@ -390,3 +390,37 @@ func TestInspectEscapes(t *testing.T) {
 		t.Errorf("the type is not shown quoted and escaped:\n%s", r.stdout)
 	}
 }
+
+// TestInspectJSONOnUndecodableInput: --output json writes one JSON object
+// also for input that does not decode (only "validation", the reason), as
+// it does for evidence that decodes but does not validate; the status is 1
+// and stderr has the reason. Text output stays silent on stdout.
+func TestInspectJSONOnUndecodableInput(t *testing.T) {
+	raw := readFileT(t, rel0Vector)
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		cause string
+	}{
+		{"empty", nil, "empty input"},
+		{"JSON", []byte(`{"a": 1}`), "it looks like JSON"},
+		{"truncated", raw[:100], "unexpected EOF"},
+		{"not a tag", []byte{0x01, 0x02, 0xff}, "expected CBOR tag 399"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := writeTemp(t, "token", tc.data)
+			r := ccatoken(t, nil, "inspect", "-O", "json", tok)
+			r.check(t, exitFailed, tc.cause)
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%q", err, r.stdout)
+			}
+			if v, _ := doc["validation"].(string); len(doc) != 1 || !strings.Contains(v, tc.cause) {
+				t.Errorf("JSON %v: want only a validation naming %q", doc, tc.cause)
+			}
+			if txt := ccatoken(t, nil, "inspect", tok); txt.stdout != "" || txt.code != exitFailed {
+				t.Errorf("text: status %d, stdout %q", txt.code, txt.stdout)
+			}
+		})
+	}
+}

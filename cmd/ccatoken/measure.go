@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccakit/cca/endorsement"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/realmbuild"
 	"github.com/ccakit/cca/token"
@@ -95,6 +96,14 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	default:
 		return usagef("--output %q: want text, json or plan", o.output)
 	}
+	// Standard output has the --output form: "-" would otherwise make a
+	// file named "-".
+	if o.out == "-" {
+		return usagef("-o -: give a file (--output json writes the reference values to standard output)")
+	}
+	if o.corim == "-" {
+		return usagef("--corim -: give a file (a CoRIM is binary)")
+	}
 	if _, err := token.HashByName(o.rakHashAlgo); err != nil {
 		return usagef("--rak-hash-algo %q: want sha-256, sha-384 or sha-512", o.rakHashAlgo)
 	}
@@ -108,11 +117,11 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 	}
 	d, err := realmbuild.ParseDescription(data)
 	if err != nil {
-		return usagef("--realm %s: %v", o.realm, err)
+		return usagef("--realm %s: %v", textsafe.Escape(o.realm), err)
 	}
 	plan, err := d.Plan(realmbuild.DirLoader(dir))
 	if err != nil {
-		return usagef("--realm %s: %v", o.realm, pathErr(err))
+		return usagef("--realm %s: %v", textsafe.Escape(o.realm), pathErr(err))
 	}
 	pred := plan.Predict()
 	rems, err := parseREMs(o.rems, pred.HashAlgo)
@@ -146,7 +155,7 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 			return usagef("-o: %v", pathErr(err))
 		}
 		if o.output == "text" {
-			fmt.Fprintf(&out, "wrote reference values to %s\n", o.out)
+			fmt.Fprintf(&out, "wrote reference values to %s\n", textsafe.Escape(o.out))
 		}
 	}
 	if o.corim != "" {
@@ -160,7 +169,7 @@ func runMeasure(stdin io.Reader, stdout io.Writer, o measureOptions) error {
 			return usagef("--corim: %v", pathErr(err))
 		}
 		if o.output == "text" {
-			fmt.Fprintf(&out, "wrote the reference values as a CoRIM to %s\n", o.corim)
+			fmt.Fprintf(&out, "wrote the reference values as a CoRIM to %s\n", textsafe.Escape(o.corim))
 		}
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
@@ -217,7 +226,7 @@ func writeMeasureText(w io.Writer, path string, plan *realmbuild.Plan, pred real
 		}
 	}
 	create := plan.Steps[0].(realmbuild.RealmCreateStep)
-	fmt.Fprintf(w, "realm:                 %s\n", path)
+	fmt.Fprintf(w, "realm:                 %s\n", textsafe.Escape(path))
 	fmt.Fprintf(w, "ipa width (s2sz):      %d, RTT start level %d (%d table(s))\n", create.Params.S2SZ, create.RTTLevelStart, create.RTTNumStart)
 	fmt.Fprintf(w, "steps:                 REALM_CREATE, %d RTT_INIT_RIPAS entries, %d measured DATA_CREATE, %d REC_CREATE (%d runnable), %d unmeasured DATA_CREATE\n",
 		ripas, measured, recs, runnable, unmeasured)

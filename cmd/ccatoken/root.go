@@ -6,9 +6,11 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 )
 
@@ -73,13 +75,33 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
 }
 
+// safeLine is the last defence of the one standard-error line: what a
+// message quotes without escaping it (an error of a library that names a
+// file, an image name from a realm description) gets its control and format
+// characters, and bytes that are not UTF-8, escaped as textsafe.Escape
+// writes them. Backslashes are left alone, so that text escaped where it
+// was quoted, which holds none of those characters, is not escaped twice.
+func safeLine(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\\' || textsafe.Escape(s[i:i+size]) == s[i:i+size] {
+			b.WriteString(s[i : i+size])
+		} else {
+			b.WriteString(textsafe.Escape(s[i : i+size]))
+		}
+		i += size
+	}
+	return b.String()
+}
+
 // run is the whole program, testable without exec: it parses args, runs
 // the command and returns the exit status. Every failure is reported as one
 // "ccatoken: ..." line on stderr, a panic included.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "ccatoken: internal error (please report it): %s\n", oneLine(fmt.Sprint(r)))
+			fmt.Fprintf(stderr, "ccatoken: internal error (please report it): %s\n", safeLine(oneLine(fmt.Sprint(r))))
 			code = exitUsage
 		}
 	}()
@@ -99,7 +121,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		// required flag): point at the help.
 		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 	}
-	fmt.Fprintf(stderr, "ccatoken: %s\n", msg)
+	fmt.Fprintf(stderr, "ccatoken: %s\n", safeLine(msg))
 	return exitCode(err)
 }
 
@@ -128,6 +150,7 @@ is reported as one line on standard error.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(newHelpCmd())
 	root.SetVersionTemplate("ccatoken {{.Version}}\n")
 	root.AddCommand(newInspectCmd(), newCreateCmd(), newVerifyCmd())
 	root.AddCommand(newMeasureCmd(), newEmulateCmd(), newDemoCmd())
@@ -142,4 +165,24 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// newHelpCmd replaces cobra's help command, which answers an unknown topic
+// with "Unknown help topic" and status 0: here it is a usage error, as an
+// unknown command is.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command",
+		Long:  "help shows the help of a command: ccatoken help verify is ccatoken verify --help.",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return usagef("help: unknown command %q (see 'ccatoken --help')", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag() // shown in the help, as with --help
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/ccakit/cca/platform"
@@ -212,4 +213,41 @@ func TestDocs(t *testing.T) {
 	if !strings.Contains(doc, strings.ReplaceAll(r.stdout, vectorDir, "testvectors")) {
 		t.Errorf("docs/cli.md's verify example is not what verify prints:\n%s", r.stdout)
 	}
+}
+
+// TestHelpCommand: help COMMAND is COMMAND --help; an unknown topic is a
+// usage error (exit 2), as an unknown command is, not "Unknown help topic"
+// with status 0.
+func TestHelpCommand(t *testing.T) {
+	r := ccatoken(t, nil, "help", "verify")
+	r.check(t, exitOK)
+	if want := ccatoken(t, nil, "verify", "--help").stdout; r.stdout != want {
+		t.Errorf("help verify is not verify --help:\n%s", r.stdout)
+	}
+	ccatoken(t, nil, "help", "bench", "sharing").check(t, exitOK)
+	ccatoken(t, nil, "help").check(t, exitOK)
+	ccatoken(t, nil, "help", "verfy").check(t, exitUsage, `unknown command "verfy"`)
+	ccatoken(t, nil, "help", "bench", "nope").check(t, exitUsage, `unknown command "bench nope"`)
+}
+
+// TestFlagPlaceholders: every flag that takes a value shows what it takes
+// (KEY, FILE, N, ...) in the help, as docs/cli.md writes it, never a Go
+// type name ("string", "stringArray", "int").
+func TestFlagPlaceholders(t *testing.T) {
+	goTypes := map[string]bool{"string": true, "strings": true, "stringArray": true, "int": true, "int64": true, "duration": true, "uint": true}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Value.Type() == "bool" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); goTypes[name] {
+				t.Errorf("%s --%s shows %q in its help, not what it takes", c.CommandPath(), f.Name, name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/service"
 	"github.com/ccakit/cca/service/store/sqlstore"
 	"github.com/ccakit/cca/token"
@@ -36,6 +37,8 @@ type serveOptions struct {
 	nonceSize                         int
 	sessionTTL, shutdown              time.Duration
 	maxBody                           int64
+	// stdin is read for the one file argument given as "-".
+	stdin io.Reader
 }
 
 func newServeCmd() *cobra.Command {
@@ -98,26 +101,27 @@ answers 503, and the sessions being appraised finish.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			o.stdin = cmd.InOrStdin()
 			return runServe(ctx, cmd.ErrOrStderr(), o, nil)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "public listener: challenge-response, discovery, health")
-	f.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8888", "admin listener: provisioning, metrics, health ('' disables it)")
-	f.StringVar(&o.db, "db", "", "database: an SQLite path or postgres://... (default: ccakit.db under the user's state directory)")
-	f.StringVar(&o.earKey, "ear-key", "", "EAR signing key (PEM or JWK private key; P-256 gives ES256 as in Veraison)")
-	f.StringVar(&o.tokenFile, "provisioning-token-file", "", "file holding the bearer token provisioning requires")
-	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain (PEM), on both listeners")
-	f.StringVar(&o.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
-	f.StringVar(&o.caCrt, "client-ca", "", "require client certificates signed by these CAs (PEM) on the admin listener (mTLS; needs --tls-cert)")
-	f.StringArrayVar(&o.corimKeys, "corim-key", nil, "public key that may sign CoRIMs submitted as application/rim+cose (PEM or JWK; repeatable)")
-	f.IntVar(&o.nonceSize, "nonce-size", service.DefaultNonceSize, "size of the nonce minted when a client asks for none (32..64)")
-	f.StringVar(&o.nonceEncoding, "nonce-encoding", "compat", "session nonce encoding: compat (padded standard base64, read by every client) or base64url")
-	f.DurationVar(&o.sessionTTL, "session-ttl", service.DefaultSessionTTL, "lifetime of a challenge-response session")
-	f.Int64Var(&o.maxBody, "max-body", service.DefaultMaxBody, "largest request body in bytes (evidence, CoRIMs)")
-	f.DurationVar(&o.shutdown, "shutdown-timeout", service.DefaultShutdownTimeout, "how long shutdown waits for requests in flight")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format on standard error: text or json")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "public listener `ADDR`: challenge-response, discovery, health")
+	f.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8888", "admin listener `ADDR`: provisioning, metrics, health ('' disables it)")
+	f.StringVar(&o.db, "db", "", "database `URL`: an SQLite path or postgres://... (default: ccakit.db under the user's state directory)")
+	f.StringVar(&o.earKey, "ear-key", "", "EAR signing `KEY` (PEM or JWK private key; P-256 gives ES256 as in Veraison)")
+	f.StringVar(&o.tokenFile, "provisioning-token-file", "", "`FILE` holding the bearer token provisioning requires")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain `FILE` (PEM), on both listeners")
+	f.StringVar(&o.tlsKey, "tls-key", "", "private key `FILE` of --tls-cert (PEM)")
+	f.StringVar(&o.caCrt, "client-ca", "", "require client certificates signed by the CAs in `FILE` (PEM) on the admin listener (mTLS; needs --tls-cert)")
+	f.StringArrayVar(&o.corimKeys, "corim-key", nil, "public `KEY` that may sign CoRIMs submitted as application/rim+cose (PEM or JWK; repeatable)")
+	f.IntVar(&o.nonceSize, "nonce-size", service.DefaultNonceSize, "size `N` of the nonce minted when a client asks for none (32..64)")
+	f.StringVar(&o.nonceEncoding, "nonce-encoding", "compat", "session nonce encoding `E`: compat (padded standard base64, read by every client) or base64url")
+	f.DurationVar(&o.sessionTTL, "session-ttl", service.DefaultSessionTTL, "lifetime `D` of a challenge-response session")
+	f.Int64Var(&o.maxBody, "max-body", service.DefaultMaxBody, "largest request body in bytes, `N` (evidence, CoRIMs)")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", service.DefaultShutdownTimeout, "how long shutdown waits for requests in flight, `D`")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format `F` on standard error: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level `L`: debug, info, warn or error")
 	return cmd
 }
 
@@ -148,6 +152,12 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	if err != nil {
 		return err
 	}
+	if err := checkServeLimits(o); err != nil {
+		return err
+	}
+	if countStdin(append([]string{o.earKey, o.tokenFile, o.caCrt}, o.corimKeys...)...) > 1 {
+		return usagef("only one of --ear-key, --provisioning-token-file, --client-ca and --corim-key can be - (standard input)")
+	}
 	enc, err := service.ParseNonceEncoding(o.nonceEncoding)
 	if err != nil {
 		return usagef("--nonce-encoding: %v", err)
@@ -165,17 +175,17 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	}
 	var token string
 	if o.tokenFile != "" {
-		b, err := readFile(o.tokenFile, "--provisioning-token-file", nil)
+		b, err := readFile(o.tokenFile, "--provisioning-token-file", o.stdin)
 		if err != nil {
 			return err
 		}
 		if token = strings.TrimSpace(string(b)); len(token) < 16 {
-			return usagef("--provisioning-token-file %s: the token must be at least 16 characters", o.tokenFile)
+			return usagef("--provisioning-token-file %s: the token must be at least 16 characters", textsafe.Escape(o.tokenFile))
 		}
 	}
 	var corimKeys []crypto.PublicKey
 	for _, p := range o.corimKeys {
-		k, err := readPublicKey("corim-key", p, nil)
+		k, err := readPublicKey("corim-key", p, o.stdin)
 		if err != nil {
 			return err
 		}
@@ -186,7 +196,7 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 		return err
 	}
 	if o.adminListen != "" && !loopback(o.adminListen) && token == "" && o.caCrt == "" {
-		return usagef("--admin-listen %s is not a loopback address: provisioning there needs --provisioning-token-file or --client-ca", o.adminListen)
+		return usagef("--admin-listen %s is not a loopback address: provisioning there needs --provisioning-token-file or --client-ca", textsafe.Escape(o.adminListen))
 	}
 
 	st, err := sqlstore.Open(ctx, o.db)
@@ -230,6 +240,23 @@ func runServe(ctx context.Context, stderr io.Writer, o serveOptions, ready ready
 	return svc.Serve(ctx, o.shutdown, ls...)
 }
 
+// checkServeLimits refuses the numeric flags the service would otherwise
+// replace by its defaults without a word: "--max-body 0" must not serve 1
+// MiB bodies, nor "--session-ttl 0" sessions of 2m30s.
+func checkServeLimits(o serveOptions) error {
+	switch {
+	case o.nonceSize < service.MinNonceSize || o.nonceSize > service.MaxNonceSize:
+		return usagef("--nonce-size: nonce size %d: want %d..%d", o.nonceSize, service.MinNonceSize, service.MaxNonceSize)
+	case o.sessionTTL <= 0:
+		return usagef("--session-ttl %v: a session lifetime must be positive", o.sessionTTL)
+	case o.maxBody <= 0:
+		return usagef("--max-body %d: the largest request body must be positive", o.maxBody)
+	case o.shutdown <= 0:
+		return usagef("--shutdown-timeout %v: must be positive", o.shutdown)
+	}
+	return nil
+}
+
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -249,7 +276,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // creates the P-256 key kept beside the database.
 func serveEARKey(o serveOptions) (crypto.Signer, error) {
 	if o.earKey != "" {
-		return readPrivateKey("ear-key", o.earKey, nil)
+		return readPrivateKey("ear-key", o.earKey, o.stdin)
 	}
 	if isPostgres(o.db) {
 		return nil, usagef("--ear-key is required with PostgreSQL: every replica must sign EARs with the same key")
@@ -258,7 +285,7 @@ func serveEARKey(o serveOptions) (crypto.Signer, error) {
 	if data, err := os.ReadFile(path); err == nil {
 		k, err := token.ParsePrivateKey(data)
 		if err != nil {
-			return nil, usagef("EAR key %s: %v", path, err)
+			return nil, usagef("EAR key %s: %v", textsafe.Escape(path), err)
 		}
 		return k, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -305,13 +332,13 @@ func serveTLS(o serveOptions) (public, admin *tls.Config, err error) {
 	public = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	admin = public.Clone()
 	if o.caCrt != "" {
-		pemData, err := readFile(o.caCrt, "--client-ca", nil)
+		pemData, err := readFile(o.caCrt, "--client-ca", o.stdin)
 		if err != nil {
 			return nil, nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemData) {
-			return nil, nil, usagef("--client-ca %s: no PEM certificate", o.caCrt)
+			return nil, nil, usagef("--client-ca %s: no PEM certificate", textsafe.Escape(o.caCrt))
 		}
 		admin.ClientCAs = pool
 		admin.ClientAuth = tls.RequireAndVerifyClientCert

@@ -79,3 +79,52 @@ func TestServeUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestServeStdinFiles: --ear-key, --corim-key and --provisioning-token-file
+// read "-" from standard input (they crashed on a nil reader), and at most
+// one of them can be -.
+func TestServeStdinFiles(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	stop := []string{"--tls-cert", "x.pem"} // fails after the files are read
+	for _, tc := range []struct {
+		stdin []byte
+		args  []string
+		cause string
+	}{
+		{readFileT(t, cpakPriv), []string{"--ear-key", "-"}, "go together"},
+		{readFileT(t, cpakPub), []string{"--corim-key", "-"}, "go together"},
+		{[]byte("a-bearer-token-of-some-length\n"), []string{"--provisioning-token-file", "-"}, "go together"},
+		{[]byte("short"), []string{"--provisioning-token-file", "-"}, "at least 16 characters"},
+		{nil, []string{"--ear-key", "-", "--corim-key", "-"}, "only one of"},
+	} {
+		t.Run(tc.args[0]+" "+tc.cause, func(t *testing.T) {
+			ccatoken(t, tc.stdin, append(append([]string{"serve"}, tc.args...), stop...)...).check(t, exitUsage, tc.cause)
+		})
+	}
+}
+
+// TestServeLimitFlags: a zero or negative limit is refused, naming its flag,
+// rather than silently replaced by the service's default (a --max-body 0
+// served 1 MiB bodies).
+func TestServeLimitFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, tc := range []struct {
+		args  []string
+		cause string
+	}{
+		{[]string{"--max-body", "0"}, "--max-body 0"},
+		{[]string{"--max-body", "-1"}, "--max-body -1"},
+		{[]string{"--session-ttl", "0s"}, "--session-ttl 0s"},
+		{[]string{"--session-ttl", "-5s"}, "--session-ttl -5s"},
+		{[]string{"--shutdown-timeout", "0s"}, "--shutdown-timeout 0s"},
+		{[]string{"--nonce-size", "0"}, "--nonce-size: nonce size 0"},
+		{[]string{"--nonce-size", "65"}, "--nonce-size: nonce size 65"},
+	} {
+		t.Run(tc.cause, func(t *testing.T) {
+			// --tls-cert alone fails later: without the check the
+			// command stops there instead of serving.
+			args := append([]string{"serve", "--listen", "127.0.0.1:0", "--admin-listen", "", "--tls-cert", "x.pem"}, tc.args...)
+			ccatoken(t, nil, args...).check(t, exitUsage, tc.cause)
+		})
+	}
+}

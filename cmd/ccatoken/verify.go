@@ -22,6 +22,7 @@ import (
 
 type verifyOptions struct {
 	cpak, nonce, output, earKey, corimKey string
+	nonceSet                              bool // --nonce given, even empty
 	trustAnchors, refvals                 []string
 	algorithms                            []string
 	policy                                verifier.Policy
@@ -123,6 +124,7 @@ or store, a --nonce that is not 32 to 64 bytes of hex).`,
       --allow-unknown-platform-unsafe --allow-unknown-realm-unsafe     # the cryptographic legs only`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.nonceSet = cmd.Flags().Changed("nonce")
 			return runVerify(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], o)
 		},
 	}
@@ -173,12 +175,12 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 			return err
 		}
 		if _, err := verifier.JWSAlgorithm(k.Public()); err != nil {
-			return usagef("--ear-key %s: %v", o.earKey, err)
+			return usagef("--ear-key %s: %v", textsafe.Escape(o.earKey), err)
 		}
 		earKey = k
 	}
 	var nonce []byte
-	if o.nonce != "" {
+	if o.nonceSet || o.nonce != "" {
 		var err error
 		if nonce, err = parseNonce(o.nonce); err != nil {
 			return err
@@ -213,7 +215,7 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 		}
 		rv, err := verifier.ReadReferenceValues(data, corim)
 		if err != nil {
-			return usagef("--refvals %s: %s", file, textsafe.Escape(err.Error()))
+			return usagef("--refvals %s: %s", textsafe.Escape(file), textsafe.Escape(err.Error()))
 		}
 		refs = append(refs, rv.Named(file))
 	}
@@ -224,9 +226,24 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 	default:
 		opts = append(opts, verifier.WithReferenceValues(verifier.CombineReferenceValues(refs...)))
 	}
-	data, _, err := readToken(path, stdin)
-	if err != nil {
-		return err
+	raw, inputErr := readTokenFile(path, stdin)
+	if inputErr != nil && exitCode(inputErr) != exitFailed {
+		return inputErr
+	}
+	var data []byte
+	if inputErr == nil {
+		data, _, inputErr = decodeTokenInput(raw)
+	}
+	if inputErr != nil {
+		// Input in no token form (empty, JSON, PEM, text) fails like any
+		// malformed evidence. The machine-readable outputs still carry a
+		// result, as they do whatever the verdict: the verifier's decode
+		// failure of the bytes as they are. The stderr line keeps the
+		// reason the input was not read as a token.
+		if o.output == "text" {
+			return inputErr
+		}
+		data = raw
 	}
 
 	v, err := verifier.New(anchors, append(opts, verifier.WithPolicy(policy))...)
@@ -251,13 +268,16 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 		if err != nil {
 			return usageError(err)
 		}
-		out.Write(append(b, '\n'))
+		// Claims and store members are attacker-controlled: the format
+		// characters encoding/json leaves as they are are escaped, as in
+		// inspect's JSON.
+		out.Write(append(escapeUnprintable(b), '\n'))
 	case "ear":
 		b, err := res.EARJSON()
 		if err != nil {
 			return usageError(err)
 		}
-		if err := json.Indent(&out, b, "", "  "); err != nil {
+		if err := json.Indent(&out, escapeUnprintable(b), "", "  "); err != nil {
 			return usageError(err)
 		}
 		out.WriteByte('\n')
@@ -271,7 +291,10 @@ func runVerify(stdin io.Reader, stdout, stderr io.Writer, path string, o verifyO
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return usagef("writing the output: %v", err)
 	}
-	if res.Trustworthy {
+	switch {
+	case inputErr != nil:
+		return inputErr
+	case res.Trustworthy:
 		return nil
 	}
 	return evidenceError(errors.New(vr.failureLine()))
@@ -290,7 +313,7 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 		}
 		ta, err := verifier.NewTrustAnchors(verifier.TrustAnchor{Key: pub, Where: "--cpak " + o.cpak})
 		if err != nil {
-			return nil, usagef("--cpak %s: %v", o.cpak, err)
+			return nil, usagef("--cpak %s: %v", textsafe.Escape(o.cpak), err)
 		}
 		return ta, nil
 	}
@@ -303,7 +326,7 @@ func readTrustAnchors(o verifyOptions, corim endorsement.DecodeOptions, stdin io
 		}
 		ta, err := verifier.ReadTrustAnchors(data, corim)
 		if err != nil {
-			return nil, usagef("--trust-anchors %s: %s", file, textsafe.Escape(err.Error()))
+			return nil, usagef("--trust-anchors %s: %s", textsafe.Escape(file), textsafe.Escape(err.Error()))
 		}
 		ta = ta.Named(file)
 		for _, w := range ta.Warnings() {

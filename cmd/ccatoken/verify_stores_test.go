@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -52,6 +53,33 @@ func TestVerifyEscapes(t *testing.T) {
 	r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce, "-O", "json")
 	if !strings.Contains(r.stdout, `\u001b`) {
 		t.Errorf("JSON output does not escape ESC: %s", r.stdout)
+	}
+}
+
+// TestVerifyJSONEscapesFormatCharacters: the JSON and EAR outputs escape
+// the format characters encoding/json leaves raw (a bidirectional override
+// in a component type reorders the terminal line it lands on), as inspect's
+// JSON does, and stay JSON that reads back to the same strings.
+func TestVerifyJSONEscapesFormatCharacters(t *testing.T) {
+	evil := "RMM\u202e\u2066gnp.\u0085\U000e0041"
+	tok := writeTemp(t, "bidi.cbor", resign(t, readFileT(t, rel0Vector), func(p *platform.Claims, _ *realm.Claims) {
+		p.SwComponents[7].MeasurementType = evil
+	}))
+	for _, form := range []string{"json", "ear"} {
+		t.Run(form, func(t *testing.T) {
+			r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--refvals", createdRefvals, "--nonce", rel0Nonce, "-O", form)
+			r.check(t, exitFailed)
+			if c, bad := unprintable(r.stdout); bad {
+				t.Errorf("raw %U in the %s output", c, form)
+			}
+			var v any
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+			if form == "json" && !strings.Contains(fmt.Sprint(v), evil) {
+				t.Errorf("the component type does not read back as %q", evil)
+			}
+		})
 	}
 }
 

@@ -393,3 +393,70 @@ func TestVerifyStores(t *testing.T) {
 		ccatoken(t, nil, c.args...).check(t, exitUsage, c.cause...)
 	}
 }
+
+// TestVerifyMachineOutputOnUnreadableInput: --output json, ear and ear-jwt
+// write a result whatever the verdict (docs/cli.md), also for input that is
+// no token in any form (empty, JSON, PEM), where nothing was written: a
+// pipeline reading the EAR gets one, contraindicated, and the stderr line
+// still says why the input is not a token.
+func TestVerifyMachineOutputOnUnreadableInput(t *testing.T) {
+	earKey := filepath.Join(vectorDir, "keys", "cpak-p256.pem")
+	for _, in := range []struct {
+		name  string
+		data  []byte
+		cause string
+	}{
+		{"empty", nil, "empty input"},
+		{"JSON", []byte(`{"cca-platform-token": {}}`), "it looks like JSON"},
+		{"PEM", readFileT(t, cpakPub), "it looks like PEM"},
+	} {
+		tok := writeTemp(t, "token", in.data)
+		for _, form := range []string{"json", "ear", "ear-jwt"} {
+			t.Run(in.name+" "+form, func(t *testing.T) {
+				args := []string{"verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce, "-O", form}
+				if form == "ear-jwt" {
+					args = append(args, "--ear-key", earKey)
+				}
+				r := ccatoken(t, nil, args...)
+				r.check(t, exitFailed, in.cause)
+				body := []byte(r.stdout)
+				if form == "ear-jwt" {
+					parts := strings.Split(strings.TrimSpace(r.stdout), ".")
+					if len(parts) != 3 {
+						t.Fatalf("not a JWT: %q", r.stdout)
+					}
+					var err error
+					if body, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
+						t.Fatalf("JWT payload: %v", err)
+					}
+				}
+				var v map[string]any
+				if err := json.Unmarshal(body, &v); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, body)
+				}
+				if form != "json" && !strings.Contains(string(body), `"contraindicated"`) {
+					t.Errorf("EAR is not contraindicated:\n%s", body)
+				}
+			})
+		}
+	}
+}
+
+// TestOversizeToken: a token past the input bound fails as evidence
+// (exit 1), as one just past the 64 KiB token bound does, not as a usage
+// error; verify's JSON still carries the result. A key or store past the
+// bound stays a usage error.
+func TestOversizeToken(t *testing.T) {
+	big := writeTemp(t, "big.cbor", append(readFileT(t, rel0Vector), make([]byte, maxInputSize)...))
+	justPast := writeTemp(t, "past.cbor", append(readFileT(t, rel0Vector), make([]byte, token.MaxTokenSize)...))
+	for _, tok := range []string{justPast, big} {
+		ccatoken(t, nil, "inspect", tok).check(t, exitFailed, "malformed")
+		ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce).check(t, exitFailed, "malformed")
+		r := ccatoken(t, nil, "verify", tok, "--cpak", cpakPub, "--nonce", rel0Nonce, "-O", "json")
+		r.check(t, exitFailed, "malformed")
+		if !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, "exceeds the 65536-byte limit") {
+			t.Errorf("verify -O json of %s:\n%s", tok, r.stdout)
+		}
+	}
+	ccatoken(t, nil, "verify", rel0Vector, "--cpak", big, "--nonce", rel0Nonce).check(t, exitUsage, "--cpak: "+big+" is larger than")
+}
