@@ -158,3 +158,29 @@ func (b bodyTarget) dial(t *testing.T, d time.Duration) net.Conn {
 	c.SetDeadline(time.Now().Add(d))
 	return c
 }
+
+// TestRefusalKeepsHTTP2Connection: over HTTP/2 a refusal with the body
+// unread asks for no close, which net/http would turn into a GOAWAY for
+// every stream of the connection.
+func TestRefusalKeepsHTTP2Connection(t *testing.T) {
+	st := openStore(t, ":memory:")
+	svc, err := New(Config{Store: st, Appraiser: fixedAppraiser{}, Provisioner: &CoRIMProvisioner{Store: st}, EARKey: newEARKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", PathSubmit, strings.NewReader("a CoRIM"))
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
+	req.Header.Set("Content-Type", "application/cbor")
+	rec := httptest.NewRecorder()
+	svc.AdminHandler(nil).ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnsupportedMediaType || rec.Header().Get("Connection") != "" {
+		t.Fatalf("%d, Connection %q; want 415 and no Connection header", rec.Code, rec.Header().Get("Connection"))
+	}
+	req = httptest.NewRequest("POST", PathSubmit, strings.NewReader("a CoRIM"))
+	req.Header.Set("Content-Type", "application/cbor")
+	rec = httptest.NewRecorder()
+	svc.AdminHandler(nil).ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnsupportedMediaType || rec.Header().Get("Connection") != "close" {
+		t.Fatalf("HTTP/1.1: %d, Connection %q; want 415 and close", rec.Code, rec.Header().Get("Connection"))
+	}
+}

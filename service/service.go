@@ -244,7 +244,10 @@ func (s *Service) route(mux *http.ServeMux, path, name string, h http.HandlerFun
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		if r.Body != nil && r.Body != http.NoBody {
+		// HTTP/1 only: an HTTP/2 stream's unread body costs nothing
+		// (the stream is reset), and there "Connection: close" would
+		// make net/http send GOAWAY to every stream of the connection.
+		if r.ProtoMajor == 1 && r.Body != nil && r.Body != http.NoBody {
 			rec.body = &bodyReader{ReadCloser: r.Body}
 			r = r.WithContext(r.Context()) // a copy, whose Body h reads
 			r.Body = rec.body
