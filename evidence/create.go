@@ -167,7 +167,17 @@ func Create(p *platform.Claims, r *realm.Claims, iak, rak crypto.Signer, f Forma
 	if err != nil {
 		return nil, fmt.Errorf("realm token: %w", err)
 	}
-	return (&token.Collection{Wrapper: f.Wrapper(), Platform: pTok, Realm: rTok}).Encode()
+	raw, err := (&token.Collection{Wrapper: f.Wrapper(), Platform: pTok, Realm: rTok}).Encode()
+	if err != nil {
+		return nil, err
+	}
+	// What Create writes, Decode must read: claims can be valid one by one
+	// and still make evidence past the decoder's bounds
+	// (token.MaxTokenSize), say a few hundred software components.
+	if _, err := Decode(raw); err != nil {
+		return nil, fmt.Errorf("the evidence would not decode: %w", err)
+	}
+	return raw, nil
 }
 
 // fillProfile returns the profile the generation wants, refusing a profile

@@ -76,3 +76,19 @@ func TestCreateDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateRefusesWhatDecodeRefuses: claims valid one by one can still
+// make evidence past the decoder's bounds (here the number of software
+// components an array may hold); Create refuses it rather than write what
+// no verifier would read.
+func TestCreateRefusesWhatDecodeRefuses(t *testing.T) {
+	iak, rak := baseKeys(t)
+	p := samplePlatform()
+	for len(p.SwComponents) < 700 {
+		p.SwComponents = append(p.SwComponents, p.SwComponents[0])
+	}
+	raw, err := Create(p, sampleRealm(token.SHA256), iak, rak, FormatREL0, nil)
+	if !errors.Is(err, token.ErrMalformed) || !strings.Contains(err.Error(), "would not decode") || raw != nil {
+		t.Fatalf("700 software components: %v (%d bytes)", err, len(raw))
+	}
+}
