@@ -325,7 +325,7 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 		// Failed, without the evidence: as Veraison stores a session
 		// whose ProcessEvidence failed (the evidence is set after).
 		sess.State = store.Failed
-		if ferr := s.cfg.Store.CompleteSession(ctx, sess, arrived); ferr != nil {
+		if ferr := s.cfg.Store.CompleteSession(ctx, sess, arrived, false); ferr != nil {
 			s.log.Error("storing a failed session", "session", id, "error", ferr)
 		}
 		s.internal(w, r, "processing the evidence", err)
@@ -335,7 +335,7 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 	sess.EvidenceType = CCAEvidenceMediaType
 	sess.Evidence = evidence
 	sess.Result = string(jwt)
-	if err := s.cfg.Store.CompleteSession(ctx, sess, arrived); err != nil {
+	if err := s.cfg.Store.CompleteSession(ctx, sess, arrived, answersNonce(res)); err != nil {
 		if errors.Is(err, store.ErrSessionUsed) || errors.Is(err, store.ErrNonceUsed) ||
 			errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
 			s.sessionError(w, r, err)
@@ -349,4 +349,18 @@ func (s *Service) submitEvidence(w http.ResponseWriter, r *http.Request) {
 			slog.Bool("trustworthy", res.Trustworthy), slog.String("platform", platform), slog.String("realm", realm))
 	}
 	writeJSON(w, http.StatusOK, SessionMediaType, s.sessionJSON(sess))
+}
+
+// answersNonce reports whether the evidence answered the session's nonce:
+// its realm token carries the nonce as its challenge and is signed with the
+// RAK that the platform token binds, and the platform token verified with a
+// trust anchor. Only such evidence uses the nonce up (so that a replay of
+// it is refused in every session): anyone who has seen a nonce can make a
+// realm token carrying it, or send garbage, and would otherwise fail every
+// other session waiting on the same client nonce.
+func answersNonce(res *verifier.Result) bool {
+	matched := func(c verifier.Check, ok bool) bool { return ok && c.Outcome == verifier.Matched }
+	return matched(res.Realm.Check(verifier.CheckFreshness, 0)) &&
+		matched(res.Realm.Check(verifier.CheckBinding, 0)) &&
+		matched(res.Platform.Check(verifier.CheckSignature, 0))
 }

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"github.com/veraison/ear"
+
+	"github.com/ccakit/cca/evidence"
 )
 
 // clock is a settable clock for expiry tests.
@@ -206,6 +210,40 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 				wantProblem(t, status, hdr, body, 400, "already used")
 			})
 
+			// Evidence that does not answer a nonce (garbage; a token
+			// carrying it whose platform is not trusted: anyone who saw
+			// the nonce can make one) completes its session but does not
+			// use the nonce up, so a twin session holding the same client
+			// nonce still gets the real evidence appraised.
+			t.Run("client nonce not used up by evidence that does not answer it", func(t *testing.T) {
+				nonce := make([]byte, 32)
+				rand.Read(nonce)
+				q := "?nonce=" + strings.TrimRight(b64url(nonce), "=")
+				victim, _ := newSessionFor(t, base, q)
+				tok, err := realm.Token(nonce)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, bad := range [][]byte{[]byte("not a token"), resigned(t, tok)} {
+					twin, _ := newSessionFor(t, base, q)
+					status, body := submit(twin, bad)
+					if status != 200 {
+						t.Fatalf("twin: %d %s", status, body)
+					}
+					wantStatus(t, earOf(t, ts, sessionOf(t, body)), "ARM_CCA", ear.TrustTierContraindicated)
+				}
+				status, body := submit(victim, tok)
+				if status != 200 {
+					t.Fatalf("the real evidence after the twins': %d %s", status, body)
+				}
+				ar := earOf(t, ts, sessionOf(t, body))
+				wantStatus(t, ar, "CCA_SSD_PLATFORM", ear.TrustTierAffirming)
+				wantStatus(t, ar, "CCA_REALM", ear.TrustTierAffirming)
+				// Answered, the nonce is used up.
+				status, hdr, problem := do(t, "POST", base+PathNewSession+q, "", "", nil)
+				wantProblem(t, status, hdr, problem, 400, "already used")
+			})
+
 			t.Run("expired session", func(t *testing.T) {
 				url, nonce := newSessionFor(t, base, "")
 				tok, err := realm.Token(nonce)
@@ -225,4 +263,28 @@ func TestVerificationFailuresAreEARs(t *testing.T) {
 			})
 		})
 	}
+}
+
+// resigned is tok's evidence signed again with fresh keys: the realm token
+// still carries the session's nonce and is bound to its (new) RAK, but the
+// platform token no longer verifies with the platform's trust anchor.
+func resigned(t *testing.T, tok []byte) []byte {
+	t.Helper()
+	ev, err := evidence.Decode(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iak, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rak, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := evidence.Create(ev.Platform, ev.Realm, iak, rak, evidence.FormatREL0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

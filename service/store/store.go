@@ -67,15 +67,18 @@ type Sessions interface {
 	// past its expiry.
 	Session(ctx context.Context, id string, now time.Time) (*Session, error)
 	// CompleteSession records the outcome of an appraisal, in one
-	// transaction: it moves the
-	// session s.ID, if it is waiting and was unexpired at now, to s.State
-	// with s's evidence, result and expiry, and records the session's
-	// nonce as used. Of callers racing for one session, or for two
-	// sessions with one nonce, exactly one wins; the others get
-	// ErrSessionUsed or ErrNonceUsed (the session of a nonce another
-	// consumed is then failed) and nothing of theirs is written. Also
-	// ErrNotFound, ErrExpired.
-	CompleteSession(ctx context.Context, s *Session, now time.Time) error
+	// transaction: it moves the session s.ID, if it is waiting and was
+	// unexpired at now, to s.State with s's evidence, result and expiry,
+	// and, with useNonce, records the session's nonce as used. The caller
+	// sets useNonce when the evidence answered the nonce (a token bound to
+	// it, from a trusted platform): evidence that did not cannot use up a
+	// nonce that another session, holding the same client nonce, is
+	// waiting to see answered. Of callers racing for one session, or with
+	// useNonce for two sessions with one nonce, exactly one wins; the
+	// others get ErrSessionUsed or ErrNonceUsed (the session of a nonce
+	// another consumed is then failed) and nothing of theirs is written.
+	// Also ErrNotFound, ErrExpired.
+	CompleteSession(ctx context.Context, s *Session, now time.Time, useNonce bool) error
 	// DeleteSession removes a session: ErrNotFound if there is none, or
 	// if it had expired at now (it is removed all the same: an expired
 	// session is gone for clients, as Session says).

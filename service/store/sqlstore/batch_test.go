@@ -59,7 +59,7 @@ func TestBatchedWrites(t *testing.T) {
 				wg.Go(func() {
 					done := *s
 					done.State, done.Result = store.Complete, "jwt "+s.ID
-					errs[i] = st[i%2].CompleteSession(ctx, &done, time.Now())
+					errs[i] = st[i%2].CompleteSession(ctx, &done, time.Now(), true)
 				})
 			}
 			wg.Wait()

@@ -32,8 +32,8 @@ func ExampleOpen() {
 	// The appraisal's outcome; the session's nonce is used once.
 	done := *s
 	done.State, done.Result = store.Complete, "the EAR"
-	fmt.Println(st.CompleteSession(ctx, &done, now))
-	fmt.Println(st.CompleteSession(ctx, &done, now))
+	fmt.Println(st.CompleteSession(ctx, &done, now, true))
+	fmt.Println(st.CompleteSession(ctx, &done, now, true))
 	// Output:
 	// <nil>
 	// session already used: session 6f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5 is complete

@@ -443,59 +443,74 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (*store.S
 	return sess, nil
 }
 
-// CompleteSession implements store.Sessions. The session's nonce is
-// recorded first, and only for a waiting, unexpired session: the used_nonces
-// primary key is the arbiter, between racers for one session as between
-// sessions sharing a nonce (PostgreSQL's INSERT waits for the other
+// CompleteSession implements store.Sessions. With useNonce the session's
+// nonce is recorded first, and only for a waiting, unexpired session: the
+// used_nonces primary key is the arbiter, between racers for one session as
+// between sessions sharing a nonce (PostgreSQL's INSERT waits for the other
 // writer's uncommitted key, then does nothing if it committed). A session
 // that got its nonce is then written; one that did not is left as it is
 // (used, expired, unknown) or, waiting with a nonce another session
-// consumed, failed. One commit where a claim and a finish take two, and
-// with SQLite shared with the session writes running beside it.
-func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now time.Time) error {
+// consumed, failed. Without useNonce the session is written if it is still
+// waiting and unexpired (the UPDATE's condition arbitrates racers for it)
+// and no nonce is recorded. One commit where a claim and a finish take two,
+// and with SQLite shared with the session writes running beside it.
+func (s *Store) CompleteSession(ctx context.Context, sess *store.Session, now time.Time, useNonce bool) error {
 	return s.write(ctx, true, func(ctx context.Context, tx *sql.Tx) (error, error) {
-		res, err := s.exec(ctx, tx, qUseSessionNonce, ms(now), sess.ID, string(store.Waiting), ms(now))
-		if err != nil {
-			return nil, fmt.Errorf("completing session %s: recording its nonce: %w", sess.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			res, err := s.exec(ctx, tx, qComplete, string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires),
-				sess.ID, string(store.Waiting), ms(now))
+		if useNonce {
+			res, err := s.exec(ctx, tx, qUseSessionNonce, ms(now), sess.ID, string(store.Waiting), ms(now))
 			if err != nil {
-				return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
+				return nil, fmt.Errorf("completing session %s: recording its nonce: %w", sess.ID, err)
 			}
 			if n, err := res.RowsAffected(); err != nil {
 				return nil, err
 			} else if n == 0 {
-				// The nonce was recorded for a waiting, unexpired session,
-				// and its key keeps every other completion out; only a
-				// DELETE or a purge can have removed the session since
-				// (PostgreSQL; SQLite has one writer). As an error, this
-				// undoes the nonce.
-				return nil, fmt.Errorf("%w: session %s was deleted while it was being completed", store.ErrNotFound, sess.ID)
+				return s.notCompleted(ctx, tx, sess.ID, now, true)
 			}
-			return nil, nil
 		}
-		old, err := scanSession(s.queryRow(ctx, tx, qSession, sess.ID))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("%w: %s", store.ErrNotFound, sess.ID), nil
-		case err != nil:
-			return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
-		case !now.Before(old.Expires):
-			return fmt.Errorf("%w: %s expired at %s", store.ErrExpired, sess.ID, old.Expires.Format(time.RFC3339)), nil
-		case old.State != store.Waiting:
-			return fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, sess.ID, old.State), nil
-		}
-		if _, err := s.exec(ctx, tx, qFail, string(store.Failed), sess.ID); err != nil {
+		res, err := s.exec(ctx, tx, qComplete, string(sess.State), sess.EvidenceType, sess.Evidence, sess.Result, ms(sess.Expires),
+			sess.ID, string(store.Waiting), ms(now))
+		if err != nil {
 			return nil, fmt.Errorf("completing session %s: %w", sess.ID, err)
 		}
-		return fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, sess.ID), nil
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			if !useNonce {
+				return s.notCompleted(ctx, tx, sess.ID, now, false)
+			}
+			// The nonce was recorded for a waiting, unexpired session,
+			// and its key keeps every other completion out; only a
+			// DELETE or a purge can have removed the session since
+			// (PostgreSQL; SQLite has one writer). As an error, this
+			// undoes the nonce.
+			return nil, fmt.Errorf("%w: session %s was deleted while it was being completed", store.ErrNotFound, sess.ID)
+		}
+		return nil, nil
 	})
+}
+
+// notCompleted says why session id, which a completion could not claim,
+// is out of reach: unknown, expired or no longer waiting; or, waiting,
+// its nonce was consumed by another session (nonceRefused: the nonce's
+// insert did nothing), in which case it is failed.
+func (s *Store) notCompleted(ctx context.Context, tx *sql.Tx, id string, now time.Time, nonceRefused bool) (error, error) {
+	old, err := scanSession(s.queryRow(ctx, tx, qSession, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: %s", store.ErrNotFound, id), nil
+	case err != nil:
+		return nil, fmt.Errorf("completing session %s: %w", id, err)
+	case !now.Before(old.Expires):
+		return fmt.Errorf("%w: %s expired at %s", store.ErrExpired, id, old.Expires.Format(time.RFC3339)), nil
+	case old.State != store.Waiting:
+		return fmt.Errorf("%w: session %s is %s", store.ErrSessionUsed, id, old.State), nil
+	case !nonceRefused:
+		return nil, fmt.Errorf("completing session %s: a waiting, unexpired session was not updated", id)
+	}
+	if _, err := s.exec(ctx, tx, qFail, string(store.Failed), id); err != nil {
+		return nil, fmt.Errorf("completing session %s: %w", id, err)
+	}
+	return fmt.Errorf("%w: session %s's nonce was consumed by another session", store.ErrNonceUsed, id), nil
 }
 
 // DeleteSession implements store.Sessions.

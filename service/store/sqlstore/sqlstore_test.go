@@ -104,7 +104,7 @@ func TestSessionLifecycle(t *testing.T) {
 			}
 			done := *sess
 			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1, 2}, "jwt"
-			if err := other.CompleteSession(ctx, &done, time.Now()); err != nil {
+			if err := other.CompleteSession(ctx, &done, time.Now(), true); err != nil {
 				t.Fatal(err)
 			}
 			if used, err := s.NonceUsed(ctx, sess.Nonce); err != nil || !used {
@@ -112,7 +112,7 @@ func TestSessionLifecycle(t *testing.T) {
 			}
 			again := done
 			again.Result = "another jwt"
-			if err := s.CompleteSession(ctx, &again, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
+			if err := s.CompleteSession(ctx, &again, time.Now(), true); !errors.Is(err, store.ErrSessionUsed) {
 				t.Fatalf("second completion: %v, want ErrSessionUsed", err)
 			}
 			got, err = other.Session(ctx, sess.ID, time.Now())
@@ -125,7 +125,7 @@ func TestSessionLifecycle(t *testing.T) {
 			for _, err := range []error{
 				s.DeleteSession(ctx, sess.ID, time.Now()),
 				func() error { _, err := s.Session(ctx, sess.ID, time.Now()); return err }(),
-				s.CompleteSession(ctx, &done, time.Now()),
+				s.CompleteSession(ctx, &done, time.Now(), true),
 			} {
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("after delete: %v, want ErrNotFound", err)
@@ -150,7 +150,7 @@ func TestExpiryAndPurge(t *testing.T) {
 			}
 			done := *sess
 			done.State = store.Complete
-			if err := s.CompleteSession(ctx, &done, later); !errors.Is(err, store.ErrExpired) {
+			if err := s.CompleteSession(ctx, &done, later, true); !errors.Is(err, store.ErrExpired) {
 				t.Fatalf("completion after expiry: %v", err)
 			}
 			if n, err := s.Purge(ctx, later, later); err != nil || n < 1 {
@@ -200,7 +200,7 @@ func TestClaimRace(t *testing.T) {
 		{"CompleteSession", func(s *Store, sess *store.Session) error {
 			done := *sess
 			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1}, "jwt of "+sess.ID
-			return s.CompleteSession(ctx, &done, time.Now())
+			return s.CompleteSession(ctx, &done, time.Now(), true)
 		}},
 	}
 	for name, st := range backends(t) {
@@ -287,7 +287,7 @@ func TestCompleteSession(t *testing.T) {
 			done.State, done.EvidenceType, done.Evidence, done.Result = store.Complete, "t", []byte{1, 2}, "jwt"
 			done.Nonce = []byte("not the session's nonce") // the stored one is consumed
 			done.Expires = sess.Expires.Add(time.Minute)
-			if err := other.CompleteSession(ctx, &done, time.Now()); err != nil {
+			if err := other.CompleteSession(ctx, &done, time.Now(), true); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.Session(ctx, sess.ID, time.Now())
@@ -298,15 +298,15 @@ func TestCompleteSession(t *testing.T) {
 			if used, err := s.NonceUsed(ctx, sess.Nonce); err != nil || !used {
 				t.Fatalf("NonceUsed after completion = %v, %v", used, err)
 			}
-			if err := s.CompleteSession(ctx, &done, time.Now()); !errors.Is(err, store.ErrSessionUsed) {
+			if err := s.CompleteSession(ctx, &done, time.Now(), true); !errors.Is(err, store.ErrSessionUsed) {
 				t.Fatalf("second completion: %v, want ErrSessionUsed", err)
 			}
 			late := created(t, s, time.Second)
-			if err := s.CompleteSession(ctx, late, late.Expires); !errors.Is(err, store.ErrExpired) {
+			if err := s.CompleteSession(ctx, late, late.Expires, true); !errors.Is(err, store.ErrExpired) {
 				t.Fatalf("completion at expiry: %v, want ErrExpired", err)
 			}
 			gone := newSession(t, longTTL)
-			if err := s.CompleteSession(ctx, gone, time.Now()); !errors.Is(err, store.ErrNotFound) {
+			if err := s.CompleteSession(ctx, gone, time.Now(), true); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("completing an unknown session: %v, want ErrNotFound", err)
 			}
 		})
@@ -318,5 +318,64 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := Open(context.Background(), u); !errors.Is(err, ErrURL) {
 			t.Errorf("Open(%q) = %v, want ErrURL", u, err)
 		}
+	}
+}
+
+// TestCompleteSessionWithoutNonce: evidence that did not answer its
+// session's nonce completes the session without using the nonce up: of
+// racers for one session exactly one wins all the same (through two
+// replicas), the nonce stays usable, and a twin session holding it can
+// then complete with it.
+func TestCompleteSessionWithoutNonce(t *testing.T) {
+	ctx := context.Background()
+	const racers = 8
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			sess := created(t, st[0], longTTL)
+			twin := newSession(t, longTTL)
+			twin.Nonce = sess.Nonce
+			if err := st[1].CreateSession(ctx, twin); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, racers)
+			start := make(chan struct{})
+			for i := range racers {
+				wg.Go(func() {
+					<-start
+					done := *sess
+					done.State, done.Result = store.Complete, fmt.Sprint("jwt ", i)
+					errs[i] = st[i%2].CompleteSession(ctx, &done, time.Now(), false)
+				})
+			}
+			close(start)
+			wg.Wait()
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case err == nil && winner < 0:
+					winner = i
+				case err == nil:
+					t.Fatalf("racers %d and %d both completed the session", winner, i)
+				case !errors.Is(err, store.ErrSessionUsed):
+					t.Fatalf("racer %d: %v, want ErrSessionUsed", i, err)
+				}
+			}
+			got, err := st[1].Session(ctx, sess.ID, time.Now())
+			if winner < 0 || err != nil || got.State != store.Complete || got.Result != fmt.Sprint("jwt ", winner) {
+				t.Fatalf("winner %d, session %+v, %v", winner, got, err)
+			}
+			if used, err := st[0].NonceUsed(ctx, sess.Nonce); err != nil || used {
+				t.Fatalf("NonceUsed after a completion without it = %v, %v", used, err)
+			}
+			done := *twin
+			done.State, done.Result = store.Complete, "jwt of the twin"
+			if err := st[0].CompleteSession(ctx, &done, time.Now(), true); err != nil {
+				t.Fatalf("the twin, with the nonce: %v", err)
+			}
+			if used, err := st[1].NonceUsed(ctx, sess.Nonce); err != nil || !used {
+				t.Fatalf("NonceUsed after the twin = %v, %v", used, err)
+			}
+		})
 	}
 }
