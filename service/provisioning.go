@@ -1,6 +1,7 @@
 package service
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"mime"
@@ -18,13 +19,16 @@ type provisioningSession struct {
 }
 
 // requireToken admits requests that carry the configured bearer token
-// (RFC 6750 §2.1), compared in constant time; others get a 401 problem with
-// a WWW-Authenticate challenge.
+// (RFC 6750 §2.1); others get a 401 problem with a WWW-Authenticate
+// challenge. The SHA-256 digests of the two are compared in constant time:
+// subtle.ConstantTimeCompare returns at once for inputs of different
+// lengths, which would tell a prober the token's length.
 func (s *Service) requireToken(h http.HandlerFunc) http.HandlerFunc {
-	want := []byte(s.cfg.ProvisioningToken)
+	want := sha256.Sum256([]byte(s.cfg.ProvisioningToken))
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), want) != 1 {
+		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			s.m.rejected("unauthenticated")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ccakit provisioning"`)
 			writeProblem(w, http.StatusUnauthorized, "provisioning requires a valid bearer token")
