@@ -45,10 +45,12 @@ func (m *Monitor) getRealmAttestKey(buf, size, curve uint64) [5]uint64 {
 	if err != nil {
 		return [5]uint64{ERMMUnk}
 	}
-	// TF-A's platform hook fails for a short buffer and rmmd maps any
-	// platform failure to E_RMM_UNK; E_RMM_INVAL says more and is used here.
+	// A buffer shorter than the key: the platform hook fails (-EINVAL) and
+	// rmmd maps every platform failure of this call to E_RMM_UNK (TF-A
+	// v2.12 plat/arm/board/fvp/fvp_realm_attest_key.c and
+	// services/std_svc/rmmd/rmmd_attest.c rmmd_attest_get_signing_key).
 	if uint64(len(key)) > size {
-		return [5]uint64{ERMMInval}
+		return [5]uint64{ERMMUnk}
 	}
 	if err := m.shared(buf, key, true); err != nil {
 		return [5]uint64{ERMMUnk}
