@@ -42,6 +42,11 @@ const (
 	ERMMAgain   uint64 = 0xFFFF_FFFF_FFFF_FFFA // E_RMM_AGAIN (-6)
 )
 
+// bootSuccess is E_RMM_BOOT_SUCCESS, the RMM_BOOT_COMPLETE status of a good
+// boot; any other (E_RMM_BOOT_UNKNOWN -1, E_RMM_BOOT_VERSION_MISMATCH -2, …)
+// is a failure (TF-A v2.12 include/services/rmmd_svc.h).
+const bootSuccess = 0
+
 // AttestKeyCurveP384 is curve 0, ATTEST_KEY_CURVE_ECC_SECP384R1, the only
 // curve of RMM_GET_REALM_ATTEST_KEY (TF-A v2.12 include/services/rmmd_svc.h;
 // TF-RMM lib/attestation/src/attestation_key.c).

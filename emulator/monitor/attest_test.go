@@ -179,3 +179,55 @@ func TestEL3Features(t *testing.T) {
 		t.Errorf("BootStatus = %d, %v", st, ok)
 	}
 }
+
+// TestFailedBootDisablesRMM: after an RMM_BOOT_COMPLETE reporting a failure,
+// TF-A's rmmd answers SMC_UNKNOWN to every RMI call from the Normal world and
+// every RMM–EL3 call, a later successful report included (TF-A v2.12
+// services/std_svc/rmmd/rmmd_main.c, rmm_boot_failed).
+func TestFailedBootDisablesRMM(t *testing.T) {
+	tests := []struct {
+		name   string
+		status uint64
+		failed bool
+	}{
+		{"success", 0, false},
+		{"E_RMM_BOOT_UNKNOWN", ^uint64(0), true},
+		{"E_RMM_BOOT_VERSION_MISMATCH", ^uint64(1), true},
+		{"E_RMM_BOOT_INVALID_SHARED_BUFFER", ^uint64(4), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rmm := &fakeRMM{}
+			m := newTestMonitor(t, Config{RMM: rmm, RootOfTrust: &fakeRoT{}})
+			if ret := m.SMC(gpt.StateRealm, SMCRMMBootComplete, tc.status); ret[0] != ERMMOK {
+				t.Fatalf("boot complete: %#x", ret)
+			}
+			if st, ok := m.BootStatus(); !ok || st != tc.status {
+				t.Errorf("BootStatus = %#x, %v", st, ok)
+			}
+			calls := []struct {
+				caller gpt.SecurityState
+				fid    uint64
+				args   []uint64
+			}{
+				{gpt.StateNonSecure, SMCRMIFirst, nil},
+				{gpt.StateRealm, SMCRMMGTSIDelegate, []uint64{tDRAMBase}},
+				{gpt.StateRealm, SMCRMMGetRealmAttestKey, []uint64{tShared, 4096, 0}},
+				{gpt.StateRealm, SMCRMMEL3Features, []uint64{0}},
+				{gpt.StateRealm, SMCRMMBootComplete, []uint64{0}},
+			}
+			for _, c := range calls {
+				ret := m.SMC(c.caller, c.fid, c.args...)
+				if got := ret[0] == SMCUnknown; got != tc.failed {
+					t.Errorf("fid %#x after boot status %#x: x0 = %#x", c.fid, tc.status, ret[0])
+				}
+			}
+			if gpi, _ := m.GPI(tDRAMBase); tc.failed && gpi != gpt.GPINS {
+				t.Errorf("GTSI delegate changed the GPT after a failed boot: %v", gpi)
+			}
+			if st, _ := m.BootStatus(); st != tc.status {
+				t.Errorf("a later RMM_BOOT_COMPLETE changed the status to %#x", st)
+			}
+		})
+	}
+}

@@ -78,6 +78,11 @@ type Monitor struct {
 	bootMu     sync.Mutex
 	booted     bool
 	bootStatus uint64
+	// bootFailed is set for good by an RMM_BOOT_COMPLETE whose status is
+	// not E_RMM_BOOT_SUCCESS: from then on EL3 answers every RMI and
+	// RMM–EL3 call with SMC_UNKNOWN (TF-A v2.12
+	// services/std_svc/rmmd/rmmd_main.c, rmm_boot_failed).
+	bootFailed atomic.Bool
 }
 
 // New boots the monitor: it backs every region with memory, builds the GPT
@@ -207,6 +212,9 @@ func (m *Monitor) BootStatus() (status uint64, ok bool) {
 //     SMC_UNKNOWN.
 //   - Secure world: SMC_UNKNOWN, RMI included (there is no SPM here).
 //   - Root: SMC_UNKNOWN (EL3 does not call itself).
+//
+// Once the RMM has reported a failed boot (RMM_BOOT_COMPLETE with a status
+// other than 0), RMI and RMM–EL3 calls are all SMC_UNKNOWN.
 func (m *Monitor) SMC(caller gpt.SecurityState, fid uint64, args ...uint64) [5]uint64 {
 	var x [6]uint64
 	copy(x[:], args)
@@ -232,7 +240,7 @@ func (m *Monitor) fromNormal(fid uint64, x [6]uint64) [5]uint64 {
 		return [5]uint64{SMCUnknown}
 	}
 	box := m.rmm.Load()
-	if box == nil {
+	if box == nil || m.bootFailed.Load() {
 		return [5]uint64{SMCUnknown}
 	}
 	m.ctr.rmiCalls.Add(1)
@@ -246,6 +254,9 @@ func (m *Monitor) fromNormal(fid uint64, x [6]uint64) [5]uint64 {
 }
 
 func (m *Monitor) fromRealm(fid uint64, x [6]uint64) [5]uint64 {
+	if m.bootFailed.Load() {
+		return [5]uint64{SMCUnknown}
+	}
 	switch fid {
 	case SMCRMMGTSIDelegate:
 		return [5]uint64{gtsiStatus(m.gpt.Delegate(x[0], gpt.GranuleSize, gpt.StateRealm))}
@@ -264,8 +275,12 @@ func (m *Monitor) fromRealm(fid uint64, x [6]uint64) [5]uint64 {
 	case SMCRMMBootComplete:
 		// TF-A never returns from this call; the emulated RMM is a Go
 		// object, so the monitor records the status and returns.
+		// A failure on any CPU marks the boot failed for all of them.
 		m.bootMu.Lock()
 		m.booted, m.bootStatus = true, x[0]
+		if x[0] != bootSuccess {
+			m.bootFailed.Store(true)
+		}
 		m.bootMu.Unlock()
 		return [5]uint64{ERMMOK}
 	}
