@@ -9,6 +9,7 @@ package realmbuild
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -699,10 +700,42 @@ func (d *Description) validateRAM() error {
 			return fieldError(f, "[%#x, %#x) is outside the protected IPA range [0, %#x) of a %d-bit realm",
 				r.Base, r.Base+r.Size, par, d.Realm.S2SZ)
 		}
-		for k := range i {
-			if o := d.RAM[k]; r.Base < o.Top() && o.Base < r.Top() {
-				return fieldError(f, "[%#x, %#x) overlaps ram[%d] [%#x, %#x)", r.Base, r.Top(), k, o.Base, o.Top())
-			}
+	}
+	// Overlaps are found among neighbours in base order, so that a
+	// description of many ranges costs n log n, not n² (a 64 MB description
+	// holds a million ranges).
+	for _, p := range overlappingPair(len(d.RAM), func(i int) (uint64, uint64) { return d.RAM[i].Base, d.RAM[i].Top() }) {
+		i, k := p[0], p[1]
+		r, o := d.RAM[i], d.RAM[k]
+		return fieldError(fmt.Sprintf("ram[%d]", i), "[%#x, %#x) overlaps ram[%d] [%#x, %#x)", r.Base, r.Top(), k, o.Base, o.Top())
+	}
+	return nil
+}
+
+// overlappingPair returns, when two of the n ranges [lo(i), hi(i)) overlap,
+// one such pair {i, k} with k < i (at most one pair, as a slice to range
+// over), and nil when they are disjoint. Sorted by start, ranges are
+// disjoint if and only if each starts at or after the end of the one
+// before, so comparing neighbours is enough.
+func overlappingPair(n int, bounds func(i int) (lo, hi uint64)) [][2]int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		la, _ := bounds(a)
+		lb, _ := bounds(b)
+		return cmp.Compare(la, lb)
+	})
+	var end uint64 // the furthest end so far, and whose it is
+	endOf := -1
+	for _, i := range order {
+		lo, hi := bounds(i)
+		if endOf >= 0 && lo < end {
+			return [][2]int{{max(i, endOf), min(i, endOf)}}
+		}
+		if endOf < 0 || hi > end {
+			end, endOf = hi, i
 		}
 	}
 	return nil
@@ -719,22 +752,39 @@ func granuleSpan(ipa, size uint64) (lo, hi uint64) {
 	return lo, hi
 }
 
-// inRAM reports whether [lo, hi) is covered by the RAM ranges (adjacent
-// ranges count as one).
-func (d *Description) inRAM(lo, hi uint64) bool {
-	for lo < hi {
-		found := false
-		for _, r := range d.RAM {
-			if lo >= r.Base && lo < r.Top() {
-				lo, found = r.Top(), true
-				break
+// ramSpans returns the RAM ranges sorted and merged, adjacent ranges
+// becoming one, for inRAM.
+func (d *Description) ramSpans() []RAMRange {
+	spans := slices.Clone(d.RAM)
+	slices.SortFunc(spans, func(a, b RAMRange) int { return cmp.Compare(a.Base, b.Base) })
+	var merged []RAMRange
+	for _, r := range spans {
+		if n := len(merged); n > 0 && r.Base <= merged[n-1].Top() {
+			if r.Top() > merged[n-1].Top() {
+				merged[n-1].Size = r.Top() - merged[n-1].Base
 			}
+			continue
 		}
-		if !found {
-			return false
-		}
+		merged = append(merged, r)
 	}
-	return true
+	return merged
+}
+
+// inRAM reports whether [lo, hi) is covered by spans (from ramSpans): it
+// must lie within the one merged span that holds lo.
+func inRAM(spans []RAMRange, lo, hi uint64) bool {
+	// The first span starting after lo; the one before it may hold lo.
+	j, _ := slices.BinarySearchFunc(spans, lo, func(r RAMRange, v uint64) int {
+		if r.Base <= v {
+			return -1
+		}
+		return 1
+	})
+	if j == 0 {
+		return false
+	}
+	r := spans[j-1]
+	return lo < r.Top() && hi <= r.Top()
 }
 
 func (d *Description) validateImages() error {
@@ -778,9 +828,10 @@ func (d *Description) validateImages() error {
 
 // checkPlacement checks that each image, of the given size, lies in
 // protected RAM and shares no granule with another (a granule is created
-// once).
+// once). It costs n log n in the number of images and RAM ranges.
 func (d *Description) checkPlacement(sizes []uint64) error {
 	par := d.Realm.parTop()
+	spans := d.ramSpans()
 	var total uint64
 	for i, im := range d.Images {
 		f := fmt.Sprintf("images[%d]", i)
@@ -796,16 +847,15 @@ func (d *Description) checkPlacement(sizes []uint64) error {
 			return fieldError(f, "%q (%#x bytes) brings the images to %#x bytes in whole granules, more than the limit of %#x (MaxImagesSize)",
 				im.Name, size, total, uint64(MaxImagesSize))
 		}
-		if !d.inRAM(lo, hi) {
+		if !inRAM(spans, lo, hi) {
 			return fieldError(f, "%q [%#x, %#x) is not inside guest RAM", im.Name, im.IPA, im.IPA+size)
 		}
-		for k := range i {
-			o := d.Images[k]
-			if olo, ohi := granuleSpan(o.IPA, sizes[k]); lo < ohi && olo < hi {
-				return fieldError(f, "%q [%#x, %#x) shares granules with images[%d] %q [%#x, %#x) (each granule is created once)",
-					im.Name, im.IPA, im.IPA+size, k, o.Name, o.IPA, o.IPA+sizes[k])
-			}
-		}
+	}
+	for _, p := range overlappingPair(len(d.Images), func(i int) (uint64, uint64) { return granuleSpan(d.Images[i].IPA, sizes[i]) }) {
+		i, k := p[0], p[1]
+		im, o := d.Images[i], d.Images[k]
+		return fieldError(fmt.Sprintf("images[%d]", i), "%q [%#x, %#x) shares granules with images[%d] %q [%#x, %#x) (each granule is created once)",
+			im.Name, im.IPA, im.IPA+sizes[i], k, o.Name, o.IPA, o.IPA+sizes[k])
 	}
 	return nil
 }
