@@ -103,6 +103,9 @@ func (r *Realm) create(s realmbuild.RealmCreateStep, plan *realmbuild.Plan) erro
 	for i := range s.RTTNumStart {
 		pa := first + uint64(i)*rmm.GranuleSize
 		if _, err := v.smc("RMI_GRANULE_DELEGATE", rmm.RMIGranuleDelegate, pa); err != nil {
+			for ; i < s.RTTNumStart; i++ { // not delegated: the allocator's again
+				v.release(first + uint64(i)*rmm.GranuleSize)
+			}
 			return err
 		}
 		r.roots = append(r.roots, pa)
@@ -111,6 +114,16 @@ func (r *Realm) create(s realmbuild.RealmCreateStep, plan *realmbuild.Plan) erro
 	if err != nil {
 		return err
 	}
+	// Until RMI_REALM_CREATE succeeds, the RD granule is a delegated granule
+	// like any other, and Destroy (which knows only r.RD) would not give it
+	// back: a failed command leaves the granules as they were (Arm DEN0137
+	// 1.0-REL0 A2.1), so undelegate it here.
+	created := false
+	defer func() {
+		if !created {
+			_ = v.undelegate(rd)
+		}
+	}()
 	params, err := v.alloc()
 	if err != nil {
 		return err
@@ -126,13 +139,14 @@ func (r *Realm) create(s realmbuild.RealmCreateStep, plan *realmbuild.Plan) erro
 		rmm.RealmParamsRTTLevelStart: uint64(s.RTTLevelStart), rmm.RealmParamsRTTNumStart: uint64(s.RTTNumStart),
 	}, map[uint64][]byte{rmm.RealmParamsRPV: plan.RPV[:]})
 	if err != nil {
+		v.releaseVMID(r.vmid)
 		return err
 	}
 	if _, err := v.smc("RMI_REALM_CREATE", rmm.RMIRealmCreate, rd, params); err != nil {
 		v.releaseVMID(r.vmid)
 		return err
 	}
-	r.RD = rd
+	r.RD, created = rd, true
 	return nil
 }
 
@@ -248,16 +262,28 @@ func (r *Realm) createData(ipa uint64, create func(data uint64) error) error {
 	return nil
 }
 
-func (r *Realm) recCreate(s realmbuild.RECCreateStep) error {
+func (r *Realm) recCreate(s realmbuild.RECCreateStep) (err error) {
 	v := r.v
 	x, err := v.smc("RMI_REC_AUX_COUNT", rmm.RMIRecAuxCount, r.RD)
 	if err != nil {
 		return err
 	}
 	rec := &REC{MPIDR: s.MPIDR, Index: s.Index}
+	// Until the REC is in r.RECs, Destroy does not know its granules: on
+	// failure they go back to the host here (a failed RMI_REC_CREATE leaves
+	// them delegated and unused, Arm DEN0137 1.0-REL0 A2.1).
+	var delegated []uint64
+	defer func() {
+		if err != nil {
+			for _, pa := range delegated {
+				_ = v.undelegate(pa)
+			}
+		}
+	}()
 	if rec.PA, err = v.delegate(); err != nil {
 		return err
 	}
+	delegated = append(delegated, rec.PA)
 	words := map[uint64]uint64{rmm.RecParamsFlags: s.Params.Flags, rmm.RecParamsMPIDR: s.MPIDR,
 		rmm.RecParamsPC: s.Params.PC, rmm.RecParamsNumAux: x[1]}
 	for i, g := range s.Params.GPRs {
@@ -268,6 +294,7 @@ func (r *Realm) recCreate(s realmbuild.RECCreateStep) error {
 		if err != nil {
 			return err
 		}
+		delegated = append(delegated, aux)
 		rec.aux = append(rec.aux, aux)
 		words[rmm.RecParamsAux+8*i] = aux
 	}
@@ -279,10 +306,14 @@ func (r *Realm) recCreate(s realmbuild.RECCreateStep) error {
 	if err := v.writeGranule(params, words, nil); err != nil {
 		return err
 	}
-	if _, err := v.smc("RMI_REC_CREATE", rmm.RMIRecCreate, r.RD, rec.PA, params); err != nil {
+	// The RmiRecRun granule is taken before the REC exists, so that no
+	// failure can leave a REC the realm's bookkeeping does not hold (its
+	// RD could then never be destroyed).
+	if rec.Run, err = v.alloc(); err != nil {
 		return err
 	}
-	if rec.Run, err = v.alloc(); err != nil {
+	if _, err := v.smc("RMI_REC_CREATE", rmm.RMIRecCreate, r.RD, rec.PA, params); err != nil {
+		v.release(rec.Run)
 		return err
 	}
 	r.RECs = append(r.RECs, rec)
