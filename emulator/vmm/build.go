@@ -3,6 +3,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/ccakit/cca/emulator/rmm"
@@ -323,14 +324,20 @@ func (r *Realm) recCreate(s realmbuild.RECCreateStep) (err error) {
 // Destroy tears the realm down in the order the RMM requires (RECs, DATA,
 // RTTs from the deepest, the RD) and gives every granule back to the NS
 // world.
+//
+// What it destroys it forgets, and what fails stays for another call: the
+// granules it gives back are the host's to reuse, possibly for another
+// realm, so a second Destroy must not name them in RMI commands again.
 func (r *Realm) Destroy() error {
 	r.mmu.Lock()
 	defer r.mmu.Unlock()
 	v := r.v
 	var errs []error
+	var recs []*REC
 	for _, rec := range r.RECs {
 		if _, err := v.smc("RMI_REC_DESTROY", rmm.RMIRecDestroy, rec.PA); err != nil {
 			errs = append(errs, err)
+			recs = append(recs, rec)
 			continue
 		}
 		for _, pa := range append([]uint64{rec.PA}, rec.aux...) {
@@ -338,36 +345,51 @@ func (r *Realm) Destroy() error {
 		}
 		v.release(rec.Run)
 	}
+	r.RECs = recs
 	for ipa, pa := range r.data {
 		if _, err := v.smc("RMI_DATA_DESTROY", rmm.RMIDataDestroy, r.RD, ipa); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		delete(r.data, ipa)
 		errs = append(errs, v.undelegate(pa))
 	}
+	var unprotected []uint64
 	for _, ipa := range r.unprotected {
 		if _, err := v.smc("RMI_RTT_UNMAP_UNPROTECTED", rmm.RMIRttUnmapUnprotected, r.RD, ipa, 3); err != nil {
 			errs = append(errs, err)
+			unprotected = append(unprotected, ipa)
 		}
 	}
+	r.unprotected = unprotected
+	var rtts []rttInfo
 	for i := len(r.rtts) - 1; i >= 0; i-- {
 		t := r.rtts[i]
 		if _, err := v.smc("RMI_RTT_DESTROY", rmm.RMIRttDestroy, r.RD, t.ipa, uint64(t.level)); err != nil {
 			errs = append(errs, err)
+			rtts = append(rtts, t)
 			continue
 		}
 		errs = append(errs, v.undelegate(t.pa))
 	}
+	slices.Reverse(rtts) // creation order again
+	r.rtts = rtts
 	if r.RD != 0 {
 		if _, err := v.smc("RMI_REALM_DESTROY", rmm.RMIRealmDestroy, r.RD); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
 		errs = append(errs, v.undelegate(r.RD))
 		v.releaseVMID(r.vmid)
+		r.RD = 0
 	}
+	var roots []uint64
 	for _, pa := range r.roots {
-		errs = append(errs, v.undelegate(pa))
+		if err := v.undelegate(pa); err != nil {
+			errs = append(errs, err)
+			roots = append(roots, pa)
+		}
 	}
+	r.roots = roots
 	return errors.Join(errs...)
 }
 

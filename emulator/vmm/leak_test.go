@@ -80,3 +80,42 @@ func TestFailedBuildGivesGranulesBack(t *testing.T) {
 		})
 	}
 }
+
+// TestDestroyTwice: Destroy forgets what it destroyed. The granules it gave
+// back are the host's again, and another realm may be built in them; a
+// second Destroy of the first realm must not issue RMI commands naming
+// them (it would destroy the other realm's DATA, RECs and RD).
+func TestDestroyTwice(t *testing.T) {
+	m, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	v := vmm.New(m)
+	a, err := v.Build(realmDesc(t, 0x4000_0000, "realm a", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := v.Build(realmDesc(t, 0x4000_0000, "realm b", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace []string
+	v.Trace = func(cmd string, _ uint64) { trace = append(trace, cmd) }
+	if err := a.Destroy(); err != nil {
+		t.Errorf("second destroy: %v", err)
+	}
+	if len(trace) != 0 {
+		t.Errorf("second destroy issued %v", trace)
+	}
+	v.Trace = nil
+	if err := b.Destroy(); err != nil {
+		t.Errorf("destroying realm b after a's second destroy: %v", err)
+	}
+	if n := delegatedGranules(t, m, 1024); n != 0 {
+		t.Errorf("%d granules still delegated", n)
+	}
+}
