@@ -61,6 +61,15 @@ func AttestationToken(cpu rmm.RealmCPU, challenge []byte, bufIPA uint64) ([]byte
 			if status != rmm.RSISuccess && status != rmm.RSIIncomplete {
 				return nil, rsiError("RSI_ATTESTATION_TOKEN_CONTINUE", status)
 			}
+			// X1 is the number of bytes written, at most the size asked
+			// for (Arm DEN0137 1.0-REL0, RSI_ATTESTATION_TOKEN_CONTINUE);
+			// an RMM answering more is an error, not a slice panic.
+			// RSI_INCOMPLETE with nothing written is normal: signing was
+			// interrupted and goes on at the next call (TF-RMM
+			// rmm-spec-v1.0-rel0 runtime/rsi/realm_attest.c).
+			if x[1] > rmm.GranuleSize-offset {
+				return nil, fmt.Errorf("%w: RSI_ATTESTATION_TOKEN_CONTINUE wrote %d bytes at offset %d of a %d-byte buffer", ErrRSI, x[1], offset, rmm.GranuleSize)
+			}
 			offset += x[1]
 		}
 		if err := cpu.Read(bufIPA, page[:offset]); err != nil {
