@@ -68,19 +68,7 @@ func TestPredictionMatchesEmulatedRIM(t *testing.T) {
 			if tc.name == "unrunnable first rec" {
 				js = strings.Replace(js, `"gprs": ["0x1", "0x2"]}`, `"gprs": ["0x1", "0x2"], "runnable": false}`, 1)
 			}
-			d, err := realmbuild.ParseDescription([]byte(js))
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan, err := d.Plan(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := emulator.New(emulator.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(m.Close)
+			d, plan, m := planAndMachine(t, js)
 			var rim [64]byte
 			var runErr = errors.New("realm software did not run")
 			entry := -1
@@ -121,4 +109,24 @@ func TestPredictionMatchesEmulatedRIM(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planAndMachine parses a description without image files, plans it, and
+// boots a machine for it (closed when the test ends).
+func planAndMachine(t *testing.T, js string) (*realmbuild.Description, *realmbuild.Plan, *emulator.Machine) {
+	t.Helper()
+	d, err := realmbuild.ParseDescription([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := d.Plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return d, plan, m
 }

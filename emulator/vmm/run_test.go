@@ -10,7 +10,6 @@ import (
 	"github.com/ccakit/cca/emulator/guest"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/emulator/vmm"
-	"github.com/ccakit/cca/realmbuild"
 )
 
 // The run tests drive the host side of Realm.Run through realm software:
@@ -39,19 +38,7 @@ const runRealmJSON = `{
 // nil, collects the names of the RMI commands the VMM issues from then on.
 func runRealm(t *testing.T, prog func(emulator.RealmCPU), trace *[]string) (*emulator.Machine, *vmm.Realm) {
 	t.Helper()
-	d, err := realmbuild.ParseDescription([]byte(runRealmJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := d.Plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := emulator.New(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
+	_, plan, m := planAndMachine(t, runRealmJSON)
 	m.SetRealmProgram(runRAM, prog)
 	v := vmm.New(m)
 	r, err := v.Build(plan)
