@@ -198,9 +198,13 @@ func (c *Claims) decode2(r *token.ClaimsReader) error {
 }
 
 func decodeSwComponent(raw []byte, i int, sc *SwComponent) error {
+	// Every error names claim 2399 and the component, as Validate's do.
+	where := func() string {
+		return fmt.Sprintf("%s: software component %d", token.ClaimName(token.SetPlatform, token.KeySwComponents), i)
+	}
 	r, err := token.ReadClaims(raw, token.SetSwComponent)
 	if err != nil {
-		return fmt.Errorf("software component %d: %w", i, err)
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	var present [7]bool
 	var lfa bool
@@ -217,20 +221,20 @@ func decodeSwComponent(raw []byte, i int, sc *SwComponent) error {
 		{token.KeySwCountersigners, &sc.CountersignerIDs},
 	} {
 		if present[j], err = r.Take(f.key, f.dst); err != nil {
-			return fmt.Errorf("software component %d: %w", i, err)
+			return fmt.Errorf("%s: %w", where(), err)
 		}
 	}
 	if present[5] {
 		sc.LFASupported = &lfa
 	}
 	if rest := r.Rest(); rest != nil {
-		return fmt.Errorf("%w: software component %d: unexpected key %d", token.ErrSyntax, i, token.SortedKeys(rest)[0])
+		return fmt.Errorf("%w: %s: unexpected key %d", token.ErrSyntax, where(), token.SortedKeys(rest)[0])
 	}
 	if !present[1] {
-		return fmt.Errorf("%w: software component %d: measurement value (2)", token.ErrMissingClaim, i)
+		return fmt.Errorf("%w: %s: measurement value (2)", token.ErrMissingClaim, where())
 	}
 	if !present[3] {
-		return fmt.Errorf("%w: software component %d: signer id (5)", token.ErrMissingClaim, i)
+		return fmt.Errorf("%w: %s: signer id (5)", token.ErrMissingClaim, where())
 	}
 	return nil
 }

@@ -461,3 +461,29 @@ func TestDraftRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestSwComponentDecodeErrorsNameTheClaim: a decode error inside a
+// software component says which claim and which component, as the
+// validation errors do.
+func TestSwComponentDecodeErrorsNameTheClaim(t *testing.T) {
+	ok := [][]byte{cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32))}
+	second := func(kv ...[]byte) []byte { return cMap(cInt(2399), cArr(cMap(ok...), cMap(kv...))) }
+	const where = "platform claim 2399 (cca-platform-sw-components): software component 1"
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		err  error
+	}{
+		{"not a map", cMap(cInt(2399), cArr(cMap(ok...), cArr())), token.ErrMalformed},
+		{"text key", second(cTstr("k"), cInt(0)), token.ErrMalformed},
+		{"type as bstr", second(append([][]byte{cInt(1), cBstr(nil)}, ok...)...), token.ErrSyntax},
+		{"unknown key", second(append([][]byte{cInt(9), cInt(0)}, ok...)...), token.ErrSyntax},
+		{"no measurement value", second(cInt(5), cBstr(rep(1, 32))), token.ErrMissingClaim},
+		{"no signer id", second(cInt(2), cBstr(rep(1, 32))), token.ErrMissingClaim},
+	} {
+		_, err := platform.Decode(tc.in)
+		if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), where) {
+			t.Errorf("%s: %v, want %v containing %q", tc.name, err, tc.err, where)
+		}
+	}
+}
