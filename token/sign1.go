@@ -124,9 +124,17 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 		alg    int64
 		hasAlg bool
 		ivs    = new(int) // IV and Partial IV seen, in both buckets
+		// The protected labels, collected once: comparing each unprotected
+		// label with them must not walk the protected header again, which
+		// made a 50 KB message with 127 unprotected labels cost 20–60 ms.
+		// At most MaxMapPairs (check's limits hold), so on the stack.
+		protLabels [MaxMapPairs][]byte
+		nProt      int
 	)
 	if len(prot) > 0 {
 		err := entries(prot, func(_ int, k, v []byte) error {
+			protLabels[nProt] = k
+			nProt++
 			if m := k[0] >> 5; m > 1 && m != 3 {
 				return fmt.Errorf("%w: %s: protected header label of type %s", ErrMalformed, what, kindName(k))
 			}
@@ -165,14 +173,9 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 		if m := k[0] >> 5; m > 1 && m != 3 {
 			return fmt.Errorf("%w: %s: unprotected header label of type %s", ErrMalformed, what, kindName(k))
 		}
-		if len(prot) > 0 {
-			if err := entries(prot, func(_ int, pk, _ []byte) error {
-				if sameKey(pk, k) {
-					return fmt.Errorf("%w: %s: header parameter %s is in both the protected and the unprotected header", ErrMalformed, what, keyString(k))
-				}
-				return nil
-			}); err != nil {
-				return err
+		for _, pk := range protLabels[:nProt] {
+			if sameKey(pk, k) {
+				return fmt.Errorf("%w: %s: header parameter %s is in both the protected and the unprotected header", ErrMalformed, what, keyString(k))
 			}
 		}
 		n, isInt := asInt(k)
