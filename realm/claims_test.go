@@ -571,3 +571,21 @@ func TestRAKParsedOnce(t *testing.T) {
 		t.Errorf("RAK of no realm token: %v", err)
 	}
 }
+
+// TestMECPolicyJSONErrorEscapes: a MEC policy of the wrong JSON type is
+// named by its type; the input, which may carry a bidirectional override,
+// is not echoed.
+func TestMECPolicyJSONErrorEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"[\"\u202e\x7f\"]":         "got an array",
+		"{\"\u202e\": \"\u202e\"}": "got an object",
+		"true":                     "got a boolean",
+		"null":                     "got null",
+	} {
+		var m realm.MECPolicy
+		err := json.Unmarshal([]byte(in), &m)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.ContainsAny(err.Error(), "\u202e\x7f") {
+			t.Errorf("%q: %v, want an error containing %q and no raw input", in, err, want)
+		}
+	}
+}
