@@ -249,7 +249,7 @@ type ValidateOptions struct {
 // mandatory claims, sizes, lifecycle range, hash algorithm names.
 func (c *Claims) Validate(opts ValidateOptions) error {
 	if c.Profile == "" {
-		return missing(token.KeyProfile)
+		return c.missingText(token.KeyProfile)
 	}
 	prof, err := token.LookupProfile(c.Profile, token.SetPlatform)
 	if err != nil {
@@ -291,7 +291,7 @@ func (c *Claims) Validate(opts ValidateOptions) error {
 		return invalid(token.KeyVerificationService, "empty string")
 	}
 	if c.HashAlgID == "" {
-		return missing(token.KeyPlatformHashAlgID)
+		return c.missingText(token.KeyPlatformHashAlgID)
 	}
 	if !ianaHashNames[c.HashAlgID] {
 		return invalid(token.KeyPlatformHashAlgID, "%q is not an IANA hash algorithm name", c.HashAlgID)
@@ -548,6 +548,16 @@ func checkDigestSize(key int64, b []byte, mandatory bool) error {
 		return invalid(key, "%d bytes, must be 32, 48 or 64", len(b))
 	}
 	return nil
+}
+
+// missingText is the error for a text claim that is empty: carried as an
+// empty string it is invalid (ErrSyntax), not missing; a decoded claims set
+// records which it was.
+func (c *Claims) missingText(key int64) error {
+	if c.present.recorded && c.present.has(key) {
+		return invalid(key, "empty string")
+	}
+	return missing(key)
 }
 
 func missing(key int64) error {

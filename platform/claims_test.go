@@ -344,6 +344,9 @@ func TestValidatePresence(t *testing.T) {
 		{"service absent", without(2400), nil, ""},
 		{"service empty", with(2400, cTstr("")), token.ErrSyntax, "platform claim 2400"},
 		{"profile absent", without(265), token.ErrMissingClaim, "platform claim 265"},
+		{"profile empty", with(265, cTstr("")), token.ErrSyntax, "platform claim 265 (cca-platform-profile): empty string"},
+		{"hash algorithm absent", without(2402), token.ErrMissingClaim, "platform claim 2402"},
+		{"hash algorithm empty", with(2402, cTstr("")), token.ErrSyntax, "platform claim 2402 (cca-platform-hash-algo-id): empty string"},
 		{"challenge absent", without(10), token.ErrMissingClaim, "platform claim 10"},
 		{"challenge empty", with(10, cBstr(nil)), token.ErrSyntax, "0 bytes"},
 	} {
