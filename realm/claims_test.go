@@ -142,6 +142,8 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"not a map", cArr(), token.ErrMalformed, "realm claims"},
 		{"empty profile", cMap(cInt(265), cTstr("")), token.ErrSyntax, "realm claim 265 (cca-realm-profile): empty string"},
+		{"empty measurement hash algorithm", cMap(cInt(44236), cTstr("")), token.ErrSyntax, "realm claim 44236 (cca-realm-hash-algo-id): empty string"},
+		{"empty RAK hash algorithm", cMap(cInt(44240), cTstr("")), token.ErrSyntax, "realm claim 44240 (cca-realm-public-key-hash-algo-id): empty string"},
 		{"profile as bstr", cMap(cInt(265), cBstr(nil)), token.ErrSyntax, "realm claim 265"},
 		{"REMs as a map", cMap(cInt(44239), cMap()), token.ErrSyntax, "realm claim 44239"},
 		{"REM as text", cMap(cInt(44239), cArr(cTstr("x"))), token.ErrSyntax, "realm claim 44239"},
