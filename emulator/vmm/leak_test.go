@@ -119,3 +119,32 @@ func TestDestroyTwice(t *testing.T) {
 		t.Errorf("%d granules still delegated", n)
 	}
 }
+
+// TestRunDuringDestroy: Destroy rewrites the realm's REC list while a
+// REC's Run may be looking a REC up in it (go test -race finds the
+// unsynchronised version).
+func TestRunDuringDestroy(t *testing.T) {
+	m, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	r, err := vmm.New(m).Build(realmDesc(t, 0x4000_0000, "secret", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			_, _ = r.Run(7, vmm.Handlers{}) // no such REC: only the look-up
+		}
+	}()
+	if err := r.Destroy(); err != nil {
+		t.Error(err)
+	}
+	<-done
+	if _, err := r.Run(0, vmm.Handlers{}); err == nil {
+		t.Error("Run after Destroy found a REC")
+	}
+}

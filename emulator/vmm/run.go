@@ -72,10 +72,14 @@ var ErrDestroyedAccess = errors.New("vmm: realm accessed an IPA whose RIPAS is D
 // that last exit and nil. Host calls, RIPAS changes, data aborts, IRQs and
 // PSCI requests are answered on the way, as KVM would.
 func (r *Realm) Run(idx int, h Handlers) (Exit, error) {
+	// r.RECs is read under the MMU lock: Destroy rewrites it.
+	r.mmu.Lock()
 	if idx < 0 || idx >= len(r.RECs) {
+		r.mmu.Unlock()
 		return Exit{}, fmt.Errorf("vmm: no REC %d", idx)
 	}
 	rec := r.RECs[idx]
+	r.mmu.Unlock()
 	v := r.v
 	var flags uint64
 	var gprs [31]uint64
@@ -217,6 +221,8 @@ func (r *Realm) psci(rec *REC, e Exit) (bool, error) {
 }
 
 func (r *Realm) recByMPIDR(mpidr uint64) *REC {
+	r.mmu.Lock()
+	defer r.mmu.Unlock()
 	for _, rec := range r.RECs {
 		if rec.MPIDR == mpidr {
 			return rec
