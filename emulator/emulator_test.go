@@ -72,3 +72,20 @@ func TestHostDelegatedGranuleFaults(t *testing.T) {
 		t.Fatalf("GPI after undelegate: %v", g)
 	}
 }
+
+// TestBootComplete: the RMM's cold boot ends with RMM_BOOT_COMPLETE and
+// E_RMM_BOOT_SUCCESS (TF-RMM rmm-spec-v1.0-rel0 runtime/core/aarch64/
+// head.S), after which EL3 routes RMI to it.
+func TestBootComplete(t *testing.T) {
+	m, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if status, ok := m.Monitor().BootStatus(); !ok || status != monitor.BootSuccess {
+		t.Fatalf("BootStatus = %#x, %v; want E_RMM_BOOT_SUCCESS reported", status, ok)
+	}
+	if x := m.HostSMC(rmm.RMIVersion, rmm.ABIVersion); x[0] != rmm.RMISuccess {
+		t.Fatalf("RMI_VERSION after boot: %#x", x[0])
+	}
+}

@@ -42,10 +42,16 @@ const (
 	ERMMAgain   uint64 = 0xFFFF_FFFF_FFFF_FFFA // E_RMM_AGAIN (-6)
 )
 
-// bootSuccess is E_RMM_BOOT_SUCCESS, the RMM_BOOT_COMPLETE status of a good
-// boot; any other (E_RMM_BOOT_UNKNOWN -1, E_RMM_BOOT_VERSION_MISMATCH -2, …)
-// is a failure (TF-A v2.12 include/services/rmmd_svc.h).
-const bootSuccess = 0
+// RMM_BOOT_COMPLETE statuses (TF-A v2.12 include/services/rmmd_svc.h;
+// TF-RMM rmm-spec-v1.0-rel0 lib/rmm_el3_ifc/include/rmm_el3_ifc.h):
+// E_RMM_BOOT_SUCCESS for a good boot; any other (E_RMM_BOOT_UNKNOWN_ERROR
+// -1, E_RMM_BOOT_VERSION_NOT_VALID -2, …) is a failure.
+const (
+	BootSuccess      uint64 = 0
+	BootUnknownError uint64 = 0xFFFF_FFFF_FFFF_FFFF // -1
+
+	bootSuccess = BootSuccess
+)
 
 // AttestKeyCurveP384 is curve 0, ATTEST_KEY_CURVE_ECC_SECP384R1, the only
 // curve of RMM_GET_REALM_ATTEST_KEY (TF-A v2.12 include/services/rmmd_svc.h;

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ccakit/cca/emulator/gpt"
+	"github.com/ccakit/cca/emulator/monitor"
 	"github.com/ccakit/cca/realm"
 	"github.com/ccakit/cca/token"
 )
@@ -199,9 +200,15 @@ func New(plat Platform, cfg Config) (*RMM, error) {
 	}
 	r.dataCreate.sha256, r.dataCreate.sha512 = sha256.New(), sha512.New()
 	r.measureData = func(piece []byte) { r.dataCreate.content.Write(piece) }
+	// The cold boot ends with RMM_BOOT_COMPLETE, its status the boot's
+	// outcome (TF-RMM rmm-spec-v1.0-rel0 runtime/core/aarch64/head.S after
+	// rmm_main; lib/rmm_el3_ifc rmm_el3_ifc_report_fail_to_el3 on a
+	// failure): EL3 then routes RMI to the RMM, or never again.
 	if err := r.bootAttestation(); err != nil {
+		r.plat.EL3(monitor.SMCRMMBootComplete, monitor.BootUnknownError)
 		return nil, err
 	}
+	r.plat.EL3(monitor.SMCRMMBootComplete, monitor.BootSuccess)
 	return r, nil
 }
 
