@@ -156,6 +156,8 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 	}{
 		{"not JSON", `[`, "trust anchors: not a JSON array"},
 		{"not an array", `{}`, "trust anchors: not a JSON array"},
+		{"syntax error located", "[\n  {\"instance-id\": \"01\"\n   \"pkey\": {}}]", "trust anchors: not a JSON array: invalid JSON at line 3, column 4: invalid character '\"' after object key:value pair"},
+		{"kind of the wrong value", `{}`, "trust anchors: not a JSON array (it is an object)"},
 		{"empty", `[]`, "empty array"},
 		{"entry not an object", `[` + ok + `, 3]`, "trust anchor 1: not a JSON object"},
 		{"missing instance-id", `[` + entry("", `"`+hexImpl+`"`, good) + `]`, `trust anchor 0: "instance-id": missing`},
@@ -252,6 +254,9 @@ func TestParseReferenceValuesMalformed(t *testing.T) {
 	}{
 		{"not JSON", `{`, "reference values: not a JSON object"},
 		{"not an object", `[]`, "reference values: not a JSON object"},
+		{"syntax error located", "{\"realm\": [\n{\"initial-measurement\": \"aa\",}\n]}", "reference values: not a JSON object: invalid JSON at line 2, column 30: invalid character '}'"},
+		{"trailing garbage located", "{}\n\n x", "reference values: not a JSON object: invalid JSON at line 3, column 2: invalid character 'x' after top-level value"},
+		{"kind of the wrong value", `{"realm": "x"}`, `reference values: "realm": not a JSON array (it is a string)`},
 		{"empty", `{}`, "reference values: no entries"},
 		{"unknown section", `{"platforms": []}`, `reference values: "platforms": unknown member`},
 		{"platform not an array", `{"platform": {}}`, `reference values: "platform": not a JSON array`},
