@@ -310,15 +310,21 @@ func (rv *ReferenceValues) Named(name string) *ReferenceValues {
 	return &c
 }
 
-// PlatformReferences implements ReferenceValueStore. The entries share
-// memory with the store: do not modify them.
+// PlatformReferences implements ReferenceValueStore (none from a nil
+// store). The entries share memory with the store: do not modify them.
 func (rv *ReferenceValues) PlatformReferences(_ context.Context, implementationID []byte) ([]PlatformReference, error) {
+	if rv == nil {
+		return nil, nil
+	}
 	return pick(rv.platform, rv.byImpl[string(implementationID)], rv.source, func(p *PlatformReference) *string { return &p.Where }), nil
 }
 
-// RealmReferences implements ReferenceValueStore. The entries share memory
-// with the store: do not modify them.
+// RealmReferences implements ReferenceValueStore (none from a nil store).
+// The entries share memory with the store: do not modify them.
 func (rv *ReferenceValues) RealmReferences(_ context.Context, rim []byte) ([]RealmReference, error) {
+	if rv == nil {
+		return nil, nil
+	}
 	return pick(rv.realm, rv.byRIM[string(rim)], rv.source, func(r *RealmReference) *string { return &r.Where }), nil
 }
 

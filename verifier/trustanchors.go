@@ -227,12 +227,20 @@ func (t *TrustAnchors) Named(name string) *TrustAnchors {
 	return &c
 }
 
-// Len is the number of usable anchors.
-func (t *TrustAnchors) Len() int { return t.usable }
+// Len is the number of usable anchors (0 for a nil store).
+func (t *TrustAnchors) Len() int {
+	if t == nil {
+		return 0
+	}
+	return t.usable
+}
 
 // Warnings lists the entries refused when the store loaded: each names the
 // entry and what is wrong with it. The other entries are in use.
 func (t *TrustAnchors) Warnings() []error {
+	if t == nil {
+		return nil
+	}
 	out := make([]error, len(t.warnings))
 	for i, w := range t.warnings {
 		out[i] = t.prefixErr(w)
@@ -255,8 +263,12 @@ func (t *TrustAnchors) where(w string) string {
 }
 
 // TrustAnchors implements TrustAnchorStore: the anchors for instanceID
-// (usable or not), or the key trusted for any instance.
+// (usable or not), or the key trusted for any instance; none from a nil
+// store.
 func (t *TrustAnchors) TrustAnchors(_ context.Context, instanceID, _ []byte) ([]TrustAnchor, error) {
+	if t == nil {
+		return nil, nil
+	}
 	if t.any != nil {
 		a := t.any.TrustAnchor
 		a.Where = t.where(a.Where)
