@@ -107,3 +107,45 @@ func TestCoRIMTrustAnchorBadKey(t *testing.T) {
 		t.Fatalf("the bad key's platform: trust anchor check %+v", c)
 	}
 }
+
+// TestCoRIMBadKeyKeepsReferenceValues: a CoRIM of the platform profile that
+// carries reference triples and attest-key triples, one of whose keys cannot
+// be used, gives its reference values as it gives its other anchors: read as
+// both stores, it locks out only the bad key's platform.
+func TestCoRIMBadKeyKeepsReferenceValues(t *testing.T) {
+	cpak, _, other, _ := keys()
+	data, err := endorsement.Encode(&endorsement.Endorsements{ID: "fleet",
+		Platforms: []endorsement.PlatformReference{sampleEndorsedPlatform()},
+		TrustAnchors: []endorsement.TrustAnchor{
+			{ImplementationID: testImplID, InstanceID: testInstanceID, Key: cpak.Public()},
+			{ImplementationID: testImplID, InstanceID: otherInstance, Key: other.Public()},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText, err := token.MarshalPublicPEM(other.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Split(pemText, []byte("\n"))[2]
+	at := bytes.Index(data, line)
+	if at < 0 {
+		t.Fatalf("the key's PEM is not in the CoRIM")
+	}
+	data[at+10] ^= 'A' ^ 'B' // off the curve, the CBOR well formed
+	ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{})
+	if err != nil || ta.Len() != 1 || len(ta.Warnings()) != 1 {
+		t.Fatalf("trust anchors: %v", err)
+	}
+	rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
+	if err != nil {
+		t.Fatalf("reference values refused for another triple's bad key: %v", err)
+	}
+	if p, _ := rv.Len(); p != 1 {
+		t.Fatalf("%d platform reference values", p)
+	}
+	v := newVerifier(t, ta, WithReferenceValues(CombineReferenceValues(rv, sampleRefs(t))))
+	if res := verify(t, v, goodToken(t), testNonce); !res.Trustworthy {
+		t.Fatalf("the good key's platform: %q", res.Reasons)
+	}
+}
