@@ -54,7 +54,8 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzParseStores: the store parsers fail cleanly on anything.
+// FuzzParseStores: the store parsers (JSON, CoRIM, a single PEM or JWK key)
+// fail cleanly on anything.
 func FuzzParseStores(f *testing.F) {
 	f.Add([]byte(rvStore()))
 	f.Add([]byte(`[{"instance-id": "` + hexInst + `", "pkey": {"kty": "EC"}}]`))
@@ -63,6 +64,10 @@ func FuzzParseStores(f *testing.F) {
 	f.Add(corimPlatform(f, sampleEndorsedPlatform()))
 	f.Add(corimRealm(f, sampleEndorsedRealm()))
 	f.Add(goodToken(f)) // neither store: described
+	if cpak, _, _, _ := keys(); cpak != nil {
+		pemKey, _ := token.MarshalPublicPEM(cpak.Public())
+		f.Add(pemKey) // a single key (ParseTrustAnchorKey)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
 		if err == nil && rv == nil {
@@ -84,6 +89,10 @@ func FuzzParseStores(f *testing.F) {
 		// its bad entries give.
 		if ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{}); err == nil && ta.Len() == 0 && len(ta.Warnings()) == 0 {
 			t.Fatal("empty anchors without error or warning")
+		}
+		// A single key (PEM or JWK) is one usable anchor for any instance.
+		if ta, err := ParseTrustAnchorKey(data); err == nil && ta.Len() != 1 {
+			t.Fatalf("a single key gives %d usable anchors", ta.Len())
 		}
 	})
 }
