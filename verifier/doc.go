@@ -7,7 +7,7 @@
 //	refs, err := verifier.ReadReferenceValues(rvFile, endorsement.DecodeOptions{})
 //	v, err := verifier.New(anchors, verifier.WithReferenceValues(refs))
 //	res, err := v.Verify(ctx, evidenceBytes, nonce) // err: misuse, a cancelled context, a failed store
-//	if !res.Trustworthy { log.Print(res.Reason()) }
+//	if !res.Trustworthy { log.Printf("%q", res.Reason()) } // quoted: it may carry the token's text
 //	jwt, err := res.EARJWT(earKey)
 //
 // # Stores
