@@ -184,3 +184,49 @@ func sizeList(sizes []int) string {
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
+
+// duplicateMember returns the first member name given twice in one object
+// anywhere in raw. A JWK ("pkey", a single key file) is parsed by a JWK
+// library that, like encoding/json, takes the last of two "x" or "y": a
+// key written twice is refused instead, as every other member of a store
+// is (parseObject), so that no other reader of the file can see another
+// key than the verifier trusts. Invalid JSON is left to the parser that
+// follows.
+func duplicateMember(raw []byte) (string, bool) {
+	type level struct {
+		object, wantKey bool
+		seen            map[string]bool
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch v := t.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, level{object: true, wantKey: true, seen: map[string]bool{}})
+				continue
+			case '[':
+				stack = append(stack, level{})
+				continue
+			}
+			stack = stack[:len(stack)-1] // '}' or ']': the value is complete
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				if stack[n-1].seen[v] {
+					return v, true
+				}
+				stack[n-1].seen[v], stack[n-1].wantKey = true, false
+				continue
+			}
+		}
+		// A value was read: in an object, a member name comes next.
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+}

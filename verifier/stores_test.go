@@ -105,6 +105,10 @@ func TestParseTrustAnchorKey(t *testing.T) {
 			t.Errorf("%s: a key for any instance has no store form", name)
 		}
 	}
+	twice := strings.Replace(jwkOf(t, cpak.Public()), `"y":`, `"y": "AAAA", "y":`, 1)
+	if _, err := ParseTrustAnchorKey([]byte(twice)); !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), `JWK member "y" given twice`) {
+		t.Errorf("JWK with y twice: %v", err)
+	}
 	if _, err := ParseTrustAnchorKey([]byte("nonsense")); !errors.Is(err, ErrStore) || !errors.Is(err, token.ErrKey) {
 		t.Errorf("bad key: %v", err)
 	}
@@ -174,6 +178,8 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 		{"pkey Ed25519 of 3 bytes", `[` + entry(`"`+hexInst+`"`, "", `{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`) + `]`, `trust anchor 0: "pkey": invalid key: Ed25519 public key of 3 bytes`},
 		{"duplicate instance-id", `[` + ok + `,` + ok + `]`, `trust anchor 1: "instance-id": 01bbbbbbbbbb…bbbbbbbb is also the instance id of trust anchor 0`},
 		{"duplicate member", `[{"instance-id": "` + hexInst + `", "instance-id": "` + hexInst + `", "pkey": ` + good + `}]`, `trust anchor 0: "instance-id": given twice`},
+		{"JWK member given twice", `[` + entry(`"`+hexInst+`"`, "", strings.Replace(good, `"x":`, `"x": "AAAA", "x":`, 1)) + `]`, `trust anchor 0: "pkey": JWK member "x" given twice`},
+		{"JWK member given twice, nested", `[` + entry(`"`+hexInst+`"`, "", strings.Replace(good, `{`, `{"oth": [{"r": 1, "r": 2}], `, 1)) + `]`, `trust anchor 0: "pkey": JWK member "r" given twice`},
 		{"unknown member", `[{"instance-id": "` + hexInst + `", "pkey": ` + good + `, "instance-ids": "x"}]`, `trust anchor 0: "instance-ids": unknown member`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

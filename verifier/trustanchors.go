@@ -195,6 +195,9 @@ func parseAnchor(raw json.RawMessage, where string) (anchor, error) {
 	if !bytes.HasPrefix(bytes.TrimSpace(pkey), []byte("{")) {
 		return a, storeErr(where, "pkey", "not a JWK object")
 	}
+	if name, dup := duplicateMember(pkey); dup {
+		return a, storeErr(where, "pkey", "JWK member %q given twice", name)
+	}
 	if ta.Key, err = token.ParsePublicKey(pkey); err != nil {
 		return a, fmt.Errorf("%w: %s: \"pkey\": %w", ErrStore, where, err)
 	}
@@ -211,6 +214,9 @@ func parseAnchor(raw json.RawMessage, where string) (anchor, error) {
 // ParseTrustAnchorKey reads one CPAK from PEM or a JWK and trusts it for any
 // platform instance.
 func ParseTrustAnchorKey(data []byte) (*TrustAnchors, error) {
+	if name, dup := duplicateMember(data); dup && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return nil, storeErr("trust anchor key", "", "JWK member %q given twice", name)
+	}
 	pub, err := token.ParsePublicKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: trust anchor key: %w", ErrStore, err)
