@@ -304,7 +304,11 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 
 // Named returns the same store with name (a file name, say) prefixed to
 // every entry's Where, so that results say which file an entry came from.
+// A nil store stays nil.
 func (rv *ReferenceValues) Named(name string) *ReferenceValues {
+	if rv == nil {
+		return nil
+	}
 	c := *rv
 	c.source = name
 	return &c

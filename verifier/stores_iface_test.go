@@ -119,8 +119,12 @@ func TestCombineTypedNilStores(t *testing.T) {
 		t.Fatalf("FromEndorsements of trust anchors only: %v, %v", rv, err)
 	}
 	var noAnchors *TrustAnchors
-	v := newVerifier(t, CombineTrustAnchors(noAnchors, sampleAnchors(t)),
-		WithReferenceValues(CombineReferenceValues(rv, sampleRefs(t))))
+	// Named too, as a caller names each file's stores.
+	if noAnchors.Named("a.corim") != nil || rv.Named("a.corim") != nil {
+		t.Fatal("a nil store named is not nil")
+	}
+	v := newVerifier(t, CombineTrustAnchors(noAnchors.Named("a.corim"), sampleAnchors(t)),
+		WithReferenceValues(CombineReferenceValues(rv.Named("a.corim"), sampleRefs(t))))
 	res := verify(t, v, goodToken(t), testNonce)
 	if !res.Trustworthy {
 		t.Fatalf("not trustworthy: %q", res.Reasons)

@@ -226,8 +226,11 @@ func ParseTrustAnchorKey(data []byte) (*TrustAnchors, error) {
 
 // Named returns the same store with name (a file name, say) prefixed to
 // every entry's Where, so that results and warnings say which file an entry
-// came from.
+// came from. A nil store stays nil.
 func (t *TrustAnchors) Named(name string) *TrustAnchors {
+	if t == nil {
+		return nil
+	}
 	c := *t
 	c.source = name
 	return &c
