@@ -113,8 +113,9 @@ func TestCombineTrustAnchors(t *testing.T) {
 // nil check of gather does not catch) it is a store that knows nothing,
 // not a panic in Verify.
 func TestCombineTypedNilStores(t *testing.T) {
+	cpak, _, _, _ := keys()
 	_, rv, err := FromEndorsements(&endorsement.Endorsements{TrustAnchors: []endorsement.TrustAnchor{{
-		ImplementationID: testImplID, InstanceID: testInstanceID, Key: testCPAK.Public(), Where: "CoRIM TA"}}})
+		ImplementationID: testImplID, InstanceID: testInstanceID, Key: cpak.Public(), Where: "CoRIM TA"}}})
 	if err != nil || rv != nil {
 		t.Fatalf("FromEndorsements of trust anchors only: %v, %v", rv, err)
 	}
