@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,22 +73,7 @@ func TestCoRIMTrustAnchorBadKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Spoil the second key: a changed base64 character in its point's
-	// coordinates puts it off its curve; the CBOR stays well formed.
-	pemText, err := token.MarshalPublicPEM(other.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := bytes.Split(pemText, []byte("\n"))[2]
-	at := bytes.Index(data, line)
-	if at < 0 {
-		t.Fatalf("the key's PEM is not in the CoRIM")
-	}
-	if data[at+10] != 'A' {
-		data[at+10] = 'A'
-	} else {
-		data[at+10] = 'B'
-	}
+	spoilKey(t, data, other.Public())
 	ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{})
 	if err != nil {
 		t.Fatalf("a CoRIM with one bad key is refused: %v", err)
@@ -123,16 +109,7 @@ func TestCoRIMBadKeyKeepsReferenceValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemText, err := token.MarshalPublicPEM(other.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := bytes.Split(pemText, []byte("\n"))[2]
-	at := bytes.Index(data, line)
-	if at < 0 {
-		t.Fatalf("the key's PEM is not in the CoRIM")
-	}
-	data[at+10] ^= 'A' ^ 'B' // off the curve, the CBOR well formed
+	spoilKey(t, data, other.Public())
 	ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{})
 	if err != nil || ta.Len() != 1 || len(ta.Warnings()) != 1 {
 		t.Fatalf("trust anchors: %v", err)
@@ -147,5 +124,26 @@ func TestCoRIMBadKeyKeepsReferenceValues(t *testing.T) {
 	v := newVerifier(t, ta, WithReferenceValues(CombineReferenceValues(rv, sampleRefs(t))))
 	if res := verify(t, v, goodToken(t), testNonce); !res.Trustworthy {
 		t.Fatalf("the good key's platform: %q", res.Reasons)
+	}
+}
+
+// spoilKey spoils the PEM of key in a CoRIM in place: a changed base64
+// character in its point's coordinates puts it off its curve; the CBOR
+// stays well formed.
+func spoilKey(t *testing.T, corim []byte, key crypto.PublicKey) {
+	t.Helper()
+	pemText, err := token.MarshalPublicPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Split(pemText, []byte("\n"))[2]
+	at := bytes.Index(corim, line)
+	if at < 0 {
+		t.Fatalf("the key's PEM is not in the CoRIM")
+	}
+	if corim[at+10] != 'A' {
+		corim[at+10] = 'A'
+	} else {
+		corim[at+10] = 'B'
 	}
 }
