@@ -198,9 +198,13 @@ func (c *Claims) decode2(r *token.ClaimsReader) error {
 }
 
 func decodeSwComponent(raw []byte, i int, sc *SwComponent) error {
+	// Every error names claim 2399 and the component, as Validate's do.
+	where := func() string {
+		return fmt.Sprintf("%s: software component %d", token.ClaimName(token.SetPlatform, token.KeySwComponents), i)
+	}
 	r, err := token.ReadClaims(raw, token.SetSwComponent)
 	if err != nil {
-		return fmt.Errorf("software component %d: %w", i, err)
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	var present [7]bool
 	var lfa bool
@@ -217,20 +221,20 @@ func decodeSwComponent(raw []byte, i int, sc *SwComponent) error {
 		{token.KeySwCountersigners, &sc.CountersignerIDs},
 	} {
 		if present[j], err = r.Take(f.key, f.dst); err != nil {
-			return fmt.Errorf("software component %d: %w", i, err)
+			return fmt.Errorf("%s: %w", where(), err)
 		}
 	}
 	if present[5] {
 		sc.LFASupported = &lfa
 	}
 	if rest := r.Rest(); rest != nil {
-		return fmt.Errorf("%w: software component %d: unexpected key %d", token.ErrSyntax, i, token.SortedKeys(rest)[0])
+		return fmt.Errorf("%w: %s: unexpected key %d", token.ErrSyntax, where(), token.SortedKeys(rest)[0])
 	}
 	if !present[1] {
-		return fmt.Errorf("%w: software component %d: measurement value (2)", token.ErrMissingClaim, i)
+		return fmt.Errorf("%w: %s: measurement value (2)", token.ErrMissingClaim, where())
 	}
 	if !present[3] {
-		return fmt.Errorf("%w: software component %d: signer id (5)", token.ErrMissingClaim, i)
+		return fmt.Errorf("%w: %s: signer id (5)", token.ErrMissingClaim, where())
 	}
 	return nil
 }
@@ -245,7 +249,7 @@ type ValidateOptions struct {
 // mandatory claims, sizes, lifecycle range, hash algorithm names.
 func (c *Claims) Validate(opts ValidateOptions) error {
 	if c.Profile == "" {
-		return missing(token.KeyProfile)
+		return c.missingText(token.KeyProfile)
 	}
 	prof, err := token.LookupProfile(c.Profile, token.SetPlatform)
 	if err != nil {
@@ -287,7 +291,7 @@ func (c *Claims) Validate(opts ValidateOptions) error {
 		return invalid(token.KeyVerificationService, "empty string")
 	}
 	if c.HashAlgID == "" {
-		return missing(token.KeyPlatformHashAlgID)
+		return c.missingText(token.KeyPlatformHashAlgID)
 	}
 	if !ianaHashNames[c.HashAlgID] {
 		return invalid(token.KeyPlatformHashAlgID, "%q is not an IANA hash algorithm name", c.HashAlgID)
@@ -544,6 +548,16 @@ func checkDigestSize(key int64, b []byte, mandatory bool) error {
 		return invalid(key, "%d bytes, must be 32, 48 or 64", len(b))
 	}
 	return nil
+}
+
+// missingText is the error for a text claim that is empty: carried as an
+// empty string it is invalid (ErrSyntax), not missing; a decoded claims set
+// records which it was.
+func (c *Claims) missingText(key int64) error {
+	if c.present.recorded && c.present.has(key) {
+		return invalid(key, "empty string")
+	}
+	return missing(key)
 }
 
 func missing(key int64) error {

@@ -344,6 +344,9 @@ func TestValidatePresence(t *testing.T) {
 		{"service absent", without(2400), nil, ""},
 		{"service empty", with(2400, cTstr("")), token.ErrSyntax, "platform claim 2400"},
 		{"profile absent", without(265), token.ErrMissingClaim, "platform claim 265"},
+		{"profile empty", with(265, cTstr("")), token.ErrSyntax, "platform claim 265 (cca-platform-profile): empty string"},
+		{"hash algorithm absent", without(2402), token.ErrMissingClaim, "platform claim 2402"},
+		{"hash algorithm empty", with(2402, cTstr("")), token.ErrSyntax, "platform claim 2402 (cca-platform-hash-algo-id): empty string"},
 		{"challenge absent", without(10), token.ErrMissingClaim, "platform claim 10"},
 		{"challenge empty", with(10, cBstr(nil)), token.ErrSyntax, "0 bytes"},
 	} {
@@ -458,6 +461,32 @@ func TestDraftRoundTrip(t *testing.T) {
 		enc3, err := back.Encode()
 		if err != nil || !bytes.Equal(enc, enc3) {
 			t.Fatalf("JSON round trip (%v): %s", err, j)
+		}
+	}
+}
+
+// TestSwComponentDecodeErrorsNameTheClaim: a decode error inside a
+// software component says which claim and which component, as the
+// validation errors do.
+func TestSwComponentDecodeErrorsNameTheClaim(t *testing.T) {
+	ok := [][]byte{cInt(2), cBstr(rep(1, 32)), cInt(5), cBstr(rep(1, 32))}
+	second := func(kv ...[]byte) []byte { return cMap(cInt(2399), cArr(cMap(ok...), cMap(kv...))) }
+	const where = "platform claim 2399 (cca-platform-sw-components): software component 1"
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		err  error
+	}{
+		{"not a map", cMap(cInt(2399), cArr(cMap(ok...), cArr())), token.ErrMalformed},
+		{"text key", second(cTstr("k"), cInt(0)), token.ErrMalformed},
+		{"type as bstr", second(append([][]byte{cInt(1), cBstr(nil)}, ok...)...), token.ErrSyntax},
+		{"unknown key", second(append([][]byte{cInt(9), cInt(0)}, ok...)...), token.ErrSyntax},
+		{"no measurement value", second(cInt(5), cBstr(rep(1, 32))), token.ErrMissingClaim},
+		{"no signer id", second(cInt(2), cBstr(rep(1, 32))), token.ErrMissingClaim},
+	} {
+		_, err := platform.Decode(tc.in)
+		if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), where) {
+			t.Errorf("%s: %v, want %v containing %q", tc.name, err, tc.err, where)
 		}
 	}
 }

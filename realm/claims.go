@@ -175,7 +175,9 @@ func Decode(data []byte) (*Claims, error) {
 		return nil, err
 	}
 	c := &Claims{}
-	var profilePresent bool
+	// Text claims carried as an empty string: invalid here, since Validate
+	// cannot tell them from absent ones (which are missing).
+	var emptyText []int64
 	for _, f := range [...]struct {
 		key int64
 		dst any
@@ -195,12 +197,12 @@ func Decode(data []byte) (*Claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f.key == token.KeyProfile {
-			profilePresent = ok
+		if s, isText := f.dst.(*string); ok && isText && *s == "" {
+			emptyText = append(emptyText, f.key)
 		}
 	}
-	if profilePresent && c.Profile == "" {
-		return nil, invalid(token.KeyProfile, "empty string")
+	if len(emptyText) > 0 {
+		return nil, invalid(emptyText[0], "empty string")
 	}
 	var mec cbor.RawMessage
 	if ok, err := m.Take(token.KeyRealmMECPolicy, &mec); err != nil {

@@ -142,6 +142,8 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"not a map", cArr(), token.ErrMalformed, "realm claims"},
 		{"empty profile", cMap(cInt(265), cTstr("")), token.ErrSyntax, "realm claim 265 (cca-realm-profile): empty string"},
+		{"empty measurement hash algorithm", cMap(cInt(44236), cTstr("")), token.ErrSyntax, "realm claim 44236 (cca-realm-hash-algo-id): empty string"},
+		{"empty RAK hash algorithm", cMap(cInt(44240), cTstr("")), token.ErrSyntax, "realm claim 44240 (cca-realm-public-key-hash-algo-id): empty string"},
 		{"profile as bstr", cMap(cInt(265), cBstr(nil)), token.ErrSyntax, "realm claim 265"},
 		{"REMs as a map", cMap(cInt(44239), cMap()), token.ErrSyntax, "realm claim 44239"},
 		{"REM as text", cMap(cInt(44239), cArr(cTstr("x"))), token.ErrSyntax, "realm claim 44239"},
@@ -569,5 +571,23 @@ func TestRAKParsedOnce(t *testing.T) {
 	var nilClaims *realm.Claims
 	if _, err := nilClaims.RAK(); !errors.Is(err, token.ErrMalformed) {
 		t.Errorf("RAK of no realm token: %v", err)
+	}
+}
+
+// TestMECPolicyJSONErrorEscapes: a MEC policy of the wrong JSON type is
+// named by its type; the input, which may carry a bidirectional override,
+// is not echoed.
+func TestMECPolicyJSONErrorEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"[\"\u202e\x7f\"]":         "got an array",
+		"{\"\u202e\": \"\u202e\"}": "got an object",
+		"true":                     "got a boolean",
+		"null":                     "got null",
+	} {
+		var m realm.MECPolicy
+		err := json.Unmarshal([]byte(in), &m)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.ContainsAny(err.Error(), "\u202e\x7f") {
+			t.Errorf("%q: %v, want an error containing %q and no raw input", in, err, want)
+		}
 	}
 }

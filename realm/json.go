@@ -53,7 +53,18 @@ func (m *MECPolicy) UnmarshalJSON(data []byte) error {
 		*m = MECPolicy{Value: n}
 		return nil
 	}
-	return fmt.Errorf("cca-realm-mec-policy: want 0, 1, \"shared\" or \"private\", got %s", data)
+	// What was found is named by its JSON type, never echoed: the input may
+	// carry terminal controls or bidirectional overrides.
+	found := "null"
+	switch v.(type) {
+	case bool:
+		found = "a boolean"
+	case []any:
+		found = "an array"
+	case map[string]any:
+		found = "an object"
+	}
+	return fmt.Errorf("cca-realm-mec-policy: want 0, 1, \"shared\" or \"private\", got %s", found)
 }
 
 // MarshalJSON writes the evcli form, with the 2.0 claims under their draft

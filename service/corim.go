@@ -106,7 +106,7 @@ func (p *CoRIMProvisioner) decodeSigned(body []byte) (*endorsement.Endorsements,
 // components one by one, as Veraison's arm-cca scheme appraises CoRIM
 // reference triples), each named by its CoRIM.
 func provisioned(e *endorsement.Endorsements, mediaType string, body []byte) *store.Provisioned {
-	p := &store.Provisioned{MediaType: mediaType, Profile: e.Profile, CoRIMID: e.ID, Body: body}
+	p := &store.Provisioned{MediaType: mediaType, Profile: e.Profile, CoRIMID: e.ID, Body: body, NotAfter: e.NotAfter}
 	at := func(where string) string { return fmt.Sprintf("CoRIM %q %s", e.ID, where) }
 	for _, ta := range e.TrustAnchors {
 		a := verifier.EndorsedTrustAnchor(ta)

@@ -123,9 +123,18 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 	var (
 		alg    int64
 		hasAlg bool
+		ivs    = new(int) // IV and Partial IV seen, in both buckets
+		// The protected labels, collected once: comparing each unprotected
+		// label with them must not walk the protected header again, which
+		// made a 50 KB message with 127 unprotected labels cost 20–60 ms.
+		// At most MaxMapPairs (check's limits hold), so on the stack.
+		protLabels [MaxMapPairs][]byte
+		nProt      int
 	)
 	if len(prot) > 0 {
 		err := entries(prot, func(_ int, k, v []byte) error {
+			protLabels[nProt] = k
+			nProt++
 			if m := k[0] >> 5; m > 1 && m != 3 {
 				return fmt.Errorf("%w: %s: protected header label of type %s", ErrMalformed, what, kindName(k))
 			}
@@ -150,6 +159,8 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 					}
 					return nil
 				})
+			case isInt:
+				return checkHeaderParam(label, v, what, "protected", ivs)
 			}
 			return nil
 		})
@@ -158,23 +169,23 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 		}
 	}
 	var algUnprotected bool
-	err := entries(unprot, func(_ int, k, _ []byte) error {
+	err := entries(unprot, func(_ int, k, v []byte) error {
 		if m := k[0] >> 5; m > 1 && m != 3 {
 			return fmt.Errorf("%w: %s: unprotected header label of type %s", ErrMalformed, what, kindName(k))
 		}
-		if len(prot) > 0 {
-			if err := entries(prot, func(_ int, pk, _ []byte) error {
-				if sameKey(pk, k) {
-					return fmt.Errorf("%w: %s: header parameter %s is in both the protected and the unprotected header", ErrMalformed, what, keyString(k))
-				}
-				return nil
-			}); err != nil {
-				return err
+		for _, pk := range protLabels[:nProt] {
+			if sameKey(pk, k) {
+				return fmt.Errorf("%w: %s: header parameter %s is in both the protected and the unprotected header", ErrMalformed, what, keyString(k))
 			}
 		}
 		n, isInt := asInt(k)
 		if isInt && n == 1 {
 			algUnprotected = true
+		}
+		if isInt {
+			if err := checkHeaderParam(n, v, what, "unprotected", ivs); err != nil {
+				return err
+			}
 		}
 		if isInt && n == 2 {
 			// RFC 9052 §3.1: when present, crit must be in the protected
@@ -193,6 +204,71 @@ func headerAlg(prot, unprot []byte, what string) (int64, error) {
 		return 0, fmt.Errorf("%w: %s: the alg header parameter is unprotected", ErrAlgorithm, what)
 	}
 	return 0, fmt.Errorf("%w: %s: protected header: no alg parameter", ErrAlgorithm, what)
+}
+
+// checkHeaderParam checks the type of the common header parameters this
+// package does not otherwise use (RFC 9052 §3.1; x5chain RFC 9360 §2; typ
+// RFC 9596 §2), so that a message is refused for a malformed header
+// whichever key verifies it: go-cose, which verifies the non-ECDSA
+// algorithms, refuses these shapes too (headers.go validateHeaderParameters),
+// and an ECDSA verification must not accept what that path refuses.
+// ivs counts IV and Partial IV across both buckets, which must not both be
+// present (RFC 9052 §3.1).
+func checkHeaderParam(label int64, v []byte, what, bucket string, ivs *int) error {
+	bad := func(want string) error {
+		return fmt.Errorf("%w: %s: %s header: %s (%d) is %s, expected %s", ErrMalformed, what, bucket, headerParamName(label), label, kindName(v), want)
+	}
+	major := v[0] >> 5
+	switch label {
+	case 3, 16: // content type, typ: uint / tstr
+		if major != 0 && major != 3 {
+			return bad("an unsigned integer or a text string")
+		}
+		if major == 3 && len(content(v)) == 0 {
+			return fmt.Errorf("%w: %s: %s header: %s (%d) is an empty text string", ErrMalformed, what, bucket, headerParamName(label), label)
+		}
+	case 4: // kid: bstr
+		if major != 2 {
+			return bad("a byte string")
+		}
+	case 5, 6: // IV, Partial IV: bstr, not both
+		if major != 2 {
+			return bad("a byte string")
+		}
+		if *ivs++; *ivs > 1 {
+			return fmt.Errorf("%w: %s: IV (5) and Partial IV (6) are both present (RFC 9052 §3.1)", ErrMalformed, what)
+		}
+	case 33: // x5chain: COSE_X509 = bstr / [2*certs: bstr]
+		if major == 2 {
+			return nil
+		}
+		if _, n, _ := readHead(v); major != 4 || n < 2 {
+			return bad("a byte string or an array of two or more byte strings (RFC 9360 §2)")
+		}
+		return entries(v, func(i int, c, _ []byte) error {
+			if c[0]>>5 != 2 {
+				return fmt.Errorf("%w: %s: %s header: x5chain (33) element %d is %s, expected a byte string", ErrMalformed, what, bucket, i, kindName(c))
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+func headerParamName(label int64) string {
+	switch label {
+	case 3:
+		return "content type"
+	case 4:
+		return "kid"
+	case 5:
+		return "IV"
+	case 6:
+		return "Partial IV"
+	case 16:
+		return "typ"
+	}
+	return "x5chain"
 }
 
 // Signature returns the signature bytes as carried.

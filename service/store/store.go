@@ -97,9 +97,12 @@ type Provisioned struct {
 	MediaType, Profile string
 	CoRIMID            string
 	Body               []byte
-	TrustAnchors       []verifier.TrustAnchor
-	Platforms          []verifier.PlatformReference
-	Realms             []verifier.RealmReference
+	// NotAfter is the end of the CoRIM's validity (rim-validity); zero
+	// for none. Its endorsements are not looked up once it has passed.
+	NotAfter     time.Time
+	TrustAnchors []verifier.TrustAnchor
+	Platforms    []verifier.PlatformReference
+	Realms       []verifier.RealmReference
 }
 
 // Endorsements stores provisioned endorsements and answers the verifier's
@@ -116,8 +119,9 @@ type Endorsements interface {
 }
 
 // Generation identifies the state of the endorsements: it changes whenever
-// endorsements are added, by any replica.
-type Generation struct{ Count, Max int64 }
+// endorsements are added, by any replica, and whenever a CoRIM's validity
+// ends (Expired counts the CoRIMs past it).
+type Generation struct{ Count, Max, Expired int64 }
 
 // Generational is an endorsement store that can say whether it changed,
 // so that its lookups can be answered from memory until it does.

@@ -19,8 +19,8 @@ var _ store.Endorsements = (*Store)(nil)
 
 // The statements of AddEndorsements' transaction (prepared at Open).
 const (
-	qAddCoRIM = `INSERT INTO corims (media_type, profile, corim_id, body, body_sha256, added_ms)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING RETURNING seq`
+	qAddCoRIM = `INSERT INTO corims (media_type, profile, corim_id, body, body_sha256, added_ms, not_after_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING RETURNING seq`
 	qAddAnchor   = `INSERT INTO trust_anchors (corim_seq, instance_id, implementation_id, spki, where_) VALUES (?, ?, ?, ?, ?)`
 	qAddPlatform = `INSERT INTO platform_refs (corim_seq, implementation_id, body) VALUES (?, ?, ?)`
 	qAddRealm    = `INSERT INTO realm_refs (corim_seq, rim, body) VALUES (?, ?, ?)`
@@ -38,8 +38,12 @@ func (s *Store) AddEndorsements(ctx context.Context, p *store.Provisioned) error
 	}
 	defer tx.Rollback()
 	var seq int64
+	var notAfter sql.NullInt64
+	if !p.NotAfter.IsZero() {
+		notAfter = sql.NullInt64{Int64: p.NotAfter.UnixMilli(), Valid: true}
+	}
 	err = s.queryRow(ctx, tx, qAddCoRIM,
-		text(p.MediaType), text(p.Profile), text(p.CoRIMID), p.Body, sum[:], time.Now().UnixMilli()).Scan(&seq)
+		text(p.MediaType), text(p.Profile), text(p.CoRIMID), p.Body, sum[:], time.Now().UnixMilli(), notAfter).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the same CoRIM again
 	}
@@ -111,7 +115,8 @@ func nonNil(b []byte) []byte {
 // for this instance id. A stored key that no longer parses is returned
 // Unusable, so that the platform's result names it.
 func (s *Store) TrustAnchors(ctx context.Context, instanceID, implementationID []byte) ([]verifier.TrustAnchor, error) {
-	rows, err := s.query(ctx, `SELECT instance_id, implementation_id, spki, where_ FROM trust_anchors WHERE instance_id = ? ORDER BY corim_seq`, nonNil(instanceID))
+	rows, err := s.query(ctx, `SELECT instance_id, implementation_id, spki, where_ FROM trust_anchors
+		WHERE instance_id = ? AND corim_seq IN `+qValidCoRIMs+` ORDER BY corim_seq`, nonNil(instanceID), s.nowMs())
 	if err != nil {
 		return nil, fmt.Errorf("looking up trust anchors: %w", err)
 	}
@@ -140,16 +145,18 @@ func (s *Store) TrustAnchors(ctx context.Context, instanceID, implementationID [
 
 // PlatformReferences implements verifier.ReferenceValueStore.
 func (s *Store) PlatformReferences(ctx context.Context, implementationID []byte) ([]verifier.PlatformReference, error) {
-	return lookupJSON[verifier.PlatformReference](ctx, s, `SELECT body FROM platform_refs WHERE implementation_id = ? ORDER BY corim_seq`, implementationID)
+	return lookupJSON[verifier.PlatformReference](ctx, s, `SELECT body FROM platform_refs
+		WHERE implementation_id = ? AND corim_seq IN `+qValidCoRIMs+` ORDER BY corim_seq`, implementationID)
 }
 
 // RealmReferences implements verifier.ReferenceValueStore.
 func (s *Store) RealmReferences(ctx context.Context, rim []byte) ([]verifier.RealmReference, error) {
-	return lookupJSON[verifier.RealmReference](ctx, s, `SELECT body FROM realm_refs WHERE rim = ? ORDER BY corim_seq`, rim)
+	return lookupJSON[verifier.RealmReference](ctx, s, `SELECT body FROM realm_refs
+		WHERE rim = ? AND corim_seq IN `+qValidCoRIMs+` ORDER BY corim_seq`, rim)
 }
 
 func lookupJSON[T any](ctx context.Context, s *Store, query string, key []byte) ([]T, error) {
-	rows, err := s.query(ctx, query, nonNil(key))
+	rows, err := s.query(ctx, query, nonNil(key), s.nowMs())
 	if err != nil {
 		return nil, fmt.Errorf("looking up reference values: %w", err)
 	}
@@ -172,13 +179,26 @@ func lookupJSON[T any](ctx context.Context, s *Store, query string, key []byte) 
 	return out, nil
 }
 
-// Generation implements store.Generational: the number of CoRIMs stored
-// and the highest sequence number. Endorsements are only ever added, so the
-// count changes with every commit, also when two replicas' commits land
-// out of sequence order.
+// qValidCoRIMs selects the CoRIMs whose validity has not ended at the
+// time given as its parameter (milliseconds since the epoch).
+const qValidCoRIMs = `(SELECT seq FROM corims WHERE not_after_ms IS NULL OR not_after_ms > ?)`
+
+func (s *Store) nowMs() int64 {
+	if s.Now != nil {
+		return s.Now().UnixMilli()
+	}
+	return time.Now().UnixMilli()
+}
+
+// Generation implements store.Generational: the number of CoRIMs stored,
+// the highest sequence number, and how many CoRIMs have expired.
+// Endorsements are only ever added, so the count changes with every commit,
+// also when two replicas' commits land out of sequence order; the expired
+// count changes when a CoRIM's validity ends.
 func (s *Store) Generation(ctx context.Context) (store.Generation, error) {
 	var g store.Generation
-	if err := s.queryRow(ctx, nil, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM corims`).Scan(&g.Count, &g.Max); err != nil {
+	if err := s.queryRow(ctx, nil, `SELECT COUNT(*), COALESCE(MAX(seq), 0),
+		COALESCE(SUM(CASE WHEN not_after_ms <= ? THEN 1 ELSE 0 END), 0) FROM corims`, s.nowMs()).Scan(&g.Count, &g.Max, &g.Expired); err != nil {
 		return g, fmt.Errorf("reading the endorsement generation: %w", err)
 	}
 	return g, nil

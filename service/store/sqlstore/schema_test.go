@@ -75,20 +75,34 @@ func TestSchemaVersions(t *testing.T) {
 			}
 			sess := created(t, s, longTTL)
 
-			// Before versions were recorded: no ccakit_schema table.
-			if _, err := s.db.Exec(`DROP TABLE ccakit_schema`); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
-			s, err = Open(ctx, url)
-			if err != nil {
-				t.Fatalf("opening an unversioned database: %v", err)
-			}
-			if v := schemaVersion(t, s); v != SchemaVersion {
-				t.Fatalf("an unversioned database records version %d after Open, want %d", v, SchemaVersion)
-			}
-			if got, err := s.Session(ctx, sess.ID, time.Now()); err != nil || got.ID != sess.ID {
-				t.Fatalf("the session stored before: %v", err)
+			// A database of version 1 (no corims.not_after_ms), as it
+			// was before versions were recorded (no ccakit_schema) and
+			// as the first versioned release left it.
+			for _, recorded := range []bool{false, true} {
+				if _, err := s.db.Exec(`ALTER TABLE corims DROP COLUMN not_after_ms`); err != nil {
+					t.Fatal(err)
+				}
+				q := `DROP TABLE ccakit_schema`
+				if recorded {
+					q = `UPDATE ccakit_schema SET version = 1 WHERE id = 1`
+				}
+				if _, err := s.db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				s, err = Open(ctx, url)
+				if err != nil {
+					t.Fatalf("opening a version 1 database (version recorded: %v): %v", recorded, err)
+				}
+				if v := schemaVersion(t, s); v != SchemaVersion {
+					t.Fatalf("a version 1 database (recorded: %v) records version %d after Open, want %d", recorded, v, SchemaVersion)
+				}
+				if _, err := s.db.Exec(`SELECT not_after_ms FROM corims`); err != nil {
+					t.Fatalf("step 2 was not applied: %v", err)
+				}
+				if got, err := s.Session(ctx, sess.ID, time.Now()); err != nil || got.ID != sess.ID {
+					t.Fatalf("the session stored before: %v", err)
+				}
 			}
 
 			// A newer release's database.

@@ -57,6 +57,8 @@ type Store struct {
 	d     dialect
 	stmts sync.Map // query text -> *sql.Stmt
 	batch *batcher // SQLite: group commit of session writes; nil for PostgreSQL
+	// Now is the clock against which CoRIMs expire (nil: time.Now).
+	Now func() time.Time
 	// Kind names the database for logs and metrics: "sqlite" or
 	// "postgres".
 	Kind string
@@ -236,7 +238,7 @@ const schemaLock = 0x63636b6974 // "cckit"
 // number of steps in migrations. The database records the version it holds
 // (table ccakit_schema); Open applies the steps it lacks, in one
 // transaction, and refuses a database whose version is newer.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations are the schema's steps: step i takes a database from version i
 // to version i+1. A released step is never edited; a change of schema is a
@@ -287,6 +289,11 @@ var migrations = []func(d dialect) []string{
 				body TEXT NOT NULL)`,
 			`CREATE INDEX IF NOT EXISTS realm_refs_rim ON realm_refs (rim)`,
 		}
+	},
+	// 2: the end of each CoRIM's validity (NULL: none), so that lookups
+	// leave out the endorsements of an expired CoRIM.
+	func(dialect) []string {
+		return []string{`ALTER TABLE corims ADD COLUMN not_after_ms BIGINT`}
 	},
 }
 
