@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,22 +73,7 @@ func TestCoRIMTrustAnchorBadKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Spoil the second key: a changed base64 character in its point's
-	// coordinates puts it off its curve; the CBOR stays well formed.
-	pemText, err := token.MarshalPublicPEM(other.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := bytes.Split(pemText, []byte("\n"))[2]
-	at := bytes.Index(data, line)
-	if at < 0 {
-		t.Fatalf("the key's PEM is not in the CoRIM")
-	}
-	if data[at+10] != 'A' {
-		data[at+10] = 'A'
-	} else {
-		data[at+10] = 'B'
-	}
+	spoilKey(t, data, other.Public())
 	ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{})
 	if err != nil {
 		t.Fatalf("a CoRIM with one bad key is refused: %v", err)
@@ -105,5 +91,59 @@ func TestCoRIMTrustAnchorBadKey(t *testing.T) {
 	if res.Trustworthy || c.Outcome != Mismatched || !strings.Contains(c.Detail, "the trust anchor ta.corim: ") ||
 		!strings.Contains(c.Detail, "is unusable") {
 		t.Fatalf("the bad key's platform: trust anchor check %+v", c)
+	}
+}
+
+// TestCoRIMBadKeyKeepsReferenceValues: a CoRIM of the platform profile that
+// carries reference triples and attest-key triples, one of whose keys cannot
+// be used, gives its reference values as it gives its other anchors: read as
+// both stores, it locks out only the bad key's platform.
+func TestCoRIMBadKeyKeepsReferenceValues(t *testing.T) {
+	cpak, _, other, _ := keys()
+	data, err := endorsement.Encode(&endorsement.Endorsements{ID: "fleet",
+		Platforms: []endorsement.PlatformReference{sampleEndorsedPlatform()},
+		TrustAnchors: []endorsement.TrustAnchor{
+			{ImplementationID: testImplID, InstanceID: testInstanceID, Key: cpak.Public()},
+			{ImplementationID: testImplID, InstanceID: otherInstance, Key: other.Public()},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spoilKey(t, data, other.Public())
+	ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{})
+	if err != nil || ta.Len() != 1 || len(ta.Warnings()) != 1 {
+		t.Fatalf("trust anchors: %v", err)
+	}
+	rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
+	if err != nil {
+		t.Fatalf("reference values refused for another triple's bad key: %v", err)
+	}
+	if p, _ := rv.Len(); p != 1 {
+		t.Fatalf("%d platform reference values", p)
+	}
+	v := newVerifier(t, ta, WithReferenceValues(CombineReferenceValues(rv, sampleRefs(t))))
+	if res := verify(t, v, goodToken(t), testNonce); !res.Trustworthy {
+		t.Fatalf("the good key's platform: %q", res.Reasons)
+	}
+}
+
+// spoilKey spoils the PEM of key in a CoRIM in place: a changed base64
+// character in its point's coordinates puts it off its curve; the CBOR
+// stays well formed.
+func spoilKey(t *testing.T, corim []byte, key crypto.PublicKey) {
+	t.Helper()
+	pemText, err := token.MarshalPublicPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Split(pemText, []byte("\n"))[2]
+	at := bytes.Index(corim, line)
+	if at < 0 {
+		t.Fatalf("the key's PEM is not in the CoRIM")
+	}
+	if corim[at+10] != 'A' {
+		corim[at+10] = 'A'
+	} else {
+		corim[at+10] = 'B'
 	}
 }

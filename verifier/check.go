@@ -135,6 +135,22 @@ const (
 	NotChecked Outcome = "not-checked"
 )
 
+// UnmarshalJSON reads one of the three outcomes: a check read back from
+// JSON with another (a typo, a newer writer) would neither pass nor fail
+// as its writer meant, so it is refused.
+func (o *Outcome) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	switch Outcome(s) {
+	case Matched, Mismatched, NotChecked:
+		*o = Outcome(s)
+		return nil
+	}
+	return fmt.Errorf("unknown outcome %q (want %q, %q or %q)", s, Matched, Mismatched, NotChecked)
+}
+
 // Check is one check of the platform or the realm.
 type Check struct {
 	ID CheckID `json:"check"`

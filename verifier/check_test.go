@@ -1,6 +1,10 @@
 package verifier
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 // TestCheckName: a check's name shows the component type exactly as the
 // token or the store carries it: a trailing "\r" or spaces are not trimmed
@@ -24,5 +28,30 @@ func TestCheckName(t *testing.T) {
 		if got := tc.check.Name(); got != tc.want {
 			t.Errorf("%+v: Name %q, want %q", tc.check, got, tc.want)
 		}
+	}
+}
+
+// TestCheckJSONRefusesUnknown: a check read back from JSON must name a
+// known check and one of the three outcomes; anything else is an error,
+// not a check that neither passes nor fails as its writer meant.
+func TestCheckJSONRefusesUnknown(t *testing.T) {
+	for _, tc := range []struct{ name, json, want string }{
+		{"known", `{"check": "REM", "index": 2, "outcome": "not-checked", "required": true}`, ""},
+		{"unknown outcome", `{"check": "REM", "outcome": "passed"}`, `unknown outcome "passed"`},
+		{"outcome not a string", `{"check": "REM", "outcome": 1}`, "cannot unmarshal number"},
+		{"unknown check", `{"check": "rems", "outcome": "matched"}`, `unknown check "rems"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Check
+			err := json.Unmarshal([]byte(tc.json), &c)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "" && (c.ID != CheckREM || c.Index != 2 || c.Outcome != NotChecked || c.Passed()):
+				t.Fatalf("read %+v", c)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

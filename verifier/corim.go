@@ -123,6 +123,11 @@ func ReadTrustAnchors(data []byte, corim endorsement.DecodeOptions) (*TrustAncho
 // (ParseReferenceValues) or a CoRIM (FromEndorsements), told apart by
 // their content, with the errors of ReadTrustAnchors.
 func ReadReferenceValues(data []byte, corim endorsement.DecodeOptions) (*ReferenceValues, error) {
+	// An attest-key triple whose key cannot be used does not make the
+	// CoRIM's reference values wrong: read as trust anchors (above) the
+	// same file locks out that key's platform only, so read as reference
+	// values it must not lock out every platform.
+	corim.IsolateBadKeys = true
 	return readStore(data, corim, storeKind[ReferenceValues]{"reference values", "reference triples", ParseReferenceValues,
 		func(_ *TrustAnchors, rv *ReferenceValues) *ReferenceValues { return rv }})
 }

@@ -7,7 +7,7 @@
 //	refs, err := verifier.ReadReferenceValues(rvFile, endorsement.DecodeOptions{})
 //	v, err := verifier.New(anchors, verifier.WithReferenceValues(refs))
 //	res, err := v.Verify(ctx, evidenceBytes, nonce) // err: misuse, a cancelled context, a failed store
-//	if !res.Trustworthy { log.Print(res.Reason()) }
+//	if !res.Trustworthy { log.Printf("%q", res.Reason()) } // quoted: it may carry the token's text
 //	jwt, err := res.EARJWT(earKey)
 //
 // # Stores
@@ -182,7 +182,10 @@
 //	MEC policy pinned and matched                                       cfg 2
 //	MEC policy differs, or required and not pinned                      cfg 32: warning
 //
-// A check the policy waives (an Unsafe field) leaves its claim at 0.
+// A check the policy waives because it could not be made
+// (AllowUnknownPlatformUnsafe, AllowUnknownRealmUnsafe) leaves its claim at
+// 0. A lifecycle state that an Unsafe field accepts is accepted: ii, rt and
+// st are 2, and the policy id names the field.
 //
 // Departures from Veraison, each where its result would be unsound:
 //
@@ -205,7 +208,10 @@
 //     the runtime), not 2.
 //   - The lifecycle follows the policy: by default only secured is accepted
 //     (Veraison also accepts non-CCA-platform debug, 0x4000-0x40ff, which
-//     AllowNonCCAPlatformDebugUnsafe restores).
+//     AllowNonCCAPlatformDebugUnsafe restores). AllowDebugLifecycleUnsafe
+//     also accepts recoverable CCA-platform debug (0x5000-0x50ff), which
+//     Veraison never does (96): ii, rt and st are then 2, so that the EAR
+//     stays affirming exactly when the Result is trustworthy.
 //   - The MEC policy (claim 44243 of the 2.0 realm profile), which
 //     Veraison does not appraise, is the realm's configuration claim when
 //     a reference value pins it (RealmReference.MECPolicy).

@@ -3,7 +3,10 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/veraison/ear"
 
@@ -51,7 +54,8 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzParseStores: the store parsers fail cleanly on anything.
+// FuzzParseStores: the store parsers (JSON, CoRIM, a single PEM or JWK key)
+// fail cleanly on anything.
 func FuzzParseStores(f *testing.F) {
 	f.Add([]byte(rvStore()))
 	f.Add([]byte(`[{"instance-id": "` + hexInst + `", "pkey": {"kty": "EC"}}]`))
@@ -60,6 +64,10 @@ func FuzzParseStores(f *testing.F) {
 	f.Add(corimPlatform(f, sampleEndorsedPlatform()))
 	f.Add(corimRealm(f, sampleEndorsedRealm()))
 	f.Add(goodToken(f)) // neither store: described
+	if cpak, _, _, _ := keys(); cpak != nil {
+		pemKey, _ := token.MarshalPublicPEM(cpak.Public())
+		f.Add(pemKey) // a single key (ParseTrustAnchorKey)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rv, err := ReadReferenceValues(data, endorsement.DecodeOptions{})
 		if err == nil && rv == nil {
@@ -82,5 +90,44 @@ func FuzzParseStores(f *testing.F) {
 		if ta, err := ReadTrustAnchors(data, endorsement.DecodeOptions{}); err == nil && ta.Len() == 0 && len(ta.Warnings()) == 0 {
 			t.Fatal("empty anchors without error or warning")
 		}
+		// A single key (PEM or JWK) is one usable anchor for any instance.
+		if ta, err := ParseTrustAnchorKey(data); err == nil && ta.Len() != 1 {
+			t.Fatalf("a single key gives %d usable anchors", ta.Len())
+		}
+	})
+}
+
+// FuzzResultJSON: a Result read back from JSON (a relying party's log, a
+// service's answer) renders as text, EAR and JSON without panicking, and
+// its text rendering holds no control character but the newlines that end
+// its lines, whatever the strings it carries.
+func FuzzResultJSON(f *testing.F) {
+	v := newVerifier(f, sampleAnchors(f), WithReferenceValues(sampleRefs(f)), WithPlatformCacheSize(0))
+	for _, tok := range [][]byte{goodToken(f), resign(f, goodToken(f), 1, testOther), {0xd9, 0x01, 0x8f, 0xa0}} {
+		res, err := v.Verify(context.Background(), tok, testNonce)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"platform": {"checks": [{"check": "sw component", "component-type": "a\nb\u001b[2J", "outcome": "mismatched", "detail": "\u202e"}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Result
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(r.Text(), "\n"), "\n") {
+			for _, c := range line {
+				if unicode.IsControl(c) {
+					t.Fatalf("text line %q holds control character %U", line, c)
+				}
+			}
+		}
+		_, _ = r.EAR()
+		_, _ = json.Marshal(&r)
 	})
 }

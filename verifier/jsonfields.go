@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -25,7 +26,7 @@ type object struct {
 func parseObject(raw json.RawMessage, where string) (*object, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
-		return nil, storeErr(where, "", "not a JSON object")
+		return nil, storeErr(where, "", "not a JSON object%s", jsonWhy(raw, err))
 	}
 	m := make(map[string]json.RawMessage, len(probe))
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -54,9 +55,53 @@ func parseObject(raw json.RawMessage, where string) (*object, error) {
 func parseArray(raw json.RawMessage, where, field string) ([]json.RawMessage, error) {
 	var a []json.RawMessage
 	if err := json.Unmarshal(raw, &a); err != nil || a == nil {
-		return nil, storeErr(where, field, "not a JSON array")
+		return nil, storeErr(where, field, "not a JSON array%s", jsonWhy(raw, err))
 	}
 	return a, nil
+}
+
+// jsonWhy says why raw is not the JSON value wanted, for a store error: the
+// line and column of a syntax error (the whole file is checked when its
+// top level is read, so a syntax error is only ever reported there, with
+// the file's own line numbers), or the kind of value found instead.
+func jsonWhy(raw []byte, err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := lineColumn(raw, syn.Offset)
+		return fmt.Sprintf(": invalid JSON at line %d, column %d: %v", line, col, syn)
+	}
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	if len(t) == 0 {
+		return ": the input is empty"
+	}
+	switch t[0] {
+	case '{':
+		return " (it is an object)"
+	case '[':
+		return " (it is an array)"
+	case '"':
+		return " (it is a string)"
+	case 't', 'f':
+		return " (it is a boolean)"
+	case 'n':
+		return " (it is null)"
+	}
+	return " (it is a number)"
+}
+
+// lineColumn turns the byte offset json.SyntaxError gives (the bytes read
+// when the error was found) into a 1-based line and column.
+func lineColumn(data []byte, offset int64) (line, column int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	if offset < 1 {
+		offset = 1
+	}
+	before := data[:offset-1]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	column = len(before) - bytes.LastIndexByte(before, '\n')
+	return line, column
 }
 
 func storeErr(where, field, format string, args ...any) error {
@@ -138,4 +183,50 @@ func sizeList(sizes []int) string {
 		return s[0]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// duplicateMember returns the first member name given twice in one object
+// anywhere in raw. A JWK ("pkey", a single key file) is parsed by a JWK
+// library that, like encoding/json, takes the last of two "x" or "y": a
+// key written twice is refused instead, as every other member of a store
+// is (parseObject), so that no other reader of the file can see another
+// key than the verifier trusts. Invalid JSON is left to the parser that
+// follows.
+func duplicateMember(raw []byte) (string, bool) {
+	type level struct {
+		object, wantKey bool
+		seen            map[string]bool
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch v := t.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, level{object: true, wantKey: true, seen: map[string]bool{}})
+				continue
+			case '[':
+				stack = append(stack, level{})
+				continue
+			}
+			stack = stack[:len(stack)-1] // '}' or ']': the value is complete
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				if stack[n-1].seen[v] {
+					return v, true
+				}
+				stack[n-1].seen[v], stack[n-1].wantKey = true, false
+				continue
+			}
+		}
+		// A value was read: in an object, a member name comes next.
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
 }

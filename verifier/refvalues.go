@@ -304,21 +304,31 @@ func parseRealmReference(raw json.RawMessage, where string) (RealmReference, err
 
 // Named returns the same store with name (a file name, say) prefixed to
 // every entry's Where, so that results say which file an entry came from.
+// A nil store stays nil.
 func (rv *ReferenceValues) Named(name string) *ReferenceValues {
+	if rv == nil {
+		return nil
+	}
 	c := *rv
 	c.source = name
 	return &c
 }
 
-// PlatformReferences implements ReferenceValueStore. The entries share
-// memory with the store: do not modify them.
+// PlatformReferences implements ReferenceValueStore (none from a nil
+// store). The entries share memory with the store: do not modify them.
 func (rv *ReferenceValues) PlatformReferences(_ context.Context, implementationID []byte) ([]PlatformReference, error) {
+	if rv == nil {
+		return nil, nil
+	}
 	return pick(rv.platform, rv.byImpl[string(implementationID)], rv.source, func(p *PlatformReference) *string { return &p.Where }), nil
 }
 
-// RealmReferences implements ReferenceValueStore. The entries share memory
-// with the store: do not modify them.
+// RealmReferences implements ReferenceValueStore (none from a nil store).
+// The entries share memory with the store: do not modify them.
 func (rv *ReferenceValues) RealmReferences(_ context.Context, rim []byte) ([]RealmReference, error) {
+	if rv == nil {
+		return nil, nil
+	}
 	return pick(rv.realm, rv.byRIM[string(rim)], rv.source, func(r *RealmReference) *string { return &r.Where }), nil
 }
 

@@ -18,7 +18,11 @@ import (
 type Result struct {
 	// Trustworthy is true when the platform and the realm both are.
 	Trustworthy bool `json:"trustworthy"`
-	// Reasons lists, one line each, every check that failed.
+	// Reasons lists, one each, every check that failed. They quote the
+	// evidence and the stores (a component type as the token writes it)
+	// and are not escaped: a hostile token can put a newline or a terminal
+	// escape sequence in one. Escape them before printing them (Text does
+	// for its own rendering).
 	Reasons []string `json:"reasons,omitempty"`
 	// Format describes the evidence's wrapper and generations.
 	Format string `json:"format,omitempty"`
@@ -226,7 +230,8 @@ func (r *Result) Failures() []Failure {
 	return out
 }
 
-// Reason is the first reason the result is not trustworthy, or "".
+// Reason is the first reason the result is not trustworthy, or ""; like
+// Reasons, not escaped.
 func (r *Result) Reason() string {
 	if len(r.Reasons) == 0 {
 		return ""

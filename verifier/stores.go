@@ -146,9 +146,11 @@ type RealmReference struct {
 
 // CombineTrustAnchors returns a store that asks each store in turn and
 // returns every anchor they give (a platform known to two stores may then
-// have two keys: a signature that verifies with either is accepted).
+// have two keys: a signature that verifies with either is accepted). A nil
+// store, also a nil *TrustAnchors (FromEndorsements gives one for a CoRIM
+// without attest-key triples), is left out.
 func CombineTrustAnchors(stores ...TrustAnchorStore) TrustAnchorStore {
-	return multiAnchors(append([]TrustAnchorStore(nil), stores...))
+	return multiAnchors(withoutNil(stores))
 }
 
 type multiAnchors []TrustAnchorStore
@@ -160,9 +162,23 @@ func (m multiAnchors) TrustAnchors(ctx context.Context, instanceID, implementati
 }
 
 // CombineReferenceValues returns a store that asks each store in turn and
-// returns every reference value they give.
+// returns every reference value they give. A nil store, also a nil
+// *ReferenceValues (FromEndorsements gives one for a CoRIM without
+// reference triples), is left out.
 func CombineReferenceValues(stores ...ReferenceValueStore) ReferenceValueStore {
-	return multiRefs(append([]ReferenceValueStore(nil), stores...))
+	return multiRefs(withoutNil(stores))
+}
+
+// withoutNil copies the stores that are not nil: an interface holding a
+// nil pointer is not == nil, and its methods would dereference it.
+func withoutNil[S any](stores []S) []S {
+	var out []S
+	for _, s := range stores {
+		if !isNil(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 type multiRefs []ReferenceValueStore
@@ -179,14 +195,10 @@ func (m multiRefs) RealmReferences(ctx context.Context, rim []byte) ([]RealmRefe
 
 // gather asks every store and concatenates the answers; any store's
 // failure fails the lookup.
-func gather[S comparable, T any](stores []S, get func(S) ([]T, error)) ([]T, error) {
+func gather[S any, T any](stores []S, get func(S) ([]T, error)) ([]T, error) {
 	var out []T
 	var errs []error
-	var zero S
 	for _, s := range stores {
-		if s == zero {
-			continue
-		}
 		r, err := get(s)
 		if err != nil {
 			errs = append(errs, err)

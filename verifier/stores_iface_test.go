@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/veraison/ear"
+
+	"github.com/ccakit/cca/endorsement"
 )
 
 // failingStore answers every lookup with err, as a database that is down.
@@ -102,5 +104,39 @@ func TestCombineTrustAnchors(t *testing.T) {
 	sig, _ = res.Platform.Check(CheckSignature, 0)
 	if sig.Outcome != Mismatched || !strings.Contains(sig.Detail, "old key: ") || !strings.Contains(sig.Detail, "again old: ") {
 		t.Errorf("signature %+v", sig)
+	}
+}
+
+// TestCombineTypedNilStores: FromEndorsements gives a nil *TrustAnchors or
+// *ReferenceValues for a CoRIM without attest-key or reference triples;
+// combined with other stores (an interface holding a nil pointer, which the
+// nil check of gather does not catch) it is a store that knows nothing,
+// not a panic in Verify.
+func TestCombineTypedNilStores(t *testing.T) {
+	cpak, _, _, _ := keys()
+	_, rv, err := FromEndorsements(&endorsement.Endorsements{TrustAnchors: []endorsement.TrustAnchor{{
+		ImplementationID: testImplID, InstanceID: testInstanceID, Key: cpak.Public(), Where: "CoRIM TA"}}})
+	if err != nil || rv != nil {
+		t.Fatalf("FromEndorsements of trust anchors only: %v, %v", rv, err)
+	}
+	var noAnchors *TrustAnchors
+	// Named too, as a caller names each file's stores.
+	if noAnchors.Named("a.corim") != nil || rv.Named("a.corim") != nil {
+		t.Fatal("a nil store named is not nil")
+	}
+	v := newVerifier(t, CombineTrustAnchors(noAnchors.Named("a.corim"), sampleAnchors(t)),
+		WithReferenceValues(CombineReferenceValues(rv.Named("a.corim"), sampleRefs(t))))
+	res := verify(t, v, goodToken(t), testNonce)
+	if !res.Trustworthy {
+		t.Fatalf("not trustworthy: %q", res.Reasons)
+	}
+	if n := noAnchors.Len(); n != 0 {
+		t.Errorf("nil store Len %d", n)
+	}
+	if got, err := noAnchors.TrustAnchors(context.Background(), testInstanceID, testImplID); got != nil || err != nil {
+		t.Errorf("nil store gave %v, %v", got, err)
+	}
+	if got, err := rv.RealmReferences(context.Background(), nil); got != nil || err != nil {
+		t.Errorf("nil store gave %v, %v", got, err)
 	}
 }

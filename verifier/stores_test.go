@@ -105,6 +105,10 @@ func TestParseTrustAnchorKey(t *testing.T) {
 			t.Errorf("%s: a key for any instance has no store form", name)
 		}
 	}
+	twice := strings.Replace(jwkOf(t, cpak.Public()), `"y":`, `"y": "AAAA", "y":`, 1)
+	if _, err := ParseTrustAnchorKey([]byte(twice)); !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), `JWK member "y" given twice`) {
+		t.Errorf("JWK with y twice: %v", err)
+	}
 	if _, err := ParseTrustAnchorKey([]byte("nonsense")); !errors.Is(err, ErrStore) || !errors.Is(err, token.ErrKey) {
 		t.Errorf("bad key: %v", err)
 	}
@@ -156,6 +160,8 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 	}{
 		{"not JSON", `[`, "trust anchors: not a JSON array"},
 		{"not an array", `{}`, "trust anchors: not a JSON array"},
+		{"syntax error located", "[\n  {\"instance-id\": \"01\"\n   \"pkey\": {}}]", "trust anchors: not a JSON array: invalid JSON at line 3, column 4: invalid character '\"' after object key:value pair"},
+		{"kind of the wrong value", `{}`, "trust anchors: not a JSON array (it is an object)"},
 		{"empty", `[]`, "empty array"},
 		{"entry not an object", `[` + ok + `, 3]`, "trust anchor 1: not a JSON object"},
 		{"missing instance-id", `[` + entry("", `"`+hexImpl+`"`, good) + `]`, `trust anchor 0: "instance-id": missing`},
@@ -172,6 +178,8 @@ func TestParseTrustAnchorsMalformed(t *testing.T) {
 		{"pkey Ed25519 of 3 bytes", `[` + entry(`"`+hexInst+`"`, "", `{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`) + `]`, `trust anchor 0: "pkey": invalid key: Ed25519 public key of 3 bytes`},
 		{"duplicate instance-id", `[` + ok + `,` + ok + `]`, `trust anchor 1: "instance-id": 01bbbbbbbbbb…bbbbbbbb is also the instance id of trust anchor 0`},
 		{"duplicate member", `[{"instance-id": "` + hexInst + `", "instance-id": "` + hexInst + `", "pkey": ` + good + `}]`, `trust anchor 0: "instance-id": given twice`},
+		{"JWK member given twice", `[` + entry(`"`+hexInst+`"`, "", strings.Replace(good, `"x":`, `"x": "AAAA", "x":`, 1)) + `]`, `trust anchor 0: "pkey": JWK member "x" given twice`},
+		{"JWK member given twice, nested", `[` + entry(`"`+hexInst+`"`, "", strings.Replace(good, `{`, `{"oth": [{"r": 1, "r": 2}], `, 1)) + `]`, `trust anchor 0: "pkey": JWK member "r" given twice`},
 		{"unknown member", `[{"instance-id": "` + hexInst + `", "pkey": ` + good + `, "instance-ids": "x"}]`, `trust anchor 0: "instance-ids": unknown member`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,6 +260,9 @@ func TestParseReferenceValuesMalformed(t *testing.T) {
 	}{
 		{"not JSON", `{`, "reference values: not a JSON object"},
 		{"not an object", `[]`, "reference values: not a JSON object"},
+		{"syntax error located", "{\"realm\": [\n{\"initial-measurement\": \"aa\",}\n]}", "reference values: not a JSON object: invalid JSON at line 2, column 30: invalid character '}'"},
+		{"trailing garbage located", "{}\n\n x", "reference values: not a JSON object: invalid JSON at line 3, column 2: invalid character 'x' after top-level value"},
+		{"kind of the wrong value", `{"realm": "x"}`, `reference values: "realm": not a JSON array (it is a string)`},
 		{"empty", `{}`, "reference values: no entries"},
 		{"unknown section", `{"platforms": []}`, `reference values: "platforms": unknown member`},
 		{"platform not an array", `{"platform": {}}`, `reference values: "platform": not a JSON array`},

@@ -195,6 +195,9 @@ func parseAnchor(raw json.RawMessage, where string) (anchor, error) {
 	if !bytes.HasPrefix(bytes.TrimSpace(pkey), []byte("{")) {
 		return a, storeErr(where, "pkey", "not a JWK object")
 	}
+	if name, dup := duplicateMember(pkey); dup {
+		return a, storeErr(where, "pkey", "JWK member %q given twice", name)
+	}
 	if ta.Key, err = token.ParsePublicKey(pkey); err != nil {
 		return a, fmt.Errorf("%w: %s: \"pkey\": %w", ErrStore, where, err)
 	}
@@ -211,6 +214,9 @@ func parseAnchor(raw json.RawMessage, where string) (anchor, error) {
 // ParseTrustAnchorKey reads one CPAK from PEM or a JWK and trusts it for any
 // platform instance.
 func ParseTrustAnchorKey(data []byte) (*TrustAnchors, error) {
+	if name, dup := duplicateMember(data); dup && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return nil, storeErr("trust anchor key", "", "JWK member %q given twice", name)
+	}
 	pub, err := token.ParsePublicKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: trust anchor key: %w", ErrStore, err)
@@ -220,19 +226,30 @@ func ParseTrustAnchorKey(data []byte) (*TrustAnchors, error) {
 
 // Named returns the same store with name (a file name, say) prefixed to
 // every entry's Where, so that results and warnings say which file an entry
-// came from.
+// came from. A nil store stays nil.
 func (t *TrustAnchors) Named(name string) *TrustAnchors {
+	if t == nil {
+		return nil
+	}
 	c := *t
 	c.source = name
 	return &c
 }
 
-// Len is the number of usable anchors.
-func (t *TrustAnchors) Len() int { return t.usable }
+// Len is the number of usable anchors (0 for a nil store).
+func (t *TrustAnchors) Len() int {
+	if t == nil {
+		return 0
+	}
+	return t.usable
+}
 
 // Warnings lists the entries refused when the store loaded: each names the
 // entry and what is wrong with it. The other entries are in use.
 func (t *TrustAnchors) Warnings() []error {
+	if t == nil {
+		return nil
+	}
 	out := make([]error, len(t.warnings))
 	for i, w := range t.warnings {
 		out[i] = t.prefixErr(w)
@@ -255,8 +272,12 @@ func (t *TrustAnchors) where(w string) string {
 }
 
 // TrustAnchors implements TrustAnchorStore: the anchors for instanceID
-// (usable or not), or the key trusted for any instance.
+// (usable or not), or the key trusted for any instance; none from a nil
+// store.
 func (t *TrustAnchors) TrustAnchors(_ context.Context, instanceID, _ []byte) ([]TrustAnchor, error) {
+	if t == nil {
+		return nil, nil
+	}
 	if t.any != nil {
 		a := t.any.TrustAnchor
 		a.Where = t.where(a.Where)
