@@ -14,6 +14,7 @@ import (
 	"github.com/ccakit/cca/emulator"
 	"github.com/ccakit/cca/emulator/rmm"
 	"github.com/ccakit/cca/internal/emulation"
+	"github.com/ccakit/cca/internal/textsafe"
 	"github.com/ccakit/cca/token"
 	"github.com/ccakit/cca/verifier"
 )
@@ -118,12 +119,12 @@ func runDemo(stdout io.Writer, format string) error {
 	}
 	ok := result.Trustworthy
 	p("\nResult: %s\n", map[bool]string{true: "the token is genuine, fresh, bound to this platform, and measures the realm that was built",
-		false: "NOT TRUSTWORTHY: " + result.Reason()}[ok])
+		false: "NOT TRUSTWORTHY: " + textsafe.Escape(result.Reason())}[ok])
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return err
 	}
 	if !ok {
-		return evidenceError(errors.New(result.Reason()))
+		return evidenceError(errors.New(textsafe.Escape(result.Reason())))
 	}
 	return nil
 }
