@@ -597,14 +597,8 @@ func (m *Memory) copyGranule(dst, src uint64, t *Table, s SecurityState, dstPAS,
 	if dst&(GranuleSize-1) != 0 || src&(GranuleSize-1) != 0 {
 		return fmt.Errorf("%w: granule copy from %#x to %#x", ErrAlignment, src, dst)
 	}
-	if t != nil { // fail fast; checked again under the locks
-		if err := t.gpc(s, srcPAS, src); err != nil {
-			return err
-		}
-		if err := t.gpc(s, dstPAS, dst); err != nil {
-			return err
-		}
-	}
+	// The granule protection checks are made once, under the granules'
+	// locks (the general path's accesses make their own).
 	bs, bd := m.bank(src, GranuleSize), m.bank(dst, GranuleSize)
 	ta := m.tables.Load()
 	if bs == nil || bd == nil || src == dst ||
