@@ -109,17 +109,10 @@ func BenchmarkSHA256_16MB(b *testing.B) {
 // for 16 MB at 1 GB), 4096 delegated data granules and 4096 NS source
 // granules full of random bytes.
 func dataCreateSetup(b *testing.B) (m *emulator.Machine, rd uint64, data, src []uint64, ipa uint64) {
-	d, err := realmbuild.ParseDescription([]byte(`{
+	plan := mustPlan(b, `{
 	  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
 	  "ram": [{"base": "0x40000000", "size": "0x2000000"}],
-	  "recs": [{"pc": "0x40000000"}]}`))
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := d.Plan(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	  "recs": [{"pc": "0x40000000"}]}`)
 	// Replay only REALM_CREATE and INIT_RIPAS: the realm must stay NEW.
 	var steps []realmbuild.Step
 	for _, s := range plan.Steps {
@@ -127,7 +120,7 @@ func dataCreateSetup(b *testing.B) (m *emulator.Machine, rd uint64, data, src []
 			steps = append(steps, s)
 		}
 	}
-	m, err = emulator.New(emulator.Config{})
+	m, err := emulator.New(emulator.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -219,14 +212,8 @@ func BenchmarkP384Sign(b *testing.B) {
 	}
 }
 
-func mustPlan(b *testing.B, desc string) *realmbuild.Plan {
-	d, err := realmbuild.ParseDescription([]byte(desc))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := d.Plan(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+func mustPlan(tb testing.TB, desc string) *realmbuild.Plan {
+	tb.Helper()
+	_, p := parsePlan(tb, desc)
 	return p
 }

@@ -25,19 +25,11 @@ func realmDesc(t *testing.T, entry uint64, secret string, recs int) *realmbuild.
 	for i := 1; i < recs; i++ {
 		recsJSON += fmt.Sprintf(`, {"pc": "%#x", "gprs": ["%#x"], "runnable": true}`, entry, i)
 	}
-	d, err := realmbuild.ParseDescription([]byte(fmt.Sprintf(`{
+	return mustPlan(t, fmt.Sprintf(`{
 	  "realm": {"s2sz": 40, "hash_algo": "sha-256", "num_bps": 1, "num_wps": 1},
 	  "ram": [{"base": "0x40000000", "size": "0x400000"}],
 	  "images": [{"name": "secret", "ipa": "0x40000000", "hex": "%x"}],
-	  "recs": [%s]}`, secret, recsJSON)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := d.Plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	  "recs": [%s]}`, secret, recsJSON))
 }
 
 // unprotected is an IPA in the unprotected half of a 40-bit IPA space.

@@ -115,18 +115,25 @@ func TestPredictionMatchesEmulatedRIM(t *testing.T) {
 // boots a machine for it (closed when the test ends).
 func planAndMachine(t *testing.T, js string) (*realmbuild.Description, *realmbuild.Plan, *emulator.Machine) {
 	t.Helper()
-	d, err := realmbuild.ParseDescription([]byte(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := d.Plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, plan := parsePlan(t, js)
 	m, err := emulator.New(emulator.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
 	return d, plan, m
+}
+
+// parsePlan parses a description without image files and plans it.
+func parsePlan(tb testing.TB, js string) (*realmbuild.Description, *realmbuild.Plan) {
+	tb.Helper()
+	d, err := realmbuild.ParseDescription([]byte(js))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	plan, err := d.Plan(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d, plan
 }
